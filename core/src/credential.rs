@@ -1,0 +1,523 @@
+//! The credential: its validated input, the patch of an update, and the stored record with
+//! the output form of §3.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::{Error, ErrorCode};
+use crate::host::{Host, Port, ServerAddress};
+use crate::values::{AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, ProviderId, Transport};
+use crate::wire::{self, Raw, RawObject};
+use crate::Domain;
+
+/// The digest credentials: user and password always together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    /// The auth user.
+    pub user: AuthUser,
+    /// The password (never shown).
+    pub password: Password,
+}
+
+/// A validated credential input (the body of a create), already normalized.
+///
+/// ```
+/// use sipcreds::CredentialInput;
+/// let input = CredentialInput::from_json(r#"{
+///     "server": "SIP.Example.com", "transport": "TLS",
+///     "authUser": "acme", "authPassword": "s3cret", "cpsLimit": 10
+/// }"#).unwrap();
+/// assert_eq!(input.server.to_string(), "sip.example.com");
+/// assert_eq!(input.effective_port().get(), 5061);
+/// assert_eq!(input.realm().to_string(), "sip.example.com");
+/// assert!(!format!("{input:?}").contains("s3cret"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialInput {
+    /// Display name.
+    pub name: Option<Name>,
+    /// The server, normalized.
+    pub server: ServerAddress,
+    /// Digest credentials, if the trunk uses them (else IP authentication).
+    pub auth: Option<Auth>,
+    /// The SIP domain, the digest realm when set.
+    pub domain: Option<Domain>,
+    /// The transport.
+    pub transport: Transport,
+    /// The CPS limit; `None` is unlimited.
+    pub cps_limit: Option<CpsLimit>,
+    /// The shared rate group key.
+    pub cps_key: Option<CpsKey>,
+}
+
+fn type_error(code: ErrorCode, field: &'static str, raw: &Raw<'_>, expected: &str) -> Error {
+    Error::invalid(
+        code,
+        field,
+        format!("{field} must be {expected}, not {}", raw.type_name()),
+    )
+}
+
+/// A string-typed optional field: `null` and absence both mean "not set".
+fn opt_str<T>(
+    raw: Option<Raw<'_>>,
+    code: ErrorCode,
+    field: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<Change<T>, Error> {
+    match raw {
+        None => Ok(Change::Keep),
+        Some(Raw::Null) => Ok(Change::Clear),
+        Some(Raw::Str(s)) => parse(&s).map(Change::Set),
+        Some(other) => Err(type_error(code, field, &other, "a string")),
+    }
+}
+
+fn cps_limit(raw: Option<Raw<'_>>) -> Result<Change<CpsLimit>, Error> {
+    const F: &str = "cpsLimit";
+    match raw {
+        None => Ok(Change::Keep),
+        Some(Raw::Null) => Ok(Change::Clear),
+        Some(Raw::Int(n)) => CpsLimit::new(n).map(Change::Set),
+        Some(Raw::BigUint) => Err(Error::invalid(
+            ErrorCode::InvalidCpsLimit,
+            F,
+            "cpsLimit is out of range; use a whole number from 1 to 10000",
+        )),
+        Some(other) => Err(type_error(ErrorCode::InvalidCpsLimit, F, &other, "a whole number from 1 to 10000")),
+    }
+}
+
+/// A field of a patch: leave it, clear it (`null`), or set it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Absent from the patch.
+    #[default]
+    Keep,
+    /// `null` in the patch.
+    Clear,
+    /// A new value.
+    Set(T),
+}
+
+impl<T> Change<T> {
+    fn into_option(self) -> Option<T> {
+        match self {
+            Change::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Apply to the current value.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Change::Keep => current,
+            Change::Clear => None,
+            Change::Set(v) => Some(v),
+        }
+    }
+
+    /// True for [`Change::Keep`].
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Change::Keep)
+    }
+}
+
+fn no_null<T>(c: Change<T>, code: ErrorCode, field: &'static str, why: &str) -> Result<Change<T>, Error> {
+    match c {
+        Change::Clear => Err(Error::invalid(code, field, format!("{field} cannot be null: {why}"))),
+        other => Ok(other),
+    }
+}
+
+fn incomplete(missing: &'static str, present: &'static str) -> Error {
+    Error::invalid(
+        ErrorCode::IncompleteAuth,
+        missing,
+        format!("{present} is set but {missing} is not: give both, or neither for IP authentication"),
+    )
+}
+
+/// The typed fields of a body, shared by create and update.
+struct Fields {
+    name: Change<Name>,
+    server: Change<ServerAddress>,
+    auth_user: Change<AuthUser>,
+    auth_password: Change<Password>,
+    domain: Change<Domain>,
+    transport: Change<Transport>,
+    cps_limit: Change<CpsLimit>,
+    cps_key: Change<CpsKey>,
+}
+
+impl Fields {
+    fn parse(obj: &mut RawObject<'_>) -> Result<Fields, Error> {
+        let name = opt_str(obj.take(wire::NAME), ErrorCode::InvalidName, "name", Name::parse)?;
+        let server = opt_str(obj.take(wire::SERVER), ErrorCode::InvalidServer, "server", |s| s.parse())?;
+        let server = no_null(server, ErrorCode::InvalidServer, "server", "every credential has a server")?;
+        let auth_user = opt_str(obj.take(wire::AUTH_USER), ErrorCode::InvalidAuthUser, "authUser", AuthUser::parse)?;
+        let auth_password = opt_str(
+            obj.take(wire::AUTH_PASSWORD),
+            ErrorCode::InvalidAuthPassword,
+            "authPassword",
+            Password::parse,
+        )?;
+        let domain = opt_str(obj.take(wire::DOMAIN), ErrorCode::InvalidDomain, "domain", |s| s.parse())?;
+        let transport = opt_str(obj.take(wire::TRANSPORT), ErrorCode::InvalidTransport, "transport", Transport::parse)?;
+        let transport = no_null(
+            transport,
+            ErrorCode::InvalidTransport,
+            "transport",
+            "use \"udp\", \"tcp\" or \"tls\" (udp is the default)",
+        )?;
+        let cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
+        let cps_key = opt_str(obj.take(wire::CPS_KEY), ErrorCode::InvalidCpsKey, "cpsKey", CpsKey::parse)?;
+        Ok(Fields {
+            name,
+            server,
+            auth_user,
+            auth_password,
+            domain,
+            transport,
+            cps_limit,
+            cps_key,
+        })
+    }
+}
+
+fn reject_unknown(obj: &RawObject<'_>, allow_expected_version: bool) -> Result<(), Error> {
+    let unknown = obj.first_unknown.as_deref().or_else(|| {
+        (!allow_expected_version && obj.values[wire::EXPECTED_VERSION].is_some()).then_some("expectedVersion")
+    });
+    match unknown {
+        Some(f) => Err(Error::invalid(
+            ErrorCode::UnknownField,
+            f.to_owned(),
+            format!(
+                "unknown field {}; the fields are {}",
+                crate::host::quote(f),
+                wire::FIELDS[..if allow_expected_version { 9 } else { 8 }].join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn pair(user: Option<AuthUser>, password: Option<Password>) -> Result<Option<Auth>, Error> {
+    match (user, password) {
+        (Some(user), Some(password)) => Ok(Some(Auth { user, password })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(incomplete("authPassword", "authUser")),
+        (None, Some(_)) => Err(incomplete("authUser", "authPassword")),
+    }
+}
+
+impl CredentialInput {
+    /// Parse and validate a create body (§3): one JSON object of at most 64 KiB.
+    pub fn from_json(body: &str) -> Result<CredentialInput, Error> {
+        let mut obj = wire::read_object(body)?;
+        reject_unknown(&obj, false)?;
+        Self::from_raw(&mut obj)
+    }
+
+    /// Parse and validate an already-decoded JSON value (a binding's dict or object).
+    ///
+    /// The value is re-encoded and read by the same strict reader, so every surface
+    /// applies exactly the same rules, the size bound included.
+    pub fn from_value(value: &Value) -> Result<CredentialInput, Error> {
+        Self::from_json(&value.to_string())
+    }
+
+    fn from_raw(obj: &mut RawObject<'_>) -> Result<CredentialInput, Error> {
+        let f = Fields::parse(obj)?;
+        let Change::Set(server) = f.server else {
+            return Err(Error::invalid(
+                ErrorCode::MissingField,
+                "server",
+                "server is required: give a host such as \"sip.example.com\" or \"sip.example.com:5061\"",
+            ));
+        };
+        let auth = pair(f.auth_user.into_option(), f.auth_password.into_option())?;
+        Ok(CredentialInput {
+            name: f.name.into_option(),
+            server,
+            auth,
+            domain: f.domain.into_option(),
+            transport: f.transport.into_option().unwrap_or_default(),
+            cps_limit: f.cps_limit.into_option(),
+            cps_key: f.cps_key.into_option(),
+        })
+    }
+
+    /// A minimal input: a server and nothing else.
+    pub fn new(server: ServerAddress) -> Self {
+        CredentialInput {
+            name: None,
+            server,
+            auth: None,
+            domain: None,
+            transport: Transport::Udp,
+            cps_limit: None,
+            cps_key: None,
+        }
+    }
+
+    /// The host of the server.
+    pub fn host(&self) -> &Host {
+        self.server.host()
+    }
+
+    /// The given port, else 5061 for TLS and 5060 for UDP/TCP.
+    pub fn effective_port(&self) -> Port {
+        self.server.port().unwrap_or(self.transport.default_port())
+    }
+
+    /// The digest realm: `domain` when set, else the server's host.
+    pub fn realm(&self) -> &Host {
+        self.domain.as_ref().map_or(self.server.host(), |d| d.host())
+    }
+
+    /// The auth user, if any.
+    pub fn auth_user(&self) -> Option<&AuthUser> {
+        self.auth.as_ref().map(|a| &a.user)
+    }
+
+    /// The password in clear, for the SIP stack that must send it. The one way to read it.
+    pub fn expose_password(&self) -> Option<&str> {
+        self.auth.as_ref().map(|a| a.password.expose())
+    }
+
+    /// The normalized output fields that need no store (§9): `server host port transport
+    /// authUser hasPassword domain realm cpsLimit cpsKey name`. Absent values are `null`.
+    pub fn normalized_json(&self) -> Value {
+        let mut m = Map::with_capacity(11);
+        self.write_fields(&mut m);
+        Value::Object(m)
+    }
+
+    fn write_fields(&self, m: &mut Map<String, Value>) {
+        let opt = |v: Option<String>| v.map_or(Value::Null, Value::String);
+        m.insert("name".into(), opt(self.name.as_ref().map(|n| n.to_string())));
+        m.insert("server".into(), Value::String(self.server.to_string()));
+        m.insert("host".into(), Value::String(self.host().to_string()));
+        m.insert("port".into(), Value::from(self.effective_port().get()));
+        m.insert("transport".into(), Value::String(self.transport.as_str().into()));
+        m.insert("authUser".into(), opt(self.auth_user().map(|u| u.to_string())));
+        m.insert("hasPassword".into(), Value::Bool(self.auth.is_some()));
+        m.insert("domain".into(), opt(self.domain.as_ref().map(|d| d.to_string())));
+        m.insert("realm".into(), Value::String(self.realm().to_string()));
+        m.insert("cpsLimit".into(), self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())));
+        m.insert("cpsKey".into(), opt(self.cps_key.as_ref().map(|k| k.to_string())));
+    }
+
+    /// This input with a patch applied; the result obeys every create rule
+    /// (`authUser` and `authPassword` together).
+    pub fn apply(&self, patch: CredentialPatch) -> Result<CredentialInput, Error> {
+        let (user, password) = match &self.auth {
+            Some(a) => (Some(a.user.clone()), Some(a.password.clone())),
+            None => (None, None),
+        };
+        let user = patch.auth_user.apply(user);
+        let password = patch.auth_password.apply(password);
+        let auth = pair(user, password)?;
+        Ok(CredentialInput {
+            name: patch.name.apply(self.name.clone()),
+            server: patch.server.unwrap_or_else(|| self.server.clone()),
+            auth,
+            domain: patch.domain.apply(self.domain.clone()),
+            transport: patch.transport.unwrap_or(self.transport),
+            cps_limit: patch.cps_limit.apply(self.cps_limit),
+            cps_key: patch.cps_key.apply(self.cps_key.clone()),
+        })
+    }
+}
+
+/// The body of an update: every field optional; `null` clears `name`, `domain`, `cpsLimit`,
+/// `cpsKey`, and `authUser`+`authPassword` (together); `server` and `transport` cannot be
+/// cleared.
+///
+/// ```
+/// use sipcreds::{CredentialInput, CredentialPatch};
+/// let cred = CredentialInput::from_json(r#"{"server":"a.example.com","cpsLimit":5}"#).unwrap();
+/// let patch = CredentialPatch::from_json(r#"{"cpsLimit":null,"expectedVersion":1}"#).unwrap();
+/// assert_eq!(patch.expected_version, Some(1));
+/// assert_eq!(cred.apply(patch).unwrap().cps_limit, None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialPatch {
+    /// New name.
+    pub name: Change<Name>,
+    /// New server (cannot be cleared).
+    pub server: Option<ServerAddress>,
+    /// New auth user.
+    pub auth_user: Change<AuthUser>,
+    /// New password.
+    pub auth_password: Change<Password>,
+    /// New domain.
+    pub domain: Change<Domain>,
+    /// New transport (cannot be cleared).
+    pub transport: Option<Transport>,
+    /// New CPS limit.
+    pub cps_limit: Change<CpsLimit>,
+    /// New CPS key.
+    pub cps_key: Change<CpsKey>,
+    /// The version the caller read; a mismatch answers `conflict`.
+    pub expected_version: Option<u64>,
+}
+
+impl CredentialPatch {
+    /// Parse and validate an update body.
+    pub fn from_json(body: &str) -> Result<CredentialPatch, Error> {
+        let mut obj = wire::read_object(body)?;
+        reject_unknown(&obj, true)?;
+        let f = Fields::parse(&mut obj)?;
+        // A pair cleared on one side and set on the other can never be valid.
+        match (&f.auth_user, &f.auth_password) {
+            (Change::Clear, Change::Set(_)) => return Err(incomplete("authUser", "authPassword")),
+            (Change::Set(_), Change::Clear) => return Err(incomplete("authPassword", "authUser")),
+            _ => {}
+        }
+        let expected_version = match obj.take(wire::EXPECTED_VERSION) {
+            None | Some(Raw::Null) => None,
+            Some(Raw::Int(n)) if n >= 0 => Some(n as u64),
+            Some(_) => {
+                return Err(Error::invalid(
+                    ErrorCode::InvalidJson,
+                    "expectedVersion",
+                    "expectedVersion must be the credential's version, a whole number",
+                ));
+            }
+        };
+        Ok(CredentialPatch {
+            name: f.name,
+            server: f.server.into_option(),
+            auth_user: f.auth_user,
+            auth_password: f.auth_password,
+            domain: f.domain,
+            transport: f.transport.into_option(),
+            cps_limit: f.cps_limit,
+            cps_key: f.cps_key,
+            expected_version,
+        })
+    }
+
+    /// Parse an already-decoded JSON value with the same rules as [`CredentialPatch::from_json`].
+    pub fn from_value(value: &Value) -> Result<CredentialPatch, Error> {
+        Self::from_json(&value.to_string())
+    }
+}
+
+/// Where a credential comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Created by a user.
+    Manual,
+    /// Owned by a connected provider; read-only.
+    Provider(ProviderId),
+}
+
+/// A stored credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Its id.
+    pub id: CredentialId,
+    /// Its organization.
+    pub org: Org,
+    /// Its fields.
+    pub input: CredentialInput,
+    /// Manual or provider-managed.
+    pub source: Source,
+    /// Starts at 1; each update adds 1.
+    pub version: u64,
+    /// Creation time (UTC, whole seconds on output).
+    pub created_at: OffsetDateTime,
+    /// Last update time.
+    pub updated_at: OffsetDateTime,
+}
+
+impl Credential {
+    /// True when a provider owns it.
+    pub fn read_only(&self) -> bool {
+        matches!(self.source, Source::Provider(_))
+    }
+
+    /// The password in clear, for the SIP stack that must send it.
+    pub fn expose_password(&self) -> Option<&str> {
+        self.input.expose_password()
+    }
+
+    /// The §3 output form. Never contains the password.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::with_capacity(19);
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        m.insert("org".into(), Value::String(self.org.to_string()));
+        self.input.write_fields(&mut m);
+        let (source, provider) = match &self.source {
+            Source::Manual => ("manual", Value::Null),
+            Source::Provider(p) => ("provider", Value::String(p.to_string())),
+        };
+        m.insert("source".into(), Value::String(source.into()));
+        m.insert("providerId".into(), provider);
+        m.insert("readOnly".into(), Value::Bool(self.read_only()));
+        m.insert("version".into(), Value::from(self.version));
+        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
+        m.insert("updatedAt".into(), Value::String(timestamp(self.updated_at)));
+        Value::Object(m)
+    }
+}
+
+/// RFC 3339 in UTC with whole seconds: `2026-11-26T12:00:00Z`.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> (ErrorCode, Option<String>) {
+        let e = CredentialInput::from_json(body).unwrap_err();
+        (e.code(), e.field().map(str::to_owned))
+    }
+
+    #[test]
+    fn field_errors_and_order() {
+        assert_eq!(err("{}"), (ErrorCode::MissingField, Some("server".into())));
+        assert_eq!(err(r#"{"server":"a.b","x":1}"#), (ErrorCode::UnknownField, Some("x".into())));
+        assert_eq!(err(r#"{"server":"a.b","expectedVersion":1}"#).0, ErrorCode::UnknownField);
+        assert_eq!(err(r#"{"server":"a.b","authUser":"u"}"#), (ErrorCode::IncompleteAuth, Some("authPassword".into())));
+        assert_eq!(err(r#"{"server":"a.b","authPassword":"p"}"#), (ErrorCode::IncompleteAuth, Some("authUser".into())));
+        assert_eq!(err(r#"{"server":"a.b","cpsLimit":1.0}"#).0, ErrorCode::InvalidCpsLimit);
+        assert_eq!(err(r#"{"server":"a.b","cpsLimit":"5"}"#).0, ErrorCode::InvalidCpsLimit);
+        assert_eq!(err(r#"{"server":"a.b","cpsLimit":true}"#).0, ErrorCode::InvalidCpsLimit);
+        assert_eq!(err(r#"{"server":"a.b","cpsLimit":18446744073709551616}"#).0, ErrorCode::InvalidCpsLimit);
+        assert_eq!(err(r#"{"server":null}"#).0, ErrorCode::InvalidServer);
+        assert_eq!(err(r#"{"server":"a.b","transport":null}"#).0, ErrorCode::InvalidTransport);
+        assert_eq!(err(r#"{"server":5060}"#).0, ErrorCode::InvalidServer);
+    }
+
+    #[test]
+    fn patch_merge_keeps_the_auth_pair() {
+        let cred = CredentialInput::from_json(r#"{"server":"a.b","authUser":"u","authPassword":"p"}"#).unwrap();
+        let rotate = CredentialPatch::from_json(r#"{"authPassword":"q"}"#).unwrap();
+        assert_eq!(cred.apply(rotate).unwrap().expose_password(), Some("q"));
+        let half = CredentialPatch::from_json(r#"{"authUser":null}"#).unwrap();
+        let e = cred.apply(half).unwrap_err();
+        assert_eq!((e.code(), e.field()), (ErrorCode::IncompleteAuth, Some("authUser")));
+        let both = CredentialPatch::from_json(r#"{"authUser":null,"authPassword":null}"#).unwrap();
+        assert!(cred.apply(both).unwrap().auth.is_none());
+        assert_eq!(
+            CredentialPatch::from_json(r#"{"server":null}"#).unwrap_err().code(),
+            ErrorCode::InvalidServer
+        );
+    }
+}

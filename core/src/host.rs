@@ -1,0 +1,506 @@
+//! Hosts, ports, the `server` field and the `domain` field (§4 of the spec).
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use crate::error::{Error, ErrorCode};
+
+/// The longest DNS name, without its trailing dot.
+const MAX_DNS_NAME: usize = 253;
+/// The longest DNS label.
+const MAX_DNS_LABEL: usize = 63;
+
+/// A validated, normalized host: a lowercase ASCII DNS name (IDNs in punycode), an IPv4
+/// address, or an IPv6 address.
+///
+/// ```
+/// use sipcreds::Host;
+/// let h: Host = "SIP.Example.COM.".parse().unwrap();
+/// assert_eq!(h.to_string(), "sip.example.com");
+/// let h: Host = "bücher.example".parse().unwrap();
+/// assert_eq!(h.to_string(), "xn--bcher-kva.example");
+/// let h: Host = "[2001:DB8:0:0::1]".parse().unwrap();
+/// assert_eq!(h.to_string(), "2001:db8::1");
+/// assert!("01.2.3.4".parse::<Host>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Host {
+    /// A DNS name, lowercase ASCII, without a trailing dot.
+    Dns(String),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address (shown bare; in brackets inside a `server`).
+    Ipv6(Ipv6Addr),
+}
+
+/// Why a host did not parse; turned into a field error by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostProblem(pub String);
+
+impl Host {
+    /// True for IPv4 and IPv6 literals.
+    pub fn is_ip(&self) -> bool {
+        !matches!(self, Host::Dns(_))
+    }
+
+    /// The host as it appears inside a `server` value: IPv6 in brackets.
+    pub fn to_uri_form(&self) -> String {
+        match self {
+            Host::Ipv6(a) => format!("[{a}]"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Parse a host; IPv6 must be in brackets.
+    pub(crate) fn parse_inner(s: &str) -> Result<Host, HostProblem> {
+        if s.is_empty() {
+            return Err(HostProblem("the host is empty".into()));
+        }
+        if let Some(rest) = s.strip_prefix('[') {
+            let Some(inner) = rest.strip_suffix(']') else {
+                return Err(HostProblem("an IPv6 address needs a closing \"]\"".into()));
+            };
+            return Ipv6Addr::from_str(inner)
+                .map(Host::Ipv6)
+                .map_err(|_| HostProblem(format!("\"{inner}\" inside brackets is not an IPv6 address")));
+        }
+        if s.contains(':') {
+            return Err(if Ipv6Addr::from_str(s).is_ok() {
+                HostProblem(format!("put the IPv6 address in brackets: \"[{s}]\""))
+            } else {
+                HostProblem("the host contains \":\"".into())
+            });
+        }
+        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return parse_dotted_quad(s).map(Host::Ipv4);
+        }
+        parse_dns_name(s).map(Host::Dns)
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Dns(n) => f.write_str(n),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            // std's Display is RFC 5952: lowercase, longest zero run compressed.
+            Host::Ipv6(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl FromStr for Host {
+    type Err = Error;
+    /// Parses a host as in `domain` (bracketed IPv6, no port).
+    fn from_str(s: &str) -> Result<Host, Error> {
+        check_chars(s).and_then(|()| Host::parse_inner(s)).map_err(|p| {
+            Error::invalid(ErrorCode::InvalidDomain, "domain", format!("domain {}: {}", quote(s), p.0))
+        })
+    }
+}
+
+/// A strict dotted quad: four decimal parts 0–255 without leading zeros.
+fn parse_dotted_quad(s: &str) -> Result<Ipv4Addr, HostProblem> {
+    let bad = || HostProblem(format!("\"{s}\" is not an IPv4 address (four numbers 0-255 without leading zeros)"));
+    let mut parts = [0u8; 4];
+    let mut n = 0;
+    for part in s.split('.') {
+        if n == 4 || part.is_empty() || part.len() > 3 || (part.len() > 1 && part.starts_with('0')) {
+            return Err(bad());
+        }
+        parts[n] = part.parse::<u8>().map_err(|_| bad())?;
+        n += 1;
+    }
+    if n != 4 {
+        return Err(bad());
+    }
+    Ok(Ipv4Addr::from(parts))
+}
+
+/// A DNS name: LDH labels, lowercased, IDNs to punycode through the `url` crate's IDNA
+/// processing (UTS #46), one trailing dot removed.
+fn parse_dns_name(s: &str) -> Result<String, HostProblem> {
+    let trimmed = s.strip_suffix('.').unwrap_or(s);
+    let ascii = if trimmed.is_ascii() {
+        let lower = trimmed.to_ascii_lowercase();
+        check_ldh(&lower, s)?;
+        // Punycode labels must decode: let IDNA check them.
+        if lower.split('.').any(|l| l.starts_with("xn--")) {
+            idna_to_ascii(&lower, s)?;
+        }
+        lower
+    } else {
+        let ascii = idna_to_ascii(trimmed, s)?;
+        let ascii = ascii.strip_suffix('.').unwrap_or(&ascii).to_owned();
+        check_ldh(&ascii, s)?;
+        ascii
+    };
+    Ok(ascii)
+}
+
+fn idna_to_ascii(name: &str, original: &str) -> Result<String, HostProblem> {
+    match url::Host::parse(name) {
+        Ok(url::Host::Domain(d)) => Ok(d),
+        Ok(_) => Err(HostProblem(format!(
+            "\"{original}\" maps to an IP address under IDNA; write the address itself"
+        ))),
+        Err(_) => Err(HostProblem(format!(
+            "\"{original}\" is not a valid internationalized domain name"
+        ))),
+    }
+}
+
+fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
+    if name.is_empty() {
+        return Err(HostProblem("the host is empty".into()));
+    }
+    if name.len() > MAX_DNS_NAME {
+        return Err(HostProblem(format!(
+            "the host name is {} characters long; the limit is {MAX_DNS_NAME}",
+            name.len()
+        )));
+    }
+    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        // Only reachable after IDNA mapping (e.g. full-width digits).
+        return parse_dotted_quad(name).map(|_| ()).and(Err(HostProblem(format!(
+            "\"{original}\" maps to an IPv4 address; write the address itself"
+        ))));
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(HostProblem(format!("\"{original}\" has an empty label (\"..\" or a leading dot)")));
+        }
+        if label.len() > MAX_DNS_LABEL {
+            return Err(HostProblem(format!(
+                "the label \"{label}\" is {} characters long; the limit is {MAX_DNS_LABEL}",
+                label.len()
+            )));
+        }
+        if let Some(b) = label.bytes().find(|b| !(b.is_ascii_alphanumeric() || *b == b'-')) {
+            return Err(HostProblem(format!(
+                "\"{}\" is not allowed in a host name (letters, digits and \"-\" only)",
+                (b as char).escape_default()
+            )));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(HostProblem(format!("the label \"{label}\" starts or ends with \"-\"")));
+        }
+    }
+    Ok(())
+}
+
+/// Whitespace and control characters are never allowed in a host or server.
+fn check_chars(s: &str) -> Result<(), HostProblem> {
+    match s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        Some(c) => Err(HostProblem(format!(
+            "remove the whitespace or control character {}",
+            c.escape_unicode()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Quote a user value for a message: JSON-style escaping, so control characters stay visible.
+pub(crate) fn quote(s: &str) -> String {
+    const MAX: usize = 80;
+    let shown: String = if s.chars().count() > MAX {
+        s.chars().take(MAX).chain("…".chars()).collect()
+    } else {
+        s.to_owned()
+    };
+    serde_json::to_string(&shown).unwrap_or_else(|_| String::from("\"?\""))
+}
+
+/// A port, 1–65535.
+///
+/// ```
+/// use sipcreds::Port;
+/// assert_eq!("5061".parse::<Port>().unwrap().get(), 5061);
+/// assert!("0".parse::<Port>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port(u16);
+
+impl Port {
+    /// The default SIP port for UDP and TCP.
+    pub const SIP: Port = Port(5060);
+    /// The default SIP port for TLS.
+    pub const SIPS: Port = Port(5061);
+
+    /// A port from a number; `None` for 0.
+    pub const fn new(n: u16) -> Option<Port> {
+        if n == 0 { None } else { Some(Port(n)) }
+    }
+
+    /// The number.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+
+    fn parse_digits(s: &str) -> Result<Port, HostProblem> {
+        if s.is_empty() {
+            return Err(HostProblem("the port after \":\" is empty".into()));
+        }
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(HostProblem(format!("the port \"{s}\" must be decimal digits only")));
+        }
+        let value = s.bytes().try_fold(0u32, |acc, b| {
+            let next = acc * 10 + u32::from(b - b'0');
+            (next <= 65535).then_some(next)
+        });
+        match value {
+            Some(v) if v >= 1 => Ok(Port(v as u16)),
+            _ => Err(HostProblem(format!("the port {s} is out of range (1-65535)"))),
+        }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for Port {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Port, Error> {
+        Port::parse_digits(s).map_err(|p| Error::invalid(ErrorCode::InvalidServer, "server", p.0))
+    }
+}
+
+/// The `server` field: a host and an optional explicit port.
+///
+/// ```
+/// use sipcreds::ServerAddress;
+/// let s: ServerAddress = "Trunk.Example.com:5061".parse().unwrap();
+/// assert_eq!(s.to_string(), "trunk.example.com:5061");
+/// let s: ServerAddress = "[2001:db8::0:1]:5060".parse().unwrap();
+/// assert_eq!(s.to_string(), "[2001:db8::1]:5060");
+/// let err = "sip:trunk.example.com".parse::<ServerAddress>().unwrap_err();
+/// assert!(err.to_string().contains("\"trunk.example.com\""));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerAddress {
+    host: Host,
+    port: Option<Port>,
+}
+
+impl ServerAddress {
+    /// A server from parts.
+    pub fn new(host: Host, port: Option<Port>) -> Self {
+        ServerAddress { host, port }
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The port, if one was given.
+    pub fn port(&self) -> Option<Port> {
+        self.port
+    }
+
+    fn parse_inner(s: &str) -> Result<ServerAddress, String> {
+        if s.is_empty() {
+            return Err("server is empty; give a host such as \"sip.example.com\" or \"sip.example.com:5061\"".into());
+        }
+        if let Err(p) = check_chars(s) {
+            let fixed: String = s.chars().filter(|c| !(c.is_whitespace() || c.is_control())).collect();
+            return Err(format!("server {}: {} → {}", quote(s), p.0, quote(&fixed)));
+        }
+        if let Some(problem) = uri_syntax_problem(s) {
+            return Err(problem);
+        }
+        let (host_part, port_part) = split_host_port(s);
+        let host = Host::parse_inner(host_part).map_err(|p| format!("server {}: {}", quote(s), p.0))?;
+        let port = match port_part {
+            Some(digits) => Some(Port::parse_digits(digits).map_err(|p| format!("server {}: {}", quote(s), p.0))?),
+            None => None,
+        };
+        Ok(ServerAddress { host, port })
+    }
+}
+
+/// Split `host[:port]`, leaving bracketed IPv6 whole; an unbracketed IPv6 stays in the host
+/// part so the host parser can say to bracket it.
+fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if s.starts_with('[') {
+        if let Some(end) = s.find(']') {
+            let (host, rest) = s.split_at(end + 1);
+            return match rest.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None if rest.is_empty() => (host, None),
+                None => (s, None),
+            };
+        }
+        return (s, None);
+    }
+    match s.matches(':').count() {
+        1 => {
+            let (h, p) = s.split_once(':').unwrap_or((s, ""));
+            (h, Some(p))
+        }
+        _ => (s, None),
+    }
+}
+
+/// Catch the usual URI pieces (scheme, userinfo, path, params, headers) and say how to fix them.
+fn uri_syntax_problem(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let mut rest = s;
+    let mut what = Vec::new();
+    if let Some(i) = lower.find("://") {
+        what.push(format!("the \"{}\" scheme", &s[..i + 3]));
+        rest = &s[i + 3..];
+    } else {
+        for scheme in ["sips:", "sip:", "tel:"] {
+            if lower.starts_with(scheme) {
+                what.push(format!("the \"{}\" scheme", &s[..scheme.len()]));
+                rest = &s[scheme.len()..];
+                break;
+            }
+        }
+    }
+    if let Some(at) = rest.rfind('@') {
+        what.push(format!("the user part \"{}\"", &rest[..=at]));
+        rest = &rest[at + 1..];
+    }
+    if let Some(cut) = rest.find(['/', ';', '?', '#']) {
+        let piece = match rest.as_bytes()[cut] {
+            b'/' => "the path",
+            b';' => "the ;parameters",
+            b'?' => "the ?headers",
+            _ => "the #fragment",
+        };
+        what.push(format!("{piece} \"{}\"", &rest[cut..]));
+        rest = &rest[..cut];
+    }
+    if what.is_empty() {
+        return None;
+    }
+    let mut msg = format!("server {}: remove {}", quote(s), what.join(", "));
+    if !rest.is_empty() {
+        msg.push_str(&format!(" → {}", quote(rest)));
+    }
+    msg.push_str("; server is a host or host:port, not a URI");
+    Some(msg)
+}
+
+impl fmt::Display for ServerAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(p) => write!(f, "{}:{}", self.host.to_uri_form(), p),
+            None => f.write_str(&self.host.to_uri_form()),
+        }
+    }
+}
+
+impl FromStr for ServerAddress {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<ServerAddress, Error> {
+        ServerAddress::parse_inner(s).map_err(|m| Error::invalid(ErrorCode::InvalidServer, "server", m))
+    }
+}
+
+/// The `domain` field: a host without a port. It is the digest realm when set.
+///
+/// ```
+/// use sipcreds::Domain;
+/// let d: Domain = "Example.COM".parse().unwrap();
+/// assert_eq!(d.to_string(), "example.com");
+/// assert!("example.com:5060".parse::<Domain>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Domain(Host);
+
+impl Domain {
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.0
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for Domain {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Domain, Error> {
+        let fail = |why: String| Error::invalid(ErrorCode::InvalidDomain, "domain", format!("domain {}: {why}", quote(s)));
+        if s.is_empty() {
+            return Err(fail("the domain is empty; omit the field or give a host such as \"example.com\"".into()));
+        }
+        check_chars(s).map_err(|p| fail(p.0))?;
+        if uri_syntax_problem(s).is_some() {
+            return Err(fail("give only a host, without scheme, user, path or parameters".into()));
+        }
+        let (host, port) = split_host_port(s);
+        if port.is_some() {
+            return Err(fail(format!("remove the port: the domain is a host only → {}", quote(host))));
+        }
+        Host::parse_inner(s).map(Domain).map_err(|p| fail(p.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(s: &str) -> Result<String, String> {
+        s.parse::<ServerAddress>().map(|a| a.to_string()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn accepts_and_normalizes() {
+        assert_eq!(server("SIP.Example.com").unwrap(), "sip.example.com");
+        assert_eq!(server("sip.example.com.:5060").unwrap(), "sip.example.com:5060");
+        assert_eq!(server("10.0.0.1:5080").unwrap(), "10.0.0.1:5080");
+        assert_eq!(server("[2001:DB8::0001]").unwrap(), "[2001:db8::1]");
+        assert_eq!(server("[::ffff:192.0.2.1]:5061").unwrap(), "[::ffff:192.0.2.1]:5061");
+        assert_eq!(server("münchen.example").unwrap(), "xn--mnchen-3ya.example");
+        assert_eq!(server("localhost").unwrap(), "localhost");
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "", " sip.example.com", "sip.example.com ", "sip:example.com", "sips:example.com",
+            "udp://example.com", "user@example.com", "example.com/path", "example.com;transport=tcp",
+            "example.com?x=y", "2001:db8::1", "[2001:db8::1", "example.com:0", "example.com:65536",
+            "example.com:", "example.com:50a", "example..com", ".example.com", "example.com..",
+            "-a.example.com", "a-.example.com", "a_b.example.com", "1.2.3", "1.2.3.4.5", "01.2.3.4",
+            "256.1.1.1", "[1.2.3.4]", "exa mple.com", "example.com\n", "[fe80::1%eth0]",
+            "example.com:+5060", "example.com:-1",
+        ] {
+            assert!(server(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+
+    #[test]
+    fn scheme_message_suggests_the_fix() {
+        let msg = server("sip:trunk.example.com").unwrap_err();
+        assert!(msg.contains("remove the \"sip:\" scheme"), "{msg}");
+        assert!(msg.contains("→ \"trunk.example.com\""), "{msg}");
+        let msg = server("sips:user@trunk.example.com:5061;transport=tls").unwrap_err();
+        assert!(msg.contains("→ \"trunk.example.com:5061\""), "{msg}");
+        let msg = server("2001:db8::1").unwrap_err();
+        assert!(msg.contains("[2001:db8::1]"), "{msg}");
+    }
+
+    #[test]
+    fn label_and_name_lengths() {
+        let label63 = "a".repeat(63);
+        assert!(server(&format!("{label63}.com")).is_ok());
+        assert!(server(&format!("{}a.com", label63)).is_err());
+        let name253 = format!("{0}.{0}.{0}.{1}", "a".repeat(63), "b".repeat(61));
+        assert_eq!(name253.len(), 253);
+        assert!(server(&name253).is_ok());
+        assert!(server(&format!("{name253}.")).is_ok());
+        assert!(server(&format!("a{name253}")).is_err());
+    }
+}

@@ -1,0 +1,71 @@
+//! # sipcreds
+//!
+//! SIP trunk credentials for voice platforms: strict validation and normalization of the
+//! credential wire format, lint findings, and troubleshooting of SIP failures.
+//!
+//! Every untrusted value is parsed once at the edge into a newtype ([`ServerAddress`],
+//! [`AuthUser`], [`Password`], [`CpsLimit`], ...), so an invalid value cannot exist inside the
+//! crate. Every failure is an [`Error`] with a stable [`ErrorCode`] and the wire field it is
+//! about. Passwords are [`secrecy::SecretString`]s: never in `Debug`, `Display`, JSON or error
+//! messages, zeroized on drop, and read only through an explicitly named call.
+//!
+//! ```
+//! let out = sipcreds::validate_credential_json(r#"{
+//!     "name": "Main trunk",
+//!     "server": "SIP.Example.com:5061",
+//!     "transport": "TLS",
+//!     "authUser": "acme-trunk",
+//!     "authPassword": "correct horse",
+//!     "cpsLimit": 10,
+//!     "cpsKey": "acme-shared"
+//! }"#).unwrap();
+//! assert_eq!(out["server"], "sip.example.com:5061");
+//! assert_eq!(out["port"], 5061);
+//! assert_eq!(out["transport"], "tls");
+//! assert_eq!(out["realm"], "sip.example.com");
+//! assert_eq!(out["hasPassword"], true);
+//! assert!(!out.to_string().contains("correct horse"));
+//!
+//! let err = sipcreds::validate_credential_json(r#"{"server": "sip:trunk.example.com"}"#).unwrap_err();
+//! assert_eq!(err.code().as_str(), "invalid_server");
+//! assert_eq!(err.field(), Some("server"));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod credential;
+mod diagnose;
+mod error;
+mod host;
+mod lint;
+mod usage;
+mod values;
+mod wire;
+
+pub use credential::{timestamp, Auth, Change, Credential, CredentialInput, CredentialPatch, Source};
+pub use diagnose::{diagnose, symptoms, Cause, Diagnosis};
+pub use error::{list_all_errors, Error, ErrorCode, FieldName, Result};
+pub use host::{Domain, Host, Port, ServerAddress};
+pub use lint::{lint_credential, lint_credentials, Finding, Severity, LINT_CODES};
+pub use usage::{AgentUsage, UsageReport};
+pub use values::{AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber, ProviderId, Transport};
+pub use wire::MAX_BODY_BYTES;
+
+/// The crate's version, shared by every surface.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Validate one credential body (§3) and return its normalized fields (§9):
+/// `name server host port transport authUser hasPassword domain realm cpsLimit cpsKey`.
+///
+/// The body must be one JSON object of at most 64 KiB, without unknown fields or duplicate
+/// keys. The password is checked but never returned.
+///
+/// ```
+/// let out = sipcreds::validate_credential_json(r#"{"server":"[2001:DB8::1]"}"#).unwrap();
+/// assert_eq!(out["server"], "[2001:db8::1]");
+/// assert_eq!(out["host"], "2001:db8::1");
+/// assert_eq!(out["port"], 5060);
+/// ```
+pub fn validate_credential_json(body: &str) -> Result<serde_json::Value> {
+    CredentialInput::from_json(body).map(|c| c.normalized_json())
+}

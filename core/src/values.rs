@@ -1,0 +1,559 @@
+//! Newtypes for every validated value: parsed once at the edge, so an invalid value cannot
+//! exist inside the core.
+
+use std::fmt;
+use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Serialize, Serializer};
+
+use crate::error::{Error, ErrorCode};
+use crate::host::quote;
+
+/// True for characters a one-line text field must not hold: C0/C1 controls, line and
+/// paragraph separators, and the bidi embedding/override/isolate controls (Trojan Source).
+pub(crate) fn is_forbidden_text_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                $name::parse(s)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A credential's display name: 1–100 characters, no control characters.
+    ///
+    /// ```
+    /// use sipcreds::Name;
+    /// assert!(Name::parse("Main trunk").is_ok());
+    /// assert!(Name::parse("line\nbreak").is_err());
+    /// ```
+    Name
+);
+
+impl Name {
+    /// Parse a name.
+    pub fn parse(s: &str) -> Result<Name, Error> {
+        let fail = |m: &str| Error::invalid(ErrorCode::InvalidName, "name", format!("name: {m}"));
+        let n = s.chars().count();
+        if n == 0 {
+            return Err(fail("the name is empty; omit it or give 1-100 characters"));
+        }
+        if n > 100 {
+            return Err(fail(&format!("the name is {n} characters long; the limit is 100")));
+        }
+        if let Some(c) = s.chars().find(|&c| is_forbidden_text_char(c)) {
+            return Err(fail(&format!("remove the control character {}", c.escape_unicode())));
+        }
+        Ok(Name(s.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// The digest auth user: 1–128 characters of an RFC 3261 `user` part (unreserved,
+    /// `&=+$,;?/`, and `%HH` escapes).
+    ///
+    /// ```
+    /// use sipcreds::AuthUser;
+    /// assert!(AuthUser::parse("acme-trunk_01").is_ok());
+    /// assert!(AuthUser::parse("a%20b").is_ok());
+    /// assert!(AuthUser::parse("a b").is_err());
+    /// assert!(AuthUser::parse("user@example.com").is_err());
+    /// ```
+    AuthUser
+);
+
+impl AuthUser {
+    /// Parse an auth user.
+    pub fn parse(s: &str) -> Result<AuthUser, Error> {
+        let fail = |m: String| Error::invalid(ErrorCode::InvalidAuthUser, "authUser", format!("authUser {}: {m}", quote(s)));
+        let n = s.chars().count();
+        if n == 0 {
+            return Err(fail("the auth user is empty; omit authUser and authPassword, or give both".into()));
+        }
+        if n > 128 {
+            return Err(fail(format!("it is {n} characters long; the limit is 128")));
+        }
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'%' {
+                if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+                    i += 3;
+                    continue;
+                }
+                return Err(fail("\"%\" must start an escape of two hex digits, like %40 for \"@\"".into()));
+            }
+            let ok = c.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/".contains(&c);
+            if !ok {
+                let ch = s[i..].chars().next().unwrap_or('?');
+                let hint = if ch == '@' {
+                    " (the auth user is the user part only: drop \"@\" and the host, or escape it as %40)".to_string()
+                } else if ch.is_ascii() {
+                    format!(" (escape it as %{:02X})", ch as u32)
+                } else {
+                    " (percent-encode its UTF-8 bytes)".to_string()
+                };
+                return Err(fail(format!("{} is not allowed in a SIP user part{hint}", quote(&ch.to_string()))));
+            }
+            i += 1;
+        }
+        Ok(AuthUser(s.to_owned()))
+    }
+}
+
+/// A SIP digest password: 1–256 characters, no control characters.
+///
+/// It is a [`SecretString`]: never shown by `Debug` or `Display`, never serialized, zeroized on
+/// drop. [`Password::expose`] is the one way to read it.
+///
+/// ```
+/// use sipcreds::Password;
+/// let p = Password::parse("s3cret!").unwrap();
+/// assert_eq!(format!("{p:?}"), "Password(***)");
+/// assert_eq!(p.expose(), "s3cret!");
+/// ```
+#[derive(Clone)]
+pub struct Password(SecretString);
+
+impl Password {
+    /// Parse a password. The error never contains the value.
+    pub fn parse(s: &str) -> Result<Password, Error> {
+        let fail = |m: String| Error::invalid(ErrorCode::InvalidAuthPassword, "authPassword", format!("authPassword: {m}"));
+        let n = s.chars().count();
+        if n == 0 {
+            return Err(fail("the password is empty; omit authUser and authPassword, or give both".into()));
+        }
+        if n > 256 {
+            return Err(fail(format!("the password is {n} characters long; the limit is 256")));
+        }
+        if let Some((pos, _)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(fail(format!("the password has a control character at position {}; remove it", pos + 1)));
+        }
+        Ok(Password(SecretString::from(s)))
+    }
+
+    /// The password in clear, for the SIP stack that must send it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for Password {
+    fn eq(&self, other: &Self) -> bool {
+        // Constant-time is not needed here (no oracle), but avoid short-circuit anyway.
+        let (a, b) = (self.expose().as_bytes(), other.expose().as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+impl Eq for Password {}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The SIP transport.
+///
+/// ```
+/// use sipcreds::Transport;
+/// assert_eq!(Transport::parse("TLS").unwrap(), Transport::Tls);
+/// assert_eq!(Transport::default(), Transport::Udp);
+/// assert_eq!(Transport::Tls.default_port().get(), 5061);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub enum Transport {
+    /// UDP (the default).
+    #[default]
+    Udp,
+    /// TCP.
+    Tcp,
+    /// TLS (SIPS).
+    Tls,
+}
+
+impl Transport {
+    /// Parse, case-insensitively.
+    pub fn parse(s: &str) -> Result<Transport, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "udp" => Ok(Transport::Udp),
+            "tcp" => Ok(Transport::Tcp),
+            "tls" => Ok(Transport::Tls),
+            _ => Err(Error::invalid(
+                ErrorCode::InvalidTransport,
+                "transport",
+                format!("transport {}: use \"udp\", \"tcp\" or \"tls\"", quote(s)),
+            )),
+        }
+    }
+
+    /// The lowercase wire form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+
+    /// 5061 for TLS, 5060 otherwise.
+    pub const fn default_port(self) -> crate::Port {
+        match self {
+            Transport::Tls => crate::Port::SIPS,
+            _ => crate::Port::SIP,
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Transport {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Transport, Error> {
+        Transport::parse(s)
+    }
+}
+
+impl Serialize for Transport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A calls-per-second limit, 1–10000.
+///
+/// ```
+/// use sipcreds::CpsLimit;
+/// assert_eq!(CpsLimit::new(10).unwrap().get(), 10);
+/// assert!(CpsLimit::new(0).is_err());
+/// assert!(CpsLimit::new(10_001).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CpsLimit(u32);
+
+impl CpsLimit {
+    /// The largest limit.
+    pub const MAX: u32 = 10_000;
+
+    /// A limit from a number.
+    pub fn new(n: i64) -> Result<CpsLimit, Error> {
+        if (1..=i64::from(Self::MAX)).contains(&n) {
+            Ok(CpsLimit(n as u32))
+        } else {
+            Err(Error::invalid(
+                ErrorCode::InvalidCpsLimit,
+                "cpsLimit",
+                format!("cpsLimit {n} is out of range; use a whole number from 1 to 10000, below your provider's limit"),
+            ))
+        }
+    }
+
+    /// The number.
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for CpsLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for CpsLimit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+fn check_charset(s: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > max {
+        return Err(format!("it is {} characters long; the limit is {max}", s.chars().count()));
+    }
+    match s.chars().find(|&c| !c.is_ascii() || !allowed(c as u8)) {
+        Some(c) => Err(format!("{} is not allowed", quote(&c.to_string()))),
+        None => Ok(()),
+    }
+}
+
+string_newtype!(
+    /// A shared rate group key: 1–64 characters of `[A-Za-z0-9._:-]`, case-sensitive.
+    ///
+    /// ```
+    /// use sipcreds::CpsKey;
+    /// assert!(CpsKey::parse("acme:twilio-us1").is_ok());
+    /// assert!(CpsKey::parse("acme shared").is_err());
+    /// ```
+    CpsKey
+);
+
+impl CpsKey {
+    /// Parse a key.
+    pub fn parse(s: &str) -> Result<CpsKey, Error> {
+        check_charset(s, 64, |b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+            .map(|()| CpsKey(s.to_owned()))
+            .map_err(|m| {
+                Error::invalid(
+                    ErrorCode::InvalidCpsKey,
+                    "cpsKey",
+                    format!("cpsKey {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ : -", quote(s)),
+                )
+            })
+    }
+}
+
+string_newtype!(
+    /// An organization id (the tenant): 1–64 characters of `[A-Za-z0-9._-]`.
+    ///
+    /// ```
+    /// use sipcreds::Org;
+    /// assert!(Org::parse("acme-corp").is_ok());
+    /// assert!(Org::parse("../etc").is_err());
+    /// ```
+    Org
+);
+
+impl Org {
+    /// Parse an org id.
+    pub fn parse(s: &str) -> Result<Org, Error> {
+        check_charset(s, 64, |b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            .and_then(|()| {
+                if s.bytes().all(|b| b == b'.') {
+                    Err("it is only dots".to_string())
+                } else {
+                    Ok(())
+                }
+            })
+            .map(|()| Org(s.to_owned()))
+            .map_err(|m| {
+                Error::invalid(
+                    ErrorCode::InvalidOrg,
+                    "org",
+                    format!("org {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ -", quote(s)),
+                )
+            })
+    }
+}
+
+string_newtype!(
+    /// An E.164 phone number: `+`, first digit 1–9, 8–15 digits in all.
+    ///
+    /// ```
+    /// use sipcreds::PhoneNumber;
+    /// assert!(PhoneNumber::parse("+14155550100").is_ok());
+    /// assert!(PhoneNumber::parse("14155550100").is_err());
+    /// assert!(PhoneNumber::parse("+1 415 555 0100").is_err());
+    /// ```
+    PhoneNumber
+);
+
+impl PhoneNumber {
+    /// Parse a number.
+    pub fn parse(s: &str) -> Result<PhoneNumber, Error> {
+        let fail = |m: &str| {
+            Error::invalid(
+                ErrorCode::InvalidPhoneNumber,
+                "number",
+                format!("phone number {}: {m}; write it in E.164, like +14155550100", quote(s)),
+            )
+        };
+        let Some(digits) = s.strip_prefix('+') else {
+            return Err(fail("it must start with \"+\" and the country code"));
+        };
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(fail("only digits may follow \"+\" (no spaces, dashes or brackets)"));
+        }
+        if digits.starts_with('0') {
+            return Err(fail("the country code cannot start with 0"));
+        }
+        if !(8..=15).contains(&digits.len()) {
+            return Err(fail(&format!("it has {} digits; E.164 numbers have 8 to 15", digits.len())));
+        }
+        Ok(PhoneNumber(s.to_owned()))
+    }
+}
+
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The prefix of this kind of id.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new id from a ULID.
+            pub fn from_ulid(u: ulid::Ulid) -> Self {
+                $name(format!("{}{}", $prefix, u))
+            }
+
+            /// A fresh id (a monotonic ULID in this process, so ids sort by creation).
+            pub fn generate() -> Self {
+                Self::from_ulid(crate::values::next_ulid())
+            }
+
+            /// Parse an id: the prefix and a 26-character Crockford base32 ULID (case-insensitive
+            /// on input, uppercase in the result). A malformed id is `not_found`: it cannot
+            /// exist.
+            pub fn parse(s: &str, field: &'static str) -> Result<Self, Error> {
+                let not_found = || Error::NotFound { what: $what, field, id: s.chars().take(100).collect() };
+                let body = s.strip_prefix($prefix).ok_or_else(not_found)?;
+                // 26 Crockford characters; the first one at most 7 (128 bits).
+                if body.len() != 26 || !matches!(body.as_bytes()[0], b'0'..=b'7') {
+                    return Err(not_found());
+                }
+                let u = ulid::Ulid::from_string(body).map_err(|_| not_found())?;
+                Ok(Self::from_ulid(u))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A credential id: `cred_` and a ULID.
+    ///
+    /// ```
+    /// use sipcreds::CredentialId;
+    /// let id = CredentialId::generate();
+    /// assert!(id.as_str().starts_with("cred_") && id.as_str().len() == 31);
+    /// assert_eq!(CredentialId::parse(id.as_str(), "id").unwrap(), id);
+    /// ```
+    CredentialId, "cred_", "credential"
+);
+ulid_id!(
+    /// A provider id: `prov_` and a ULID.
+    ProviderId, "prov_", "provider"
+);
+ulid_id!(
+    /// An agent id: `agent_` and a ULID.
+    AgentId, "agent_", "agent"
+);
+
+/// The next ULID of this process: monotonic, so ids made in the same millisecond still sort
+/// in creation order.
+pub(crate) fn next_ulid() -> ulid::Ulid {
+    use std::sync::Mutex;
+    static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
+    let mut g = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+    let generator = g.get_or_insert_with(ulid::Generator::new);
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_user_rules() {
+        for ok in ["a", "A-z_0.9!~*'()", "&=+$,;?/", "%41%4a", &"u".repeat(128)] {
+            assert!(AuthUser::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a@b", "%4", "%zz", "a:b", "ü", "a\"b", "a<b", &"u".repeat(129), "a\0"] {
+            assert!(AuthUser::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn password_rules_and_secrecy() {
+        assert!(Password::parse(&"p".repeat(256)).is_ok());
+        assert!(Password::parse(&"ü".repeat(256)).is_ok());
+        assert!(Password::parse(&"p".repeat(257)).is_err());
+        assert!(Password::parse("").is_err());
+        let err = Password::parse("hunter2\n").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"));
+        assert!(!format!("{err:?}").contains("hunter2"));
+        let p = Password::parse("with spaces ok").unwrap();
+        assert!(!format!("{p:?}{p}").contains("spaces"));
+    }
+
+    #[test]
+    fn phone_numbers() {
+        for ok in ["+14155550100", "+12345678", "+123456789012345"] {
+            assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["+1234567", "+1234567890123456", "+04155550100", "4155550100", "+1415555010a", "", "+", "++14155550100"] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids() {
+        let id = CredentialId::generate();
+        let lower = id.as_str().replace(&id.as_str()[5..], &id.as_str()[5..].to_lowercase());
+        assert_eq!(CredentialId::parse(&lower, "id").unwrap(), id);
+        assert!(CredentialId::parse("cred_", "id").is_err());
+        assert!(CredentialId::parse("prov_01JD0000000000000000000000", "id").is_err());
+        assert!(CredentialId::parse("cred_81JD0000000000000000000000", "id").is_err(), "ULID overflow");
+        let ids: Vec<_> = (0..1000).map(|_| AgentId::generate()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids sort by creation");
+    }
+}

@@ -1,0 +1,284 @@
+//! The strict JSON reader behind the wire format (§3): one object, no duplicate keys, no
+//! unknown fields, a size bound, and wrong JSON types reported with the field's own code.
+//!
+//! The reader first collects the raw values of the known fields (borrowing strings from the
+//! body where it can), then the typed parsers of [`crate::credential`] validate them in the
+//! order of the wire table, so the first error reported is stable.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{Error, ErrorCode};
+
+/// The largest body accepted, in bytes (64 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The wire fields, in the order of the table of §3 (and so the order errors are reported).
+pub(crate) const FIELDS: [&str; 9] = [
+    "name",
+    "server",
+    "authUser",
+    "authPassword",
+    "domain",
+    "transport",
+    "cpsLimit",
+    "cpsKey",
+    "expectedVersion",
+];
+
+pub(crate) const NAME: usize = 0;
+pub(crate) const SERVER: usize = 1;
+pub(crate) const AUTH_USER: usize = 2;
+pub(crate) const AUTH_PASSWORD: usize = 3;
+pub(crate) const DOMAIN: usize = 4;
+pub(crate) const TRANSPORT: usize = 5;
+pub(crate) const CPS_LIMIT: usize = 6;
+pub(crate) const CPS_KEY: usize = 7;
+pub(crate) const EXPECTED_VERSION: usize = 8;
+
+/// A JSON value as far as the field parsers need to see it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Raw<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    BigUint,
+    Float,
+    Str(Cow<'a, str>),
+    Array,
+    Object,
+}
+
+impl Raw<'_> {
+    /// The JSON type's name, for messages (never the value: it may be a password).
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Raw::Null => "null",
+            Raw::Bool(_) => "a boolean",
+            Raw::Int(_) | Raw::BigUint => "an integer",
+            Raw::Float => "a decimal number",
+            Raw::Str(_) => "a string",
+            Raw::Array => "an array",
+            Raw::Object => "an object",
+        }
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Raw<'de>, E> {
+        Ok(Raw::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Raw<'de>, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Raw<'de>, E> {
+        Ok(Raw::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Raw<'de>, E> {
+        Ok(i64::try_from(v).map_or(Raw::BigUint, Raw::Int))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Raw<'de>, E> {
+        Ok(Raw::Float)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Raw<'de>, E> {
+        Ok(Raw::Str(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Raw::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Raw::Object)
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+/// A key, borrowed from the body when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The known fields' raw values, and the first unknown field.
+#[derive(Debug, Default)]
+pub(crate) struct RawObject<'a> {
+    pub(crate) values: [Option<Raw<'a>>; FIELDS.len()],
+    pub(crate) first_unknown: Option<String>,
+}
+
+impl<'a> RawObject<'a> {
+    pub(crate) fn take(&mut self, i: usize) -> Option<Raw<'a>> {
+        self.values[i].take()
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("one JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
+                let mut out = RawObject::default();
+                let mut unknown_seen: Vec<Cow<'de, str>> = Vec::new();
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match FIELDS.iter().position(|f| *f == key) {
+                        Some(i) => {
+                            let value = map.next_value::<Raw<'de>>()?;
+                            if out.values[i].is_some() {
+                                return Err(de::Error::custom(format_args!("duplicate key \"{key}\"")));
+                            }
+                            out.values[i] = Some(value);
+                        }
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                            if unknown_seen.iter().any(|k| *k == key) {
+                                return Err(de::Error::custom(format_args!(
+                                    "duplicate key {}",
+                                    crate::host::quote(&key)
+                                )));
+                            }
+                            if out.first_unknown.is_none() {
+                                out.first_unknown = Some(key.clone().into_owned());
+                            }
+                            unknown_seen.push(key);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// Read one JSON object with the size bound; syntax errors, duplicate keys and a body that is
+/// not an object are `invalid_json`, an oversized body `too_large`.
+pub(crate) fn read_object(body: &str) -> Result<RawObject<'_>, Error> {
+    check_size(body)?;
+    let first = body.trim_start_matches([' ', '\t', '\n', '\r']);
+    if first.is_empty() {
+        return Err(invalid_json("the body is empty; send one JSON object such as {\"server\": \"sip.example.com\"}"));
+    }
+    if !first.starts_with('{') {
+        return Err(invalid_json("the body must be one JSON object ({...})"));
+    }
+    let mut de = serde_json::Deserializer::from_str(body);
+    let obj = RawObject::deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    Ok(obj)
+}
+
+/// Check the 64 KiB bound.
+pub(crate) fn check_size(body: &str) -> Result<(), Error> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Error::Invalid {
+            code: ErrorCode::TooLarge,
+            field: None,
+            message: format!("the body is {} bytes; the limit is {MAX_BODY_BYTES} bytes (64 KiB)", body.len()),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn invalid_json(message: impl Into<String>) -> Error {
+    Error::Invalid {
+        code: ErrorCode::InvalidJson,
+        field: None,
+        message: message.into(),
+    }
+}
+
+/// serde_json's syntax messages name a position, never the content; data errors here are
+/// only our own (duplicate keys), so the text is safe to show.
+pub(crate) fn json_error(e: serde_json::Error) -> Error {
+    invalid_json(format!("invalid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(body: &str) -> Option<ErrorCode> {
+        read_object(body).err().map(|e| e.code())
+    }
+
+    #[test]
+    fn rejects_non_objects_and_bad_syntax() {
+        for bad in ["", "   ", "[]", "\"x\"", "1", "null", "{", "{}{}", "{} x", "{\"a\":}", "{'a':1}", "{\"server\":\"\\ud800\"}"] {
+            assert_eq!(code(bad), Some(ErrorCode::InvalidJson), "{bad:?}");
+        }
+        assert_eq!(code(" {} "), None);
+    }
+
+    #[test]
+    fn duplicate_keys_known_and_unknown() {
+        assert_eq!(code(r#"{"server":"a","server":"b"}"#), Some(ErrorCode::InvalidJson));
+        assert_eq!(code(r#"{"x":1,"x":2}"#), Some(ErrorCode::InvalidJson));
+        assert_eq!(code(r#"{"server":"a","serv\u0065r":"b"}"#), Some(ErrorCode::InvalidJson));
+    }
+
+    #[test]
+    fn deep_nesting_is_read_without_recursion() {
+        // Nested values are skipped, not built: no stack overflow, and the field parser then
+        // reports the wrong type with the field's own code.
+        let deep = format!("{{\"name\":{}{}}}", "[".repeat(30_000), "]".repeat(30_000));
+        let mut obj = read_object(&deep).unwrap();
+        assert_eq!(obj.take(NAME), Some(Raw::Array));
+        let unbalanced = format!("{{\"x\":{}", "[".repeat(100_000));
+        assert_eq!(code(&unbalanced), Some(ErrorCode::TooLarge));
+        let unbalanced = format!("{{\"x\":{}", "[{\"a\":".repeat(5_000));
+        assert_eq!(code(&unbalanced), Some(ErrorCode::InvalidJson));
+    }
+
+    #[test]
+    fn size_bound() {
+        let pad = " ".repeat(MAX_BODY_BYTES);
+        assert_eq!(code(&format!("{{}}{pad}")), Some(ErrorCode::TooLarge));
+        let exact = format!("{{}}{}", " ".repeat(MAX_BODY_BYTES - 2));
+        assert_eq!(code(&exact), None);
+    }
+}
