@@ -1,5 +1,5 @@
 //! `validate_credential_json` on a typical credential and on a batch.
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
 const TYPICAL: &str = r#"{"name":"Main trunk","server":"sip.example.com:5061","transport":"tls","authUser":"acme-trunk","authPassword":"s3cr3t-p4ss","domain":"sip.example.com","cpsLimit":10,"cpsKey":"acme-shared"}"#;
@@ -21,7 +21,9 @@ fn batch(n: usize) -> Vec<String> {
 }
 
 fn bench(c: &mut Criterion) {
-    c.bench_function("validate/typical", |b| b.iter(|| sipcreds::validate_credential_json(black_box(TYPICAL)).unwrap()));
+    c.bench_function("validate/typical", |b| {
+        b.iter(|| sipcreds::validate_credential_json(black_box(TYPICAL)).unwrap())
+    });
     c.bench_function("validate/idn", |b| {
         let body = r#"{"server":"bücher.example:5060","authUser":"u","authPassword":"p"}"#;
         b.iter(|| sipcreds::validate_credential_json(black_box(body)).unwrap())
@@ -37,7 +39,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("20k", |b| {
         b.iter_batched(
             || (),
-            |()| items.iter().map(|s| sipcreds::validate_credential_json(s).is_ok() as usize).sum::<usize>(),
+            |()| {
+                items
+                    .iter()
+                    .map(|s| sipcreds::validate_credential_json(s).is_ok() as usize)
+                    .sum::<usize>()
+            },
             BatchSize::SmallInput,
         )
     });

@@ -4,11 +4,13 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::Domain;
 use crate::error::{Error, ErrorCode};
 use crate::host::{Host, Port, ServerAddress};
-use crate::values::{AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, ProviderId, Transport};
+use crate::values::{
+    AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, ProviderId, Transport,
+};
 use crate::wire::{self, Raw, RawObject};
-use crate::Domain;
 
 /// The digest credentials: user and password always together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +86,12 @@ fn cps_limit(raw: Option<Raw<'_>>) -> Result<Change<CpsLimit>, Error> {
             F,
             "cpsLimit is out of range; use a whole number from 1 to 10000",
         )),
-        Some(other) => Err(type_error(ErrorCode::InvalidCpsLimit, F, &other, "a whole number from 1 to 10000")),
+        Some(other) => Err(type_error(
+            ErrorCode::InvalidCpsLimit,
+            F,
+            &other,
+            "a whole number from 1 to 10000",
+        )),
     }
 }
 
@@ -123,9 +130,18 @@ impl<T> Change<T> {
     }
 }
 
-fn no_null<T>(c: Change<T>, code: ErrorCode, field: &'static str, why: &str) -> Result<Change<T>, Error> {
+fn no_null<T>(
+    c: Change<T>,
+    code: ErrorCode,
+    field: &'static str,
+    why: &str,
+) -> Result<Change<T>, Error> {
     match c {
-        Change::Clear => Err(Error::invalid(code, field, format!("{field} cannot be null: {why}"))),
+        Change::Clear => Err(Error::invalid(
+            code,
+            field,
+            format!("{field} cannot be null: {why}"),
+        )),
         other => Ok(other),
     }
 }
@@ -134,7 +150,9 @@ fn incomplete(missing: &'static str, present: &'static str) -> Error {
     Error::invalid(
         ErrorCode::IncompleteAuth,
         missing,
-        format!("{present} is set but {missing} is not: give both, or neither for IP authentication"),
+        format!(
+            "{present} is set but {missing} is not: give both, or neither for IP authentication"
+        ),
     )
 }
 
@@ -152,18 +170,48 @@ struct Fields {
 
 impl Fields {
     fn parse(obj: &mut RawObject<'_>) -> Result<Fields, Error> {
-        let name = opt_str(obj.take(wire::NAME), ErrorCode::InvalidName, "name", Name::parse)?;
-        let server = opt_str(obj.take(wire::SERVER), ErrorCode::InvalidServer, "server", |s| s.parse())?;
-        let server = no_null(server, ErrorCode::InvalidServer, "server", "every credential has a server")?;
-        let auth_user = opt_str(obj.take(wire::AUTH_USER), ErrorCode::InvalidAuthUser, "authUser", AuthUser::parse)?;
+        let name = opt_str(
+            obj.take(wire::NAME),
+            ErrorCode::InvalidName,
+            "name",
+            Name::parse,
+        )?;
+        let server = opt_str(
+            obj.take(wire::SERVER),
+            ErrorCode::InvalidServer,
+            "server",
+            |s| s.parse(),
+        )?;
+        let server = no_null(
+            server,
+            ErrorCode::InvalidServer,
+            "server",
+            "every credential has a server",
+        )?;
+        let auth_user = opt_str(
+            obj.take(wire::AUTH_USER),
+            ErrorCode::InvalidAuthUser,
+            "authUser",
+            AuthUser::parse,
+        )?;
         let auth_password = opt_str(
             obj.take(wire::AUTH_PASSWORD),
             ErrorCode::InvalidAuthPassword,
             "authPassword",
             Password::parse,
         )?;
-        let domain = opt_str(obj.take(wire::DOMAIN), ErrorCode::InvalidDomain, "domain", |s| s.parse())?;
-        let transport = opt_str(obj.take(wire::TRANSPORT), ErrorCode::InvalidTransport, "transport", Transport::parse)?;
+        let domain = opt_str(
+            obj.take(wire::DOMAIN),
+            ErrorCode::InvalidDomain,
+            "domain",
+            |s| s.parse(),
+        )?;
+        let transport = opt_str(
+            obj.take(wire::TRANSPORT),
+            ErrorCode::InvalidTransport,
+            "transport",
+            Transport::parse,
+        )?;
         let transport = no_null(
             transport,
             ErrorCode::InvalidTransport,
@@ -171,7 +219,12 @@ impl Fields {
             "use \"udp\", \"tcp\" or \"tls\" (udp is the default)",
         )?;
         let cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
-        let cps_key = opt_str(obj.take(wire::CPS_KEY), ErrorCode::InvalidCpsKey, "cpsKey", CpsKey::parse)?;
+        let cps_key = opt_str(
+            obj.take(wire::CPS_KEY),
+            ErrorCode::InvalidCpsKey,
+            "cpsKey",
+            CpsKey::parse,
+        )?;
         Ok(Fields {
             name,
             server,
@@ -187,7 +240,8 @@ impl Fields {
 
 fn reject_unknown(obj: &RawObject<'_>, allow_expected_version: bool) -> Result<(), Error> {
     let unknown = obj.first_unknown.as_deref().or_else(|| {
-        (!allow_expected_version && obj.values[wire::EXPECTED_VERSION].is_some()).then_some("expectedVersion")
+        (!allow_expected_version && obj.values[wire::EXPECTED_VERSION].is_some())
+            .then_some("expectedVersion")
     });
     match unknown {
         Some(f) => Err(Error::invalid(
@@ -274,7 +328,9 @@ impl CredentialInput {
 
     /// The digest realm: `domain` when set, else the server's host.
     pub fn realm(&self) -> &Host {
-        self.domain.as_ref().map_or(self.server.host(), |d| d.host())
+        self.domain
+            .as_ref()
+            .map_or(self.server.host(), |d| d.host())
     }
 
     /// The auth user, if any.
@@ -297,17 +353,35 @@ impl CredentialInput {
 
     fn write_fields(&self, m: &mut Map<String, Value>) {
         let opt = |v: Option<String>| v.map_or(Value::Null, Value::String);
-        m.insert("name".into(), opt(self.name.as_ref().map(|n| n.to_string())));
+        m.insert(
+            "name".into(),
+            opt(self.name.as_ref().map(|n| n.to_string())),
+        );
         m.insert("server".into(), Value::String(self.server.to_string()));
         m.insert("host".into(), Value::String(self.host().to_string()));
         m.insert("port".into(), Value::from(self.effective_port().get()));
-        m.insert("transport".into(), Value::String(self.transport.as_str().into()));
-        m.insert("authUser".into(), opt(self.auth_user().map(|u| u.to_string())));
+        m.insert(
+            "transport".into(),
+            Value::String(self.transport.as_str().into()),
+        );
+        m.insert(
+            "authUser".into(),
+            opt(self.auth_user().map(|u| u.to_string())),
+        );
         m.insert("hasPassword".into(), Value::Bool(self.auth.is_some()));
-        m.insert("domain".into(), opt(self.domain.as_ref().map(|d| d.to_string())));
+        m.insert(
+            "domain".into(),
+            opt(self.domain.as_ref().map(|d| d.to_string())),
+        );
         m.insert("realm".into(), Value::String(self.realm().to_string()));
-        m.insert("cpsLimit".into(), self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())));
-        m.insert("cpsKey".into(), opt(self.cps_key.as_ref().map(|k| k.to_string())));
+        m.insert(
+            "cpsLimit".into(),
+            self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())),
+        );
+        m.insert(
+            "cpsKey".into(),
+            opt(self.cps_key.as_ref().map(|k| k.to_string())),
+        );
     }
 
     /// This input with a patch applied; the result obeys every create rule
@@ -460,8 +534,14 @@ impl Credential {
         m.insert("providerId".into(), provider);
         m.insert("readOnly".into(), Value::Bool(self.read_only()));
         m.insert("version".into(), Value::from(self.version));
-        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
-        m.insert("updatedAt".into(), Value::String(timestamp(self.updated_at)));
+        m.insert(
+            "createdAt".into(),
+            Value::String(timestamp(self.created_at)),
+        );
+        m.insert(
+            "updatedAt".into(),
+            Value::String(timestamp(self.updated_at)),
+        );
         Value::Object(m)
     }
 }
@@ -480,6 +560,35 @@ pub fn timestamp(t: OffsetDateTime) -> String {
     )
 }
 
+/// Read a file of credential inputs: one JSON array of objects, or JSON Lines (one object per
+/// line; blank lines skipped). Each item is read with the same strict rules as a single body
+/// (its own 64 KiB bound, duplicate keys rejected); the outer error is for a document that is
+/// neither.
+///
+/// ```
+/// let items = sipcreds::read_input_list("[{\"server\":\"a.example.com\"}, {\"server\":\"\"}]").unwrap();
+/// assert!(items[0].is_ok() && items[1].is_err());
+/// let items = sipcreds::read_input_list("{\"server\":\"a.example.com\"}\n\n{\"server\":\"b.example.com\"}\n").unwrap();
+/// assert_eq!(items.len(), 2);
+/// ```
+pub fn read_input_list(text: &str) -> Result<Vec<Result<CredentialInput, Error>>, Error> {
+    let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r', '\u{feff}']);
+    if trimmed.starts_with('[') {
+        let items: Vec<&serde_json::value::RawValue> =
+            serde_json::from_str(trimmed).map_err(wire::json_error)?;
+        Ok(items
+            .into_iter()
+            .map(|raw| CredentialInput::from_json(raw.get()))
+            .collect())
+    } else {
+        Ok(trimmed
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(CredentialInput::from_json)
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,31 +601,65 @@ mod tests {
     #[test]
     fn field_errors_and_order() {
         assert_eq!(err("{}"), (ErrorCode::MissingField, Some("server".into())));
-        assert_eq!(err(r#"{"server":"a.b","x":1}"#), (ErrorCode::UnknownField, Some("x".into())));
-        assert_eq!(err(r#"{"server":"a.b","expectedVersion":1}"#).0, ErrorCode::UnknownField);
-        assert_eq!(err(r#"{"server":"a.b","authUser":"u"}"#), (ErrorCode::IncompleteAuth, Some("authPassword".into())));
-        assert_eq!(err(r#"{"server":"a.b","authPassword":"p"}"#), (ErrorCode::IncompleteAuth, Some("authUser".into())));
-        assert_eq!(err(r#"{"server":"a.b","cpsLimit":1.0}"#).0, ErrorCode::InvalidCpsLimit);
-        assert_eq!(err(r#"{"server":"a.b","cpsLimit":"5"}"#).0, ErrorCode::InvalidCpsLimit);
-        assert_eq!(err(r#"{"server":"a.b","cpsLimit":true}"#).0, ErrorCode::InvalidCpsLimit);
-        assert_eq!(err(r#"{"server":"a.b","cpsLimit":18446744073709551616}"#).0, ErrorCode::InvalidCpsLimit);
+        assert_eq!(
+            err(r#"{"server":"a.b","x":1}"#),
+            (ErrorCode::UnknownField, Some("x".into()))
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","expectedVersion":1}"#).0,
+            ErrorCode::UnknownField
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","authUser":"u"}"#),
+            (ErrorCode::IncompleteAuth, Some("authPassword".into()))
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","authPassword":"p"}"#),
+            (ErrorCode::IncompleteAuth, Some("authUser".into()))
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","cpsLimit":1.0}"#).0,
+            ErrorCode::InvalidCpsLimit
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","cpsLimit":"5"}"#).0,
+            ErrorCode::InvalidCpsLimit
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","cpsLimit":true}"#).0,
+            ErrorCode::InvalidCpsLimit
+        );
+        assert_eq!(
+            err(r#"{"server":"a.b","cpsLimit":18446744073709551616}"#).0,
+            ErrorCode::InvalidCpsLimit
+        );
         assert_eq!(err(r#"{"server":null}"#).0, ErrorCode::InvalidServer);
-        assert_eq!(err(r#"{"server":"a.b","transport":null}"#).0, ErrorCode::InvalidTransport);
+        assert_eq!(
+            err(r#"{"server":"a.b","transport":null}"#).0,
+            ErrorCode::InvalidTransport
+        );
         assert_eq!(err(r#"{"server":5060}"#).0, ErrorCode::InvalidServer);
     }
 
     #[test]
     fn patch_merge_keeps_the_auth_pair() {
-        let cred = CredentialInput::from_json(r#"{"server":"a.b","authUser":"u","authPassword":"p"}"#).unwrap();
+        let cred =
+            CredentialInput::from_json(r#"{"server":"a.b","authUser":"u","authPassword":"p"}"#)
+                .unwrap();
         let rotate = CredentialPatch::from_json(r#"{"authPassword":"q"}"#).unwrap();
         assert_eq!(cred.apply(rotate).unwrap().expose_password(), Some("q"));
         let half = CredentialPatch::from_json(r#"{"authUser":null}"#).unwrap();
         let e = cred.apply(half).unwrap_err();
-        assert_eq!((e.code(), e.field()), (ErrorCode::IncompleteAuth, Some("authUser")));
+        assert_eq!(
+            (e.code(), e.field()),
+            (ErrorCode::IncompleteAuth, Some("authUser"))
+        );
         let both = CredentialPatch::from_json(r#"{"authUser":null,"authPassword":null}"#).unwrap();
         assert!(cred.apply(both).unwrap().auth.is_none());
         assert_eq!(
-            CredentialPatch::from_json(r#"{"server":null}"#).unwrap_err().code(),
+            CredentialPatch::from_json(r#"{"server":null}"#)
+                .unwrap_err()
+                .code(),
             ErrorCode::InvalidServer
         );
     }

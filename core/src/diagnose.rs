@@ -59,7 +59,16 @@ const WRONG_CREDENTIALS: CauseSpec = cause!(
     "Wrong user or password: the server rejected the digest response (a 401/407 that comes back after the authenticated retry).",
     "Copy the username and password again from the provider's trunk settings and set authUser and authPassword together; check for a stray space or an expired password.",
     ["authUser", "authPassword"],
-    ["wrong", "invalid", "incorrect", "bad credentials", "authentication failed", "auth failed", "after retry", "password"]
+    [
+        "wrong",
+        "invalid",
+        "incorrect",
+        "bad credentials",
+        "authentication failed",
+        "auth failed",
+        "after retry",
+        "password"
+    ]
 );
 const DIGEST_CHALLENGE: CauseSpec = cause!(
     "digest_challenge",
@@ -87,7 +96,15 @@ const IP_NOT_ALLOWLISTED: CauseSpec = cause!(
     "IP not allowlisted: the provider does not accept traffic from your platform's public IP address.",
     "Add your platform's public IP addresses to the trunk's IP access control list (allowlist) at the provider, or switch the trunk to digest credentials.",
     ["server"],
-    ["ip", "allowlist", "whitelist", "acl", "access control", "not allowed", "source address"]
+    [
+        "ip",
+        "allowlist",
+        "whitelist",
+        "acl",
+        "access control",
+        "not allowed",
+        "source address"
+    ]
 );
 const CHANNEL_LIMIT: CauseSpec = cause!(
     "channel_limit_exceeded",
@@ -101,7 +118,17 @@ const CALLER_ID_OR_PERMISSION: CauseSpec = cause!(
     "The caller ID is not a number verified on the account, or the destination is blocked by the account's geographic permissions.",
     "Send a caller ID owned or verified on the provider account; enable the destination country in the provider's calling permissions.",
     [],
-    ["caller id", "callerid", "from", "geo", "permission", "destination", "international", "not verified", "unverified"]
+    [
+        "caller id",
+        "callerid",
+        "from",
+        "geo",
+        "permission",
+        "destination",
+        "international",
+        "not verified",
+        "unverified"
+    ]
 );
 const WRONG_DOMAIN: CauseSpec = cause!(
     "wrong_domain",
@@ -157,7 +184,17 @@ const TLS_CERTIFICATE: CauseSpec = cause!(
     "Certificate problem: the server's certificate does not match the host name you connect to (an IP address, or another name), is expired, or is not trusted by your CA store.",
     "Use the exact TLS host name from the provider's docs as server (not an IP address), and keep your CA certificates up to date.",
     ["server"],
-    ["certificate", "cert", "verify", "x509", "hostname", "expired", "unknown ca", "self signed", "self-signed"]
+    [
+        "certificate",
+        "cert",
+        "verify",
+        "x509",
+        "hostname",
+        "expired",
+        "unknown ca",
+        "self signed",
+        "self-signed"
+    ]
 );
 const TLS_VERSION: CauseSpec = cause!(
     "tls_version_or_cipher",
@@ -171,7 +208,7 @@ const CPS_EXCEEDED: CauseSpec = cause!(
     "CPS above the provider limit: calls are started faster than the provider account allows (Twilio answers 500 or 503 \"CPS limit exceeded\").",
     "Set cpsLimit to the provider's calls-per-second limit (or just below it) so sipcreds paces outbound calls.",
     ["cpsLimit"],
-    ["cps", "rate", "calls per second", "too many", "limit exceeded", "throttl"]
+    ["cps", "rate", "calls per second", "too many", "throttl"]
 );
 const SHARED_LIMIT: CauseSpec = cause!(
     "shared_limit_exceeded",
@@ -192,7 +229,13 @@ const NUMBER_NOT_ROUTED: CauseSpec = cause!(
     "The dialled number is not known or not routable (a typo, not E.164, or not provisioned on the provider's side).",
     "Dial in E.164 (+ and country code) and check the number is active and assigned to this trunk at the provider.",
     [],
-    ["number", "not found", "no route", "unallocated", "does not exist"]
+    [
+        "number",
+        "not found",
+        "no route",
+        "unallocated",
+        "does not exist"
+    ]
 );
 const CALLEE_UNAVAILABLE: CauseSpec = cause!(
     "callee_unavailable",
@@ -234,29 +277,119 @@ const SESSION_TIMER: CauseSpec = cause!(
     "Calls drop at a fixed time (often 30 s or 32 s): the ACK or re-INVITEs do not reach the other side, usually NAT or SIP ALG on the signalling path.",
     "Disable SIP ALG on your routers, fix the Contact/Record-Route address (public IP), and answer session-timer refreshes.",
     ["server", "transport"],
-    ["30 seconds", "32 seconds", "ack", "session timer", "timer", "nat"]
+    [
+        "30 seconds",
+        "32 seconds",
+        "ack",
+        "session timer",
+        "timer",
+        "nat"
+    ]
 );
 
 const TABLE: &[SymptomSpec] = &[
-    SymptomSpec { symptom: "401", summary: "401 Unauthorized: the server asks for (or rejected) digest authentication.", causes: &[WRONG_CREDENTIALS, DIGEST_CHALLENGE, WRONG_REALM, NO_AUTH] },
-    SymptomSpec { symptom: "403", summary: "403 Forbidden: the provider refuses the request from this source or account.", causes: &[IP_NOT_ALLOWLISTED, CHANNEL_LIMIT, WRONG_CREDENTIALS, CALLER_ID_OR_PERMISSION, WRONG_DOMAIN, CPS_EXCEEDED] },
-    SymptomSpec { symptom: "404", summary: "404 Not Found: the domain or the user (number) of the request is not known there.", causes: &[WRONG_DOMAIN, NUMBER_NOT_ROUTED, WRONG_SERVER_PORT] },
-    SymptomSpec { symptom: "407", summary: "407 Proxy Authentication Required: the proxy asks for (or rejected) digest authentication.", causes: &[WRONG_CREDENTIALS, DIGEST_CHALLENGE, WRONG_REALM, NO_AUTH] },
-    SymptomSpec { symptom: "408", summary: "408 Request Timeout: no final answer arrived in time.", causes: &[WRONG_SERVER_PORT, FIREWALL, WRONG_TRANSPORT, DNS] },
-    SymptomSpec { symptom: "480", summary: "480 Temporarily Unavailable: the callee or route is unavailable now.", causes: &[CALLEE_UNAVAILABLE, NUMBER_NOT_ROUTED, CPS_EXCEEDED] },
-    SymptomSpec { symptom: "486", summary: "486 Busy Here: the callee is busy, or a channel limit is reached.", causes: &[CALLEE_BUSY, CHANNEL_LIMIT] },
-    SymptomSpec { symptom: "488", summary: "488 Not Acceptable Here: the media offer (SDP) is not acceptable.", causes: &[MEDIA_MISMATCH, CODEC_MISMATCH] },
-    SymptomSpec { symptom: "500", summary: "500 Server Internal Error: the provider failed, or throttles the account.", causes: &[CPS_EXCEEDED, PROVIDER_ERROR, SHARED_LIMIT] },
-    SymptomSpec { symptom: "502", summary: "502 Bad Gateway: a server on the path got a bad answer from the next hop.", causes: &[PROVIDER_ERROR, WRONG_SERVER_PORT, DNS] },
-    SymptomSpec { symptom: "503", summary: "503 Service Unavailable: the provider will not take the call now, most often because of a rate limit.", causes: &[CPS_EXCEEDED, SHARED_LIMIT, CHANNEL_LIMIT, SERVER_DOWN] },
-    SymptomSpec { symptom: "504", summary: "504 Server Time-out: a server on the path did not hear from the next hop in time.", causes: &[PROVIDER_ERROR, DNS, FIREWALL] },
-    SymptomSpec { symptom: "603", summary: "603 Decline: the call was declined.", causes: &[DECLINED, CALLER_ID_OR_PERMISSION] },
-    SymptomSpec { symptom: "timeout", summary: "No answer at all to the request.", causes: &[WRONG_SERVER_PORT, FIREWALL, WRONG_TRANSPORT, DNS] },
-    SymptomSpec { symptom: "connection_refused", summary: "The server refused the TCP/TLS connection: nothing listens on that port for that transport.", causes: &[WRONG_TRANSPORT, WRONG_SERVER_PORT, FIREWALL] },
-    SymptomSpec { symptom: "tls_handshake_failed", summary: "The TLS handshake with the server failed.", causes: &[TLS_CERTIFICATE, TLS_PLAIN_PORT, TLS_VERSION] },
-    SymptomSpec { symptom: "dns_failure", summary: "The server's host name could not be resolved.", causes: &[DNS] },
-    SymptomSpec { symptom: "calls_dropping", summary: "Some calls fail or drop, often under load.", causes: &[SHARED_LIMIT, CPS_EXCEEDED, CHANNEL_LIMIT, SESSION_TIMER] },
-    SymptomSpec { symptom: "domain_mismatch", summary: "The provider reports that the domain or realm does not match.", causes: &[WRONG_REALM, WRONG_DOMAIN] },
+    SymptomSpec {
+        symptom: "401",
+        summary: "401 Unauthorized: the server asks for (or rejected) digest authentication.",
+        causes: &[WRONG_CREDENTIALS, DIGEST_CHALLENGE, WRONG_REALM, NO_AUTH],
+    },
+    SymptomSpec {
+        symptom: "403",
+        summary: "403 Forbidden: the provider refuses the request from this source or account.",
+        causes: &[
+            IP_NOT_ALLOWLISTED,
+            CHANNEL_LIMIT,
+            WRONG_CREDENTIALS,
+            CALLER_ID_OR_PERMISSION,
+            WRONG_DOMAIN,
+            CPS_EXCEEDED,
+        ],
+    },
+    SymptomSpec {
+        symptom: "404",
+        summary: "404 Not Found: the domain or the user (number) of the request is not known there.",
+        causes: &[WRONG_DOMAIN, NUMBER_NOT_ROUTED, WRONG_SERVER_PORT],
+    },
+    SymptomSpec {
+        symptom: "407",
+        summary: "407 Proxy Authentication Required: the proxy asks for (or rejected) digest authentication.",
+        causes: &[WRONG_CREDENTIALS, DIGEST_CHALLENGE, WRONG_REALM, NO_AUTH],
+    },
+    SymptomSpec {
+        symptom: "408",
+        summary: "408 Request Timeout: no final answer arrived in time.",
+        causes: &[WRONG_SERVER_PORT, FIREWALL, WRONG_TRANSPORT, DNS],
+    },
+    SymptomSpec {
+        symptom: "480",
+        summary: "480 Temporarily Unavailable: the callee or route is unavailable now.",
+        causes: &[CALLEE_UNAVAILABLE, NUMBER_NOT_ROUTED, CPS_EXCEEDED],
+    },
+    SymptomSpec {
+        symptom: "486",
+        summary: "486 Busy Here: the callee is busy, or a channel limit is reached.",
+        causes: &[CALLEE_BUSY, CHANNEL_LIMIT],
+    },
+    SymptomSpec {
+        symptom: "488",
+        summary: "488 Not Acceptable Here: the media offer (SDP) is not acceptable.",
+        causes: &[MEDIA_MISMATCH, CODEC_MISMATCH],
+    },
+    SymptomSpec {
+        symptom: "500",
+        summary: "500 Server Internal Error: the provider failed, or throttles the account.",
+        causes: &[CPS_EXCEEDED, PROVIDER_ERROR, SHARED_LIMIT],
+    },
+    SymptomSpec {
+        symptom: "502",
+        summary: "502 Bad Gateway: a server on the path got a bad answer from the next hop.",
+        causes: &[PROVIDER_ERROR, WRONG_SERVER_PORT, DNS],
+    },
+    SymptomSpec {
+        symptom: "503",
+        summary: "503 Service Unavailable: the provider will not take the call now, most often because of a rate limit.",
+        causes: &[CPS_EXCEEDED, SHARED_LIMIT, CHANNEL_LIMIT, SERVER_DOWN],
+    },
+    SymptomSpec {
+        symptom: "504",
+        summary: "504 Server Time-out: a server on the path did not hear from the next hop in time.",
+        causes: &[PROVIDER_ERROR, DNS, FIREWALL],
+    },
+    SymptomSpec {
+        symptom: "603",
+        summary: "603 Decline: the call was declined.",
+        causes: &[DECLINED, CALLER_ID_OR_PERMISSION],
+    },
+    SymptomSpec {
+        symptom: "timeout",
+        summary: "No answer at all to the request.",
+        causes: &[WRONG_SERVER_PORT, FIREWALL, WRONG_TRANSPORT, DNS],
+    },
+    SymptomSpec {
+        symptom: "connection_refused",
+        summary: "The server refused the TCP/TLS connection: nothing listens on that port for that transport.",
+        causes: &[WRONG_TRANSPORT, WRONG_SERVER_PORT, FIREWALL],
+    },
+    SymptomSpec {
+        symptom: "tls_handshake_failed",
+        summary: "The TLS handshake with the server failed.",
+        causes: &[TLS_CERTIFICATE, TLS_PLAIN_PORT, TLS_VERSION],
+    },
+    SymptomSpec {
+        symptom: "dns_failure",
+        summary: "The server's host name could not be resolved.",
+        causes: &[DNS],
+    },
+    SymptomSpec {
+        symptom: "calls_dropping",
+        summary: "Some calls fail or drop, often under load.",
+        causes: &[SHARED_LIMIT, CPS_EXCEEDED, CHANNEL_LIMIT, SESSION_TIMER],
+    },
+    SymptomSpec {
+        symptom: "domain_mismatch",
+        summary: "The provider reports that the domain or realm does not match.",
+        causes: &[WRONG_REALM, WRONG_DOMAIN],
+    },
 ];
 
 /// Every symptom [`diagnose`] knows.
@@ -284,7 +417,11 @@ pub fn diagnose(symptom: &str, reason: Option<&str>) -> Result<Diagnosis, Error>
         return Err(Error::invalid(
             ErrorCode::InvalidSymptom,
             "symptom",
-            format!("unknown symptom {}; use one of {}", quote(symptom), known.join(", ")),
+            format!(
+                "unknown symptom {}; use one of {}",
+                quote(symptom),
+                known.join(", ")
+            ),
         ));
     };
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
@@ -296,15 +433,22 @@ pub fn diagnose(symptom: &str, reason: Option<&str>) -> Result<Diagnosis, Error>
             c.reason_hints.iter().filter(|h| lower.contains(*h)).count()
         }
     };
-    let mut ranked: Vec<(usize, usize, &CauseSpec)> =
-        spec.causes.iter().enumerate().map(|(i, c)| (score(c), i, c)).collect();
+    let mut ranked: Vec<(usize, usize, &CauseSpec)> = spec
+        .causes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (score(c), i, c))
+        .collect();
     // More matching hints first; the table's order otherwise (a stable sort).
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     Ok(Diagnosis {
         symptom: spec.symptom,
         summary: spec.summary,
         reason: reason.map(str::to_owned),
-        causes: ranked.into_iter().map(|(_, _, c)| c.cause.clone()).collect(),
+        causes: ranked
+            .into_iter()
+            .map(|(_, _, c)| c.cause.clone())
+            .collect(),
     })
 }
 
@@ -332,7 +476,11 @@ mod tests {
         {
             let d = diagnose(s, None).unwrap();
             assert!(!d.causes.is_empty(), "{s}");
-            assert!(d.causes.iter().all(|c| !c.fix.is_empty() && !c.cause.is_empty()));
+            assert!(
+                d.causes
+                    .iter()
+                    .all(|c| !c.fix.is_empty() && !c.cause.is_empty())
+            );
         }
     }
 
@@ -349,7 +497,13 @@ mod tests {
         assert_eq!(top("calls_dropping", None), "shared_limit_exceeded");
         assert_eq!(top("500", Some("CPS limit exceeded")), "cps_exceeded");
         assert_eq!(top("SIP 401", Some("first challenge")), "digest_challenge");
-        assert_eq!(top("488", Some("SRTP required")), "srtp_or_tls_media_mismatch");
-        assert_eq!(top("tls_handshake_failed", Some("wrong version number")), "tls_port");
+        assert_eq!(
+            top("488", Some("SRTP required")),
+            "srtp_or_tls_media_mismatch"
+        );
+        assert_eq!(
+            top("tls_handshake_failed", Some("wrong version number")),
+            "tls_port"
+        );
     }
 }

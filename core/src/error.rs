@@ -130,25 +130,39 @@ impl ErrorCode {
     /// One line that says what the code means, for published code lists.
     pub const fn description(self) -> &'static str {
         match self {
-            ErrorCode::InvalidJson => "the body is not one JSON object, or has a syntax error or a duplicate key",
+            ErrorCode::InvalidJson => {
+                "the body is not one JSON object, or has a syntax error or a duplicate key"
+            }
             ErrorCode::TooLarge => "the body is larger than 64 KiB",
             ErrorCode::UnknownField => "the body has a field the wire format does not know",
             ErrorCode::MissingField => "a required field is missing",
             ErrorCode::InvalidName => "name must be 1-100 characters without control characters",
             ErrorCode::InvalidServer => "server must be host or host:port",
-            ErrorCode::InvalidAuthUser => "authUser must be 1-128 characters of an RFC 3261 user part",
-            ErrorCode::InvalidAuthPassword => "authPassword must be 1-256 characters without control characters",
+            ErrorCode::InvalidAuthUser => {
+                "authUser must be 1-128 characters of an RFC 3261 user part"
+            }
+            ErrorCode::InvalidAuthPassword => {
+                "authPassword must be 1-256 characters without control characters"
+            }
             ErrorCode::IncompleteAuth => "authUser and authPassword come together or not at all",
-            ErrorCode::InvalidDomain => "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port",
+            ErrorCode::InvalidDomain => {
+                "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port"
+            }
             ErrorCode::InvalidTransport => "transport must be udp, tcp or tls",
             ErrorCode::InvalidCpsLimit => "cpsLimit must be an integer from 1 to 10000",
             ErrorCode::InvalidCpsKey => "cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -",
             ErrorCode::InvalidOrg => "org must be 1-64 characters of A-Z a-z 0-9 . _ -",
-            ErrorCode::InvalidPhoneNumber => "phone numbers must be E.164: +, first digit 1-9, 8-15 digits",
+            ErrorCode::InvalidPhoneNumber => {
+                "phone numbers must be E.164: +, first digit 1-9, 8-15 digits"
+            }
             ErrorCode::InvalidSymptom => "diagnose does not know this symptom",
             ErrorCode::NotFound => "no such object in this organization",
-            ErrorCode::ReadOnly => "the credential is managed by a provider and cannot be changed here",
-            ErrorCode::InUse => "the credential is linked to phone numbers; unlink them or force the delete",
+            ErrorCode::ReadOnly => {
+                "the credential is managed by a provider and cannot be changed here"
+            }
+            ErrorCode::InUse => {
+                "the credential is linked to phone numbers; unlink them or force the delete"
+            }
             ErrorCode::Conflict => "expectedVersion does not match the stored version",
             ErrorCode::Storage => "the storage backend failed",
         }
@@ -164,7 +178,10 @@ impl fmt::Display for ErrorCode {
 impl std::str::FromStr for ErrorCode {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s).ok_or(())
+        ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(())
     }
 }
 
@@ -215,7 +232,9 @@ pub enum Error {
         id: String,
     },
     /// The credential is managed by a provider.
-    #[error("credential {id} is managed by provider {provider_id} and is read-only; change it at the provider, or delete the provider")]
+    #[error(
+        "credential {id} is managed by provider {provider_id} and is read-only; change it at the provider, or delete the provider"
+    )]
     ReadOnly {
         /// The credential's id.
         id: String,
@@ -231,7 +250,9 @@ pub enum Error {
         usage: UsageReport,
     },
     /// Optimistic concurrency failure.
-    #[error("version conflict on {id}: expected version {expected}, the stored version is {actual}; read it again and retry")]
+    #[error(
+        "version conflict on {id}: expected version {expected}, the stored version is {actual}; read it again and retry"
+    )]
     Conflict {
         /// The object's id.
         id: String,
@@ -250,7 +271,11 @@ pub enum Error {
 
 impl Error {
     /// A validation error.
-    pub fn invalid(code: ErrorCode, field: impl Into<FieldName>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        code: ErrorCode,
+        field: impl Into<FieldName>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Invalid {
             code,
             field: Some(field.into()),

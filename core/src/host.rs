@@ -61,9 +61,11 @@ impl Host {
             let Some(inner) = rest.strip_suffix(']') else {
                 return Err(HostProblem("an IPv6 address needs a closing \"]\"".into()));
             };
-            return Ipv6Addr::from_str(inner)
-                .map(Host::Ipv6)
-                .map_err(|_| HostProblem(format!("\"{inner}\" inside brackets is not an IPv6 address")));
+            return Ipv6Addr::from_str(inner).map(Host::Ipv6).map_err(|_| {
+                HostProblem(format!(
+                    "\"{inner}\" inside brackets is not an IPv6 address"
+                ))
+            });
         }
         if s.contains(':') {
             return Err(if Ipv6Addr::from_str(s).is_ok() {
@@ -94,19 +96,30 @@ impl FromStr for Host {
     type Err = Error;
     /// Parses a host as in `domain` (bracketed IPv6, no port).
     fn from_str(s: &str) -> Result<Host, Error> {
-        check_chars(s).and_then(|()| Host::parse_inner(s)).map_err(|p| {
-            Error::invalid(ErrorCode::InvalidDomain, "domain", format!("domain {}: {}", quote(s), p.0))
-        })
+        check_chars(s)
+            .and_then(|()| Host::parse_inner(s))
+            .map_err(|p| {
+                Error::invalid(
+                    ErrorCode::InvalidDomain,
+                    "domain",
+                    format!("domain {}: {}", quote(s), p.0),
+                )
+            })
     }
 }
 
 /// A strict dotted quad: four decimal parts 0–255 without leading zeros.
 fn parse_dotted_quad(s: &str) -> Result<Ipv4Addr, HostProblem> {
-    let bad = || HostProblem(format!("\"{s}\" is not an IPv4 address (four numbers 0-255 without leading zeros)"));
+    let bad = || {
+        HostProblem(format!(
+            "\"{s}\" is not an IPv4 address (four numbers 0-255 without leading zeros)"
+        ))
+    };
     let mut parts = [0u8; 4];
     let mut n = 0;
     for part in s.split('.') {
-        if n == 4 || part.is_empty() || part.len() > 3 || (part.len() > 1 && part.starts_with('0')) {
+        if n == 4 || part.is_empty() || part.len() > 3 || (part.len() > 1 && part.starts_with('0'))
+        {
             return Err(bad());
         }
         parts[n] = part.parse::<u8>().map_err(|_| bad())?;
@@ -163,13 +176,17 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
     }
     if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         // Only reachable after IDNA mapping (e.g. full-width digits).
-        return parse_dotted_quad(name).map(|_| ()).and(Err(HostProblem(format!(
-            "\"{original}\" maps to an IPv4 address; write the address itself"
-        ))));
+        return parse_dotted_quad(name)
+            .map(|_| ())
+            .and(Err(HostProblem(format!(
+                "\"{original}\" maps to an IPv4 address; write the address itself"
+            ))));
     }
     for label in name.split('.') {
         if label.is_empty() {
-            return Err(HostProblem(format!("\"{original}\" has an empty label (\"..\" or a leading dot)")));
+            return Err(HostProblem(format!(
+                "\"{original}\" has an empty label (\"..\" or a leading dot)"
+            )));
         }
         if label.len() > MAX_DNS_LABEL {
             return Err(HostProblem(format!(
@@ -177,15 +194,31 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
                 label.len()
             )));
         }
-        if let Some(b) = label.bytes().find(|b| !(b.is_ascii_alphanumeric() || *b == b'-')) {
+        if let Some(b) = label
+            .bytes()
+            .find(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
+        {
             return Err(HostProblem(format!(
                 "\"{}\" is not allowed in a host name (letters, digits and \"-\" only)",
                 (b as char).escape_default()
             )));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(HostProblem(format!("the label \"{label}\" starts or ends with \"-\"")));
+            return Err(HostProblem(format!(
+                "the label \"{label}\" starts or ends with \"-\""
+            )));
         }
+    }
+    // RFC 3696 §2: a top-level label is never all-numeric. This also refuses the numeric
+    // forms that URL parsers read as IPv4 (`0x7f.0.0.1`), which a SIP stack might not.
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(HostProblem(format!(
+            "\"{original}\" ends in an all-numeric label: write an IPv4 address as four numbers 0-255, or a host name"
+        )));
     }
     Ok(())
 }
@@ -243,7 +276,9 @@ impl Port {
             return Err(HostProblem("the port after \":\" is empty".into()));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(HostProblem(format!("the port \"{s}\" must be decimal digits only")));
+            return Err(HostProblem(format!(
+                "the port \"{s}\" must be decimal digits only"
+            )));
         }
         let value = s.bytes().try_fold(0u32, |acc, b| {
             let next = acc * 10 + u32::from(b - b'0');
@@ -251,7 +286,9 @@ impl Port {
         });
         match value {
             Some(v) if v >= 1 => Ok(Port(v as u16)),
-            _ => Err(HostProblem(format!("the port {s} is out of range (1-65535)"))),
+            _ => Err(HostProblem(format!(
+                "the port {s} is out of range (1-65535)"
+            ))),
         }
     }
 }
@@ -307,16 +344,22 @@ impl ServerAddress {
             return Err("server is empty; give a host such as \"sip.example.com\" or \"sip.example.com:5061\"".into());
         }
         if let Err(p) = check_chars(s) {
-            let fixed: String = s.chars().filter(|c| !(c.is_whitespace() || c.is_control())).collect();
+            let fixed: String = s
+                .chars()
+                .filter(|c| !(c.is_whitespace() || c.is_control()))
+                .collect();
             return Err(format!("server {}: {} → {}", quote(s), p.0, quote(&fixed)));
         }
         if let Some(problem) = uri_syntax_problem(s) {
             return Err(problem);
         }
         let (host_part, port_part) = split_host_port(s);
-        let host = Host::parse_inner(host_part).map_err(|p| format!("server {}: {}", quote(s), p.0))?;
+        let host =
+            Host::parse_inner(host_part).map_err(|p| format!("server {}: {}", quote(s), p.0))?;
         let port = match port_part {
-            Some(digits) => Some(Port::parse_digits(digits).map_err(|p| format!("server {}: {}", quote(s), p.0))?),
+            Some(digits) => Some(
+                Port::parse_digits(digits).map_err(|p| format!("server {}: {}", quote(s), p.0))?,
+            ),
             None => None,
         };
         Ok(ServerAddress { host, port })
@@ -400,7 +443,8 @@ impl fmt::Display for ServerAddress {
 impl FromStr for ServerAddress {
     type Err = Error;
     fn from_str(s: &str) -> Result<ServerAddress, Error> {
-        ServerAddress::parse_inner(s).map_err(|m| Error::invalid(ErrorCode::InvalidServer, "server", m))
+        ServerAddress::parse_inner(s)
+            .map_err(|m| Error::invalid(ErrorCode::InvalidServer, "server", m))
     }
 }
 
@@ -422,26 +466,40 @@ impl Domain {
     }
 }
 
+/// Shown as it is written in input: an IPv6 address in brackets, so the output re-parses.
 impl fmt::Display for Domain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        f.write_str(&self.0.to_uri_form())
     }
 }
 
 impl FromStr for Domain {
     type Err = Error;
     fn from_str(s: &str) -> Result<Domain, Error> {
-        let fail = |why: String| Error::invalid(ErrorCode::InvalidDomain, "domain", format!("domain {}: {why}", quote(s)));
+        let fail = |why: String| {
+            Error::invalid(
+                ErrorCode::InvalidDomain,
+                "domain",
+                format!("domain {}: {why}", quote(s)),
+            )
+        };
         if s.is_empty() {
-            return Err(fail("the domain is empty; omit the field or give a host such as \"example.com\"".into()));
+            return Err(fail(
+                "the domain is empty; omit the field or give a host such as \"example.com\"".into(),
+            ));
         }
         check_chars(s).map_err(|p| fail(p.0))?;
         if uri_syntax_problem(s).is_some() {
-            return Err(fail("give only a host, without scheme, user, path or parameters".into()));
+            return Err(fail(
+                "give only a host, without scheme, user, path or parameters".into(),
+            ));
         }
         let (host, port) = split_host_port(s);
         if port.is_some() {
-            return Err(fail(format!("remove the port: the domain is a host only → {}", quote(host))));
+            return Err(fail(format!(
+                "remove the port: the domain is a host only → {}",
+                quote(host)
+            )));
         }
         Host::parse_inner(s).map(Domain).map_err(|p| fail(p.0))
     }
@@ -452,16 +510,24 @@ mod tests {
     use super::*;
 
     fn server(s: &str) -> Result<String, String> {
-        s.parse::<ServerAddress>().map(|a| a.to_string()).map_err(|e| e.to_string())
+        s.parse::<ServerAddress>()
+            .map(|a| a.to_string())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn accepts_and_normalizes() {
         assert_eq!(server("SIP.Example.com").unwrap(), "sip.example.com");
-        assert_eq!(server("sip.example.com.:5060").unwrap(), "sip.example.com:5060");
+        assert_eq!(
+            server("sip.example.com.:5060").unwrap(),
+            "sip.example.com:5060"
+        );
         assert_eq!(server("10.0.0.1:5080").unwrap(), "10.0.0.1:5080");
         assert_eq!(server("[2001:DB8::0001]").unwrap(), "[2001:db8::1]");
-        assert_eq!(server("[::ffff:192.0.2.1]:5061").unwrap(), "[::ffff:192.0.2.1]:5061");
+        assert_eq!(
+            server("[::ffff:192.0.2.1]:5061").unwrap(),
+            "[::ffff:192.0.2.1]:5061"
+        );
         assert_eq!(server("münchen.example").unwrap(), "xn--mnchen-3ya.example");
         assert_eq!(server("localhost").unwrap(), "localhost");
     }
@@ -469,13 +535,38 @@ mod tests {
     #[test]
     fn rejects() {
         for bad in [
-            "", " sip.example.com", "sip.example.com ", "sip:example.com", "sips:example.com",
-            "udp://example.com", "user@example.com", "example.com/path", "example.com;transport=tcp",
-            "example.com?x=y", "2001:db8::1", "[2001:db8::1", "example.com:0", "example.com:65536",
-            "example.com:", "example.com:50a", "example..com", ".example.com", "example.com..",
-            "-a.example.com", "a-.example.com", "a_b.example.com", "1.2.3", "1.2.3.4.5", "01.2.3.4",
-            "256.1.1.1", "[1.2.3.4]", "exa mple.com", "example.com\n", "[fe80::1%eth0]",
-            "example.com:+5060", "example.com:-1",
+            "",
+            " sip.example.com",
+            "sip.example.com ",
+            "sip:example.com",
+            "sips:example.com",
+            "udp://example.com",
+            "user@example.com",
+            "example.com/path",
+            "example.com;transport=tcp",
+            "example.com?x=y",
+            "2001:db8::1",
+            "[2001:db8::1",
+            "example.com:0",
+            "example.com:65536",
+            "example.com:",
+            "example.com:50a",
+            "example..com",
+            ".example.com",
+            "example.com..",
+            "-a.example.com",
+            "a-.example.com",
+            "a_b.example.com",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "256.1.1.1",
+            "[1.2.3.4]",
+            "exa mple.com",
+            "example.com\n",
+            "[fe80::1%eth0]",
+            "example.com:+5060",
+            "example.com:-1",
         ] {
             assert!(server(bad).is_err(), "accepted {bad:?}");
         }

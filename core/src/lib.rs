@@ -42,13 +42,18 @@ mod usage;
 mod values;
 mod wire;
 
-pub use credential::{timestamp, Auth, Change, Credential, CredentialInput, CredentialPatch, Source};
-pub use diagnose::{diagnose, symptoms, Cause, Diagnosis};
-pub use error::{list_all_errors, Error, ErrorCode, FieldName, Result};
+pub use credential::{
+    Auth, Change, Credential, CredentialInput, CredentialPatch, Source, read_input_list, timestamp,
+};
+pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
+pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
 pub use host::{Domain, Host, Port, ServerAddress};
-pub use lint::{lint_credential, lint_credentials, Finding, Severity, LINT_CODES};
+pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use usage::{AgentUsage, UsageReport};
-pub use values::{AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber, ProviderId, Transport};
+pub use values::{
+    AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,
+    ProviderId, Transport,
+};
 pub use wire::MAX_BODY_BYTES;
 
 /// The crate's version, shared by every surface.

@@ -109,7 +109,7 @@ fn lint_fields(c: &CredentialInput) -> Vec<Finding> {
         (Transport::Tls, 5060) => out.push(finding(
             "tls_on_plain_port",
             "server",
-            format!("transport is tls but the port is 5060, the plain SIP port; the TLS handshake will fail on most servers"),
+            "transport is tls but the port is 5060, the plain SIP port; the TLS handshake will fail on most servers".into(),
             format!("use port 5061 (\"{}:5061\") or remove the port, unless the provider documents TLS on 5060", c.host().to_uri_form()),
         )),
         (Transport::Udp | Transport::Tcp, 5061) => out.push(finding(
@@ -120,18 +120,16 @@ fn lint_fields(c: &CredentialInput) -> Vec<Finding> {
         )),
         _ => {}
     }
-    if let Some(domain) = &c.domain {
-        if domain.host() != c.host() {
-            out.push(finding(
-                "domain_differs_from_server",
-                "domain",
-                format!(
-                    "domain \"{domain}\" differs from the server host \"{}\": it is the digest realm and the domain of your SIP URIs",
-                    c.host()
-                ),
-                "keep it only if the provider gave you this SIP domain or realm; otherwise clear domain (null) so the server host is used".into(),
-            ));
-        }
+    if let Some(domain) = c.domain.as_ref().filter(|d| d.host() != c.host()) {
+        out.push(finding(
+            "domain_differs_from_server",
+            "domain",
+            format!(
+                "domain \"{domain}\" differs from the server host \"{}\": it is the digest realm and the domain of your SIP URIs",
+                c.host()
+            ),
+            "keep it only if the provider gave you this SIP domain or realm; otherwise clear domain (null) so the server host is used".into(),
+        ));
     }
     if c.transport == Transport::Tls && c.host().is_ip() {
         out.push(finding(
@@ -164,8 +162,13 @@ fn lint_fields(c: &CredentialInput) -> Vec<Finding> {
 /// let findings = lint_credentials([("a", &a), ("b", &b)]);
 /// assert!(findings.iter().any(|f| f.code == "cps_group_conflict"));
 /// ```
-pub fn lint_credentials<'a, L: AsRef<str>>(items: impl IntoIterator<Item = (L, &'a CredentialInput)>) -> Vec<Finding> {
-    let items: Vec<(String, &CredentialInput)> = items.into_iter().map(|(l, c)| (l.as_ref().to_owned(), c)).collect();
+pub fn lint_credentials<'a, L: AsRef<str>>(
+    items: impl IntoIterator<Item = (L, &'a CredentialInput)>,
+) -> Vec<Finding> {
+    let items: Vec<(String, &CredentialInput)> = items
+        .into_iter()
+        .map(|(l, c)| (l.as_ref().to_owned(), c))
+        .collect();
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (_, c)) in items.iter().enumerate() {
         if let Some(k) = &c.cps_key {
@@ -176,7 +179,9 @@ pub fn lint_credentials<'a, L: AsRef<str>>(items: impl IntoIterator<Item = (L, &
     for (i, (label, c)) in items.iter().enumerate() {
         let mut fs = lint_fields(c);
         let group_limited = match &c.cps_key {
-            Some(k) => groups[k.as_str()].iter().any(|&j| items[j].1.cps_limit.is_some()),
+            Some(k) => groups[k.as_str()]
+                .iter()
+                .any(|&j| items[j].1.cps_limit.is_some()),
             None => c.cps_limit.is_some(),
         };
         if !group_limited {
@@ -192,8 +197,10 @@ pub fn lint_credentials<'a, L: AsRef<str>>(items: impl IntoIterator<Item = (L, &
                     "give the same cpsKey to every trunk that shares one provider account's CPS limit, or remove it (a typo?)".into(),
                 ));
             }
-            let limits: std::collections::BTreeSet<u32> =
-                members.iter().filter_map(|&j| items[j].1.cps_limit.map(|l| l.get())).collect();
+            let limits: std::collections::BTreeSet<u32> = members
+                .iter()
+                .filter_map(|&j| items[j].1.cps_limit.map(|l| l.get()))
+                .collect();
             if limits.len() > 1 && members.first() == Some(&i) {
                 let min = limits.iter().next().copied().unwrap_or_default();
                 let shown: Vec<String> = limits.iter().map(u32::to_string).collect();
@@ -231,10 +238,21 @@ mod tests {
     #[test]
     fn each_rule() {
         assert!(codes(&input(r#"{"server":"a.b:5061"}"#)).contains(&"plain_on_tls_port"));
-        assert!(codes(&input(r#"{"server":"a.b:5060","transport":"tls"}"#)).contains(&"tls_on_plain_port"));
-        assert!(codes(&input(r#"{"server":"10.0.0.1","transport":"tls"}"#)).contains(&"ip_literal_with_tls"));
-        assert!(codes(&input(r#"{"server":"a.b","domain":"c.d"}"#)).contains(&"domain_differs_from_server"));
-        let clean = input(r#"{"server":"a.b","domain":"A.B","authUser":"u","authPassword":"p","cpsLimit":1,"transport":"tls"}"#);
+        assert!(
+            codes(&input(r#"{"server":"a.b:5060","transport":"tls"}"#))
+                .contains(&"tls_on_plain_port")
+        );
+        assert!(
+            codes(&input(r#"{"server":"10.0.0.1","transport":"tls"}"#))
+                .contains(&"ip_literal_with_tls")
+        );
+        assert!(
+            codes(&input(r#"{"server":"a.b","domain":"c.d"}"#))
+                .contains(&"domain_differs_from_server")
+        );
+        let clean = input(
+            r#"{"server":"a.b","domain":"A.B","authUser":"u","authPassword":"p","cpsLimit":1,"transport":"tls"}"#,
+        );
         assert!(codes(&clean).is_empty(), "{:?}", codes(&clean));
     }
 
@@ -244,7 +262,10 @@ mod tests {
         let b = input(r#"{"server":"a.b","cpsKey":"k"}"#);
         let c = input(r#"{"server":"a.b","cpsKey":"solo"}"#);
         let f = lint_credentials([("a", &a), ("b", &b), ("c", &c)]);
-        let has = |code: &str, who: &str| f.iter().any(|x| x.code == code && x.credential.as_deref() == Some(who));
+        let has = |code: &str, who: &str| {
+            f.iter()
+                .any(|x| x.code == code && x.credential.as_deref() == Some(who))
+        };
         assert!(!has("no_cps_limit", "b"), "b's group is limited by a");
         assert!(has("no_cps_limit", "c"));
         assert!(has("cps_key_single_member", "c"));

@@ -13,7 +13,8 @@ use crate::host::quote;
 /// True for characters a one-line text field must not hold: C0/C1 controls, line and
 /// paragraph separators, and the bidi embedding/override/isolate controls (Trojan Source).
 pub(crate) fn is_forbidden_text_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 macro_rules! string_newtype {
@@ -76,10 +77,15 @@ impl Name {
             return Err(fail("the name is empty; omit it or give 1-100 characters"));
         }
         if n > 100 {
-            return Err(fail(&format!("the name is {n} characters long; the limit is 100")));
+            return Err(fail(&format!(
+                "the name is {n} characters long; the limit is 100"
+            )));
         }
         if let Some(c) = s.chars().find(|&c| is_forbidden_text_char(c)) {
-            return Err(fail(&format!("remove the control character {}", c.escape_unicode())));
+            return Err(fail(&format!(
+                "remove the control character {}",
+                c.escape_unicode()
+            )));
         }
         Ok(Name(s.to_owned()))
     }
@@ -102,10 +108,18 @@ string_newtype!(
 impl AuthUser {
     /// Parse an auth user.
     pub fn parse(s: &str) -> Result<AuthUser, Error> {
-        let fail = |m: String| Error::invalid(ErrorCode::InvalidAuthUser, "authUser", format!("authUser {}: {m}", quote(s)));
+        let fail = |m: String| {
+            Error::invalid(
+                ErrorCode::InvalidAuthUser,
+                "authUser",
+                format!("authUser {}: {m}", quote(s)),
+            )
+        };
         let n = s.chars().count();
         if n == 0 {
-            return Err(fail("the auth user is empty; omit authUser and authPassword, or give both".into()));
+            return Err(fail(
+                "the auth user is empty; omit authUser and authPassword, or give both".into(),
+            ));
         }
         if n > 128 {
             return Err(fail(format!("it is {n} characters long; the limit is 128")));
@@ -119,7 +133,9 @@ impl AuthUser {
                     i += 3;
                     continue;
                 }
-                return Err(fail("\"%\" must start an escape of two hex digits, like %40 for \"@\"".into()));
+                return Err(fail(
+                    "\"%\" must start an escape of two hex digits, like %40 for \"@\"".into(),
+                ));
             }
             let ok = c.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/".contains(&c);
             if !ok {
@@ -131,7 +147,10 @@ impl AuthUser {
                 } else {
                     " (percent-encode its UTF-8 bytes)".to_string()
                 };
-                return Err(fail(format!("{} is not allowed in a SIP user part{hint}", quote(&ch.to_string()))));
+                return Err(fail(format!(
+                    "{} is not allowed in a SIP user part{hint}",
+                    quote(&ch.to_string())
+                )));
             }
             i += 1;
         }
@@ -156,16 +175,29 @@ pub struct Password(SecretString);
 impl Password {
     /// Parse a password. The error never contains the value.
     pub fn parse(s: &str) -> Result<Password, Error> {
-        let fail = |m: String| Error::invalid(ErrorCode::InvalidAuthPassword, "authPassword", format!("authPassword: {m}"));
+        let fail = |m: String| {
+            Error::invalid(
+                ErrorCode::InvalidAuthPassword,
+                "authPassword",
+                format!("authPassword: {m}"),
+            )
+        };
         let n = s.chars().count();
         if n == 0 {
-            return Err(fail("the password is empty; omit authUser and authPassword, or give both".into()));
+            return Err(fail(
+                "the password is empty; omit authUser and authPassword, or give both".into(),
+            ));
         }
         if n > 256 {
-            return Err(fail(format!("the password is {n} characters long; the limit is 256")));
+            return Err(fail(format!(
+                "the password is {n} characters long; the limit is 256"
+            )));
         }
         if let Some((pos, _)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
-            return Err(fail(format!("the password has a control character at position {}; remove it", pos + 1)));
+            return Err(fail(format!(
+                "the password has a control character at position {}; remove it",
+                pos + 1
+            )));
         }
         Ok(Password(SecretString::from(s)))
     }
@@ -291,7 +323,9 @@ impl CpsLimit {
             Err(Error::invalid(
                 ErrorCode::InvalidCpsLimit,
                 "cpsLimit",
-                format!("cpsLimit {n} is out of range; use a whole number from 1 to 10000, below your provider's limit"),
+                format!(
+                    "cpsLimit {n} is out of range; use a whole number from 1 to 10000, below your provider's limit"
+                ),
             ))
         }
     }
@@ -319,7 +353,10 @@ fn check_charset(s: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<()
         return Err("it is empty".into());
     }
     if s.len() > max {
-        return Err(format!("it is {} characters long; the limit is {max}", s.chars().count()));
+        return Err(format!(
+            "it is {} characters long; the limit is {max}",
+            s.chars().count()
+        ));
     }
     match s.chars().find(|&c| !c.is_ascii() || !allowed(c as u8)) {
         Some(c) => Err(format!("{} is not allowed", quote(&c.to_string()))),
@@ -347,7 +384,10 @@ impl CpsKey {
                 Error::invalid(
                     ErrorCode::InvalidCpsKey,
                     "cpsKey",
-                    format!("cpsKey {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ : -", quote(s)),
+                    format!(
+                        "cpsKey {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ : -",
+                        quote(s)
+                    ),
                 )
             })
     }
@@ -380,7 +420,10 @@ impl Org {
                 Error::invalid(
                     ErrorCode::InvalidOrg,
                     "org",
-                    format!("org {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ -", quote(s)),
+                    format!(
+                        "org {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ -",
+                        quote(s)
+                    ),
                 )
             })
     }
@@ -405,20 +448,28 @@ impl PhoneNumber {
             Error::invalid(
                 ErrorCode::InvalidPhoneNumber,
                 "number",
-                format!("phone number {}: {m}; write it in E.164, like +14155550100", quote(s)),
+                format!(
+                    "phone number {}: {m}; write it in E.164, like +14155550100",
+                    quote(s)
+                ),
             )
         };
         let Some(digits) = s.strip_prefix('+') else {
             return Err(fail("it must start with \"+\" and the country code"));
         };
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(fail("only digits may follow \"+\" (no spaces, dashes or brackets)"));
+            return Err(fail(
+                "only digits may follow \"+\" (no spaces, dashes or brackets)",
+            ));
         }
         if digits.starts_with('0') {
             return Err(fail("the country code cannot start with 0"));
         }
         if !(8..=15).contains(&digits.len()) {
-            return Err(fail(&format!("it has {} digits; E.164 numbers have 8 to 15", digits.len())));
+            return Err(fail(&format!(
+                "it has {} digits; E.164 numbers have 8 to 15",
+                digits.len()
+            )));
         }
         Ok(PhoneNumber(s.to_owned()))
     }
@@ -517,7 +568,19 @@ mod tests {
         for ok in ["a", "A-z_0.9!~*'()", "&=+$,;?/", "%41%4a", &"u".repeat(128)] {
             assert!(AuthUser::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a@b", "%4", "%zz", "a:b", "ü", "a\"b", "a<b", &"u".repeat(129), "a\0"] {
+        for bad in [
+            "",
+            "a b",
+            "a@b",
+            "%4",
+            "%zz",
+            "a:b",
+            "ü",
+            "a\"b",
+            "a<b",
+            &"u".repeat(129),
+            "a\0",
+        ] {
             assert!(AuthUser::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -540,7 +603,16 @@ mod tests {
         for ok in ["+14155550100", "+12345678", "+123456789012345"] {
             assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["+1234567", "+1234567890123456", "+04155550100", "4155550100", "+1415555010a", "", "+", "++14155550100"] {
+        for bad in [
+            "+1234567",
+            "+1234567890123456",
+            "+04155550100",
+            "4155550100",
+            "+1415555010a",
+            "",
+            "+",
+            "++14155550100",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }
     }
@@ -548,11 +620,16 @@ mod tests {
     #[test]
     fn ids() {
         let id = CredentialId::generate();
-        let lower = id.as_str().replace(&id.as_str()[5..], &id.as_str()[5..].to_lowercase());
+        let lower = id
+            .as_str()
+            .replace(&id.as_str()[5..], &id.as_str()[5..].to_lowercase());
         assert_eq!(CredentialId::parse(&lower, "id").unwrap(), id);
         assert!(CredentialId::parse("cred_", "id").is_err());
         assert!(CredentialId::parse("prov_01JD0000000000000000000000", "id").is_err());
-        assert!(CredentialId::parse("cred_81JD0000000000000000000000", "id").is_err(), "ULID overflow");
+        assert!(
+            CredentialId::parse("cred_81JD0000000000000000000000", "id").is_err(),
+            "ULID overflow"
+        );
         let ids: Vec<_> = (0..1000).map(|_| AgentId::generate()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids sort by creation");
     }

@@ -169,13 +169,15 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                         Some(i) => {
                             let value = map.next_value::<Raw<'de>>()?;
                             if out.values[i].is_some() {
-                                return Err(de::Error::custom(format_args!("duplicate key \"{key}\"")));
+                                return Err(de::Error::custom(format_args!(
+                                    "duplicate key \"{key}\""
+                                )));
                             }
                             out.values[i] = Some(value);
                         }
                         None => {
                             map.next_value::<IgnoredAny>()?;
-                            if unknown_seen.iter().any(|k| *k == key) {
+                            if unknown_seen.contains(&key) {
                                 return Err(de::Error::custom(format_args!(
                                     "duplicate key {}",
                                     crate::host::quote(&key)
@@ -201,7 +203,9 @@ pub(crate) fn read_object(body: &str) -> Result<RawObject<'_>, Error> {
     check_size(body)?;
     let first = body.trim_start_matches([' ', '\t', '\n', '\r']);
     if first.is_empty() {
-        return Err(invalid_json("the body is empty; send one JSON object such as {\"server\": \"sip.example.com\"}"));
+        return Err(invalid_json(
+            "the body is empty; send one JSON object such as {\"server\": \"sip.example.com\"}",
+        ));
     }
     if !first.starts_with('{') {
         return Err(invalid_json("the body must be one JSON object ({...})"));
@@ -218,7 +222,10 @@ pub(crate) fn check_size(body: &str) -> Result<(), Error> {
         return Err(Error::Invalid {
             code: ErrorCode::TooLarge,
             field: None,
-            message: format!("the body is {} bytes; the limit is {MAX_BODY_BYTES} bytes (64 KiB)", body.len()),
+            message: format!(
+                "the body is {} bytes; the limit is {MAX_BODY_BYTES} bytes (64 KiB)",
+                body.len()
+            ),
         });
     }
     Ok(())
@@ -248,7 +255,20 @@ mod tests {
 
     #[test]
     fn rejects_non_objects_and_bad_syntax() {
-        for bad in ["", "   ", "[]", "\"x\"", "1", "null", "{", "{}{}", "{} x", "{\"a\":}", "{'a':1}", "{\"server\":\"\\ud800\"}"] {
+        for bad in [
+            "",
+            "   ",
+            "[]",
+            "\"x\"",
+            "1",
+            "null",
+            "{",
+            "{}{}",
+            "{} x",
+            "{\"a\":}",
+            "{'a':1}",
+            "{\"server\":\"\\ud800\"}",
+        ] {
             assert_eq!(code(bad), Some(ErrorCode::InvalidJson), "{bad:?}");
         }
         assert_eq!(code(" {} "), None);
@@ -256,9 +276,15 @@ mod tests {
 
     #[test]
     fn duplicate_keys_known_and_unknown() {
-        assert_eq!(code(r#"{"server":"a","server":"b"}"#), Some(ErrorCode::InvalidJson));
+        assert_eq!(
+            code(r#"{"server":"a","server":"b"}"#),
+            Some(ErrorCode::InvalidJson)
+        );
         assert_eq!(code(r#"{"x":1,"x":2}"#), Some(ErrorCode::InvalidJson));
-        assert_eq!(code(r#"{"server":"a","serv\u0065r":"b"}"#), Some(ErrorCode::InvalidJson));
+        assert_eq!(
+            code(r#"{"server":"a","serv\u0065r":"b"}"#),
+            Some(ErrorCode::InvalidJson)
+        );
     }
 
     #[test]

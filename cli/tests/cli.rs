@@ -1,0 +1,180 @@
+//! The command line as users run it: the conformance vectors through `sipcreds validate
+//! --json`, exit codes, human errors, lint and diagnose.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn sipcreds(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(args)
+        .env_remove("SIPCREDS_DB")
+        .env_remove("SIPCREDS_ORG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipcreds");
+    // The child may exit before reading everything (too_large): ignore a broken pipe.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout_json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+#[test]
+fn vectors_through_validate_json() {
+    let vectors = sipcreds_conformance::load();
+    let mut failures = Vec::new();
+    for v in &vectors {
+        let out = sipcreds(&["validate", "--json"], v.body.as_bytes());
+        let json = stdout_json(&out);
+        let code = out.status.code();
+        let outcome = if code == Some(0) {
+            Ok(&json)
+        } else {
+            Err(&json)
+        };
+        if let Err(msg) = sipcreds_conformance::check(v, outcome) {
+            failures.push(msg);
+        } else if code != Some(0) && code != Some(1) {
+            failures.push(format!("{}: exit {code:?}", v.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn human_error_points_at_the_field_and_the_fix() {
+    let out = sipcreds(&["validate"], br#"{"server":"sip:trunk.example.com"}"#);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            r#"server "sip:trunk.example.com": remove the "sip:" scheme → "trunk.example.com""#
+        ),
+        "{err}"
+    );
+    assert!(err.contains("invalid_server"), "{err}");
+}
+
+#[test]
+fn password_never_printed() {
+    let body = br#"{"server":"a.example.com","authUser":"u","authPassword":"Zx9-very-secret"}"#;
+    for args in [&["validate"][..], &["validate", "--json"][..]] {
+        let out = sipcreds(args, body);
+        assert_eq!(out.status.code(), Some(0));
+        let all = [out.stdout, out.stderr].concat();
+        assert!(!String::from_utf8_lossy(&all).contains("Zx9-very-secret"));
+    }
+    let bad =
+        br#"{"server":"a.example.com","authUser":"u","authPassword":"Zx9-very-secret\u0000"}"#;
+    let out = sipcreds(&["validate", "--json"], bad);
+    assert_eq!(stdout_json(&out)["error"]["code"], "invalid_auth_password");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Zx9-very-secret"));
+}
+
+#[test]
+fn usage_error_exits_2() {
+    assert_eq!(sipcreds(&["no-such-command"], b"").status.code(), Some(2));
+    assert_eq!(sipcreds(&["diagnose"], b"").status.code(), Some(2));
+}
+
+#[test]
+fn diagnose_json_and_unknown_symptom() {
+    let out = sipcreds(&["diagnose", "503", "--json"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let d = stdout_json(&out);
+    assert_eq!(d["symptom"], "503");
+    assert_eq!(d["causes"][0]["code"], "cps_exceeded");
+    assert!(d["causes"][0]["fix"].as_str().unwrap().contains("cpsLimit"));
+
+    let out = sipcreds(
+        &[
+            "diagnose",
+            "403",
+            "--reason",
+            "User channel limit exceeded",
+            "--json",
+        ],
+        b"",
+    );
+    assert_eq!(
+        stdout_json(&out)["causes"][0]["code"],
+        "channel_limit_exceeded"
+    );
+
+    let out = sipcreds(&["diagnose", "999", "--json"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let e = stdout_json(&out);
+    assert_eq!(e["error"]["code"], "invalid_symptom");
+    assert_eq!(e["error"]["field"], "symptom");
+}
+
+#[test]
+fn lint_a_file_array_and_json_lines() {
+    let dir = std::env::temp_dir().join(format!("sipcreds-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trunks.json");
+    std::fs::write(
+        &file,
+        r#"[{"server":"a.example.com:5060","transport":"tls","cpsKey":"k","cpsLimit":5},
+            {"server":"b.example.com","cpsKey":"k","cpsLimit":10,"authUser":"u","authPassword":"p"}]"#,
+    )
+    .unwrap();
+    let out = sipcreds(&["lint", file.to_str().unwrap(), "--json"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let findings = stdout_json(&out);
+    let has = |code: &str, who: &str| {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == code && f["credential"] == who)
+    };
+    assert!(has("tls_on_plain_port", "#1"));
+    assert!(has("cps_group_conflict", "#1"));
+    assert!(!has("no_cps_limit", "#2"));
+
+    let lines = dir.join("trunks.jsonl");
+    std::fs::write(
+        &lines,
+        "{\"server\":\"a.example.com\"}\n\n{\"server\":\"sip:bad\"}\n",
+    )
+    .unwrap();
+    let out = sipcreds(&["lint", lines.to_str().unwrap(), "--json"], b"");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an invalid entry is an error finding"
+    );
+    let findings = stdout_json(&out);
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "invalid_server" && f["credential"] == "#2")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn codes_lists_every_error() {
+    let out = sipcreds(&["codes", "--json"], b"");
+    assert_eq!(stdout_json(&out).as_array().unwrap().len(), 21);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, clippy, the Rust workspace tests (core unit and
+# property tests, doctests, the conformance vectors through the core and the CLI).
+# Each stage runs even if an earlier one failed; the script exits non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+failed=()
+stage() {
+  local name="$1"; shift
+  echo "::: stage: $name"
+  local t0=$SECONDS
+  if "$@"; then
+    echo "::: stage $name passed in $((SECONDS - t0)) s"
+  else
+    echo "::: stage $name FAILED (exit $?) after $((SECONDS - t0)) s"
+    failed+=("$name")
+  fi
+}
+
+export CARGO_TERM_COLOR=never
+stage fetch cargo fetch --locked
+stage fmt cargo fmt --all -- --check
+stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+stage rust-tests cargo test --workspace --locked
+
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi
+echo "all stages passed"
