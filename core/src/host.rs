@@ -48,6 +48,15 @@ impl Host {
     pub fn to_uri_form(&self) -> String {
         match self {
             Host::Ipv6(a) => format!("[{a}]"),
+            Host::Dns(n) => n.clone(),
+            Host::Ipv4(a) => a.to_string(),
+        }
+    }
+
+    /// The bare host as text (no brackets); cheaper than `to_string` for names.
+    pub fn to_plain_string(&self) -> String {
+        match self {
+            Host::Dns(n) => n.clone(),
             other => other.to_string(),
         }
     }
@@ -139,7 +148,7 @@ fn parse_dns_name(s: &str) -> Result<String, HostProblem> {
         let lower = trimmed.to_ascii_lowercase();
         check_ldh(&lower, s)?;
         // Punycode labels must decode: let IDNA check them.
-        if lower.split('.').any(|l| l.starts_with("xn--")) {
+        if lower.contains("xn--") && lower.split('.').any(|l| l.starts_with("xn--")) {
             idna_to_ascii(&lower, s)?;
         }
         lower
@@ -174,48 +183,45 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
             name.len()
         )));
     }
-    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        // Only reachable after IDNA mapping (e.g. full-width digits).
-        return parse_dotted_quad(name)
-            .map(|_| ())
-            .and(Err(HostProblem(format!(
-                "\"{original}\" maps to an IPv4 address; write the address itself"
-            ))));
-    }
+    let mut all_digits_and_dots = true;
     for label in name.split('.') {
-        if label.is_empty() {
-            return Err(HostProblem(format!(
-                "\"{original}\" has an empty label (\"..\" or a leading dot)"
-            )));
+        let bytes = label.as_bytes();
+        if bytes.is_empty() {
+            return Err(HostProblem(format!("\"{original}\" has an empty label (\"..\" or a leading dot)")));
         }
-        if label.len() > MAX_DNS_LABEL {
+        if bytes.len() > MAX_DNS_LABEL {
             return Err(HostProblem(format!(
                 "the label \"{label}\" is {} characters long; the limit is {MAX_DNS_LABEL}",
                 label.len()
             )));
         }
-        if let Some(b) = label
-            .bytes()
-            .find(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
-        {
-            return Err(HostProblem(format!(
-                "\"{}\" is not allowed in a host name (letters, digits and \"-\" only)",
-                (b as char).escape_default()
-            )));
+        let mut digits = true;
+        for &b in bytes {
+            if b.is_ascii_digit() {
+                continue;
+            }
+            digits = false;
+            if !(b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(HostProblem(format!(
+                    "\"{}\" is not allowed in a host name (letters, digits and \"-\" only)",
+                    (b as char).escape_default()
+                )));
+            }
         }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(HostProblem(format!(
-                "the label \"{label}\" starts or ends with \"-\""
-            )));
+        all_digits_and_dots &= digits;
+        if bytes[0] == b'-' || bytes[bytes.len() - 1] == b'-' {
+            return Err(HostProblem(format!("the label \"{label}\" starts or ends with \"-\"")));
         }
+    }
+    if all_digits_and_dots {
+        // Only reachable after IDNA mapping (e.g. full-width digits).
+        return Err(HostProblem(format!(
+            "\"{original}\" maps to an all-numeric name; write an IPv4 address as four numbers 0-255, or a host name"
+        )));
     }
     // RFC 3696 §2: a top-level label is never all-numeric. This also refuses the numeric
     // forms that URL parsers read as IPv4 (`0x7f.0.0.1`), which a SIP stack might not.
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if name.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return Err(HostProblem(format!(
             "\"{original}\" ends in an all-numeric label: write an IPv4 address as four numbers 0-255, or a host name"
         )));
@@ -225,6 +231,9 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
 
 /// Whitespace and control characters are never allowed in a host or server.
 fn check_chars(s: &str) -> Result<(), HostProblem> {
+    if s.bytes().all(|b| b > b' ' && b < 0x7f) {
+        return Ok(());
+    }
     match s.chars().find(|c| c.is_whitespace() || c.is_control()) {
         Some(c) => Err(HostProblem(format!(
             "remove the whitespace or control character {}",
@@ -391,6 +400,11 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 
 /// Catch the usual URI pieces (scheme, userinfo, path, params, headers) and say how to fix them.
 fn uri_syntax_problem(s: &str) -> Option<String> {
+    let has_prefix = |p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let schemeish = has_prefix("sip:") || has_prefix("sips:") || has_prefix("tel:");
+    if !schemeish && !s.bytes().any(|b| matches!(b, b'/' | b'@' | b';' | b'?' | b'#')) {
+        return None;
+    }
     let lower = s.to_ascii_lowercase();
     let mut rest = s;
     let mut what = Vec::new();
@@ -431,12 +445,32 @@ fn uri_syntax_problem(s: &str) -> Option<String> {
     Some(msg)
 }
 
+impl ServerAddress {
+    /// The normalized `server` text (what `Display` shows), built without the formatter.
+    pub fn to_wire_string(&self) -> String {
+        let mut out = self.host.to_uri_form();
+        if let Some(p) = self.port {
+            out.push(':');
+            let mut buf = [0u8; 5];
+            let mut n = p.get();
+            let mut i = buf.len();
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            out.extend(buf[i..].iter().map(|&b| b as char));
+        }
+        out
+    }
+}
+
 impl fmt::Display for ServerAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.port {
-            Some(p) => write!(f, "{}:{}", self.host.to_uri_form(), p),
-            None => f.write_str(&self.host.to_uri_form()),
-        }
+        f.write_str(&self.to_wire_string())
     }
 }
 

@@ -38,6 +38,8 @@ mod diagnose;
 mod error;
 mod host;
 mod lint;
+mod rate;
+mod registry;
 mod usage;
 mod values;
 mod wire;
@@ -48,6 +50,10 @@ pub use credential::{
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
 pub use host::{Domain, Host, Port, ServerAddress};
+pub use rate::{rate_groups, RateGroup};
+pub use registry::{
+    Agent, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider, ProviderDeleteReport, Registry, Storage, Tx,
+};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{

@@ -251,10 +251,10 @@ pub enum Transport {
 impl Transport {
     /// Parse, case-insensitively.
     pub fn parse(s: &str) -> Result<Transport, Error> {
-        match s.to_ascii_lowercase().as_str() {
-            "udp" => Ok(Transport::Udp),
-            "tcp" => Ok(Transport::Tcp),
-            "tls" => Ok(Transport::Tls),
+        match s {
+            _ if s.eq_ignore_ascii_case("udp") => Ok(Transport::Udp),
+            _ if s.eq_ignore_ascii_case("tcp") => Ok(Transport::Tcp),
+            _ if s.eq_ignore_ascii_case("tls") => Ok(Transport::Tls),
             _ => Err(Error::invalid(
                 ErrorCode::InvalidTransport,
                 "transport",

@@ -1,0 +1,384 @@
+//! The in-memory backend: one mutex over indexed maps, and an undo log so a failed
+//! transaction leaves nothing behind.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+
+use super::storage::{Agent, NumberRecord, Provider, Storage, Tx};
+use crate::credential::{Credential, Source};
+use crate::error::{Error, Result};
+use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
+
+#[derive(Debug, Clone)]
+struct AgentRow {
+    name: Name,
+    numbers: BTreeSet<PhoneNumber>,
+    created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Default)]
+struct OrgData {
+    credentials: BTreeMap<CredentialId, Credential>,
+    provider_credentials: HashMap<ProviderId, BTreeSet<CredentialId>>,
+    numbers: BTreeMap<PhoneNumber, Option<CredentialId>>,
+    numbers_by_credential: HashMap<CredentialId, BTreeSet<PhoneNumber>>,
+    agents: BTreeMap<AgentId, AgentRow>,
+    agents_by_number: HashMap<PhoneNumber, BTreeSet<AgentId>>,
+    providers: BTreeMap<ProviderId, Provider>,
+}
+
+/// The inverse of one primitive write.
+#[derive(Debug)]
+enum Undo {
+    Credential(Org, CredentialId, Option<Credential>),
+    Number(Org, PhoneNumber, Option<Option<CredentialId>>),
+    Agent(Org, AgentId, Option<AgentRow>),
+    Provider(Org, ProviderId, Option<Provider>),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    orgs: HashMap<Org, OrgData>,
+}
+
+impl State {
+    fn org(&self, org: &Org) -> Option<&OrgData> {
+        self.orgs.get(org)
+    }
+
+    fn org_mut(&mut self, org: &Org) -> &mut OrgData {
+        self.orgs.entry(org.clone()).or_default()
+    }
+
+    // The primitive writes: each keeps the indexes and returns the previous value.
+
+    fn set_credential(&mut self, org: &Org, id: &CredentialId, value: Option<Credential>) -> Option<Credential> {
+        let d = self.org_mut(org);
+        let old = match value {
+            Some(c) => {
+                if let Source::Provider(p) = &c.source {
+                    d.provider_credentials.entry(p.clone()).or_default().insert(id.clone());
+                }
+                d.credentials.insert(id.clone(), c)
+            }
+            None => d.credentials.remove(id),
+        };
+        if let Some(Credential { source: Source::Provider(p), .. }) = &old {
+            if !d.credentials.contains_key(id) {
+                if let Some(set) = d.provider_credentials.get_mut(p) {
+                    set.remove(id);
+                    if set.is_empty() {
+                        d.provider_credentials.remove(p);
+                    }
+                }
+            }
+        }
+        old
+    }
+
+    fn set_number(&mut self, org: &Org, number: &PhoneNumber, value: Option<Option<CredentialId>>) -> Option<Option<CredentialId>> {
+        let d = self.org_mut(org);
+        let old = match value {
+            Some(link) => d.numbers.insert(number.clone(), link),
+            None => d.numbers.remove(number),
+        };
+        if let Some(Some(prev)) = &old {
+            if let Some(set) = d.numbers_by_credential.get_mut(prev) {
+                set.remove(number);
+                if set.is_empty() {
+                    d.numbers_by_credential.remove(prev);
+                }
+            }
+        }
+        if let Some(Some(now)) = d.numbers.get(number) {
+            d.numbers_by_credential.entry(now.clone()).or_default().insert(number.clone());
+        }
+        old
+    }
+
+    fn set_agent(&mut self, org: &Org, id: &AgentId, value: Option<AgentRow>) -> Option<AgentRow> {
+        let d = self.org_mut(org);
+        let old = match value {
+            Some(row) => d.agents.insert(id.clone(), row),
+            None => d.agents.remove(id),
+        };
+        if let Some(prev) = &old {
+            for n in &prev.numbers {
+                if let Some(set) = d.agents_by_number.get_mut(n) {
+                    set.remove(id);
+                    if set.is_empty() {
+                        d.agents_by_number.remove(n);
+                    }
+                }
+            }
+        }
+        if let Some(now) = d.agents.get(id) {
+            for n in &now.numbers {
+                d.agents_by_number.entry(n.clone()).or_default().insert(id.clone());
+            }
+        }
+        old
+    }
+
+    fn set_provider(&mut self, org: &Org, id: &ProviderId, value: Option<Provider>) -> Option<Provider> {
+        let d = self.org_mut(org);
+        match value {
+            Some(p) => d.providers.insert(id.clone(), p),
+            None => d.providers.remove(id),
+        }
+    }
+
+    fn undo(&mut self, log: Vec<Undo>) {
+        for u in log.into_iter().rev() {
+            match u {
+                Undo::Credential(o, id, v) => {
+                    self.set_credential(&o, &id, v);
+                }
+                Undo::Number(o, n, v) => {
+                    self.set_number(&o, &n, v);
+                }
+                Undo::Agent(o, id, v) => {
+                    self.set_agent(&o, &id, v);
+                }
+                Undo::Provider(o, id, v) => {
+                    self.set_provider(&o, &id, v);
+                }
+            }
+        }
+    }
+}
+
+/// The in-memory backend. Transactions are serialized by one mutex; a failed one is undone.
+///
+/// ```
+/// use sipcreds::{MemoryStore, Registry};
+/// let reg = Registry::new(MemoryStore::new());
+/// let c = reg.create_credential_json("acme", r#"{"server":"sip.example.com"}"#).unwrap();
+/// assert_eq!(reg.get_credential("acme", c.id.as_str()).unwrap(), c);
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+struct MemTx<'a> {
+    state: &'a mut State,
+    undo: Vec<Undo>,
+}
+
+impl Storage for MemoryStore {
+    fn read(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
+        let mut guard = self.state.lock().map_err(|_| Error::storage("the memory store is poisoned"))?;
+        let tx = MemTx { state: &mut guard, undo: Vec::new() };
+        f(&tx)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut guard = self.state.lock().map_err(|_| Error::storage("the memory store is poisoned"))?;
+        let mut tx = MemTx { state: &mut guard, undo: Vec::new() };
+        let result = f(&mut tx);
+        if result.is_err() {
+            let log = std::mem::take(&mut tx.undo);
+            tx.state.undo(log);
+        }
+        result
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+impl Tx for MemTx<'_> {
+    fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
+        Ok(self.state.org(org).and_then(|d| d.credentials.get(id)).cloned())
+    }
+
+    fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
+        Ok(self.state.org(org).map(|d| d.credentials.values().cloned().collect()).unwrap_or_default())
+    }
+
+    fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.provider_credentials.get(provider))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn insert_credential(&mut self, c: &Credential) -> Result<()> {
+        let old = self.state.set_credential(&c.org, &c.id, Some(c.clone()));
+        self.undo.push(Undo::Credential(c.org.clone(), c.id.clone(), old));
+        Ok(())
+    }
+
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.insert_credential(c)
+    }
+
+    fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
+        let old = self.state.set_credential(org, id, None);
+        self.undo.push(Undo::Credential(org.clone(), id.clone(), old));
+        Ok(())
+    }
+
+    fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
+        Ok(self.state.org(org).and_then(|d| d.numbers.get(number)).map(|link| NumberRecord {
+            number: number.clone(),
+            credential_id: link.clone(),
+        }))
+    }
+
+    fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
+        Ok(self
+            .state
+            .org(org)
+            .map(|d| {
+                d.numbers
+                    .iter()
+                    .map(|(n, c)| NumberRecord { number: n.clone(), credential_id: c.clone() })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.numbers_by_credential.get(id))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
+        let old = self.state.set_number(org, &record.number, Some(record.credential_id.clone()));
+        self.undo.push(Undo::Number(org.clone(), record.number.clone(), old));
+        Ok(())
+    }
+
+    fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
+        let users: Vec<AgentId> = self
+            .state
+            .org(org)
+            .and_then(|d| d.agents_by_number.get(number))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        for a in users {
+            self.unassign(org, &a, number)?;
+        }
+        let old = self.state.set_number(org, number, None);
+        self.undo.push(Undo::Number(org.clone(), number.clone(), old));
+        Ok(())
+    }
+
+    fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
+        Ok(self.state.org(org).and_then(|d| d.agents.get(id)).map(|row| to_agent(org, id, row)))
+    }
+
+    fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
+        Ok(self
+            .state
+            .org(org)
+            .map(|d| d.agents.iter().map(|(id, row)| to_agent(org, id, row)).collect())
+            .unwrap_or_default())
+    }
+
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+        let Some(d) = self.state.org(org) else { return Ok(Vec::new()) };
+        let mut by_agent: BTreeMap<&AgentId, Vec<PhoneNumber>> = BTreeMap::new();
+        for n in numbers {
+            for a in d.agents_by_number.get(n).into_iter().flatten() {
+                by_agent.entry(a).or_default().push(n.clone());
+            }
+        }
+        Ok(by_agent
+            .into_iter()
+            .filter_map(|(id, mut via)| {
+                via.sort();
+                d.agents.get(id).map(|row| (id.clone(), row.name.clone(), via))
+            })
+            .collect())
+    }
+
+    fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
+        let row = AgentRow {
+            name: agent.name.clone(),
+            numbers: agent.numbers.iter().cloned().collect(),
+            created_at: agent.created_at,
+        };
+        let old = self.state.set_agent(&agent.org, &agent.id, Some(row));
+        self.undo.push(Undo::Agent(agent.org.clone(), agent.id.clone(), old));
+        Ok(())
+    }
+
+    fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
+        let old = self.state.set_agent(org, id, None);
+        self.undo.push(Undo::Agent(org.clone(), id.clone(), old));
+        Ok(())
+    }
+
+    fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.change_agent_numbers(org, agent, |set| {
+            set.insert(number.clone());
+        })
+    }
+
+    fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.change_agent_numbers(org, agent, |set| {
+            set.remove(number);
+        })
+    }
+
+    fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
+        Ok(self.state.org(org).and_then(|d| d.providers.get(id)).cloned())
+    }
+
+    fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
+        Ok(self.state.org(org).map(|d| d.providers.values().cloned().collect()).unwrap_or_default())
+    }
+
+    fn insert_provider(&mut self, p: &Provider) -> Result<()> {
+        let old = self.state.set_provider(&p.org, &p.id, Some(p.clone()));
+        self.undo.push(Undo::Provider(p.org.clone(), p.id.clone(), old));
+        Ok(())
+    }
+
+    fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
+        let old = self.state.set_provider(org, id, None);
+        self.undo.push(Undo::Provider(org.clone(), id.clone(), old));
+        Ok(())
+    }
+}
+
+impl MemTx<'_> {
+    fn change_agent_numbers(&mut self, org: &Org, agent: &AgentId, f: impl FnOnce(&mut BTreeSet<PhoneNumber>)) -> Result<()> {
+        let Some(mut row) = self.state.org(org).and_then(|d| d.agents.get(agent)).cloned() else {
+            return Ok(());
+        };
+        f(&mut row.numbers);
+        let old = self.state.set_agent(org, agent, Some(row));
+        self.undo.push(Undo::Agent(org.clone(), agent.clone(), old));
+        Ok(())
+    }
+}
+
+fn to_agent(org: &Org, id: &AgentId, row: &AgentRow) -> Agent {
+    Agent {
+        id: id.clone(),
+        org: org.clone(),
+        name: row.name.clone(),
+        numbers: row.numbers.iter().cloned().collect(),
+        created_at: row.created_at,
+    }
+}

@@ -1,0 +1,567 @@
+//! The registry (§5): credentials, phone numbers, agents and providers of each organization,
+//! over a pluggable [`Storage`] backend.
+//!
+//! Every rule lives here once: org isolation (another org's id is `not_found`), usage reports,
+//! `in_use` refusals, forced deletes that unlink and report, read-only provider credentials,
+//! provider cascades, and optimistic concurrency. Each operation is one storage transaction,
+//! so a failed operation changes nothing and a concurrent `link_number` can never leave a link
+//! to a deleted credential.
+
+mod memory;
+mod storage;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+pub use memory::MemoryStore;
+pub use storage::{Agent, NumberRecord, Provider, Storage, Tx};
+
+use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
+use crate::error::{Error, ErrorCode, Result};
+use crate::lint::{lint_credentials, Finding};
+use crate::rate::{rate_groups, RateGroup};
+use crate::usage::{AgentUsage, UsageReport};
+use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
+
+/// What a forced (or unneeded-force) delete did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteReport {
+    /// The deleted credential.
+    pub deleted: String,
+    /// The numbers that were linked to it and are now unlinked.
+    pub unlinked_numbers: Vec<String>,
+}
+
+/// What deleting a provider did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderDeleteReport {
+    /// The deleted provider.
+    pub deleted: String,
+    /// Its credentials, deleted with it.
+    pub deleted_credentials: Vec<String>,
+    /// The numbers that were linked to them and are now unlinked.
+    pub unlinked_numbers: Vec<String>,
+}
+
+/// A connected provider and the credentials it owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedProvider {
+    /// The provider.
+    pub provider: Provider,
+    /// Its read-only credentials.
+    pub credentials: Vec<Credential>,
+}
+
+impl ConnectedProvider {
+    /// `{"provider": {...}, "credentials": [...]}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("provider".into(), self.provider.to_json());
+        m.insert("credentials".into(), Value::Array(self.credentials.iter().map(Credential::to_json).collect()));
+        Value::Object(m)
+    }
+}
+
+/// The registry of every organization, over one storage backend. Cheap to clone and safe
+/// to share between threads.
+///
+/// ```
+/// use sipcreds::Registry;
+/// let reg = Registry::in_memory();
+/// let cred = reg.create_credential_json("acme", r#"{"server":"sip.example.com","cpsLimit":5}"#).unwrap();
+/// reg.link_number("acme", "+14155550100", cred.id.as_str()).unwrap();
+/// let agent = reg.create_agent("acme", "Ada").unwrap();
+/// reg.assign_number("acme", agent.id.as_str(), "+14155550100").unwrap();
+///
+/// let usage = reg.usage("acme", cred.id.as_str()).unwrap();
+/// assert_eq!(usage.phone_numbers, ["+14155550100"]);
+/// assert_eq!(usage.agents[0].name, "Ada");
+///
+/// // In use: refused without force, and nothing changes.
+/// let err = reg.delete_credential("acme", cred.id.as_str(), false).unwrap_err();
+/// assert_eq!(err.code().as_str(), "in_use");
+/// // Another org cannot see it at all.
+/// assert_eq!(reg.get_credential("other", cred.id.as_str()).unwrap_err().code().as_str(), "not_found");
+/// // Forced: unlinked and reported.
+/// let report = reg.delete_credential("acme", cred.id.as_str(), true).unwrap();
+/// assert_eq!(report.unlinked_numbers, ["+14155550100"]);
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn Storage>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("store", &self.store.describe()).finish()
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc())
+}
+
+fn not_found_credential(id: &CredentialId, field: &'static str) -> Error {
+    Error::NotFound { what: "credential", field, id: id.to_string() }
+}
+
+fn require_credential(tx: &dyn Tx, org: &Org, id: &CredentialId, field: &'static str) -> Result<Credential> {
+    tx.credential(org, id)?.ok_or_else(|| not_found_credential(id, field))
+}
+
+fn require_number(tx: &dyn Tx, org: &Org, number: &PhoneNumber) -> Result<NumberRecord> {
+    tx.number(org, number)?.ok_or_else(|| Error::NotFound {
+        what: "phone number",
+        field: "number",
+        id: number.to_string(),
+    })
+}
+
+fn require_agent(tx: &dyn Tx, org: &Org, id: &AgentId) -> Result<Agent> {
+    tx.agent(org, id)?.ok_or_else(|| Error::NotFound { what: "agent", field: "agentId", id: id.to_string() })
+}
+
+fn usage_of(tx: &dyn Tx, org: &Org, id: &CredentialId) -> Result<UsageReport> {
+    let numbers = tx.credential_numbers(org, id)?;
+    let agents = tx
+        .agents_using(org, &numbers)?
+        .into_iter()
+        .map(|(id, name, via)| AgentUsage {
+            id: id.to_string(),
+            name: name.to_string(),
+            via: via.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    Ok(UsageReport { phone_numbers: numbers.iter().map(ToString::to_string).collect(), agents })
+}
+
+/// Unlink every number of a credential and delete it; returns the numbers unlinked.
+fn unlink_and_delete(tx: &mut dyn Tx, org: &Org, id: &CredentialId) -> Result<Vec<String>> {
+    let numbers = tx.credential_numbers(org, id)?;
+    for n in &numbers {
+        tx.put_number(org, &NumberRecord { number: n.clone(), credential_id: None })?;
+    }
+    tx.delete_credential(org, id)?;
+    Ok(numbers.iter().map(ToString::to_string).collect())
+}
+
+fn read_only(c: &Credential) -> Option<Error> {
+    match &c.source {
+        Source::Provider(p) => Some(Error::ReadOnly { id: c.id.to_string(), provider_id: p.to_string() }),
+        Source::Manual => None,
+    }
+}
+
+/// A provider kind: 1–64 characters of `[a-z0-9._-]`, lowercased.
+fn parse_kind(kind: &str) -> Result<String> {
+    let lower = kind.to_ascii_lowercase();
+    let ok = !lower.is_empty()
+        && lower.len() <= 64
+        && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(lower)
+    } else {
+        Err(Error::invalid(
+            ErrorCode::InvalidName,
+            "kind",
+            format!(
+                "provider kind {}: use 1-64 characters of a-z 0-9 . _ - (twilio, telnyx, ...)",
+                crate::host::quote(kind)
+            ),
+        ))
+    }
+}
+
+fn name_for(field: &'static str, s: &str) -> Result<Name> {
+    Name::parse(s).map_err(|e| match e {
+        Error::Invalid { code, message, .. } => Error::Invalid {
+            code,
+            field: Some(field.into()),
+            message: message.replacen("name:", &format!("{field}:"), 1),
+        },
+        other => other,
+    })
+}
+
+impl Registry {
+    /// A registry over any backend.
+    pub fn new(store: impl Storage + 'static) -> Self {
+        Registry { store: Arc::new(store) }
+    }
+
+    /// A registry over a shared backend.
+    pub fn from_arc(store: Arc<dyn Storage>) -> Self {
+        Registry { store }
+    }
+
+    /// A registry in memory.
+    pub fn in_memory() -> Self {
+        Self::new(MemoryStore::new())
+    }
+
+    /// The backend, for messages.
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&dyn Tx) -> Result<R>) -> Result<R> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.store.read(&mut |tx| {
+            let f = f.take().ok_or_else(|| Error::storage("a read transaction ran its body twice"))?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::storage("a read transaction did not run its body"))
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.store.write(&mut |tx| {
+            let f = f.take().ok_or_else(|| Error::storage("a write transaction ran its body twice"))?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::storage("a write transaction did not run its body"))
+    }
+
+    // ---------------------------------------------------------------- credentials
+
+    /// Create a credential (`source: manual`, `version: 1`).
+    pub fn create_credential(&self, org: &str, input: CredentialInput) -> Result<Credential> {
+        let org = Org::parse(org)?;
+        let at = now();
+        let cred = Credential {
+            id: CredentialId::generate(),
+            org,
+            input,
+            source: Source::Manual,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        self.write(|tx| tx.insert_credential(&cred))?;
+        Ok(cred)
+    }
+
+    /// Create a credential from its JSON body.
+    pub fn create_credential_json(&self, org: &str, body: &str) -> Result<Credential> {
+        Org::parse(org)?;
+        self.create_credential(org, CredentialInput::from_json(body)?)
+    }
+
+    /// Create many credentials in one transaction (all or nothing). Used by `import`.
+    pub fn create_credentials(&self, org: &str, inputs: Vec<CredentialInput>) -> Result<Vec<Credential>> {
+        let org = Org::parse(org)?;
+        let at = now();
+        let creds: Vec<Credential> = inputs
+            .into_iter()
+            .map(|input| Credential {
+                id: CredentialId::generate(),
+                org: org.clone(),
+                input,
+                source: Source::Manual,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            })
+            .collect();
+        self.write(|tx| creds.iter().try_for_each(|c| tx.insert_credential(c)))?;
+        Ok(creds)
+    }
+
+    /// One credential.
+    pub fn get_credential(&self, org: &str, id: &str) -> Result<Credential> {
+        let org = Org::parse(org)?;
+        let id = CredentialId::parse(id, "id")?;
+        self.read(|tx| require_credential(tx, &org, &id, "id"))
+    }
+
+    /// The org's credentials, in creation order.
+    pub fn list_credentials(&self, org: &str) -> Result<Vec<Credential>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| tx.credentials(&org))
+    }
+
+    /// Apply a patch; the version goes up by one. `read_only` for provider credentials,
+    /// `conflict` when `expectedVersion` differs.
+    pub fn update_credential(&self, org: &str, id: &str, patch: CredentialPatch) -> Result<Credential> {
+        let org = Org::parse(org)?;
+        let id = CredentialId::parse(id, "id")?;
+        self.write(|tx| {
+            let current = require_credential(tx, &org, &id, "id")?;
+            if let Some(e) = read_only(&current) {
+                return Err(e);
+            }
+            if let Some(expected) = patch.expected_version {
+                if expected != current.version {
+                    return Err(Error::Conflict { id: id.to_string(), expected, actual: current.version });
+                }
+            }
+            let input = current.input.apply(patch)?;
+            let updated = Credential {
+                input,
+                version: current.version + 1,
+                updated_at: now(),
+                ..current
+            };
+            tx.update_credential(&updated)?;
+            Ok(updated)
+        })
+    }
+
+    /// Apply a patch given as JSON.
+    pub fn update_credential_json(&self, org: &str, id: &str, body: &str) -> Result<Credential> {
+        Org::parse(org)?;
+        self.update_credential(org, id, CredentialPatch::from_json(body)?)
+    }
+
+    /// The numbers linked to the credential and the agents using them.
+    pub fn usage(&self, org: &str, id: &str) -> Result<UsageReport> {
+        let org = Org::parse(org)?;
+        let id = CredentialId::parse(id, "id")?;
+        self.read(|tx| {
+            require_credential(tx, &org, &id, "id")?;
+            usage_of(tx, &org, &id)
+        })
+    }
+
+    /// Delete a credential. In use and not forced: `in_use` with the usage, nothing changes.
+    /// Forced: its numbers are unlinked and reported.
+    pub fn delete_credential(&self, org: &str, id: &str, force: bool) -> Result<DeleteReport> {
+        let org = Org::parse(org)?;
+        let id = CredentialId::parse(id, "id")?;
+        self.write(|tx| {
+            let current = require_credential(tx, &org, &id, "id")?;
+            if let Some(e) = read_only(&current) {
+                return Err(e);
+            }
+            if !force {
+                let usage = usage_of(tx, &org, &id)?;
+                if !usage.is_empty() {
+                    return Err(Error::InUse { id: id.to_string(), usage });
+                }
+            }
+            let unlinked_numbers = unlink_and_delete(tx, &org, &id)?;
+            Ok(DeleteReport { deleted: id.to_string(), unlinked_numbers })
+        })
+    }
+
+    // ---------------------------------------------------------------- numbers
+
+    /// Link a number (created if new) to a credential; re-linking moves it.
+    pub fn link_number(&self, org: &str, number: &str, credential_id: &str) -> Result<NumberRecord> {
+        let org = Org::parse(org)?;
+        let number = PhoneNumber::parse(number)?;
+        let cred = CredentialId::parse(credential_id, "credentialId")?;
+        self.write(|tx| {
+            require_credential(tx, &org, &cred, "credentialId")?;
+            let record = NumberRecord { number, credential_id: Some(cred) };
+            tx.put_number(&org, &record)?;
+            Ok(record)
+        })
+    }
+
+    /// Unlink a number from its credential (the number stays, and its agents).
+    pub fn unlink_number(&self, org: &str, number: &str) -> Result<NumberRecord> {
+        let org = Org::parse(org)?;
+        let number = PhoneNumber::parse(number)?;
+        self.write(|tx| {
+            require_number(tx, &org, &number)?;
+            let record = NumberRecord { number, credential_id: None };
+            tx.put_number(&org, &record)?;
+            Ok(record)
+        })
+    }
+
+    /// Delete a number; it is also removed from every agent. Returns the record it had.
+    pub fn delete_number(&self, org: &str, number: &str) -> Result<NumberRecord> {
+        let org = Org::parse(org)?;
+        let number = PhoneNumber::parse(number)?;
+        self.write(|tx| {
+            let record = require_number(tx, &org, &number)?;
+            tx.delete_number(&org, &number)?;
+            Ok(record)
+        })
+    }
+
+    /// The org's numbers, sorted.
+    pub fn list_numbers(&self, org: &str) -> Result<Vec<NumberRecord>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| tx.numbers(&org))
+    }
+
+    // ---------------------------------------------------------------- agents
+
+    /// Create an agent.
+    pub fn create_agent(&self, org: &str, name: &str) -> Result<Agent> {
+        let org = Org::parse(org)?;
+        let agent = Agent {
+            id: AgentId::generate(),
+            org,
+            name: Name::parse(name)?,
+            numbers: Vec::new(),
+            created_at: now(),
+        };
+        self.write(|tx| tx.insert_agent(&agent))?;
+        Ok(agent)
+    }
+
+    /// One agent.
+    pub fn get_agent(&self, org: &str, id: &str) -> Result<Agent> {
+        let org = Org::parse(org)?;
+        let id = AgentId::parse(id, "agentId")?;
+        self.read(|tx| require_agent(tx, &org, &id))
+    }
+
+    /// Give an agent an existing number (idempotent).
+    pub fn assign_number(&self, org: &str, agent_id: &str, number: &str) -> Result<Agent> {
+        let org = Org::parse(org)?;
+        let agent = AgentId::parse(agent_id, "agentId")?;
+        let number = PhoneNumber::parse(number)?;
+        self.write(|tx| {
+            require_agent(tx, &org, &agent)?;
+            require_number(tx, &org, &number)?;
+            tx.assign(&org, &agent, &number)?;
+            require_agent(tx, &org, &agent)
+        })
+    }
+
+    /// Take a number from an agent (idempotent for a number the agent does not use).
+    pub fn unassign_number(&self, org: &str, agent_id: &str, number: &str) -> Result<Agent> {
+        let org = Org::parse(org)?;
+        let agent = AgentId::parse(agent_id, "agentId")?;
+        let number = PhoneNumber::parse(number)?;
+        self.write(|tx| {
+            require_agent(tx, &org, &agent)?;
+            require_number(tx, &org, &number)?;
+            tx.unassign(&org, &agent, &number)?;
+            require_agent(tx, &org, &agent)
+        })
+    }
+
+    /// Delete an agent (its numbers stay).
+    pub fn delete_agent(&self, org: &str, id: &str) -> Result<Agent> {
+        let org = Org::parse(org)?;
+        let id = AgentId::parse(id, "agentId")?;
+        self.write(|tx| {
+            let agent = require_agent(tx, &org, &id)?;
+            tx.delete_agent(&org, &id)?;
+            Ok(agent)
+        })
+    }
+
+    /// The org's agents, in creation order.
+    pub fn list_agents(&self, org: &str) -> Result<Vec<Agent>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| tx.agents(&org))
+    }
+
+    // ---------------------------------------------------------------- providers
+
+    /// Connect a provider and create its read-only credentials, all in one transaction.
+    pub fn connect_provider(&self, org: &str, kind: &str, name: &str, credentials: Vec<CredentialInput>) -> Result<ConnectedProvider> {
+        let org = Org::parse(org)?;
+        let kind = parse_kind(kind)?;
+        let name = name_for("name", name)?;
+        let at = now();
+        let provider = Provider { id: ProviderId::generate(), org: org.clone(), kind, name, created_at: at };
+        let credentials: Vec<Credential> = credentials
+            .into_iter()
+            .map(|input| Credential {
+                id: CredentialId::generate(),
+                org: org.clone(),
+                input,
+                source: Source::Provider(provider.id.clone()),
+                version: 1,
+                created_at: at,
+                updated_at: at,
+            })
+            .collect();
+        self.write(|tx| {
+            tx.insert_provider(&provider)?;
+            credentials.iter().try_for_each(|c| tx.insert_credential(c))
+        })?;
+        Ok(ConnectedProvider { provider, credentials })
+    }
+
+    /// Connect a provider with a JSON array of credential inputs. An invalid input is reported
+    /// with its index in the field (`credentials[2].server`).
+    pub fn connect_provider_json(&self, org: &str, kind: &str, name: &str, body: &str) -> Result<ConnectedProvider> {
+        Org::parse(org)?;
+        let trimmed = body.trim_start();
+        if !trimmed.starts_with('[') {
+            return Err(Error::Invalid {
+                code: ErrorCode::InvalidJson,
+                field: Some("credentials".into()),
+                message: "the provider's credentials must be a JSON array of credential inputs".into(),
+            });
+        }
+        let items = crate::credential::read_input_list(body)?;
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            inputs.push(item.map_err(|e| index_error(e, i))?);
+        }
+        self.connect_provider(org, kind, name, inputs)
+    }
+
+    /// The org's providers, in creation order.
+    pub fn list_providers(&self, org: &str) -> Result<Vec<Provider>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| tx.providers(&org))
+    }
+
+    /// Delete a provider with its credentials (their numbers unlinked), and report it all.
+    pub fn delete_provider(&self, org: &str, id: &str) -> Result<ProviderDeleteReport> {
+        let org = Org::parse(org)?;
+        let id = ProviderId::parse(id, "providerId")?;
+        self.write(|tx| {
+            if tx.provider(&org, &id)?.is_none() {
+                return Err(Error::NotFound { what: "provider", field: "providerId", id: id.to_string() });
+            }
+            let mut deleted_credentials = Vec::new();
+            let mut unlinked_numbers = Vec::new();
+            for cred in tx.provider_credentials(&org, &id)? {
+                unlinked_numbers.extend(unlink_and_delete(tx, &org, &cred)?);
+                deleted_credentials.push(cred.to_string());
+            }
+            tx.delete_provider(&org, &id)?;
+            unlinked_numbers.sort();
+            Ok(ProviderDeleteReport { deleted: id.to_string(), deleted_credentials, unlinked_numbers })
+        })
+    }
+
+    // ---------------------------------------------------------------- troubleshooting
+
+    /// Lint the org's credentials together (with the rate group checks).
+    pub fn lint(&self, org: &str) -> Result<Vec<Finding>> {
+        let creds = self.list_credentials(org)?;
+        Ok(lint_credentials(creds.iter().map(|c| (c.id.as_str(), &c.input))))
+    }
+
+    /// The org's rate groups (§6): key, members, effective limit.
+    pub fn rate_groups(&self, org: &str) -> Result<Vec<RateGroup>> {
+        let creds = self.list_credentials(org)?;
+        Ok(rate_groups(&creds))
+    }
+}
+
+fn index_error(e: Error, i: usize) -> Error {
+    match e {
+        Error::Invalid { code, field, message } => Error::Invalid {
+            code,
+            field: Some(match field {
+                Some(f) => format!("credentials[{i}].{f}").into(),
+                None => format!("credentials[{i}]").into(),
+            }),
+            message: format!("credentials[{i}]: {message}"),
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,164 @@
+//! The pluggable storage trait of the registry (§10), and the records it stores.
+//!
+//! A backend offers transactions over a small set of reads and writes. Every rule of §5
+//! (org isolation, in-use refusals, read-only credentials, versions) lives in
+//! [`crate::Registry`], once, on top of these primitives; a backend only has to make each
+//! transaction atomic and isolated (serializable), and keep its indexes.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::credential::{timestamp, Credential};
+use crate::error::Result;
+use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
+
+/// A phone number and the credential it is linked to, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberRecord {
+    /// The E.164 number.
+    pub number: PhoneNumber,
+    /// The credential it is linked to.
+    pub credential_id: Option<CredentialId>,
+}
+
+impl NumberRecord {
+    /// `{"number": ..., "credentialId": ...}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("number".into(), Value::String(self.number.to_string()));
+        m.insert(
+            "credentialId".into(),
+            self.credential_id.as_ref().map_or(Value::Null, |c| Value::String(c.to_string())),
+        );
+        Value::Object(m)
+    }
+}
+
+/// An agent and the numbers it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// Its id.
+    pub id: AgentId,
+    /// Its organization.
+    pub org: Org,
+    /// Its name.
+    pub name: Name,
+    /// The numbers it uses, sorted.
+    pub numbers: Vec<PhoneNumber>,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl Agent {
+    /// `{"id", "org", "name", "numbers", "createdAt"}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        m.insert("org".into(), Value::String(self.org.to_string()));
+        m.insert("name".into(), Value::String(self.name.to_string()));
+        m.insert(
+            "numbers".into(),
+            Value::Array(self.numbers.iter().map(|n| Value::String(n.to_string())).collect()),
+        );
+        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
+        Value::Object(m)
+    }
+}
+
+/// A connected provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Its id.
+    pub id: ProviderId,
+    /// Its organization.
+    pub org: Org,
+    /// Its kind (`twilio`, `telnyx`, ...), lowercase.
+    pub kind: String,
+    /// Its name.
+    pub name: Name,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl Provider {
+    /// `{"id", "org", "kind", "name", "createdAt"}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        m.insert("org".into(), Value::String(self.org.to_string()));
+        m.insert("kind".into(), Value::String(self.kind.clone()));
+        m.insert("name".into(), Value::String(self.name.to_string()));
+        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
+        Value::Object(m)
+    }
+}
+
+/// One transaction's view of the store. Every read and write names the org: a backend never
+/// returns or touches another org's rows.
+///
+/// Writes are only called after the registry has checked every rule, and a backend must make
+/// the whole transaction take effect or none of it.
+pub trait Tx {
+    /// One credential.
+    fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>>;
+    /// All of an org's credentials, in creation order.
+    fn credentials(&self, org: &Org) -> Result<Vec<Credential>>;
+    /// The ids of a provider's credentials.
+    fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>>;
+    /// Insert a new credential.
+    fn insert_credential(&mut self, c: &Credential) -> Result<()>;
+    /// Replace an existing credential.
+    fn update_credential(&mut self, c: &Credential) -> Result<()>;
+    /// Delete a credential that no number links to.
+    fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()>;
+
+    /// One number.
+    fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>>;
+    /// All of an org's numbers, sorted.
+    fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>>;
+    /// The numbers linked to a credential, sorted (an indexed lookup).
+    fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>>;
+    /// Insert or replace a number's record.
+    fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()>;
+    /// Delete a number and its agent assignments.
+    fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()>;
+
+    /// One agent.
+    fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>>;
+    /// All of an org's agents, in creation order.
+    fn agents(&self, org: &Org) -> Result<Vec<Agent>>;
+    /// The agents using any of these numbers, with the numbers they use among them
+    /// (an indexed lookup by number).
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>>;
+    /// Insert a new agent (with no numbers).
+    fn insert_agent(&mut self, agent: &Agent) -> Result<()>;
+    /// Delete an agent and its assignments.
+    fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()>;
+    /// Assign an existing number to an existing agent (idempotent).
+    fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()>;
+    /// Remove an assignment (idempotent).
+    fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()>;
+
+    /// One provider.
+    fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>>;
+    /// All of an org's providers, in creation order.
+    fn providers(&self, org: &Org) -> Result<Vec<Provider>>;
+    /// Insert a new provider.
+    fn insert_provider(&mut self, p: &Provider) -> Result<()>;
+    /// Delete a provider whose credentials are already deleted.
+    fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()>;
+}
+
+/// A storage backend: runs a closure inside one transaction.
+///
+/// `read` may run concurrently with other reads; `write` transactions are serializable with
+/// respect to each other and to reads. If the closure returns an error, or the commit fails,
+/// nothing it wrote takes effect. The closure is called exactly once.
+pub trait Storage: Send + Sync {
+    /// Run `f` in a read-only transaction.
+    fn read(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()>;
+    /// Run `f` in a read-write transaction, committed if it returns `Ok`.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// A short name for messages (`memory`, `sqlite:/path`).
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,175 @@
+//! Passwords at rest: XChaCha20-Poly1305 under a 32-byte key (§10).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rusqlite::{Connection, OptionalExtension, params};
+use sipcreds::{CredentialId, Error, Org, Result};
+use zeroize::Zeroizing;
+
+use crate::sql_error;
+
+/// The environment variable holding the key (32 bytes, base64).
+pub const KEY_ENV: &str = "SIPCREDS_KEY";
+
+const NONCE_LEN: usize = 24;
+const KEY_CHECK_AAD: &[u8] = b"sipcreds:key-check:v1";
+const KEY_CHECK_TEXT: &str = "sipcreds key check";
+
+/// The encryption key. Never printed; zeroized on drop (inside the cipher).
+#[derive(Clone)]
+pub struct Key {
+    cipher: XChaCha20Poly1305,
+    origin: String,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key(from {})", self.origin)
+    }
+}
+
+impl Key {
+    /// A key from 32 bytes.
+    pub fn from_bytes(bytes: &[u8; 32], origin: impl Into<String>) -> Key {
+        Key { cipher: XChaCha20Poly1305::new(bytes.into()), origin: origin.into() }
+    }
+
+    /// A key from its base64 text (`SIPCREDS_KEY` or a key file).
+    pub fn from_base64(text: &str, origin: impl Into<String>) -> Result<Key> {
+        let origin = origin.into();
+        let bytes = Zeroizing::new(
+            B64.decode(text.trim())
+                .map_err(|_| Error::storage(format!("the key from {origin} is not base64")))?,
+        );
+        let arr: &[u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            Error::storage(format!("the key from {origin} is {} bytes; it must be 32 (base64 of 32 random bytes)", bytes.len()))
+        })?;
+        Ok(Key::from_bytes(arr, origin))
+    }
+
+    /// A fresh random key, and its base64 text.
+    pub fn generate(origin: impl Into<String>) -> (Key, Zeroizing<String>) {
+        let raw = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let text = Zeroizing::new(B64.encode(raw.as_slice()));
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(raw.as_slice());
+        (Key::from_bytes(&bytes, origin), text)
+    }
+
+    /// The key for the database at `db`: `SIPCREDS_KEY` if set, else the key file beside it
+    /// (`x.db` → `x.key`), created with mode 0600 if missing.
+    pub fn for_database(db: &Path) -> Result<Key> {
+        if let Ok(text) = std::env::var(KEY_ENV) {
+            return Key::from_base64(&text, KEY_ENV);
+        }
+        let path = key_file_path(db);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Key::from_base64(&text, path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(&path),
+            Err(e) => Err(Error::storage(format!("cannot read the key file {}: {e}", path.display()))),
+        }
+    }
+
+    /// Encrypt; the result is nonce ‖ ciphertext.
+    pub(crate) fn encrypt(&self, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let ct = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: clear.as_bytes(), aad })
+            .map_err(|_| Error::storage("encryption failed"))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Decrypt nonce ‖ ciphertext.
+    pub(crate) fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<String>> {
+        if blob.len() < NONCE_LEN {
+            return Err(Error::storage("a stored password is truncated"));
+        }
+        let (nonce, ct) = blob.split_at(NONCE_LEN);
+        let clear = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map_err(|_| {
+                Error::storage(format!(
+                    "a stored password does not decrypt with the key from {}: wrong key, or the row was tampered with",
+                    self.origin
+                ))
+            })?;
+        String::from_utf8(clear)
+            .map(Zeroizing::new)
+            .map_err(|_| Error::storage("a stored password is not UTF-8"))
+    }
+}
+
+/// The key file of a database: the same name with the extension `key`.
+pub fn key_file_path(db: &Path) -> PathBuf {
+    db.with_extension("key")
+}
+
+fn create_key_file(path: &Path) -> Result<Key> {
+    let (key, text) = Key::generate(path.display().to_string());
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => {
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.write_all(b"\n"))
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::storage(format!("cannot write the key file {}: {e}", path.display())))?;
+            Ok(key)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::storage(format!("cannot read the key file {}: {e}", path.display())))?;
+            Key::from_base64(&text, path.display().to_string())
+        }
+        Err(e) => Err(Error::storage(format!("cannot create the key file {}: {e}", path.display()))),
+    }
+}
+
+/// The associated data binding a password to its row.
+pub(crate) fn aad(org: &Org, id: &CredentialId) -> Vec<u8> {
+    format!("sipcreds:v1:{}:{}", org.as_str(), id.as_str()).into_bytes()
+}
+
+/// On a new database store a value encrypted under the key; on an existing one check that it
+/// decrypts, so a wrong key is refused at open time.
+pub(crate) fn check_or_store_key_check(conn: &mut Connection, key: &Key) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sql_error)?;
+    let stored: Option<Vec<u8>> = tx
+        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
+        .optional()
+        .map_err(sql_error)?;
+    match stored {
+        Some(blob) => {
+            key.decrypt(&blob, KEY_CHECK_AAD).map_err(|_| {
+                Error::storage(format!(
+                    "the encryption key from {} does not match this database; set {KEY_ENV} or restore the key file it was created with",
+                    key.origin
+                ))
+            })?;
+        }
+        None => {
+            let blob = key.encrypt(KEY_CHECK_TEXT, KEY_CHECK_AAD)?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", params![blob])
+                .map_err(sql_error)?;
+        }
+    }
+    tx.commit().map_err(sql_error)
+}

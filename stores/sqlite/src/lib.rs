@@ -1,0 +1,556 @@
+//! The embedded SQLite store of `sipcreds` (§10 of the spec).
+//!
+//! - One SQLite file (bundled SQLite), WAL journal, foreign keys on, versioned schema
+//!   migrations (`PRAGMA user_version`).
+//! - Every registry operation is one transaction; writes take the write lock up front
+//!   (`BEGIN IMMEDIATE`), so transactions are serializable across threads and processes.
+//! - Foreign keys make a link to a missing credential impossible even at the SQL level.
+//! - Passwords are encrypted at rest with XChaCha20-Poly1305 under a 32-byte key from
+//!   `SIPCREDS_KEY` (base64) or from a key file beside the database (`sipcreds.db` →
+//!   `sipcreds.key`, mode 0600, created on first use). Each ciphertext is bound to its org and
+//!   credential id (AEAD associated data). Opening with the wrong key is a clear `storage`
+//!   error, checked at open time.
+//! - `synchronous = NORMAL` in WAL mode: a committed transaction survives the process being
+//!   killed at any point (the OS holds the written pages); only an OS crash or power loss may
+//!   lose the last commits. `SqliteStore::open_with` can ask for `FULL`.
+//!
+//! ```
+//! use sipcreds::Registry;
+//! use sipcreds_sqlite::SqliteStore;
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = SqliteStore::open(dir.path().join("sipcreds.db")).unwrap();
+//! let reg = Registry::new(store);
+//! let c = reg.create_credential_json("acme", r#"{"server":"sip.example.com","authUser":"u","authPassword":"p4ss"}"#).unwrap();
+//! assert_eq!(reg.get_credential("acme", c.id.as_str()).unwrap().expose_password(), Some("p4ss"));
+//! assert!(dir.path().join("sipcreds.key").exists());
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod crypto;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use sipcreds::{
+    Agent, AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput, Domain, Error, Name,
+    NumberRecord, Org, Password, PhoneNumber, Provider, ProviderId, Result, ServerAddress, Source, Storage, Transport,
+    Tx,
+};
+use time::OffsetDateTime;
+
+pub use crypto::{Key, KEY_ENV};
+
+/// How hard SQLite syncs commits to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous = NORMAL`: survives a killed process; may lose the last commits on power loss.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: every commit is synced to disk.
+    Full,
+}
+
+/// The SQLite backend. Share it between threads through the [`sipcreds::Registry`].
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    key: Key,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
+    Error::storage(format!("sqlite: {e}"))
+}
+
+impl SqliteStore {
+    /// Open (or create) the database at `path`, with the key from `SIPCREDS_KEY` or the key
+    /// file beside it.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let key = Key::for_database(path)?;
+        Self::open_with(path, key, Durability::Normal)
+    }
+
+    /// Open with an explicit key and durability.
+    pub fn open_with(path: impl AsRef<Path>, key: Key, durability: Durability) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path).map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_error)?;
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(sql_error)?;
+        schema::migrate(&mut conn)?;
+        crypto::check_or_store_key_check(&mut conn, &key)?;
+        Ok(SqliteStore { conn: Mutex::new(conn), key, path })
+    }
+
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `PRAGMA integrity_check`: `"ok"` for a sound file.
+    pub fn integrity_check(&self) -> Result<String> {
+        let conn = self.lock()?;
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(sql_error)
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> Result<i64> {
+        let conn = self.lock()?;
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql_error)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::storage("the sqlite connection is poisoned"))
+    }
+
+    fn run(&self, behavior: TransactionBehavior, f: &mut dyn FnMut(&mut SqlTx<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(behavior).map_err(sql_error)?;
+        let mut stx = SqlTx { tx, key: &self.key };
+        f(&mut stx)?;
+        // Dropping an uncommitted rusqlite Transaction rolls it back: an error above leaves
+        // nothing behind.
+        stx.tx.commit().map_err(sql_error)
+    }
+}
+
+impl Storage for SqliteStore {
+    fn read(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Deferred, &mut |tx| f(tx))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(TransactionBehavior::Immediate, &mut |tx| f(tx))
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+}
+
+struct SqlTx<'c> {
+    tx: Transaction<'c>,
+    key: &'c Key,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::storage(format!("the database holds an invalid {what}: {e}"))
+}
+
+fn ts(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn from_ts(s: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(|e| corrupt("timestamp", e))
+}
+
+const CRED_COLUMNS: &str = "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
+                            provider_id, version, created_at, updated_at";
+
+struct CredRow {
+    id: String,
+    org: String,
+    name: Option<String>,
+    server: String,
+    auth_user: Option<String>,
+    password: Option<Vec<u8>>,
+    domain: Option<String>,
+    transport: String,
+    cps_limit: Option<i64>,
+    cps_key: Option<String>,
+    provider_id: Option<String>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn cred_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredRow> {
+    Ok(CredRow {
+        id: r.get(0)?,
+        org: r.get(1)?,
+        name: r.get(2)?,
+        server: r.get(3)?,
+        auth_user: r.get(4)?,
+        password: r.get(5)?,
+        domain: r.get(6)?,
+        transport: r.get(7)?,
+        cps_limit: r.get(8)?,
+        cps_key: r.get(9)?,
+        provider_id: r.get(10)?,
+        version: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+    })
+}
+
+impl SqlTx<'_> {
+    fn to_credential(&self, row: CredRow) -> Result<Credential> {
+        let id = CredentialId::parse(&row.id, "id").map_err(|e| corrupt("credential id", e))?;
+        let org = Org::parse(&row.org).map_err(|e| corrupt("org", e))?;
+        let auth = match (row.auth_user, row.password) {
+            (Some(u), Some(blob)) => {
+                let clear = self.key.decrypt(&blob, &crypto::aad(&org, &id))?;
+                Some(Auth {
+                    user: AuthUser::parse(&u).map_err(|e| corrupt("authUser", e))?,
+                    password: Password::parse(&clear).map_err(|_| corrupt("password", "rejected by the rules"))?,
+                })
+            }
+            (None, None) => None,
+            _ => return Err(corrupt("credential", "authUser without password")),
+        };
+        let input = CredentialInput {
+            name: row.name.as_deref().map(Name::parse).transpose().map_err(|e| corrupt("name", e))?,
+            server: ServerAddress::from_str(&row.server).map_err(|e| corrupt("server", e))?,
+            auth,
+            domain: row.domain.as_deref().map(Domain::from_str).transpose().map_err(|e| corrupt("domain", e))?,
+            transport: Transport::parse(&row.transport).map_err(|e| corrupt("transport", e))?,
+            cps_limit: row.cps_limit.map(CpsLimit::new).transpose().map_err(|e| corrupt("cpsLimit", e))?,
+            cps_key: row.cps_key.as_deref().map(CpsKey::parse).transpose().map_err(|e| corrupt("cpsKey", e))?,
+        };
+        let source = match row.provider_id {
+            Some(p) => Source::Provider(ProviderId::parse(&p, "providerId").map_err(|e| corrupt("provider id", e))?),
+            None => Source::Manual,
+        };
+        Ok(Credential {
+            id,
+            org,
+            input,
+            source,
+            version: u64::try_from(row.version).map_err(|e| corrupt("version", e))?,
+            created_at: from_ts(row.created_at)?,
+            updated_at: from_ts(row.updated_at)?,
+        })
+    }
+
+    fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
+        let i = &c.input;
+        let password = match &i.auth {
+            Some(a) => Some(self.key.encrypt(a.password.expose(), &crypto::aad(&c.org, &c.id))?),
+            None => None,
+        };
+        let provider = match &c.source {
+            Source::Provider(p) => Some(p.as_str()),
+            Source::Manual => None,
+        };
+        let sql = if insert {
+            "INSERT INTO credentials (id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
+             provider_id, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        } else {
+            "UPDATE credentials SET name = ?3, server = ?4, auth_user = ?5, password = ?6, domain = ?7, transport = ?8, \
+             cps_limit = ?9, cps_key = ?10, provider_id = ?11, version = ?12, created_at = ?13, updated_at = ?14 \
+             WHERE id = ?1 AND org = ?2"
+        };
+        let n = self
+            .tx
+            .prepare_cached(sql)
+            .and_then(|mut st| {
+                st.execute(params![
+                    c.id.as_str(),
+                    c.org.as_str(),
+                    i.name.as_ref().map(Name::as_str),
+                    i.server.to_wire_string(),
+                    i.auth.as_ref().map(|a| a.user.as_str()),
+                    password,
+                    i.domain.as_ref().map(|d| d.host().to_uri_form()),
+                    i.transport.as_str(),
+                    i.cps_limit.map(|l| i64::from(l.get())),
+                    i.cps_key.as_ref().map(CpsKey::as_str),
+                    provider,
+                    i64::try_from(c.version).unwrap_or(i64::MAX),
+                    ts(c.created_at),
+                    ts(c.updated_at),
+                ])
+            })
+            .map_err(sql_error)?;
+        if n != 1 {
+            return Err(Error::storage(format!("credential {} was not written", c.id)));
+        }
+        Ok(())
+    }
+
+    fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT number FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 ORDER BY number")
+            .map_err(sql_error)?;
+        let rows = st.query_map(params![org.as_str(), id], |r| r.get::<_, String>(0)).map_err(sql_error)?;
+        rows.map(|r| {
+            let s = r.map_err(sql_error)?;
+            PhoneNumber::parse(&s).map_err(|e| corrupt("phone number", e))
+        })
+        .collect()
+    }
+
+    fn to_agent(&self, org: &Org, id: String, name: String, created_at: i64) -> Result<Agent> {
+        Ok(Agent {
+            numbers: self.agent_numbers(org, &id)?,
+            id: AgentId::parse(&id, "agentId").map_err(|e| corrupt("agent id", e))?,
+            org: org.clone(),
+            name: Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
+            created_at: from_ts(created_at)?,
+        })
+    }
+
+    fn to_provider(org: &Org, id: String, kind: String, name: String, created_at: i64) -> Result<Provider> {
+        Ok(Provider {
+            id: ProviderId::parse(&id, "providerId").map_err(|e| corrupt("provider id", e))?,
+            org: org.clone(),
+            kind,
+            name: Name::parse(&name).map_err(|e| corrupt("provider name", e))?,
+            created_at: from_ts(created_at)?,
+        })
+    }
+
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
+        self.tx.prepare_cached(sql).and_then(|mut st| st.execute(p)).map_err(sql_error)
+    }
+}
+
+fn parse_number(s: String) -> Result<PhoneNumber> {
+    PhoneNumber::parse(&s).map_err(|e| corrupt("phone number", e))
+}
+
+fn parse_cred_id(s: String) -> Result<CredentialId> {
+    CredentialId::parse(&s, "credentialId").map_err(|e| corrupt("credential id", e))
+}
+
+impl Tx for SqlTx<'_> {
+    fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
+        let row = self
+            .tx
+            .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id = ?2"))
+            .and_then(|mut st| st.query_row(params![org.as_str(), id.as_str()], cred_row).optional())
+            .map_err(sql_error)?;
+        row.map(|r| self.to_credential(r)).transpose()
+    }
+
+    fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
+        let mut st = self
+            .tx
+            .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 ORDER BY seq"))
+            .map_err(sql_error)?;
+        let rows: Vec<CredRow> = st
+            .query_map(params![org.as_str()], cred_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter().map(|r| self.to_credential(r)).collect()
+    }
+
+    fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id FROM credentials WHERE org = ?1 AND provider_id = ?2 ORDER BY seq")
+            .map_err(sql_error)?;
+        let ids: Vec<String> = st
+            .query_map(params![org.as_str(), provider.as_str()], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        ids.into_iter().map(parse_cred_id).collect()
+    }
+
+    fn insert_credential(&mut self, c: &Credential) -> Result<()> {
+        self.write_credential(c, true)
+    }
+
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.write_credential(c, false)
+    }
+
+    fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
+        self.exec("DELETE FROM credentials WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        Ok(())
+    }
+
+    fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
+        let link: Option<Option<String>> = self
+            .tx
+            .prepare_cached("SELECT credential_id FROM numbers WHERE org = ?1 AND number = ?2")
+            .and_then(|mut st| st.query_row(params![org.as_str(), number.as_str()], |r| r.get(0)).optional())
+            .map_err(sql_error)?;
+        link.map(|l| {
+            Ok(NumberRecord { number: number.clone(), credential_id: l.map(parse_cred_id).transpose()? })
+        })
+        .transpose()
+    }
+
+    fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT number, credential_id FROM numbers WHERE org = ?1 ORDER BY number")
+            .map_err(sql_error)?;
+        let rows: Vec<(String, Option<String>)> = st
+            .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter()
+            .map(|(n, c)| Ok(NumberRecord { number: parse_number(n)?, credential_id: c.map(parse_cred_id).transpose()? }))
+            .collect()
+    }
+
+    fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT number FROM numbers WHERE org = ?1 AND credential_id = ?2 ORDER BY number")
+            .map_err(sql_error)?;
+        let rows: Vec<String> = st
+            .query_map(params![org.as_str(), id.as_str()], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter().map(parse_number).collect()
+    }
+
+    fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO numbers (org, number, credential_id) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
+            params![org.as_str(), record.number.as_str(), record.credential_id.as_ref().map(CredentialId::as_str)],
+        )?;
+        Ok(())
+    }
+
+    fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
+        // agent_numbers rows go with it (ON DELETE CASCADE).
+        self.exec("DELETE FROM numbers WHERE org = ?1 AND number = ?2", params![org.as_str(), number.as_str()])?;
+        Ok(())
+    }
+
+    fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
+        let row: Option<(String, String, i64)> = self
+            .tx
+            .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 AND id = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str(), id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+            })
+            .map_err(sql_error)?;
+        row.map(|(id, name, at)| self.to_agent(org, id, name, at)).transpose()
+    }
+
+    fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 ORDER BY seq")
+            .map_err(sql_error)?;
+        let rows: Vec<(String, String, i64)> = st
+            .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter().map(|(id, name, at)| self.to_agent(org, id, name, at)).collect()
+    }
+
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+        let mut by_agent: std::collections::BTreeMap<String, (String, Vec<PhoneNumber>)> = Default::default();
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT a.id, a.name FROM agent_numbers an JOIN agents a ON a.org = an.org AND a.id = an.agent_id \
+                 WHERE an.org = ?1 AND an.number = ?2",
+            )
+            .map_err(sql_error)?;
+        for n in numbers {
+            let rows: Vec<(String, String)> = st
+                .query_map(params![org.as_str(), n.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(sql_error)?;
+            for (id, name) in rows {
+                by_agent.entry(id).or_insert_with(|| (name, Vec::new())).1.push(n.clone());
+            }
+        }
+        by_agent
+            .into_iter()
+            .map(|(id, (name, mut via))| {
+                via.sort();
+                Ok((
+                    AgentId::parse(&id, "agentId").map_err(|e| corrupt("agent id", e))?,
+                    Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
+                    via,
+                ))
+            })
+            .collect()
+    }
+
+    fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
+        self.exec(
+            "INSERT INTO agents (org, id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![agent.org.as_str(), agent.id.as_str(), agent.name.as_str(), ts(agent.created_at)],
+        )?;
+        for n in &agent.numbers {
+            self.assign(&agent.org, &agent.id, n)?;
+        }
+        Ok(())
+    }
+
+    fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
+        self.exec("DELETE FROM agents WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        Ok(())
+    }
+
+    fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.exec(
+            "INSERT OR IGNORE INTO agent_numbers (org, agent_id, number) VALUES (?1, ?2, ?3)",
+            params![org.as_str(), agent.as_str(), number.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.exec(
+            "DELETE FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 AND number = ?3",
+            params![org.as_str(), agent.as_str(), number.as_str()],
+        )?;
+        Ok(())
+    }
+
+    fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
+        let row: Option<(String, String, String, i64)> = self
+            .tx
+            .prepare_cached("SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id = ?2")
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str(), id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        row.map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at)).transpose()
+    }
+
+    fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT id, kind, name, created_at FROM providers WHERE org = ?1 ORDER BY seq")
+            .map_err(sql_error)?;
+        let rows: Vec<(String, String, String, i64)> = st
+            .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter().map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at)).collect()
+    }
+
+    fn insert_provider(&mut self, p: &Provider) -> Result<()> {
+        self.exec(
+            "INSERT INTO providers (org, id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![p.org.as_str(), p.id.as_str(), p.kind, p.name.as_str(), ts(p.created_at)],
+        )?;
+        Ok(())
+    }
+
+    fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
+        self.exec("DELETE FROM providers WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        Ok(())
+    }
+}
