@@ -357,16 +357,33 @@ impl CredentialInput {
         m.insert("server".into(), Value::String(self.server.to_wire_string()));
         m.insert("host".into(), Value::String(self.host().to_plain_string()));
         m.insert("port".into(), Value::from(self.effective_port().get()));
-        m.insert("transport".into(), Value::String(self.transport.as_str().to_owned()));
-        m.insert("authUser".into(), opt(self.auth_user().map(AuthUser::as_str)));
+        m.insert(
+            "transport".into(),
+            Value::String(self.transport.as_str().to_owned()),
+        );
+        m.insert(
+            "authUser".into(),
+            opt(self.auth_user().map(AuthUser::as_str)),
+        );
         m.insert("hasPassword".into(), Value::Bool(self.auth.is_some()));
         m.insert(
             "domain".into(),
-            self.domain.as_ref().map_or(Value::Null, |d| Value::String(d.host().to_uri_form())),
+            self.domain
+                .as_ref()
+                .map_or(Value::Null, |d| Value::String(d.host().to_uri_form())),
         );
-        m.insert("realm".into(), Value::String(self.realm().to_plain_string()));
-        m.insert("cpsLimit".into(), self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())));
-        m.insert("cpsKey".into(), opt(self.cps_key.as_ref().map(CpsKey::as_str)));
+        m.insert(
+            "realm".into(),
+            Value::String(self.realm().to_plain_string()),
+        );
+        m.insert(
+            "cpsLimit".into(),
+            self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())),
+        );
+        m.insert(
+            "cpsKey".into(),
+            opt(self.cps_key.as_ref().map(CpsKey::as_str)),
+        );
     }
 
     /// This input with a patch applied; the result obeys every create rule

@@ -187,7 +187,9 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
     for label in name.split('.') {
         let bytes = label.as_bytes();
         if bytes.is_empty() {
-            return Err(HostProblem(format!("\"{original}\" has an empty label (\"..\" or a leading dot)")));
+            return Err(HostProblem(format!(
+                "\"{original}\" has an empty label (\"..\" or a leading dot)"
+            )));
         }
         if bytes.len() > MAX_DNS_LABEL {
             return Err(HostProblem(format!(
@@ -210,7 +212,9 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
         }
         all_digits_and_dots &= digits;
         if bytes[0] == b'-' || bytes[bytes.len() - 1] == b'-' {
-            return Err(HostProblem(format!("the label \"{label}\" starts or ends with \"-\"")));
+            return Err(HostProblem(format!(
+                "the label \"{label}\" starts or ends with \"-\""
+            )));
         }
     }
     if all_digits_and_dots {
@@ -221,7 +225,11 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
     }
     // RFC 3696 §2: a top-level label is never all-numeric. This also refuses the numeric
     // forms that URL parsers read as IPv4 (`0x7f.0.0.1`), which a SIP stack might not.
-    if name.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(HostProblem(format!(
             "\"{original}\" ends in an all-numeric label: write an IPv4 address as four numbers 0-255, or a host name"
         )));
@@ -402,7 +410,11 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 fn uri_syntax_problem(s: &str) -> Option<String> {
     let has_prefix = |p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     let schemeish = has_prefix("sip:") || has_prefix("sips:") || has_prefix("tel:");
-    if !schemeish && !s.bytes().any(|b| matches!(b, b'/' | b'@' | b';' | b'?' | b'#')) {
+    if !schemeish
+        && !s
+            .bytes()
+            .any(|b| matches!(b, b'/' | b'@' | b';' | b'?' | b'#'))
+    {
         return None;
     }
     let lower = s.to_ascii_lowercase();

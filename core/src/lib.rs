@@ -50,11 +50,12 @@ pub use credential::{
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
 pub use host::{Domain, Host, Port, ServerAddress};
-pub use rate::{rate_groups, RateGroup};
-pub use registry::{
-    Agent, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider, ProviderDeleteReport, Registry, Storage, Tx,
-};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
+pub use rate::{RateGroup, rate_groups};
+pub use registry::{
+    Agent, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,
+    ProviderDeleteReport, Registry, Storage, Tx,
+};
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,

@@ -41,7 +41,7 @@ pub fn rate_groups(creds: &[Credential]) -> Vec<RateGroup> {
                 let g = &mut groups[i];
                 g.members.push(c.id.to_string());
                 if let Some(l) = limit {
-                    g.conflicting_limits |= g.limit.is_some_and(|old| old != l) ;
+                    g.conflicting_limits |= g.limit.is_some_and(|old| old != l);
                     g.limit = Some(g.limit.map_or(l, |old| old.min(l)));
                 }
             }

@@ -103,3 +103,5 @@ pub fn check(v: &Vector, outcome: Result<&Value, &Value>) -> Result<(), String> 
         }
     }
 }
+
+pub mod suite;

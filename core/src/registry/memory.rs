@@ -29,6 +29,20 @@ struct OrgData {
     providers: BTreeMap<ProviderId, Provider>,
 }
 
+/// Remove `value` from the set of `key` in an index, and the set when it empties.
+fn unindex<K: std::hash::Hash + Eq, V: Ord>(
+    index: &mut HashMap<K, BTreeSet<V>>,
+    key: &K,
+    value: &V,
+) {
+    if let Some(set) = index.get_mut(key) {
+        set.remove(value);
+        if set.is_empty() {
+            index.remove(key);
+        }
+    }
+}
+
 /// The inverse of one primitive write.
 #[derive(Debug)]
 enum Undo {
@@ -54,46 +68,55 @@ impl State {
 
     // The primitive writes: each keeps the indexes and returns the previous value.
 
-    fn set_credential(&mut self, org: &Org, id: &CredentialId, value: Option<Credential>) -> Option<Credential> {
+    fn set_credential(
+        &mut self,
+        org: &Org,
+        id: &CredentialId,
+        value: Option<Credential>,
+    ) -> Option<Credential> {
         let d = self.org_mut(org);
         let old = match value {
             Some(c) => {
                 if let Source::Provider(p) = &c.source {
-                    d.provider_credentials.entry(p.clone()).or_default().insert(id.clone());
+                    d.provider_credentials
+                        .entry(p.clone())
+                        .or_default()
+                        .insert(id.clone());
                 }
                 d.credentials.insert(id.clone(), c)
             }
             None => d.credentials.remove(id),
         };
-        if let Some(Credential { source: Source::Provider(p), .. }) = &old {
-            if !d.credentials.contains_key(id) {
-                if let Some(set) = d.provider_credentials.get_mut(p) {
-                    set.remove(id);
-                    if set.is_empty() {
-                        d.provider_credentials.remove(p);
-                    }
-                }
-            }
+        if let Some(Credential {
+            source: Source::Provider(p),
+            ..
+        }) = &old
+            && !d.credentials.contains_key(id)
+        {
+            unindex(&mut d.provider_credentials, p, id);
         }
         old
     }
 
-    fn set_number(&mut self, org: &Org, number: &PhoneNumber, value: Option<Option<CredentialId>>) -> Option<Option<CredentialId>> {
+    fn set_number(
+        &mut self,
+        org: &Org,
+        number: &PhoneNumber,
+        value: Option<Option<CredentialId>>,
+    ) -> Option<Option<CredentialId>> {
         let d = self.org_mut(org);
         let old = match value {
             Some(link) => d.numbers.insert(number.clone(), link),
             None => d.numbers.remove(number),
         };
         if let Some(Some(prev)) = &old {
-            if let Some(set) = d.numbers_by_credential.get_mut(prev) {
-                set.remove(number);
-                if set.is_empty() {
-                    d.numbers_by_credential.remove(prev);
-                }
-            }
+            unindex(&mut d.numbers_by_credential, prev, number);
         }
         if let Some(Some(now)) = d.numbers.get(number) {
-            d.numbers_by_credential.entry(now.clone()).or_default().insert(number.clone());
+            d.numbers_by_credential
+                .entry(now.clone())
+                .or_default()
+                .insert(number.clone());
         }
         old
     }
@@ -106,23 +129,26 @@ impl State {
         };
         if let Some(prev) = &old {
             for n in &prev.numbers {
-                if let Some(set) = d.agents_by_number.get_mut(n) {
-                    set.remove(id);
-                    if set.is_empty() {
-                        d.agents_by_number.remove(n);
-                    }
-                }
+                unindex(&mut d.agents_by_number, n, id);
             }
         }
         if let Some(now) = d.agents.get(id) {
             for n in &now.numbers {
-                d.agents_by_number.entry(n.clone()).or_default().insert(id.clone());
+                d.agents_by_number
+                    .entry(n.clone())
+                    .or_default()
+                    .insert(id.clone());
             }
         }
         old
     }
 
-    fn set_provider(&mut self, org: &Org, id: &ProviderId, value: Option<Provider>) -> Option<Provider> {
+    fn set_provider(
+        &mut self,
+        org: &Org,
+        id: &ProviderId,
+        value: Option<Provider>,
+    ) -> Option<Provider> {
         let d = self.org_mut(org);
         match value {
             Some(p) => d.providers.insert(id.clone(), p),
@@ -177,14 +203,26 @@ struct MemTx<'a> {
 
 impl Storage for MemoryStore {
     fn read(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
-        let mut guard = self.state.lock().map_err(|_| Error::storage("the memory store is poisoned"))?;
-        let tx = MemTx { state: &mut guard, undo: Vec::new() };
+        let mut guard = self
+            .state
+            .lock()
+            .map_err(|_| Error::storage("the memory store is poisoned"))?;
+        let tx = MemTx {
+            state: &mut guard,
+            undo: Vec::new(),
+        };
         f(&tx)
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut guard = self.state.lock().map_err(|_| Error::storage("the memory store is poisoned"))?;
-        let mut tx = MemTx { state: &mut guard, undo: Vec::new() };
+        let mut guard = self
+            .state
+            .lock()
+            .map_err(|_| Error::storage("the memory store is poisoned"))?;
+        let mut tx = MemTx {
+            state: &mut guard,
+            undo: Vec::new(),
+        };
         let result = f(&mut tx);
         if result.is_err() {
             let log = std::mem::take(&mut tx.undo);
@@ -200,11 +238,19 @@ impl Storage for MemoryStore {
 
 impl Tx for MemTx<'_> {
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
-        Ok(self.state.org(org).and_then(|d| d.credentials.get(id)).cloned())
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.credentials.get(id))
+            .cloned())
     }
 
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
-        Ok(self.state.org(org).map(|d| d.credentials.values().cloned().collect()).unwrap_or_default())
+        Ok(self
+            .state
+            .org(org)
+            .map(|d| d.credentials.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
@@ -218,7 +264,8 @@ impl Tx for MemTx<'_> {
 
     fn insert_credential(&mut self, c: &Credential) -> Result<()> {
         let old = self.state.set_credential(&c.org, &c.id, Some(c.clone()));
-        self.undo.push(Undo::Credential(c.org.clone(), c.id.clone(), old));
+        self.undo
+            .push(Undo::Credential(c.org.clone(), c.id.clone(), old));
         Ok(())
     }
 
@@ -228,15 +275,20 @@ impl Tx for MemTx<'_> {
 
     fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
         let old = self.state.set_credential(org, id, None);
-        self.undo.push(Undo::Credential(org.clone(), id.clone(), old));
+        self.undo
+            .push(Undo::Credential(org.clone(), id.clone(), old));
         Ok(())
     }
 
     fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
-        Ok(self.state.org(org).and_then(|d| d.numbers.get(number)).map(|link| NumberRecord {
-            number: number.clone(),
-            credential_id: link.clone(),
-        }))
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.numbers.get(number))
+            .map(|link| NumberRecord {
+                number: number.clone(),
+                credential_id: link.clone(),
+            }))
     }
 
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
@@ -246,7 +298,10 @@ impl Tx for MemTx<'_> {
             .map(|d| {
                 d.numbers
                     .iter()
-                    .map(|(n, c)| NumberRecord { number: n.clone(), credential_id: c.clone() })
+                    .map(|(n, c)| NumberRecord {
+                        number: n.clone(),
+                        credential_id: c.clone(),
+                    })
                     .collect()
             })
             .unwrap_or_default())
@@ -262,8 +317,11 @@ impl Tx for MemTx<'_> {
     }
 
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
-        let old = self.state.set_number(org, &record.number, Some(record.credential_id.clone()));
-        self.undo.push(Undo::Number(org.clone(), record.number.clone(), old));
+        let old = self
+            .state
+            .set_number(org, &record.number, Some(record.credential_id.clone()));
+        self.undo
+            .push(Undo::Number(org.clone(), record.number.clone(), old));
         Ok(())
     }
 
@@ -278,24 +336,40 @@ impl Tx for MemTx<'_> {
             self.unassign(org, &a, number)?;
         }
         let old = self.state.set_number(org, number, None);
-        self.undo.push(Undo::Number(org.clone(), number.clone(), old));
+        self.undo
+            .push(Undo::Number(org.clone(), number.clone(), old));
         Ok(())
     }
 
     fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
-        Ok(self.state.org(org).and_then(|d| d.agents.get(id)).map(|row| to_agent(org, id, row)))
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.agents.get(id))
+            .map(|row| to_agent(org, id, row)))
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
         Ok(self
             .state
             .org(org)
-            .map(|d| d.agents.iter().map(|(id, row)| to_agent(org, id, row)).collect())
+            .map(|d| {
+                d.agents
+                    .iter()
+                    .map(|(id, row)| to_agent(org, id, row))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
-    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
-        let Some(d) = self.state.org(org) else { return Ok(Vec::new()) };
+    fn agents_using(
+        &self,
+        org: &Org,
+        numbers: &[PhoneNumber],
+    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+        let Some(d) = self.state.org(org) else {
+            return Ok(Vec::new());
+        };
         let mut by_agent: BTreeMap<&AgentId, Vec<PhoneNumber>> = BTreeMap::new();
         for n in numbers {
             for a in d.agents_by_number.get(n).into_iter().flatten() {
@@ -306,7 +380,9 @@ impl Tx for MemTx<'_> {
             .into_iter()
             .filter_map(|(id, mut via)| {
                 via.sort();
-                d.agents.get(id).map(|row| (id.clone(), row.name.clone(), via))
+                d.agents
+                    .get(id)
+                    .map(|row| (id.clone(), row.name.clone(), via))
             })
             .collect())
     }
@@ -318,7 +394,8 @@ impl Tx for MemTx<'_> {
             created_at: agent.created_at,
         };
         let old = self.state.set_agent(&agent.org, &agent.id, Some(row));
-        self.undo.push(Undo::Agent(agent.org.clone(), agent.id.clone(), old));
+        self.undo
+            .push(Undo::Agent(agent.org.clone(), agent.id.clone(), old));
         Ok(())
     }
 
@@ -341,16 +418,25 @@ impl Tx for MemTx<'_> {
     }
 
     fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
-        Ok(self.state.org(org).and_then(|d| d.providers.get(id)).cloned())
+        Ok(self
+            .state
+            .org(org)
+            .and_then(|d| d.providers.get(id))
+            .cloned())
     }
 
     fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
-        Ok(self.state.org(org).map(|d| d.providers.values().cloned().collect()).unwrap_or_default())
+        Ok(self
+            .state
+            .org(org)
+            .map(|d| d.providers.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     fn insert_provider(&mut self, p: &Provider) -> Result<()> {
         let old = self.state.set_provider(&p.org, &p.id, Some(p.clone()));
-        self.undo.push(Undo::Provider(p.org.clone(), p.id.clone(), old));
+        self.undo
+            .push(Undo::Provider(p.org.clone(), p.id.clone(), old));
         Ok(())
     }
 
@@ -362,8 +448,18 @@ impl Tx for MemTx<'_> {
 }
 
 impl MemTx<'_> {
-    fn change_agent_numbers(&mut self, org: &Org, agent: &AgentId, f: impl FnOnce(&mut BTreeSet<PhoneNumber>)) -> Result<()> {
-        let Some(mut row) = self.state.org(org).and_then(|d| d.agents.get(agent)).cloned() else {
+    fn change_agent_numbers(
+        &mut self,
+        org: &Org,
+        agent: &AgentId,
+        f: impl FnOnce(&mut BTreeSet<PhoneNumber>),
+    ) -> Result<()> {
+        let Some(mut row) = self
+            .state
+            .org(org)
+            .and_then(|d| d.agents.get(agent))
+            .cloned()
+        else {
             return Ok(());
         };
         f(&mut row.numbers);

@@ -21,8 +21,8 @@ pub use storage::{Agent, NumberRecord, Provider, Storage, Tx};
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
-use crate::lint::{lint_credentials, Finding};
-use crate::rate::{rate_groups, RateGroup};
+use crate::lint::{Finding, lint_credentials};
+use crate::rate::{RateGroup, rate_groups};
 use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -62,7 +62,10 @@ impl ConnectedProvider {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("provider".into(), self.provider.to_json());
-        m.insert("credentials".into(), Value::Array(self.credentials.iter().map(Credential::to_json).collect()));
+        m.insert(
+            "credentials".into(),
+            Value::Array(self.credentials.iter().map(Credential::to_json).collect()),
+        );
         Value::Object(m)
     }
 }
@@ -98,20 +101,34 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("store", &self.store.describe()).finish()
+        f.debug_struct("Registry")
+            .field("store", &self.store.describe())
+            .finish()
     }
 }
 
 fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc())
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc())
 }
 
 fn not_found_credential(id: &CredentialId, field: &'static str) -> Error {
-    Error::NotFound { what: "credential", field, id: id.to_string() }
+    Error::NotFound {
+        what: "credential",
+        field,
+        id: id.to_string(),
+    }
 }
 
-fn require_credential(tx: &dyn Tx, org: &Org, id: &CredentialId, field: &'static str) -> Result<Credential> {
-    tx.credential(org, id)?.ok_or_else(|| not_found_credential(id, field))
+fn require_credential(
+    tx: &dyn Tx,
+    org: &Org,
+    id: &CredentialId,
+    field: &'static str,
+) -> Result<Credential> {
+    tx.credential(org, id)?
+        .ok_or_else(|| not_found_credential(id, field))
 }
 
 fn require_number(tx: &dyn Tx, org: &Org, number: &PhoneNumber) -> Result<NumberRecord> {
@@ -123,7 +140,11 @@ fn require_number(tx: &dyn Tx, org: &Org, number: &PhoneNumber) -> Result<Number
 }
 
 fn require_agent(tx: &dyn Tx, org: &Org, id: &AgentId) -> Result<Agent> {
-    tx.agent(org, id)?.ok_or_else(|| Error::NotFound { what: "agent", field: "agentId", id: id.to_string() })
+    tx.agent(org, id)?.ok_or_else(|| Error::NotFound {
+        what: "agent",
+        field: "agentId",
+        id: id.to_string(),
+    })
 }
 
 fn usage_of(tx: &dyn Tx, org: &Org, id: &CredentialId) -> Result<UsageReport> {
@@ -137,14 +158,23 @@ fn usage_of(tx: &dyn Tx, org: &Org, id: &CredentialId) -> Result<UsageReport> {
             via: via.iter().map(ToString::to_string).collect(),
         })
         .collect();
-    Ok(UsageReport { phone_numbers: numbers.iter().map(ToString::to_string).collect(), agents })
+    Ok(UsageReport {
+        phone_numbers: numbers.iter().map(ToString::to_string).collect(),
+        agents,
+    })
 }
 
 /// Unlink every number of a credential and delete it; returns the numbers unlinked.
 fn unlink_and_delete(tx: &mut dyn Tx, org: &Org, id: &CredentialId) -> Result<Vec<String>> {
     let numbers = tx.credential_numbers(org, id)?;
     for n in &numbers {
-        tx.put_number(org, &NumberRecord { number: n.clone(), credential_id: None })?;
+        tx.put_number(
+            org,
+            &NumberRecord {
+                number: n.clone(),
+                credential_id: None,
+            },
+        )?;
     }
     tx.delete_credential(org, id)?;
     Ok(numbers.iter().map(ToString::to_string).collect())
@@ -152,7 +182,10 @@ fn unlink_and_delete(tx: &mut dyn Tx, org: &Org, id: &CredentialId) -> Result<Ve
 
 fn read_only(c: &Credential) -> Option<Error> {
     match &c.source {
-        Source::Provider(p) => Some(Error::ReadOnly { id: c.id.to_string(), provider_id: p.to_string() }),
+        Source::Provider(p) => Some(Error::ReadOnly {
+            id: c.id.to_string(),
+            provider_id: p.to_string(),
+        }),
         Source::Manual => None,
     }
 }
@@ -162,7 +195,9 @@ fn parse_kind(kind: &str) -> Result<String> {
     let lower = kind.to_ascii_lowercase();
     let ok = !lower.is_empty()
         && lower.len() <= 64
-        && lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && lower
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(lower)
     } else {
@@ -191,7 +226,9 @@ fn name_for(field: &'static str, s: &str) -> Result<Name> {
 impl Registry {
     /// A registry over any backend.
     pub fn new(store: impl Storage + 'static) -> Self {
-        Registry { store: Arc::new(store) }
+        Registry {
+            store: Arc::new(store),
+        }
     }
 
     /// A registry over a shared backend.
@@ -213,7 +250,9 @@ impl Registry {
         let mut f = Some(f);
         let mut out = None;
         self.store.read(&mut |tx| {
-            let f = f.take().ok_or_else(|| Error::storage("a read transaction ran its body twice"))?;
+            let f = f
+                .take()
+                .ok_or_else(|| Error::storage("a read transaction ran its body twice"))?;
             out = Some(f(tx)?);
             Ok(())
         })?;
@@ -224,7 +263,9 @@ impl Registry {
         let mut f = Some(f);
         let mut out = None;
         self.store.write(&mut |tx| {
-            let f = f.take().ok_or_else(|| Error::storage("a write transaction ran its body twice"))?;
+            let f = f
+                .take()
+                .ok_or_else(|| Error::storage("a write transaction ran its body twice"))?;
             out = Some(f(tx)?);
             Ok(())
         })?;
@@ -257,7 +298,11 @@ impl Registry {
     }
 
     /// Create many credentials in one transaction (all or nothing). Used by `import`.
-    pub fn create_credentials(&self, org: &str, inputs: Vec<CredentialInput>) -> Result<Vec<Credential>> {
+    pub fn create_credentials(
+        &self,
+        org: &str,
+        inputs: Vec<CredentialInput>,
+    ) -> Result<Vec<Credential>> {
         let org = Org::parse(org)?;
         let at = now();
         let creds: Vec<Credential> = inputs
@@ -291,7 +336,12 @@ impl Registry {
 
     /// Apply a patch; the version goes up by one. `read_only` for provider credentials,
     /// `conflict` when `expectedVersion` differs.
-    pub fn update_credential(&self, org: &str, id: &str, patch: CredentialPatch) -> Result<Credential> {
+    pub fn update_credential(
+        &self,
+        org: &str,
+        id: &str,
+        patch: CredentialPatch,
+    ) -> Result<Credential> {
         let org = Org::parse(org)?;
         let id = CredentialId::parse(id, "id")?;
         self.write(|tx| {
@@ -299,10 +349,14 @@ impl Registry {
             if let Some(e) = read_only(&current) {
                 return Err(e);
             }
-            if let Some(expected) = patch.expected_version {
-                if expected != current.version {
-                    return Err(Error::Conflict { id: id.to_string(), expected, actual: current.version });
-                }
+            if let Some(expected) = patch.expected_version
+                && expected != current.version
+            {
+                return Err(Error::Conflict {
+                    id: id.to_string(),
+                    expected,
+                    actual: current.version,
+                });
             }
             let input = current.input.apply(patch)?;
             let updated = Credential {
@@ -345,24 +399,38 @@ impl Registry {
             if !force {
                 let usage = usage_of(tx, &org, &id)?;
                 if !usage.is_empty() {
-                    return Err(Error::InUse { id: id.to_string(), usage });
+                    return Err(Error::InUse {
+                        id: id.to_string(),
+                        usage,
+                    });
                 }
             }
             let unlinked_numbers = unlink_and_delete(tx, &org, &id)?;
-            Ok(DeleteReport { deleted: id.to_string(), unlinked_numbers })
+            Ok(DeleteReport {
+                deleted: id.to_string(),
+                unlinked_numbers,
+            })
         })
     }
 
     // ---------------------------------------------------------------- numbers
 
     /// Link a number (created if new) to a credential; re-linking moves it.
-    pub fn link_number(&self, org: &str, number: &str, credential_id: &str) -> Result<NumberRecord> {
+    pub fn link_number(
+        &self,
+        org: &str,
+        number: &str,
+        credential_id: &str,
+    ) -> Result<NumberRecord> {
         let org = Org::parse(org)?;
         let number = PhoneNumber::parse(number)?;
         let cred = CredentialId::parse(credential_id, "credentialId")?;
         self.write(|tx| {
             require_credential(tx, &org, &cred, "credentialId")?;
-            let record = NumberRecord { number, credential_id: Some(cred) };
+            let record = NumberRecord {
+                number,
+                credential_id: Some(cred),
+            };
             tx.put_number(&org, &record)?;
             Ok(record)
         })
@@ -374,7 +442,10 @@ impl Registry {
         let number = PhoneNumber::parse(number)?;
         self.write(|tx| {
             require_number(tx, &org, &number)?;
-            let record = NumberRecord { number, credential_id: None };
+            let record = NumberRecord {
+                number,
+                credential_id: None,
+            };
             tx.put_number(&org, &record)?;
             Ok(record)
         })
@@ -466,12 +537,24 @@ impl Registry {
     // ---------------------------------------------------------------- providers
 
     /// Connect a provider and create its read-only credentials, all in one transaction.
-    pub fn connect_provider(&self, org: &str, kind: &str, name: &str, credentials: Vec<CredentialInput>) -> Result<ConnectedProvider> {
+    pub fn connect_provider(
+        &self,
+        org: &str,
+        kind: &str,
+        name: &str,
+        credentials: Vec<CredentialInput>,
+    ) -> Result<ConnectedProvider> {
         let org = Org::parse(org)?;
         let kind = parse_kind(kind)?;
         let name = name_for("name", name)?;
         let at = now();
-        let provider = Provider { id: ProviderId::generate(), org: org.clone(), kind, name, created_at: at };
+        let provider = Provider {
+            id: ProviderId::generate(),
+            org: org.clone(),
+            kind,
+            name,
+            created_at: at,
+        };
         let credentials: Vec<Credential> = credentials
             .into_iter()
             .map(|input| Credential {
@@ -488,19 +571,29 @@ impl Registry {
             tx.insert_provider(&provider)?;
             credentials.iter().try_for_each(|c| tx.insert_credential(c))
         })?;
-        Ok(ConnectedProvider { provider, credentials })
+        Ok(ConnectedProvider {
+            provider,
+            credentials,
+        })
     }
 
     /// Connect a provider with a JSON array of credential inputs. An invalid input is reported
     /// with its index in the field (`credentials[2].server`).
-    pub fn connect_provider_json(&self, org: &str, kind: &str, name: &str, body: &str) -> Result<ConnectedProvider> {
+    pub fn connect_provider_json(
+        &self,
+        org: &str,
+        kind: &str,
+        name: &str,
+        body: &str,
+    ) -> Result<ConnectedProvider> {
         Org::parse(org)?;
         let trimmed = body.trim_start();
         if !trimmed.starts_with('[') {
             return Err(Error::Invalid {
                 code: ErrorCode::InvalidJson,
                 field: Some("credentials".into()),
-                message: "the provider's credentials must be a JSON array of credential inputs".into(),
+                message: "the provider's credentials must be a JSON array of credential inputs"
+                    .into(),
             });
         }
         let items = crate::credential::read_input_list(body)?;
@@ -523,7 +616,11 @@ impl Registry {
         let id = ProviderId::parse(id, "providerId")?;
         self.write(|tx| {
             if tx.provider(&org, &id)?.is_none() {
-                return Err(Error::NotFound { what: "provider", field: "providerId", id: id.to_string() });
+                return Err(Error::NotFound {
+                    what: "provider",
+                    field: "providerId",
+                    id: id.to_string(),
+                });
             }
             let mut deleted_credentials = Vec::new();
             let mut unlinked_numbers = Vec::new();
@@ -533,7 +630,11 @@ impl Registry {
             }
             tx.delete_provider(&org, &id)?;
             unlinked_numbers.sort();
-            Ok(ProviderDeleteReport { deleted: id.to_string(), deleted_credentials, unlinked_numbers })
+            Ok(ProviderDeleteReport {
+                deleted: id.to_string(),
+                deleted_credentials,
+                unlinked_numbers,
+            })
         })
     }
 
@@ -542,7 +643,9 @@ impl Registry {
     /// Lint the org's credentials together (with the rate group checks).
     pub fn lint(&self, org: &str) -> Result<Vec<Finding>> {
         let creds = self.list_credentials(org)?;
-        Ok(lint_credentials(creds.iter().map(|c| (c.id.as_str(), &c.input))))
+        Ok(lint_credentials(
+            creds.iter().map(|c| (c.id.as_str(), &c.input)),
+        ))
     }
 
     /// The org's rate groups (§6): key, members, effective limit.
@@ -554,7 +657,11 @@ impl Registry {
 
 fn index_error(e: Error, i: usize) -> Error {
     match e {
-        Error::Invalid { code, field, message } => Error::Invalid {
+        Error::Invalid {
+            code,
+            field,
+            message,
+        } => Error::Invalid {
             code,
             field: Some(match field {
                 Some(f) => format!("credentials[{i}].{f}").into(),

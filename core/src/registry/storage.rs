@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::credential::{timestamp, Credential};
+use crate::credential::{Credential, timestamp};
 use crate::error::Result;
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -28,7 +28,9 @@ impl NumberRecord {
         m.insert("number".into(), Value::String(self.number.to_string()));
         m.insert(
             "credentialId".into(),
-            self.credential_id.as_ref().map_or(Value::Null, |c| Value::String(c.to_string())),
+            self.credential_id
+                .as_ref()
+                .map_or(Value::Null, |c| Value::String(c.to_string())),
         );
         Value::Object(m)
     }
@@ -58,9 +60,17 @@ impl Agent {
         m.insert("name".into(), Value::String(self.name.to_string()));
         m.insert(
             "numbers".into(),
-            Value::Array(self.numbers.iter().map(|n| Value::String(n.to_string())).collect()),
+            Value::Array(
+                self.numbers
+                    .iter()
+                    .map(|n| Value::String(n.to_string()))
+                    .collect(),
+            ),
         );
-        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
+        m.insert(
+            "createdAt".into(),
+            Value::String(timestamp(self.created_at)),
+        );
         Value::Object(m)
     }
 }
@@ -88,7 +98,10 @@ impl Provider {
         m.insert("org".into(), Value::String(self.org.to_string()));
         m.insert("kind".into(), Value::String(self.kind.clone()));
         m.insert("name".into(), Value::String(self.name.to_string()));
-        m.insert("createdAt".into(), Value::String(timestamp(self.created_at)));
+        m.insert(
+            "createdAt".into(),
+            Value::String(timestamp(self.created_at)),
+        );
         Value::Object(m)
     }
 }
@@ -129,7 +142,11 @@ pub trait Tx {
     fn agents(&self, org: &Org) -> Result<Vec<Agent>>;
     /// The agents using any of these numbers, with the numbers they use among them
     /// (an indexed lookup by number).
-    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>>;
+    fn agents_using(
+        &self,
+        org: &Org,
+        numbers: &[PhoneNumber],
+    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>>;
     /// Insert a new agent (with no numbers).
     fn insert_agent(&mut self, agent: &Agent) -> Result<()>;
     /// Delete an agent and its assignments.

@@ -36,7 +36,10 @@ impl std::fmt::Debug for Key {
 impl Key {
     /// A key from 32 bytes.
     pub fn from_bytes(bytes: &[u8; 32], origin: impl Into<String>) -> Key {
-        Key { cipher: XChaCha20Poly1305::new(bytes.into()), origin: origin.into() }
+        Key {
+            cipher: XChaCha20Poly1305::new(bytes.into()),
+            origin: origin.into(),
+        }
     }
 
     /// A key from its base64 text (`SIPCREDS_KEY` or a key file).
@@ -47,7 +50,10 @@ impl Key {
                 .map_err(|_| Error::storage(format!("the key from {origin} is not base64")))?,
         );
         let arr: &[u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            Error::storage(format!("the key from {origin} is {} bytes; it must be 32 (base64 of 32 random bytes)", bytes.len()))
+            Error::storage(format!(
+                "the key from {origin} is {} bytes; it must be 32 (base64 of 32 random bytes)",
+                bytes.len()
+            ))
         })?;
         Ok(Key::from_bytes(arr, origin))
     }
@@ -71,7 +77,10 @@ impl Key {
         match std::fs::read_to_string(&path) {
             Ok(text) => Key::from_base64(&text, path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(&path),
-            Err(e) => Err(Error::storage(format!("cannot read the key file {}: {e}", path.display()))),
+            Err(e) => Err(Error::storage(format!(
+                "cannot read the key file {}: {e}",
+                path.display()
+            ))),
         }
     }
 
@@ -80,7 +89,13 @@ impl Key {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ct = self
             .cipher
-            .encrypt(&nonce, Payload { msg: clear.as_bytes(), aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: clear.as_bytes(),
+                    aad,
+                },
+            )
             .map_err(|_| Error::storage("encryption failed"))?;
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
@@ -128,16 +143,22 @@ fn create_key_file(path: &Path) -> Result<Key> {
             f.write_all(text.as_bytes())
                 .and_then(|()| f.write_all(b"\n"))
                 .and_then(|()| f.sync_all())
-                .map_err(|e| Error::storage(format!("cannot write the key file {}: {e}", path.display())))?;
+                .map_err(|e| {
+                    Error::storage(format!("cannot write the key file {}: {e}", path.display()))
+                })?;
             Ok(key)
         }
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::storage(format!("cannot read the key file {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::storage(format!("cannot read the key file {}: {e}", path.display()))
+            })?;
             Key::from_base64(&text, path.display().to_string())
         }
-        Err(e) => Err(Error::storage(format!("cannot create the key file {}: {e}", path.display()))),
+        Err(e) => Err(Error::storage(format!(
+            "cannot create the key file {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -153,7 +174,9 @@ pub(crate) fn check_or_store_key_check(conn: &mut Connection, key: &Key) -> Resu
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sql_error)?;
     let stored: Option<Vec<u8>> = tx
-        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(sql_error)?;
     match stored {
@@ -167,8 +190,11 @@ pub(crate) fn check_or_store_key_check(conn: &mut Connection, key: &Key) -> Resu
         }
         None => {
             let blob = key.encrypt(KEY_CHECK_TEXT, KEY_CHECK_AAD)?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('key_check', ?1)", params![blob])
-                .map_err(sql_error)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
+                params![blob],
+            )
+            .map_err(sql_error)?;
         }
     }
     tx.commit().map_err(sql_error)

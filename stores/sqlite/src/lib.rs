@@ -35,15 +35,15 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput, Domain, Error, Name,
-    NumberRecord, Org, Password, PhoneNumber, Provider, ProviderId, Result, ServerAddress, Source, Storage, Transport,
-    Tx,
+    Agent, AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput,
+    Domain, Error, Name, NumberRecord, Org, Password, PhoneNumber, Provider, ProviderId, Result,
+    ServerAddress, Source, Storage, Transport, Tx,
 };
 use time::OffsetDateTime;
 
-pub use crypto::{Key, KEY_ENV};
+pub use crypto::{KEY_ENV, Key};
 
 /// How hard SQLite syncs commits to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,7 +64,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,20 +84,33 @@ impl SqliteStore {
     }
 
     /// Open with an explicit key and durability.
-    pub fn open_with(path: impl AsRef<Path>, key: Key, durability: Durability) -> Result<SqliteStore> {
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        key: Key,
+        durability: Durability,
+    ) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path).map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_error)?;
+        let mut conn = Connection::open(&path)
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql_error)?;
         let sync = match durability {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        conn.pragma_update(None, "synchronous", sync).map_err(sql_error)?;
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(sql_error)?;
         schema::migrate(&mut conn)?;
         crypto::check_or_store_key_check(&mut conn, &key)?;
-        Ok(SqliteStore { conn: Mutex::new(conn), key, path })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            key,
+            path,
+        })
     }
 
     /// The database path.
@@ -106,22 +121,32 @@ impl SqliteStore {
     /// `PRAGMA integrity_check`: `"ok"` for a sound file.
     pub fn integrity_check(&self) -> Result<String> {
         let conn = self.lock()?;
-        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(sql_error)
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(sql_error)
     }
 
     /// The schema version of the file.
     pub fn schema_version(&self) -> Result<i64> {
         let conn = self.lock()?;
-        conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql_error)
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql_error)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| Error::storage("the sqlite connection is poisoned"))
+        self.conn
+            .lock()
+            .map_err(|_| Error::storage("the sqlite connection is poisoned"))
     }
 
-    fn run(&self, behavior: TransactionBehavior, f: &mut dyn FnMut(&mut SqlTx<'_>) -> Result<()>) -> Result<()> {
+    fn run(
+        &self,
+        behavior: TransactionBehavior,
+        f: &mut dyn FnMut(&mut SqlTx<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(behavior).map_err(sql_error)?;
+        let tx = conn
+            .transaction_with_behavior(behavior)
+            .map_err(sql_error)?;
         let mut stx = SqlTx { tx, key: &self.key };
         f(&mut stx)?;
         // Dropping an uncommitted rusqlite Transaction rolls it back: an error above leaves
@@ -209,23 +234,45 @@ impl SqlTx<'_> {
                 let clear = self.key.decrypt(&blob, &crypto::aad(&org, &id))?;
                 Some(Auth {
                     user: AuthUser::parse(&u).map_err(|e| corrupt("authUser", e))?,
-                    password: Password::parse(&clear).map_err(|_| corrupt("password", "rejected by the rules"))?,
+                    password: Password::parse(&clear)
+                        .map_err(|_| corrupt("password", "rejected by the rules"))?,
                 })
             }
             (None, None) => None,
             _ => return Err(corrupt("credential", "authUser without password")),
         };
         let input = CredentialInput {
-            name: row.name.as_deref().map(Name::parse).transpose().map_err(|e| corrupt("name", e))?,
+            name: row
+                .name
+                .as_deref()
+                .map(Name::parse)
+                .transpose()
+                .map_err(|e| corrupt("name", e))?,
             server: ServerAddress::from_str(&row.server).map_err(|e| corrupt("server", e))?,
             auth,
-            domain: row.domain.as_deref().map(Domain::from_str).transpose().map_err(|e| corrupt("domain", e))?,
+            domain: row
+                .domain
+                .as_deref()
+                .map(Domain::from_str)
+                .transpose()
+                .map_err(|e| corrupt("domain", e))?,
             transport: Transport::parse(&row.transport).map_err(|e| corrupt("transport", e))?,
-            cps_limit: row.cps_limit.map(CpsLimit::new).transpose().map_err(|e| corrupt("cpsLimit", e))?,
-            cps_key: row.cps_key.as_deref().map(CpsKey::parse).transpose().map_err(|e| corrupt("cpsKey", e))?,
+            cps_limit: row
+                .cps_limit
+                .map(CpsLimit::new)
+                .transpose()
+                .map_err(|e| corrupt("cpsLimit", e))?,
+            cps_key: row
+                .cps_key
+                .as_deref()
+                .map(CpsKey::parse)
+                .transpose()
+                .map_err(|e| corrupt("cpsKey", e))?,
         };
         let source = match row.provider_id {
-            Some(p) => Source::Provider(ProviderId::parse(&p, "providerId").map_err(|e| corrupt("provider id", e))?),
+            Some(p) => Source::Provider(
+                ProviderId::parse(&p, "providerId").map_err(|e| corrupt("provider id", e))?,
+            ),
             None => Source::Manual,
         };
         Ok(Credential {
@@ -242,7 +289,10 @@ impl SqlTx<'_> {
     fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
         let i = &c.input;
         let password = match &i.auth {
-            Some(a) => Some(self.key.encrypt(a.password.expose(), &crypto::aad(&c.org, &c.id))?),
+            Some(a) => Some(
+                self.key
+                    .encrypt(a.password.expose(), &crypto::aad(&c.org, &c.id))?,
+            ),
             None => None,
         };
         let provider = match &c.source {
@@ -280,7 +330,10 @@ impl SqlTx<'_> {
             })
             .map_err(sql_error)?;
         if n != 1 {
-            return Err(Error::storage(format!("credential {} was not written", c.id)));
+            return Err(Error::storage(format!(
+                "credential {} was not written",
+                c.id
+            )));
         }
         Ok(())
     }
@@ -288,9 +341,13 @@ impl SqlTx<'_> {
     fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
         let mut st = self
             .tx
-            .prepare_cached("SELECT number FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 ORDER BY number")
+            .prepare_cached(
+                "SELECT number FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 ORDER BY number",
+            )
             .map_err(sql_error)?;
-        let rows = st.query_map(params![org.as_str(), id], |r| r.get::<_, String>(0)).map_err(sql_error)?;
+        let rows = st
+            .query_map(params![org.as_str(), id], |r| r.get::<_, String>(0))
+            .map_err(sql_error)?;
         rows.map(|r| {
             let s = r.map_err(sql_error)?;
             PhoneNumber::parse(&s).map_err(|e| corrupt("phone number", e))
@@ -308,7 +365,13 @@ impl SqlTx<'_> {
         })
     }
 
-    fn to_provider(org: &Org, id: String, kind: String, name: String, created_at: i64) -> Result<Provider> {
+    fn to_provider(
+        org: &Org,
+        id: String,
+        kind: String,
+        name: String,
+        created_at: i64,
+    ) -> Result<Provider> {
         Ok(Provider {
             id: ProviderId::parse(&id, "providerId").map_err(|e| corrupt("provider id", e))?,
             org: org.clone(),
@@ -319,7 +382,10 @@ impl SqlTx<'_> {
     }
 
     fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
-        self.tx.prepare_cached(sql).and_then(|mut st| st.execute(p)).map_err(sql_error)
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(p))
+            .map_err(sql_error)
     }
 }
 
@@ -335,8 +401,13 @@ impl Tx for SqlTx<'_> {
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
         let row = self
             .tx
-            .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id = ?2"))
-            .and_then(|mut st| st.query_row(params![org.as_str(), id.as_str()], cred_row).optional())
+            .prepare_cached(&format!(
+                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id = ?2"
+            ))
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str(), id.as_str()], cred_row)
+                    .optional()
+            })
             .map_err(sql_error)?;
         row.map(|r| self.to_credential(r)).transpose()
     }
@@ -344,7 +415,9 @@ impl Tx for SqlTx<'_> {
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
         let mut st = self
             .tx
-            .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 ORDER BY seq"))
+            .prepare_cached(&format!(
+                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 ORDER BY seq"
+            ))
             .map_err(sql_error)?;
         let rows: Vec<CredRow> = st
             .query_map(params![org.as_str()], cred_row)
@@ -356,7 +429,9 @@ impl Tx for SqlTx<'_> {
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
         let mut st = self
             .tx
-            .prepare_cached("SELECT id FROM credentials WHERE org = ?1 AND provider_id = ?2 ORDER BY seq")
+            .prepare_cached(
+                "SELECT id FROM credentials WHERE org = ?1 AND provider_id = ?2 ORDER BY seq",
+            )
             .map_err(sql_error)?;
         let ids: Vec<String> = st
             .query_map(params![org.as_str(), provider.as_str()], |r| r.get(0))
@@ -374,7 +449,10 @@ impl Tx for SqlTx<'_> {
     }
 
     fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
-        self.exec("DELETE FROM credentials WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        self.exec(
+            "DELETE FROM credentials WHERE org = ?1 AND id = ?2",
+            params![org.as_str(), id.as_str()],
+        )?;
         Ok(())
     }
 
@@ -382,10 +460,16 @@ impl Tx for SqlTx<'_> {
         let link: Option<Option<String>> = self
             .tx
             .prepare_cached("SELECT credential_id FROM numbers WHERE org = ?1 AND number = ?2")
-            .and_then(|mut st| st.query_row(params![org.as_str(), number.as_str()], |r| r.get(0)).optional())
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str(), number.as_str()], |r| r.get(0))
+                    .optional()
+            })
             .map_err(sql_error)?;
         link.map(|l| {
-            Ok(NumberRecord { number: number.clone(), credential_id: l.map(parse_cred_id).transpose()? })
+            Ok(NumberRecord {
+                number: number.clone(),
+                credential_id: l.map(parse_cred_id).transpose()?,
+            })
         })
         .transpose()
     }
@@ -393,21 +477,30 @@ impl Tx for SqlTx<'_> {
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
         let mut st = self
             .tx
-            .prepare_cached("SELECT number, credential_id FROM numbers WHERE org = ?1 ORDER BY number")
+            .prepare_cached(
+                "SELECT number, credential_id FROM numbers WHERE org = ?1 ORDER BY number",
+            )
             .map_err(sql_error)?;
         let rows: Vec<(String, Option<String>)> = st
             .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
         rows.into_iter()
-            .map(|(n, c)| Ok(NumberRecord { number: parse_number(n)?, credential_id: c.map(parse_cred_id).transpose()? }))
+            .map(|(n, c)| {
+                Ok(NumberRecord {
+                    number: parse_number(n)?,
+                    credential_id: c.map(parse_cred_id).transpose()?,
+                })
+            })
             .collect()
     }
 
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
         let mut st = self
             .tx
-            .prepare_cached("SELECT number FROM numbers WHERE org = ?1 AND credential_id = ?2 ORDER BY number")
+            .prepare_cached(
+                "SELECT number FROM numbers WHERE org = ?1 AND credential_id = ?2 ORDER BY number",
+            )
             .map_err(sql_error)?;
         let rows: Vec<String> = st
             .query_map(params![org.as_str(), id.as_str()], |r| r.get(0))
@@ -420,14 +513,21 @@ impl Tx for SqlTx<'_> {
         self.exec(
             "INSERT INTO numbers (org, number, credential_id) VALUES (?1, ?2, ?3) \
              ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
-            params![org.as_str(), record.number.as_str(), record.credential_id.as_ref().map(CredentialId::as_str)],
+            params![
+                org.as_str(),
+                record.number.as_str(),
+                record.credential_id.as_ref().map(CredentialId::as_str)
+            ],
         )?;
         Ok(())
     }
 
     fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
         // agent_numbers rows go with it (ON DELETE CASCADE).
-        self.exec("DELETE FROM numbers WHERE org = ?1 AND number = ?2", params![org.as_str(), number.as_str()])?;
+        self.exec(
+            "DELETE FROM numbers WHERE org = ?1 AND number = ?2",
+            params![org.as_str(), number.as_str()],
+        )?;
         Ok(())
     }
 
@@ -436,10 +536,14 @@ impl Tx for SqlTx<'_> {
             .tx
             .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 AND id = ?2")
             .and_then(|mut st| {
-                st.query_row(params![org.as_str(), id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()
+                st.query_row(params![org.as_str(), id.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
             })
             .map_err(sql_error)?;
-        row.map(|(id, name, at)| self.to_agent(org, id, name, at)).transpose()
+        row.map(|(id, name, at)| self.to_agent(org, id, name, at))
+            .transpose()
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
@@ -448,14 +552,23 @@ impl Tx for SqlTx<'_> {
             .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 ORDER BY seq")
             .map_err(sql_error)?;
         let rows: Vec<(String, String, i64)> = st
-            .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map(params![org.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter().map(|(id, name, at)| self.to_agent(org, id, name, at)).collect()
+        rows.into_iter()
+            .map(|(id, name, at)| self.to_agent(org, id, name, at))
+            .collect()
     }
 
-    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
-        let mut by_agent: std::collections::BTreeMap<String, (String, Vec<PhoneNumber>)> = Default::default();
+    fn agents_using(
+        &self,
+        org: &Org,
+        numbers: &[PhoneNumber],
+    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+        let mut by_agent: std::collections::BTreeMap<String, (String, Vec<PhoneNumber>)> =
+            Default::default();
         let mut st = self
             .tx
             .prepare_cached(
@@ -465,11 +578,17 @@ impl Tx for SqlTx<'_> {
             .map_err(sql_error)?;
         for n in numbers {
             let rows: Vec<(String, String)> = st
-                .query_map(params![org.as_str(), n.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_map(params![org.as_str(), n.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .and_then(|rows| rows.collect())
                 .map_err(sql_error)?;
             for (id, name) in rows {
-                by_agent.entry(id).or_insert_with(|| (name, Vec::new())).1.push(n.clone());
+                by_agent
+                    .entry(id)
+                    .or_insert_with(|| (name, Vec::new()))
+                    .1
+                    .push(n.clone());
             }
         }
         by_agent
@@ -488,7 +607,12 @@ impl Tx for SqlTx<'_> {
     fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
         self.exec(
             "INSERT INTO agents (org, id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![agent.org.as_str(), agent.id.as_str(), agent.name.as_str(), ts(agent.created_at)],
+            params![
+                agent.org.as_str(),
+                agent.id.as_str(),
+                agent.name.as_str(),
+                ts(agent.created_at)
+            ],
         )?;
         for n in &agent.numbers {
             self.assign(&agent.org, &agent.id, n)?;
@@ -497,7 +621,10 @@ impl Tx for SqlTx<'_> {
     }
 
     fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
-        self.exec("DELETE FROM agents WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        self.exec(
+            "DELETE FROM agents WHERE org = ?1 AND id = ?2",
+            params![org.as_str(), id.as_str()],
+        )?;
         Ok(())
     }
 
@@ -520,37 +647,57 @@ impl Tx for SqlTx<'_> {
     fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
         let row: Option<(String, String, String, i64)> = self
             .tx
-            .prepare_cached("SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id = ?2")
+            .prepare_cached(
+                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id = ?2",
+            )
             .and_then(|mut st| {
-                st.query_row(params![org.as_str(), id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                    .optional()
+                st.query_row(params![org.as_str(), id.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
             })
             .map_err(sql_error)?;
-        row.map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at)).transpose()
+        row.map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at))
+            .transpose()
     }
 
     fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
         let mut st = self
             .tx
-            .prepare_cached("SELECT id, kind, name, created_at FROM providers WHERE org = ?1 ORDER BY seq")
+            .prepare_cached(
+                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 ORDER BY seq",
+            )
             .map_err(sql_error)?;
         let rows: Vec<(String, String, String, i64)> = st
-            .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map(params![org.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter().map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at)).collect()
+        rows.into_iter()
+            .map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at))
+            .collect()
     }
 
     fn insert_provider(&mut self, p: &Provider) -> Result<()> {
         self.exec(
             "INSERT INTO providers (org, id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![p.org.as_str(), p.id.as_str(), p.kind, p.name.as_str(), ts(p.created_at)],
+            params![
+                p.org.as_str(),
+                p.id.as_str(),
+                p.kind,
+                p.name.as_str(),
+                ts(p.created_at)
+            ],
         )?;
         Ok(())
     }
 
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
-        self.exec("DELETE FROM providers WHERE org = ?1 AND id = ?2", params![org.as_str(), id.as_str()])?;
+        self.exec(
+            "DELETE FROM providers WHERE org = ?1 AND id = ?2",
+            params![org.as_str(), id.as_str()],
+        )?;
         Ok(())
     }
 }

@@ -81,7 +81,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql_error)?;
-        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql_error)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql_error)?;
         if version > LATEST {
             return Err(Error::storage(format!(
                 "the database has schema version {version}, newer than this sipcreds supports ({LATEST}); upgrade sipcreds"
@@ -90,8 +92,10 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if version == LATEST {
             return tx.commit().map_err(sql_error);
         }
-        tx.execute_batch(MIGRATIONS[version as usize]).map_err(sql_error)?;
-        tx.pragma_update(None, "user_version", version + 1).map_err(sql_error)?;
+        tx.execute_batch(MIGRATIONS[version as usize])
+            .map_err(sql_error)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(sql_error)?;
         tx.commit().map_err(sql_error)?;
     }
 }

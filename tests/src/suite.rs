@@ -1,0 +1,710 @@
+//! The registry conformance suite: every backend runs the same checks of §2, §5 and §10
+//! through [`crate::registry_conformance!`].
+
+use serde_json::Value;
+use sipcreds::{CredentialInput, ErrorCode, Registry};
+
+/// A snapshot of everything an org holds, to check that a failed operation changed nothing.
+pub fn snapshot(reg: &Registry, org: &str) -> Value {
+    serde_json::json!({
+        "credentials": reg.list_credentials(org).unwrap().iter().map(|c| c.to_json()).collect::<Vec<_>>(),
+        "passwords": reg.list_credentials(org).unwrap().iter().map(|c| c.expose_password().map(str::to_owned)).collect::<Vec<_>>(),
+        "numbers": reg.list_numbers(org).unwrap().iter().map(|n| n.to_json()).collect::<Vec<_>>(),
+        "agents": reg.list_agents(org).unwrap().iter().map(|a| a.to_json()).collect::<Vec<_>>(),
+        "providers": reg.list_providers(org).unwrap().iter().map(|p| p.to_json()).collect::<Vec<_>>(),
+    })
+}
+
+/// Assert that `op` fails with `code` (and `field`, when given) and changes nothing in `orgs`.
+pub fn fails_cleanly<T: std::fmt::Debug>(
+    reg: &Registry,
+    orgs: &[&str],
+    code: ErrorCode,
+    field: Option<&str>,
+    op: impl FnOnce() -> sipcreds::Result<T>,
+) -> sipcreds::Error {
+    let before: Vec<Value> = orgs.iter().map(|o| snapshot(reg, o)).collect();
+    let err = op().expect_err("the operation should fail");
+    assert_eq!(err.code(), code, "unexpected error: {err:?}");
+    if let Some(f) = field {
+        assert_eq!(err.field(), Some(f), "unexpected field: {err:?}");
+    }
+    let after: Vec<Value> = orgs.iter().map(|o| snapshot(reg, o)).collect();
+    assert_eq!(before, after, "a failed {code} changed the store");
+    err
+}
+
+fn input(json: &str) -> CredentialInput {
+    CredentialInput::from_json(json).unwrap()
+}
+
+const TRUNK: &str = r#"{"name":"Main","server":"SIP.example.com:5061","transport":"tls","authUser":"acme","authPassword":"pw-1","cpsLimit":10,"cpsKey":"shared"}"#;
+
+/// create, get, list in creation order, the §3 output shape.
+pub fn create_get_list(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    let b = reg
+        .create_credential_json("acme", r#"{"server":"b.example.com"}"#)
+        .unwrap();
+    let c = reg
+        .create_credential("acme", input(r#"{"server":"c.example.com"}"#))
+        .unwrap();
+    assert_eq!(a.version, 1);
+    let json = a.to_json();
+    for k in [
+        "id",
+        "org",
+        "name",
+        "server",
+        "host",
+        "port",
+        "transport",
+        "authUser",
+        "hasPassword",
+        "domain",
+        "realm",
+        "cpsLimit",
+        "cpsKey",
+        "source",
+        "providerId",
+        "readOnly",
+        "version",
+        "createdAt",
+        "updatedAt",
+    ] {
+        assert!(json.get(k).is_some(), "output lacks {k}: {json}");
+    }
+    assert_eq!(json["source"], "manual");
+    assert_eq!(json["readOnly"], false);
+    assert_eq!(json["providerId"], Value::Null);
+    assert_eq!(json["server"], "sip.example.com:5061");
+    assert_eq!(json["org"], "acme");
+    assert!(json["id"].as_str().unwrap().starts_with("cred_"));
+    assert!(json["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert!(json.get("authPassword").is_none());
+    assert!(!json.to_string().contains("pw-1"));
+
+    let got = reg.get_credential("acme", a.id.as_str()).unwrap();
+    assert_eq!(got, a);
+    assert_eq!(got.expose_password(), Some("pw-1"));
+    let ids: Vec<_> = reg
+        .list_credentials("acme")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, vec![a.id, b.id, c.id]);
+    assert!(reg.list_credentials("empty-org").unwrap().is_empty());
+}
+
+/// Bad org ids, malformed ids, bad bodies.
+pub fn bad_arguments(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidOrg, Some("org"), || {
+        reg.create_credential_json("bad org", TRUNK)
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidOrg, Some("org"), || {
+        reg.list_credentials("../etc")
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidOrg, Some("org"), || {
+        reg.get_credential("x'; DROP TABLE credentials; --", a.id.as_str())
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("id"), || {
+        reg.get_credential("acme", "cred_nope")
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("id"), || {
+        reg.get_credential("acme", "cred_01JD0000000000000000000000")
+    });
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::InvalidServer,
+        Some("server"),
+        || reg.create_credential_json("acme", r#"{"server":"sip:x.example.com"}"#),
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidJson, None, || {
+        reg.create_credential_json("acme", "[]")
+    });
+    assert_eq!(reg.list_credentials("acme").unwrap().len(), 1);
+}
+
+/// Another org's ids answer exactly as ids that never existed.
+pub fn org_isolation(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    reg.link_number("acme", "+14155550100", a.id.as_str())
+        .unwrap();
+    let agent = reg.create_agent("acme", "Ada").unwrap();
+    reg.assign_number("acme", agent.id.as_str(), "+14155550100")
+        .unwrap();
+    let prov = reg
+        .connect_provider(
+            "acme",
+            "twilio",
+            "Twilio",
+            vec![input(r#"{"server":"p.example.com"}"#)],
+        )
+        .unwrap();
+    let id = a.id.as_str();
+    let orgs = ["acme", "globex"];
+
+    let never = "cred_01JD0000000000000000000000";
+    for probe in [id, never] {
+        let e1 = fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
+            reg.get_credential("globex", probe)
+        });
+        assert!(
+            !e1.to_string().contains("acme"),
+            "the message names the other org: {e1}"
+        );
+        fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
+            reg.usage("globex", probe)
+        });
+        fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
+            reg.delete_credential("globex", probe, true)
+        });
+        fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
+            reg.update_credential_json("globex", probe, r#"{"name":"stolen"}"#)
+        });
+        fails_cleanly(
+            reg,
+            &orgs,
+            ErrorCode::NotFound,
+            Some("credentialId"),
+            || reg.link_number("globex", "+14155550199", probe),
+        );
+    }
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("agentId"), || {
+        reg.assign_number("globex", agent.id.as_str(), "+14155550100")
+    });
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("agentId"), || {
+        reg.delete_agent("globex", agent.id.as_str())
+    });
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("number"), || {
+        reg.unlink_number("globex", "+14155550100")
+    });
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("providerId"), || {
+        reg.delete_provider("globex", prov.provider.id.as_str())
+    });
+    assert!(reg.list_credentials("globex").unwrap().is_empty());
+    assert!(reg.list_numbers("globex").unwrap().is_empty());
+    assert!(reg.list_agents("globex").unwrap().is_empty());
+    assert!(reg.list_providers("globex").unwrap().is_empty());
+
+    // The same number string in two orgs is two numbers.
+    let g = reg
+        .create_credential_json("globex", r#"{"server":"g.example.com"}"#)
+        .unwrap();
+    reg.link_number("globex", "+14155550100", g.id.as_str())
+        .unwrap();
+    assert_eq!(
+        reg.usage("acme", id).unwrap().phone_numbers,
+        ["+14155550100"]
+    );
+    assert_eq!(
+        reg.usage("globex", g.id.as_str()).unwrap().phone_numbers,
+        ["+14155550100"]
+    );
+    assert!(
+        reg.usage("globex", g.id.as_str())
+            .unwrap()
+            .agents
+            .is_empty()
+    );
+    // Lint and rate groups see one org only.
+    assert!(
+        reg.rate_groups("globex")
+            .unwrap()
+            .iter()
+            .all(|g| g.cps_key.is_none())
+    );
+    assert!(
+        reg.lint("globex")
+            .unwrap()
+            .iter()
+            .all(|f| f.credential.as_deref() == Some(g.id.as_str()))
+    );
+}
+
+/// Updates: versions, optimistic concurrency, clearing, the auth pair after the merge.
+pub fn update_rules(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    let id = a.id.as_str();
+    let b = reg
+        .update_credential_json(
+            "acme",
+            id,
+            r#"{"cpsLimit":null,"domain":"Example.COM","expectedVersion":1}"#,
+        )
+        .unwrap();
+    assert_eq!(b.version, 2);
+    assert_eq!(b.input.cps_limit, None);
+    assert_eq!(b.to_json()["realm"], "example.com");
+    assert_eq!(b.created_at, a.created_at);
+    let e = fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::Conflict,
+        Some("expectedVersion"),
+        || reg.update_credential_json("acme", id, r#"{"name":"late","expectedVersion":1}"#),
+    );
+    assert!(
+        e.to_string().contains('2'),
+        "the conflict names the stored version: {e}"
+    );
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::IncompleteAuth,
+        Some("authUser"),
+        || reg.update_credential_json("acme", id, r#"{"authUser":null}"#),
+    );
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::InvalidServer,
+        Some("server"),
+        || reg.update_credential_json("acme", id, r#"{"server":null}"#),
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::UnknownField, Some("id"), || {
+        reg.update_credential_json("acme", id, r#"{"id":"x"}"#)
+    });
+    let c = reg
+        .update_credential_json("acme", id, r#"{"authPassword":"rotated"}"#)
+        .unwrap();
+    assert_eq!(c.version, 3);
+    assert_eq!(
+        reg.get_credential("acme", id).unwrap().expose_password(),
+        Some("rotated")
+    );
+    let d = reg
+        .update_credential_json("acme", id, r#"{"authUser":null,"authPassword":null}"#)
+        .unwrap();
+    assert!(d.input.auth.is_none());
+    assert_eq!(reg.get_credential("acme", id).unwrap(), d);
+}
+
+/// Usage, in-use refusals, forced deletes.
+pub fn usage_and_deletes(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    let other = reg
+        .create_credential_json("acme", r#"{"server":"o.example.com"}"#)
+        .unwrap();
+    let id = a.id.as_str();
+    assert!(reg.usage("acme", id).unwrap().is_empty());
+    for n in ["+14155550102", "+14155550101", "+442071838750"] {
+        reg.link_number("acme", n, id).unwrap();
+    }
+    reg.link_number("acme", "+14155550199", other.id.as_str())
+        .unwrap();
+    let ada = reg.create_agent("acme", "Ada").unwrap();
+    let bob = reg.create_agent("acme", "Bob").unwrap();
+    reg.assign_number("acme", ada.id.as_str(), "+14155550101")
+        .unwrap();
+    reg.assign_number("acme", ada.id.as_str(), "+14155550102")
+        .unwrap();
+    reg.assign_number("acme", ada.id.as_str(), "+14155550199")
+        .unwrap();
+    reg.assign_number("acme", bob.id.as_str(), "+442071838750")
+        .unwrap();
+
+    let usage = reg.usage("acme", id).unwrap();
+    assert_eq!(
+        usage.phone_numbers,
+        ["+14155550101", "+14155550102", "+442071838750"]
+    );
+    assert_eq!(usage.agents.len(), 2);
+    assert_eq!(usage.agents[0].name, "Ada");
+    assert_eq!(usage.agents[0].via, ["+14155550101", "+14155550102"]);
+    assert_eq!(usage.agents[1].via, ["+442071838750"]);
+    let json = serde_json::to_value(&usage).unwrap();
+    assert_eq!(json["phoneNumbers"][0], "+14155550101");
+    assert_eq!(json["agents"][0]["id"], ada.id.as_str());
+
+    let e = fails_cleanly(reg, &["acme"], ErrorCode::InUse, Some("id"), || {
+        reg.delete_credential("acme", id, false)
+    });
+    assert_eq!(e.usage(), Some(&usage));
+    assert_eq!(
+        e.to_json()["error"]["usage"]["phoneNumbers"][2],
+        "+442071838750"
+    );
+
+    let report = reg.delete_credential("acme", id, true).unwrap();
+    assert_eq!(report.deleted, id);
+    assert_eq!(report.unlinked_numbers, usage.phone_numbers);
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("id"), || {
+        reg.get_credential("acme", id)
+    });
+    let numbers = reg.list_numbers("acme").unwrap();
+    assert_eq!(numbers.len(), 4, "numbers stay, unlinked");
+    assert!(
+        numbers
+            .iter()
+            .filter(|n| n.number.as_str() != "+14155550199")
+            .all(|n| n.credential_id.is_none())
+    );
+    assert_eq!(
+        reg.get_agent("acme", ada.id.as_str())
+            .unwrap()
+            .numbers
+            .len(),
+        3,
+        "agents keep their numbers"
+    );
+
+    // Unused: deleted without force, nothing to report.
+    let unused = reg
+        .create_credential_json("acme", r#"{"server":"u.example.com"}"#)
+        .unwrap();
+    assert!(
+        reg.delete_credential("acme", unused.id.as_str(), false)
+            .unwrap()
+            .unlinked_numbers
+            .is_empty()
+    );
+}
+
+/// Numbers: E.164, linking, moving, unlinking, deleting.
+pub fn numbers(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    let b = reg
+        .create_credential_json("acme", r#"{"server":"b.example.com"}"#)
+        .unwrap();
+    for bad in [
+        "4155550100",
+        "+0155550100",
+        "+1 415 555 0100",
+        "+1234567",
+        "+1234567890123456",
+        "",
+    ] {
+        fails_cleanly(
+            reg,
+            &["acme"],
+            ErrorCode::InvalidPhoneNumber,
+            Some("number"),
+            || reg.link_number("acme", bad, a.id.as_str()),
+        );
+    }
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::NotFound,
+        Some("credentialId"),
+        || reg.link_number("acme", "+14155550100", "cred_01JD0000000000000000000000"),
+    );
+    let r = reg
+        .link_number("acme", "+14155550100", a.id.as_str())
+        .unwrap();
+    assert_eq!(
+        r.to_json(),
+        serde_json::json!({"number": "+14155550100", "credentialId": a.id.as_str()})
+    );
+    reg.link_number("acme", "+14155550100", b.id.as_str())
+        .unwrap();
+    assert!(
+        reg.usage("acme", a.id.as_str()).unwrap().is_empty(),
+        "re-linking moves the number"
+    );
+    assert_eq!(
+        reg.usage("acme", b.id.as_str()).unwrap().phone_numbers,
+        ["+14155550100"]
+    );
+    let agent = reg.create_agent("acme", "Ada").unwrap();
+    reg.assign_number("acme", agent.id.as_str(), "+14155550100")
+        .unwrap();
+    let un = reg.unlink_number("acme", "+14155550100").unwrap();
+    assert!(un.credential_id.is_none());
+    assert!(reg.usage("acme", b.id.as_str()).unwrap().is_empty());
+    assert_eq!(
+        reg.get_agent("acme", agent.id.as_str())
+            .unwrap()
+            .numbers
+            .len(),
+        1
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("number"), || {
+        reg.unlink_number("acme", "+14155550111")
+    });
+    reg.link_number("acme", "+14155550100", a.id.as_str())
+        .unwrap();
+    reg.delete_number("acme", "+14155550100").unwrap();
+    assert!(
+        reg.get_agent("acme", agent.id.as_str())
+            .unwrap()
+            .numbers
+            .is_empty(),
+        "deleting a number removes it from agents"
+    );
+    assert!(reg.list_numbers("acme").unwrap().is_empty());
+    assert!(reg.usage("acme", a.id.as_str()).unwrap().is_empty());
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("number"), || {
+        reg.delete_number("acme", "+14155550100")
+    });
+}
+
+/// Agents.
+pub fn agents(reg: &Registry) {
+    let a = reg.create_credential_json("acme", TRUNK).unwrap();
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidName, Some("name"), || {
+        reg.create_agent("acme", "")
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidName, Some("name"), || {
+        reg.create_agent("acme", "a\nb")
+    });
+    let ada = reg.create_agent("acme", "Ada").unwrap();
+    let bob = reg.create_agent("acme", "Bob").unwrap();
+    assert!(ada.id.as_str().starts_with("agent_"));
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("number"), || {
+        reg.assign_number("acme", ada.id.as_str(), "+14155550100")
+    });
+    reg.link_number("acme", "+14155550100", a.id.as_str())
+        .unwrap();
+    let got = reg
+        .assign_number("acme", ada.id.as_str(), "+14155550100")
+        .unwrap();
+    assert_eq!(got.numbers.len(), 1);
+    reg.assign_number("acme", ada.id.as_str(), "+14155550100")
+        .unwrap();
+    assert_eq!(
+        reg.get_agent("acme", ada.id.as_str())
+            .unwrap()
+            .numbers
+            .len(),
+        1,
+        "assign is idempotent"
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("agentId"), || {
+        reg.assign_number("acme", "agent_01JD0000000000000000000000", "+14155550100")
+    });
+    let names: Vec<_> = reg
+        .list_agents("acme")
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name.to_string())
+        .collect();
+    assert_eq!(names, ["Ada", "Bob"]);
+    let json = ada.to_json();
+    assert_eq!(json["name"], "Ada");
+    assert!(json["numbers"].is_array());
+    reg.unassign_number("acme", ada.id.as_str(), "+14155550100")
+        .unwrap();
+    assert!(reg.usage("acme", a.id.as_str()).unwrap().agents.is_empty());
+    reg.assign_number("acme", bob.id.as_str(), "+14155550100")
+        .unwrap();
+    reg.delete_agent("acme", bob.id.as_str()).unwrap();
+    assert!(
+        reg.usage("acme", a.id.as_str()).unwrap().agents.is_empty(),
+        "a deleted agent uses nothing"
+    );
+    assert_eq!(
+        reg.list_numbers("acme").unwrap().len(),
+        1,
+        "the number stays"
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("agentId"), || {
+        reg.delete_agent("acme", bob.id.as_str())
+    });
+}
+
+/// Providers: read-only credentials, cascade, atomic connect.
+pub fn providers(reg: &Registry) {
+    let manual = reg.create_credential_json("acme", TRUNK).unwrap();
+    let connected = reg
+        .connect_provider_json(
+            "acme",
+            "Twilio",
+            "Twilio main",
+            r#"[{"server":"acme.pstn.twilio.com","transport":"tls","authUser":"t","authPassword":"tw-secret"},
+                {"server":"acme2.pstn.twilio.com"}]"#,
+        )
+        .unwrap();
+    let p = &connected.provider;
+    assert!(p.id.as_str().starts_with("prov_"));
+    assert_eq!(p.kind, "twilio");
+    assert_eq!(connected.credentials.len(), 2);
+    let c0 = &connected.credentials[0];
+    let json = c0.to_json();
+    assert_eq!(json["source"], "provider");
+    assert_eq!(json["readOnly"], true);
+    assert_eq!(json["providerId"], p.id.as_str());
+    assert!(!connected.to_json().to_string().contains("tw-secret"));
+    assert_eq!(
+        reg.get_credential("acme", c0.id.as_str())
+            .unwrap()
+            .expose_password(),
+        Some("tw-secret")
+    );
+
+    fails_cleanly(reg, &["acme"], ErrorCode::ReadOnly, Some("id"), || {
+        reg.update_credential_json("acme", c0.id.as_str(), r#"{"name":"mine now"}"#)
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::ReadOnly, Some("id"), || {
+        reg.delete_credential("acme", c0.id.as_str(), false)
+    });
+    fails_cleanly(reg, &["acme"], ErrorCode::ReadOnly, Some("id"), || {
+        reg.delete_credential("acme", c0.id.as_str(), true)
+    });
+
+    // Links to provider-managed credentials are allowed.
+    reg.link_number("acme", "+14155550100", c0.id.as_str())
+        .unwrap();
+    reg.link_number("acme", "+14155550101", connected.credentials[1].id.as_str())
+        .unwrap();
+    reg.link_number("acme", "+14155550102", manual.id.as_str())
+        .unwrap();
+    let ada = reg.create_agent("acme", "Ada").unwrap();
+    reg.assign_number("acme", ada.id.as_str(), "+14155550100")
+        .unwrap();
+    assert_eq!(reg.list_providers("acme").unwrap().len(), 1);
+
+    let report = reg.delete_provider("acme", p.id.as_str()).unwrap();
+    assert_eq!(report.deleted, p.id.as_str());
+    assert_eq!(
+        report.deleted_credentials,
+        [c0.id.as_str(), connected.credentials[1].id.as_str()]
+    );
+    assert_eq!(report.unlinked_numbers, ["+14155550100", "+14155550101"]);
+    assert!(reg.list_providers("acme").unwrap().is_empty());
+    let left: Vec<_> = reg
+        .list_credentials("acme")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(left, std::slice::from_ref(&manual.id));
+    assert_eq!(
+        reg.get_agent("acme", ada.id.as_str())
+            .unwrap()
+            .numbers
+            .len(),
+        1,
+        "the agent keeps the number"
+    );
+    let linked: Vec<_> = reg
+        .list_numbers("acme")
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.credential_id.is_some())
+        .collect();
+    assert_eq!(linked.len(), 1);
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::NotFound,
+        Some("providerId"),
+        || reg.delete_provider("acme", p.id.as_str()),
+    );
+
+    // One bad input: nothing is created, and the error says which one.
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::InvalidServer,
+        Some("credentials[1].server"),
+        || {
+            reg.connect_provider_json(
+                "acme",
+                "telnyx",
+                "Telnyx",
+                r#"[{"server":"ok.example.com"},{"server":"sip:bad"}]"#,
+            )
+        },
+    );
+    fails_cleanly(reg, &["acme"], ErrorCode::InvalidName, Some("kind"), || {
+        reg.connect_provider_json("acme", "no spaces", "X", "[]")
+    });
+    fails_cleanly(
+        reg,
+        &["acme"],
+        ErrorCode::InvalidJson,
+        Some("credentials"),
+        || reg.connect_provider_json("acme", "telnyx", "X", r#"{"server":"a.example.com"}"#),
+    );
+}
+
+/// Rate groups and lint through the registry.
+pub fn groups_and_lint(reg: &Registry) {
+    let a = reg
+        .create_credential_json(
+            "acme",
+            r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":5}"#,
+        )
+        .unwrap();
+    let b = reg
+        .create_credential_json(
+            "acme",
+            r#"{"server":"b.example.com","cpsKey":"k","cpsLimit":3}"#,
+        )
+        .unwrap();
+    let c = reg
+        .create_credential_json("acme", r#"{"server":"c.example.com"}"#)
+        .unwrap();
+    reg.create_credential_json(
+        "globex",
+        r#"{"server":"g.example.com","cpsKey":"k","cpsLimit":1}"#,
+    )
+    .unwrap();
+    let groups = reg.rate_groups("acme").unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].members, [a.id.to_string(), b.id.to_string()]);
+    assert_eq!(
+        groups[0].limit,
+        Some(3),
+        "the smallest limit of the group, never another org's"
+    );
+    assert!(groups[0].conflicting_limits);
+    assert_eq!(groups[1].members, [c.id.to_string()]);
+    assert_eq!(groups[1].limit, None);
+    let findings = reg.lint("acme").unwrap();
+    assert!(findings.iter().any(|f| f.code == "cps_group_conflict"));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.code == "no_cps_limit" && f.credential.as_deref() == Some(c.id.as_str()))
+    );
+}
+
+/// Generates one `#[test]` per suite check for a backend: `registry_conformance!(make)` where
+/// `make()` returns a fresh, empty [`Registry`].
+#[macro_export]
+macro_rules! registry_conformance {
+    ($make:expr) => {
+        #[test]
+        fn create_get_list() {
+            $crate::suite::create_get_list(&$make());
+        }
+        #[test]
+        fn bad_arguments() {
+            $crate::suite::bad_arguments(&$make());
+        }
+        #[test]
+        fn org_isolation() {
+            $crate::suite::org_isolation(&$make());
+        }
+        #[test]
+        fn update_rules() {
+            $crate::suite::update_rules(&$make());
+        }
+        #[test]
+        fn usage_and_deletes() {
+            $crate::suite::usage_and_deletes(&$make());
+        }
+        #[test]
+        fn numbers() {
+            $crate::suite::numbers(&$make());
+        }
+        #[test]
+        fn agents() {
+            $crate::suite::agents(&$make());
+        }
+        #[test]
+        fn providers() {
+            $crate::suite::providers(&$make());
+        }
+        #[test]
+        fn groups_and_lint() {
+            $crate::suite::groups_and_lint(&$make());
+        }
+    };
+}
