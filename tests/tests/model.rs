@@ -319,7 +319,8 @@ fn step(
                 Some(c) if c.provider.is_some() => Err("read_only".into()),
                 Some(_) => {
                     let (numbers, agents) = m.usage(&id);
-                    if !force && !(numbers.is_empty() && agents.is_empty()) {
+                    let in_use = !numbers.is_empty() || !agents.is_empty();
+                    if in_use && !force {
                         Err("in_use".into())
                     } else {
                         let unlinked = m.unlink_all(&id);
