@@ -8,20 +8,21 @@
 mod output;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use sipcreds::{Error, ErrorCode};
+use sipcreds::{Error, ErrorCode, Registry};
+use sipcreds_sqlite::SqliteStore;
 
 use output::Output;
 
-/// SIP trunk credentials: validate, lint and troubleshoot.
+/// SIP trunk credentials: validate, store, link, lint and troubleshoot.
 #[derive(Debug, Parser)]
 #[command(name = "sipcreds", version, about, long_about = None)]
 struct Cli {
-    /// The SQLite store.
+    /// The SQLite store (its key is SIPCREDS_KEY, or the .key file beside it).
     #[arg(
         long,
         env = "SIPCREDS_DB",
@@ -43,10 +44,24 @@ struct Cli {
 enum Command {
     /// Validate credential JSON from standard input and print its normalized form.
     Validate,
-    /// Lint findings for a file of credential inputs (JSON array or JSON Lines).
+    /// Credentials: create and update read their JSON from standard input.
+    #[command(subcommand)]
+    Credentials(CredentialsCmd),
+    /// Phone numbers and their links to credentials.
+    #[command(subcommand)]
+    Numbers(NumbersCmd),
+    /// Agents and the numbers they use.
+    #[command(subcommand)]
+    Agents(AgentsCmd),
+    /// Providers that own read-only credentials.
+    #[command(subcommand)]
+    Providers(ProvidersCmd),
+    /// Rate groups: key, members, effective CPS limit.
+    Limits,
+    /// Lint findings for the org's credentials, or for a file of inputs (JSON array or JSON Lines).
     Lint {
-        /// The file; `-` for standard input.
-        file: PathBuf,
+        /// The file; `-` for standard input. Without it, the org's stored credentials.
+        file: Option<PathBuf>,
     },
     /// Likely causes and fixes for a SIP status (401, 503, ...) or a transport symptom.
     Diagnose {
@@ -57,8 +72,72 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Import a JSON array or JSON Lines of credential inputs, all or nothing.
+    Import {
+        /// The file; `-` for standard input.
+        file: PathBuf,
+    },
     /// List every error code with its number and meaning.
     Codes,
+}
+
+#[derive(Debug, Subcommand)]
+enum CredentialsCmd {
+    /// Create a credential from the JSON on standard input.
+    Create,
+    /// List the org's credentials.
+    List,
+    /// Show one credential.
+    Show { id: String },
+    /// What uses a credential: numbers, and agents through them.
+    Usage { id: String },
+    /// Apply the patch JSON on standard input (may carry "expectedVersion").
+    Update { id: String },
+    /// Delete a credential; in use, it is refused unless --force (which unlinks its numbers).
+    Delete {
+        id: String,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NumbersCmd {
+    /// Link a number (created if new) to a credential; re-linking moves it.
+    Link {
+        number: String,
+        credential_id: String,
+    },
+    /// Unlink a number from its credential.
+    Unlink { number: String },
+    /// Delete a number (also from every agent).
+    Delete { number: String },
+    /// List the org's numbers.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentsCmd {
+    /// Create an agent.
+    Create { name: String },
+    /// Give an agent an existing number.
+    Assign { agent_id: String, number: String },
+    /// Take a number from an agent.
+    Unassign { agent_id: String, number: String },
+    /// Delete an agent.
+    Delete { agent_id: String },
+    /// List the org's agents.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProvidersCmd {
+    /// Connect a provider; its credentials are a JSON array on standard input.
+    Connect { kind: String, name: String },
+    /// List the org's providers.
+    List,
+    /// Delete a provider with its credentials.
+    Delete { id: String },
 }
 
 fn main() -> ExitCode {
@@ -70,45 +149,69 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    let result = run(cli);
-    output::finish(result, json)
+    output::finish(run(cli), json)
+}
+
+fn open(db: &Path) -> Result<Registry, Error> {
+    Ok(Registry::new(SqliteStore::open(db)?))
 }
 
 fn run(cli: Cli) -> Result<Output, Error> {
+    let org = cli.org.as_str();
     match cli.command {
         Command::Validate => validate(),
-        Command::Lint { file } => lint_file(&file),
         Command::Diagnose { symptom, reason } => {
             let d = sipcreds::diagnose(&symptom, reason.as_deref())?;
-            Ok(Output::new(
-                serde_json::to_value(&d).unwrap_or(Value::Null),
-                output::diagnosis(&d),
-            ))
+            Ok(Output::new(to_value(&d), output::diagnosis(&d)))
         }
         Command::Codes => {
             let list: Vec<Value> = sipcreds::list_all_errors()
                 .into_iter()
-                .map(|(code, number, description)| json!({"code": code, "number": number, "description": description}))
+                .map(|(code, number, description)| {
+                    json!({"code": code, "number": number, "description": description})
+                })
                 .collect();
             let human = output::codes(&list);
             Ok(Output::new(Value::Array(list), human))
         }
+        Command::Lint { file: Some(file) } => lint_file(&file),
+        Command::Lint { file: None } => {
+            let reg = open(&cli.db)?;
+            let findings: Vec<Value> = reg.lint(org)?.iter().map(to_value).collect();
+            let count = reg.list_credentials(org)?.len();
+            let human = output::findings(&findings, count);
+            Ok(Output::new(Value::Array(findings), human))
+        }
+        Command::Limits => {
+            let groups = open(&cli.db)?.rate_groups(org)?;
+            let human = output::limits(&groups);
+            Ok(Output::new(to_value(&groups), human))
+        }
+        Command::Import { file } => import(&open(&cli.db)?, org, &file),
+        Command::Credentials(cmd) => credentials(&open(&cli.db)?, org, cmd),
+        Command::Numbers(cmd) => numbers(&open(&cli.db)?, org, cmd),
+        Command::Agents(cmd) => agents(&open(&cli.db)?, org, cmd),
+        Command::Providers(cmd) => providers(&open(&cli.db)?, org, cmd),
     }
 }
 
-/// Read standard input whole, bounded a little above the body limit so a huge stream is not
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Read standard input whole, bounded a little above `limit` so a huge stream is not
 /// buffered only to be refused.
 fn read_stdin(limit: Option<usize>) -> Result<String, Error> {
     let mut buf = Vec::new();
     let stdin = std::io::stdin().lock();
-    match limit {
+    let read = match limit {
         Some(max) => stdin.take(max as u64 + 1).read_to_end(&mut buf),
         None => {
             let mut s = stdin;
             s.read_to_end(&mut buf)
         }
-    }
-    .map_err(|e| Error::storage(format!("cannot read standard input: {e}")))?;
+    };
+    read.map_err(|e| Error::storage(format!("cannot read standard input: {e}")))?;
     String::from_utf8(buf).map_err(|_| Error::Invalid {
         code: ErrorCode::InvalidJson,
         field: None,
@@ -116,24 +219,27 @@ fn read_stdin(limit: Option<usize>) -> Result<String, Error> {
     })
 }
 
+fn read_file_or_stdin(file: &Path) -> Result<String, Error> {
+    if file.as_os_str() == "-" {
+        return read_stdin(None);
+    }
+    std::fs::read_to_string(file).map_err(|e| Error::Invalid {
+        code: ErrorCode::InvalidJson,
+        field: Some("file".into()),
+        message: format!("cannot read {}: {e}", file.display()),
+    })
+}
+
 fn validate() -> Result<Output, Error> {
     let body = read_stdin(Some(sipcreds::MAX_BODY_BYTES))?;
     let input = sipcreds::CredentialInput::from_json(&body)?;
     let normalized = input.normalized_json();
-    let human = output::credential_fields("valid credential", &normalized);
+    let human = output::fields("valid credential", &normalized);
     Ok(Output::new(normalized, human))
 }
 
-fn lint_file(file: &PathBuf) -> Result<Output, Error> {
-    let text = if file.as_os_str() == "-" {
-        read_stdin(None)?
-    } else {
-        std::fs::read_to_string(file).map_err(|e| Error::Invalid {
-            code: ErrorCode::InvalidJson,
-            field: None,
-            message: format!("cannot read {}: {e}", file.display()),
-        })?
-    };
+fn lint_file(file: &Path) -> Result<Output, Error> {
+    let text = read_file_or_stdin(file)?;
     let items = sipcreds::read_input_list(&text)?;
     let mut findings = Vec::new();
     let mut valid = Vec::new();
@@ -152,7 +258,7 @@ fn lint_file(file: &PathBuf) -> Result<Output, Error> {
         }
     }
     for f in sipcreds::lint_credentials(valid.iter().map(|(l, c)| (l.as_str(), *c))) {
-        findings.push(serde_json::to_value(&f).unwrap_or(Value::Null));
+        findings.push(to_value(&f));
     }
     let invalid = findings.iter().any(|f| f["severity"] == "error");
     let human = output::findings(&findings, items.len());
@@ -161,4 +267,220 @@ fn lint_file(file: &PathBuf) -> Result<Output, Error> {
         out.exit = 1;
     }
     Ok(out)
+}
+
+fn import(reg: &Registry, org: &str, file: &Path) -> Result<Output, Error> {
+    let text = read_file_or_stdin(file)?;
+    let items = sipcreds::read_input_list(&text)?;
+    let mut inputs = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Ok(input) => inputs.push(input),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    if let Some((i, first)) = errors.first() {
+        // All or nothing: report every bad entry (people) or the first (JSON), import none.
+        let mut shown = String::new();
+        for (j, e) in &errors {
+            shown.push_str(&format!("entry {}: {} ({})\n", j + 1, e, e.code()));
+        }
+        return Err(Error::Invalid {
+            code: first.code(),
+            field: Some(
+                format!("items[{i}].{}", first.field().unwrap_or(""))
+                    .trim_end_matches('.')
+                    .to_owned()
+                    .into(),
+            ),
+            message: format!(
+                "{} of {} entries are invalid; nothing was imported. {}",
+                errors.len(),
+                errors.len() + inputs.len(),
+                shown.trim_end().replace('\n', "; ")
+            ),
+        });
+    }
+    let total = inputs.len();
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let created = reg.create_credentials_with_progress(org, inputs, &mut |n| {
+        if n % 1000 == 0 || n == total {
+            bar.set_position(n as u64);
+        }
+    })?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let json = json!({
+        "imported": created.len(),
+        "firstId": created.first().map(|c| c.id.to_string()),
+        "lastId": created.last().map(|c| c.id.to_string()),
+    });
+    let human = format!(
+        "imported {} credential(s) into org {org} in {:.2} s ({:.0}/s)\n",
+        created.len(),
+        secs,
+        created.len() as f64 / secs.max(1e-9)
+    );
+    Ok(Output::new(json, human))
+}
+
+fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output, Error> {
+    match cmd {
+        CredentialsCmd::Create => {
+            let body = read_stdin(Some(sipcreds::MAX_BODY_BYTES))?;
+            let c = reg.create_credential_json(org, &body)?;
+            let j = c.to_json();
+            Ok(Output::new(
+                j.clone(),
+                output::fields(&format!("created {}", c.id), &j),
+            ))
+        }
+        CredentialsCmd::List => {
+            let list = reg.list_credentials(org)?;
+            let human = output::credentials(&list);
+            Ok(Output::new(
+                Value::Array(list.iter().map(|c| c.to_json()).collect()),
+                human,
+            ))
+        }
+        CredentialsCmd::Show { id } => {
+            let c = reg.get_credential(org, &id)?;
+            let j = c.to_json();
+            Ok(Output::new(j.clone(), output::fields(c.id.as_str(), &j)))
+        }
+        CredentialsCmd::Usage { id } => {
+            let u = reg.usage(org, &id)?;
+            Ok(Output::new(to_value(&u), output::usage(&id, &u)))
+        }
+        CredentialsCmd::Update { id } => {
+            let body = read_stdin(Some(sipcreds::MAX_BODY_BYTES))?;
+            let c = reg.update_credential_json(org, &id, &body)?;
+            let j = c.to_json();
+            Ok(Output::new(
+                j.clone(),
+                output::fields(&format!("updated {} to version {}", c.id, c.version), &j),
+            ))
+        }
+        CredentialsCmd::Delete { id, force } => {
+            let r = reg.delete_credential(org, &id, force)?;
+            let human = if r.unlinked_numbers.is_empty() {
+                format!("deleted {}\n", r.deleted)
+            } else {
+                format!(
+                    "deleted {}; unlinked {}\n",
+                    r.deleted,
+                    r.unlinked_numbers.join(", ")
+                )
+            };
+            Ok(Output::new(to_value(&r), human))
+        }
+    }
+}
+
+fn numbers(reg: &Registry, org: &str, cmd: NumbersCmd) -> Result<Output, Error> {
+    match cmd {
+        NumbersCmd::Link {
+            number,
+            credential_id,
+        } => {
+            let r = reg.link_number(org, &number, &credential_id)?;
+            Ok(Output::new(
+                r.to_json(),
+                format!("linked {} → {}\n", r.number, credential_id),
+            ))
+        }
+        NumbersCmd::Unlink { number } => {
+            let r = reg.unlink_number(org, &number)?;
+            Ok(Output::new(r.to_json(), format!("unlinked {}\n", r.number)))
+        }
+        NumbersCmd::Delete { number } => {
+            let r = reg.delete_number(org, &number)?;
+            Ok(Output::new(r.to_json(), format!("deleted {}\n", r.number)))
+        }
+        NumbersCmd::List => {
+            let list = reg.list_numbers(org)?;
+            let human = output::numbers(&list);
+            Ok(Output::new(
+                Value::Array(list.iter().map(|n| n.to_json()).collect()),
+                human,
+            ))
+        }
+    }
+}
+
+fn agents(reg: &Registry, org: &str, cmd: AgentsCmd) -> Result<Output, Error> {
+    let one = |a: sipcreds::Agent, verb: &str| {
+        let j = a.to_json();
+        Output::new(j.clone(), output::fields(&format!("{verb} {}", a.id), &j))
+    };
+    match cmd {
+        AgentsCmd::Create { name } => Ok(one(reg.create_agent(org, &name)?, "created")),
+        AgentsCmd::Assign { agent_id, number } => {
+            Ok(one(reg.assign_number(org, &agent_id, &number)?, "updated"))
+        }
+        AgentsCmd::Unassign { agent_id, number } => Ok(one(
+            reg.unassign_number(org, &agent_id, &number)?,
+            "updated",
+        )),
+        AgentsCmd::Delete { agent_id } => Ok(one(reg.delete_agent(org, &agent_id)?, "deleted")),
+        AgentsCmd::List => {
+            let list = reg.list_agents(org)?;
+            let human = output::agents(&list);
+            Ok(Output::new(
+                Value::Array(list.iter().map(|a| a.to_json()).collect()),
+                human,
+            ))
+        }
+    }
+}
+
+fn providers(reg: &Registry, org: &str, cmd: ProvidersCmd) -> Result<Output, Error> {
+    match cmd {
+        ProvidersCmd::Connect { kind, name } => {
+            let body = read_stdin(None)?;
+            let c = reg.connect_provider_json(org, &kind, &name, &body)?;
+            let human = format!(
+                "connected {} ({}) with {} read-only credential(s)\n{}",
+                c.provider.id,
+                c.provider.kind,
+                c.credentials.len(),
+                output::credentials(&c.credentials)
+            );
+            Ok(Output::new(c.to_json(), human))
+        }
+        ProvidersCmd::List => {
+            let list = reg.list_providers(org)?;
+            let human = output::providers(&list);
+            Ok(Output::new(
+                Value::Array(list.iter().map(|p| p.to_json()).collect()),
+                human,
+            ))
+        }
+        ProvidersCmd::Delete { id } => {
+            let r = reg.delete_provider(org, &id)?;
+            let human = format!(
+                "deleted {} with {} credential(s); unlinked {}\n",
+                r.deleted,
+                r.deleted_credentials.len(),
+                if r.unlinked_numbers.is_empty() {
+                    "no numbers".to_owned()
+                } else {
+                    r.unlinked_numbers.join(", ")
+                }
+            );
+            Ok(Output::new(to_value(&r), human))
+        }
+    }
 }

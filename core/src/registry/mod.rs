@@ -303,6 +303,17 @@ impl Registry {
         org: &str,
         inputs: Vec<CredentialInput>,
     ) -> Result<Vec<Credential>> {
+        self.create_credentials_with_progress(org, inputs, &mut |_| {})
+    }
+
+    /// [`Registry::create_credentials`], calling `progress(n)` after the n-th insert (inside
+    /// the transaction: nothing is visible to others before the end).
+    pub fn create_credentials_with_progress(
+        &self,
+        org: &str,
+        inputs: Vec<CredentialInput>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Credential>> {
         let org = Org::parse(org)?;
         let at = now();
         let creds: Vec<Credential> = inputs
@@ -317,7 +328,13 @@ impl Registry {
                 updated_at: at,
             })
             .collect();
-        self.write(|tx| creds.iter().try_for_each(|c| tx.insert_credential(c)))?;
+        self.write(|tx| {
+            creds.iter().enumerate().try_for_each(|(i, c)| {
+                tx.insert_credential(c)?;
+                progress(i + 1);
+                Ok(())
+            })
+        })?;
         Ok(creds)
     }
 
