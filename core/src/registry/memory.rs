@@ -20,11 +20,11 @@ struct AgentRow {
 
 #[derive(Debug, Default)]
 struct OrgData {
-    credentials: BTreeMap<CredentialId, Credential>,
+    credentials: HashMap<CredentialId, Credential>,
     provider_credentials: HashMap<ProviderId, BTreeSet<CredentialId>>,
-    numbers: BTreeMap<PhoneNumber, Option<CredentialId>>,
+    numbers: HashMap<PhoneNumber, Option<CredentialId>>,
     numbers_by_credential: HashMap<CredentialId, BTreeSet<PhoneNumber>>,
-    agents: BTreeMap<AgentId, AgentRow>,
+    agents: HashMap<AgentId, AgentRow>,
     agents_by_number: HashMap<PhoneNumber, BTreeSet<AgentId>>,
     providers: BTreeMap<ProviderId, Provider>,
 }
@@ -249,7 +249,12 @@ impl Tx for MemTx<'_> {
         Ok(self
             .state
             .org(org)
-            .map(|d| d.credentials.values().cloned().collect())
+            .map(|d| {
+                // Ids are monotonic ULIDs: their order is creation order.
+                let mut all: Vec<Credential> = d.credentials.values().cloned().collect();
+                all.sort_by(|a, b| a.id.cmp(&b.id));
+                all
+            })
             .unwrap_or_default())
     }
 
@@ -292,7 +297,7 @@ impl Tx for MemTx<'_> {
     }
 
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
-        Ok(self
+        let mut all: Vec<NumberRecord> = self
             .state
             .org(org)
             .map(|d| {
@@ -304,7 +309,9 @@ impl Tx for MemTx<'_> {
                     })
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(all)
     }
 
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
@@ -350,7 +357,7 @@ impl Tx for MemTx<'_> {
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
-        Ok(self
+        let mut all: Vec<Agent> = self
             .state
             .org(org)
             .map(|d| {
@@ -359,7 +366,16 @@ impl Tx for MemTx<'_> {
                     .map(|(id, row)| to_agent(org, id, row))
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+
+    fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
+        Ok(self
+            .state
+            .org(org)
+            .is_some_and(|d| d.credentials.contains_key(id)))
     }
 
     fn agents_using(

@@ -148,9 +148,8 @@ fn require_agent(tx: &dyn Tx, org: &Org, id: &AgentId) -> Result<Agent> {
 }
 
 fn usage_of(tx: &dyn Tx, org: &Org, id: &CredentialId) -> Result<UsageReport> {
-    let numbers = tx.credential_numbers(org, id)?;
-    let agents = tx
-        .agents_using(org, &numbers)?
+    let (numbers, agents) = tx.credential_usage(org, id)?;
+    let agents = agents
         .into_iter()
         .map(|(id, name, via)| AgentUsage {
             id: id.to_string(),
@@ -398,7 +397,9 @@ impl Registry {
         let org = Org::parse(org)?;
         let id = CredentialId::parse(id, "id")?;
         self.read(|tx| {
-            require_credential(tx, &org, &id, "id")?;
+            if !tx.credential_exists(&org, &id)? {
+                return Err(not_found_credential(&id, "id"));
+            }
             usage_of(tx, &org, &id)
         })
     }
@@ -443,7 +444,9 @@ impl Registry {
         let number = PhoneNumber::parse(number)?;
         let cred = CredentialId::parse(credential_id, "credentialId")?;
         self.write(|tx| {
-            require_credential(tx, &org, &cred, "credentialId")?;
+            if !tx.credential_exists(&org, &cred)? {
+                return Err(not_found_credential(&cred, "credentialId"));
+            }
             let record = NumberRecord {
                 number,
                 credential_id: Some(cred),

@@ -114,6 +114,24 @@ impl Provider {
 pub trait Tx {
     /// One credential.
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>>;
+    /// Whether a credential exists (by default through [`Tx::credential`]; a backend can
+    /// answer without loading and decrypting the row).
+    fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
+        Ok(self.credential(org, id)?.is_some())
+    }
+    /// The numbers linked to a credential (sorted) and the agents using any of them (sorted by
+    /// id, each with its numbers among them): by default [`Tx::credential_numbers`] then
+    /// [`Tx::agents_using`]; a backend may answer in one query.
+    #[allow(clippy::type_complexity)]
+    fn credential_usage(
+        &self,
+        org: &Org,
+        id: &CredentialId,
+    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+        let numbers = self.credential_numbers(org, id)?;
+        let agents = self.agents_using(org, &numbers)?;
+        Ok((numbers, agents))
+    }
     /// All of an org's credentials, in creation order.
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>>;
     /// The ids of a provider's credentials.

@@ -94,6 +94,9 @@ impl SqliteStore {
             .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql_error)?;
+        // Room for every statement of the store (rusqlite keeps 16 by default, fewer than we
+        // use, and an evicted statement is parsed again on its next use).
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql_error)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -424,6 +427,56 @@ impl Tx for SqlTx<'_> {
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
         rows.into_iter().map(|r| self.to_credential(r)).collect()
+    }
+
+    fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
+        self.tx
+            .prepare_cached("SELECT 1 FROM credentials WHERE org = ?1 AND id = ?2")
+            .and_then(|mut st| st.exists(params![org.as_str(), id.as_str()]))
+            .map_err(sql_error)
+    }
+
+    fn credential_usage(
+        &self,
+        org: &Org,
+        id: &CredentialId,
+    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+        let numbers = self.credential_numbers(org, id)?;
+        if numbers.is_empty() {
+            return Ok((numbers, Vec::new()));
+        }
+        // One join for every agent of every number of the credential. CROSS JOIN fixes the
+        // order SQLite walks the tables in: the credential's numbers (index), their agent
+        // rows (index), the agents (unique key); without statistics the planner may start
+        // from the agents table and scan it.
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT a.id, a.name, an.number FROM numbers n \
+                 CROSS JOIN agent_numbers an ON an.org = n.org AND an.number = n.number \
+                 CROSS JOIN agents a ON a.org = an.org AND a.id = an.agent_id \
+                 WHERE n.org = ?1 AND n.credential_id = ?2 ORDER BY a.id, an.number",
+            )
+            .map_err(sql_error)?;
+        let rows: Vec<(String, String, String)> = st
+            .query_map(params![org.as_str(), id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        let mut agents: Vec<(AgentId, Name, Vec<PhoneNumber>)> = Vec::new();
+        for (agent, name, number) in rows {
+            let number = parse_number(number)?;
+            match agents.last_mut() {
+                Some((a, _, via)) if a.as_str() == agent => via.push(number),
+                _ => agents.push((
+                    AgentId::parse(&agent, "agentId").map_err(|e| corrupt("agent id", e))?,
+                    Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
+                    vec![number],
+                )),
+            }
+        }
+        Ok((numbers, agents))
     }
 
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
