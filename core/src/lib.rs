@@ -51,7 +51,10 @@ pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
 pub use host::{Domain, Host, Port, ServerAddress};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
-pub use rate::{RateGroup, rate_groups};
+pub use rate::{
+    Admission, Clock, Decision, InProcessBackend, LimiterBackend, ManualClock, MonotonicClock,
+    Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
+};
 pub use registry::{
     Agent, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,
     ProviderDeleteReport, Registry, Storage, Tx,

@@ -22,7 +22,7 @@ pub use storage::{Agent, NumberRecord, Provider, Storage, Tx};
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lint::{Finding, lint_credentials};
-use crate::rate::{RateGroup, rate_groups};
+use crate::rate::{Decision, RateGroup, RateLimiter, rate_groups};
 use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -97,6 +97,9 @@ impl ConnectedProvider {
 #[derive(Clone)]
 pub struct Registry {
     store: Arc<dyn Storage>,
+    limiter: Arc<RateLimiter>,
+    /// Orders loading an org into the limiter against the limiter updates of writes.
+    limiter_sync: Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -225,14 +228,84 @@ fn name_for(field: &'static str, s: &str) -> Result<Name> {
 impl Registry {
     /// A registry over any backend.
     pub fn new(store: impl Storage + 'static) -> Self {
+        Self::from_arc(Arc::new(store))
+    }
+
+    /// A registry over a shared backend, with the in-process CPS limiter on the real clock.
+    pub fn from_arc(store: Arc<dyn Storage>) -> Self {
+        Self::with_limiter(store, Arc::new(RateLimiter::in_process_real_time()))
+    }
+
+    /// A registry with its own CPS limiter (another backend or clock). The limiter learns
+    /// each org's credentials from the store on the org's first rate decision, and every
+    /// change made through this registry after that.
+    pub fn with_limiter(store: Arc<dyn Storage>, limiter: Arc<RateLimiter>) -> Self {
         Registry {
-            store: Arc::new(store),
+            store,
+            limiter,
+            limiter_sync: Arc::default(),
         }
     }
 
-    /// A registry over a shared backend.
-    pub fn from_arc(store: Arc<dyn Storage>) -> Self {
-        Registry { store }
+    /// The CPS limiter.
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.limiter
+    }
+
+    fn sync_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.limiter_sync.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tell the limiter about changed credentials, if it already holds their org.
+    fn limiter_upsert(&self, creds: &[Credential]) -> Result<()> {
+        let _g = self.sync_guard();
+        for c in creds {
+            if self.limiter.has_org(c.org.as_str()) {
+                self.limiter.upsert_credential(c)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn limiter_remove(&self, org: &Org, ids: &[String]) -> Result<()> {
+        let _g = self.sync_guard();
+        if self.limiter.has_org(org.as_str()) {
+            for id in ids {
+                self.limiter.remove_credential(org.as_str(), id)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn limiter_org(&self, org: &str) -> Result<()> {
+        if self.limiter.has_org(org) {
+            return Ok(());
+        }
+        let _g = self.sync_guard();
+        if !self.limiter.has_org(org) {
+            let creds = self.list_credentials(org)?;
+            self.limiter.set_org_credentials(org, &creds)?;
+        }
+        Ok(())
+    }
+
+    /// Admit a call on the credential's rate group now, or say how long until one would be
+    /// admitted (§6).
+    pub fn try_acquire(&self, org: &str, credential_id: &str) -> Result<Decision> {
+        self.limiter_org(org)?;
+        self.limiter.try_acquire(org, credential_id)
+    }
+
+    /// Book the next free slot of the credential's rate group and say how long to wait before
+    /// dialing; rejected (nothing booked) when that is longer than `max_wait` (§6).
+    pub fn reserve(
+        &self,
+        org: &str,
+        credential_id: &str,
+        max_wait: std::time::Duration,
+    ) -> Result<Decision> {
+        self.limiter_org(org)?;
+        self.limiter.reserve(org, credential_id, max_wait)
     }
 
     /// A registry in memory.
@@ -287,6 +360,7 @@ impl Registry {
             updated_at: at,
         };
         self.write(|tx| tx.insert_credential(&cred))?;
+        self.limiter_upsert(std::slice::from_ref(&cred))?;
         Ok(cred)
     }
 
@@ -334,6 +408,7 @@ impl Registry {
                 Ok(())
             })
         })?;
+        self.limiter_upsert(&creds)?;
         Ok(creds)
     }
 
@@ -384,6 +459,10 @@ impl Registry {
             tx.update_credential(&updated)?;
             Ok(updated)
         })
+        .and_then(|updated| {
+            self.limiter_upsert(std::slice::from_ref(&updated))?;
+            Ok(updated)
+        })
     }
 
     /// Apply a patch given as JSON.
@@ -428,6 +507,10 @@ impl Registry {
                 deleted: id.to_string(),
                 unlinked_numbers,
             })
+        })
+        .and_then(|report| {
+            self.limiter_remove(&org, std::slice::from_ref(&report.deleted))?;
+            Ok(report)
         })
     }
 
@@ -591,6 +674,7 @@ impl Registry {
             tx.insert_provider(&provider)?;
             credentials.iter().try_for_each(|c| tx.insert_credential(c))
         })?;
+        self.limiter_upsert(&credentials)?;
         Ok(ConnectedProvider {
             provider,
             credentials,
@@ -655,6 +739,10 @@ impl Registry {
                 deleted_credentials,
                 unlinked_numbers,
             })
+        })
+        .and_then(|report| {
+            self.limiter_remove(&org, &report.deleted_credentials)?;
+            Ok(report)
         })
     }
 

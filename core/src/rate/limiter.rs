@@ -1,0 +1,448 @@
+//! The CPS limiter (§6): credentials resolved to rate groups, and admission decisions made by
+//! a pluggable backend.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use foldhash::fast::RandomState;
+
+use super::clock::{Clock, MonotonicClock, Nanos};
+use super::window::{Admission, SlidingWindow};
+use crate::credential::Credential;
+use crate::error::{Error, Result};
+use crate::values::Org;
+
+/// Where admission state lives. The in-process backend keeps it in this process; a shared
+/// backend (Redis, later) gives the same guarantee across processes.
+///
+/// `acquire` books the first slot of `group` at or after `now` that keeps every one-second
+/// window at most `limit`, if it is at most `max_wait` away, and says when it is.
+pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
+    /// Book a slot, or say when the first one is.
+    fn acquire(&self, group: &str, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission>;
+    /// Drop a group's state (it has no members any more).
+    fn forget(&self, group: &str);
+    /// Bytes of state held, for memory figures (best effort).
+    fn state_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// The in-process backend: one sliding-window log per group, each behind its own mutex, in a
+/// map behind a read-mostly lock.
+#[derive(Debug, Default)]
+pub struct InProcessBackend {
+    groups: RwLock<HashMap<Box<str>, Arc<Mutex<SlidingWindow>>, RandomState>>,
+}
+
+impl InProcessBackend {
+    /// An empty backend.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn window(&self, group: &str) -> Result<Arc<Mutex<SlidingWindow>>> {
+        if let Some(w) = self.groups.read().map_err(poisoned)?.get(group) {
+            return Ok(w.clone());
+        }
+        let mut groups = self.groups.write().map_err(poisoned)?;
+        Ok(groups.entry(group.into()).or_default().clone())
+    }
+}
+
+impl LimiterBackend for InProcessBackend {
+    fn acquire(&self, group: &str, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission> {
+        let window = self.window(group)?;
+        let mut w = window
+            .lock()
+            .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
+        Ok(w.acquire(limit, now, max_wait))
+    }
+
+    fn forget(&self, group: &str) {
+        if let Ok(mut groups) = self.groups.write() {
+            groups.remove(group);
+        }
+    }
+
+    fn state_bytes(&self) -> usize {
+        let Ok(groups) = self.groups.read() else {
+            return 0;
+        };
+        groups
+            .iter()
+            .map(|(k, w)| {
+                k.len()
+                    + std::mem::size_of::<(Box<str>, Arc<Mutex<SlidingWindow>>)>()
+                    + std::mem::size_of::<Mutex<SlidingWindow>>()
+                    + 16 // the Arc's counts
+                    + w.lock().map(|w| w.heap_bytes()).unwrap_or(0)
+            })
+            .sum::<usize>()
+            + groups.capacity() // control bytes
+    }
+}
+
+/// A decision of [`RateLimiter::try_acquire`] or [`RateLimiter::reserve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Admitted: dial after `wait` (zero for `try_acquire`).
+    Admitted {
+        /// How long to wait before dialing.
+        wait: Duration,
+        /// The booked slot on the limiter's clock (now + wait).
+        at: Nanos,
+    },
+    /// Rejected: a call would be admitted after `retry_after`.
+    Rejected {
+        /// How long until a call would be admitted.
+        retry_after: Duration,
+    },
+}
+
+impl Decision {
+    /// True when admitted.
+    pub fn is_admitted(&self) -> bool {
+        matches!(self, Decision::Admitted { .. })
+    }
+
+    /// The wait before dialing, when admitted.
+    pub fn wait(&self) -> Option<Duration> {
+        match self {
+            Decision::Admitted { wait, .. } => Some(*wait),
+            Decision::Rejected { .. } => None,
+        }
+    }
+
+    /// `{"admitted": true, "waitMs": ...}` or `{"admitted": false, "retryAfterMs": ...}`
+    /// (milliseconds, rounded up).
+    pub fn to_json(&self) -> serde_json::Value {
+        let ms = |d: &Duration| d.as_nanos().div_ceil(1_000_000) as u64;
+        match self {
+            Decision::Admitted { wait, .. } => {
+                serde_json::json!({"admitted": true, "waitMs": ms(wait)})
+            }
+            Decision::Rejected { retry_after } => {
+                serde_json::json!({"admitted": false, "retryAfterMs": ms(retry_after)})
+            }
+        }
+    }
+}
+
+/// A rate group as the limiter holds it.
+#[derive(Debug)]
+struct Group {
+    /// `org:key:<cpsKey>` or `org:cred:<id>`; org ids have no `:`, so no two orgs share one.
+    key: Box<str>,
+    /// The smallest member limit; `None` is unlimited.
+    limit: Option<u32>,
+}
+
+/// The limiter's view of one org: each credential's group, and each group's members.
+#[derive(Debug, Default)]
+struct OrgConfig {
+    /// credential id → its group.
+    credentials: HashMap<String, Arc<Group>, RandomState>,
+    /// group key → member limits (by credential id).
+    members: BTreeMap<Box<str>, BTreeMap<String, Option<u32>>>,
+}
+
+impl OrgConfig {
+    fn group_key(org: &Org, c: &Credential) -> Box<str> {
+        match &c.input.cps_key {
+            Some(k) => format!("{org}:key:{k}").into(),
+            None => format!("{org}:cred:{}", c.id).into(),
+        }
+    }
+
+    /// Re-point every member of `key` at a fresh `Group` with the recomputed limit; returns
+    /// false when the group has no members left.
+    fn refresh(&mut self, key: &str) -> bool {
+        let Some(members) = self.members.get(key) else {
+            return false;
+        };
+        if members.is_empty() {
+            self.members.remove(key);
+            return false;
+        }
+        let limit = members.values().flatten().copied().min();
+        let group = Arc::new(Group {
+            key: key.into(),
+            limit,
+        });
+        for id in members.keys() {
+            self.credentials.insert(id.clone(), group.clone());
+        }
+        true
+    }
+}
+
+/// Paces outbound calls per rate group (§6): per credential (`cpsLimit`), or shared by every
+/// credential of an org with the same `cpsKey` (the smallest `cpsLimit` of the group).
+///
+/// The guarantee: in every half-open one-second interval a group admits at most its limit,
+/// from the very first call, and across changes (a changed limit applies from the next call;
+/// a credential that is re-keyed or removed moves between groups at once, without resetting
+/// any group's history).
+///
+/// ```
+/// use sipcreds::{Credential, Decision, ManualClock, RateLimiter, Registry};
+/// use std::{sync::Arc, time::Duration};
+/// let reg = Registry::in_memory();
+/// let a = reg.create_credential_json("acme", r#"{"server":"a.example.com","cpsKey":"shared","cpsLimit":2}"#).unwrap();
+/// let b = reg.create_credential_json("acme", r#"{"server":"b.example.com","cpsKey":"shared","cpsLimit":5}"#).unwrap();
+/// let clock = ManualClock::new();
+/// let limiter = RateLimiter::in_process(Arc::new(clock.clone()));
+/// limiter.set_org_credentials("acme", &reg.list_credentials("acme").unwrap()).unwrap();
+/// // The group's limit is the smallest: 2 per second across both trunks.
+/// assert!(limiter.try_acquire("acme", a.id.as_str()).unwrap().is_admitted());
+/// assert!(limiter.try_acquire("acme", b.id.as_str()).unwrap().is_admitted());
+/// let third = limiter.try_acquire("acme", a.id.as_str()).unwrap();
+/// assert_eq!(third, Decision::Rejected { retry_after: Duration::from_secs(1) });
+/// // Pacing: book the next free slot.
+/// let paced = limiter.reserve("acme", b.id.as_str(), Duration::from_secs(5)).unwrap();
+/// assert!(matches!(paced, Decision::Admitted { wait, .. } if wait == Duration::from_secs(1)));
+/// ```
+#[derive(Debug)]
+pub struct RateLimiter {
+    backend: Arc<dyn LimiterBackend>,
+    clock: Arc<dyn Clock>,
+    orgs: RwLock<HashMap<String, OrgConfig, RandomState>>,
+}
+
+fn poisoned<T>(_: T) -> Error {
+    Error::storage("the rate limiter configuration is poisoned")
+}
+
+impl RateLimiter {
+    /// A limiter over any backend and clock.
+    pub fn new(backend: Arc<dyn LimiterBackend>, clock: Arc<dyn Clock>) -> Self {
+        RateLimiter {
+            backend,
+            clock,
+            orgs: RwLock::default(),
+        }
+    }
+
+    /// The in-process limiter on the given clock.
+    pub fn in_process(clock: Arc<dyn Clock>) -> Self {
+        Self::new(Arc::new(InProcessBackend::new()), clock)
+    }
+
+    /// The in-process limiter on the real monotonic clock.
+    pub fn in_process_real_time() -> Self {
+        Self::in_process(Arc::new(MonotonicClock::new()))
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn LimiterBackend> {
+        &self.backend
+    }
+
+    /// Whether the org's credentials were given to this limiter.
+    pub fn has_org(&self, org: &str) -> bool {
+        self.orgs.read().is_ok_and(|o| o.contains_key(org))
+    }
+
+    /// Replace everything the limiter knows of an org with these credentials (all of the
+    /// org's credentials). Groups keep their history.
+    pub fn set_org_credentials(&self, org: &str, credentials: &[Credential]) -> Result<()> {
+        let org = Org::parse(org)?;
+        let mut config = OrgConfig::default();
+        for c in credentials.iter().filter(|c| c.org == org) {
+            let key = OrgConfig::group_key(&org, c);
+            config
+                .members
+                .entry(key)
+                .or_default()
+                .insert(c.id.to_string(), c.input.cps_limit.map(|l| l.get()));
+        }
+        let keys: Vec<Box<str>> = config.members.keys().cloned().collect();
+        for k in &keys {
+            config.refresh(k);
+        }
+        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        if let Some(old) = orgs.insert(org.to_string(), config) {
+            for gone in old.members.keys().filter(|k| !keys.contains(k)) {
+                self.backend.forget(gone);
+            }
+        }
+        Ok(())
+    }
+
+    /// Add or change one credential (after a create or an update): it joins its group at once.
+    pub fn upsert_credential(&self, c: &Credential) -> Result<()> {
+        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let config = orgs.entry(c.org.to_string()).or_default();
+        let id = c.id.to_string();
+        let key = OrgConfig::group_key(&c.org, c);
+        let old_key = config.credentials.get(&id).map(|g| g.key.clone());
+        if let Some(old) = old_key.as_ref().filter(|k| **k != key) {
+            if let Some(m) = config.members.get_mut(old) {
+                m.remove(&id);
+            }
+            if !config.refresh(old) {
+                self.backend.forget(old);
+            }
+        }
+        config
+            .members
+            .entry(key.clone())
+            .or_default()
+            .insert(id, c.input.cps_limit.map(|l| l.get()));
+        config.refresh(&key);
+        Ok(())
+    }
+
+    /// Remove a credential (after a delete): its group loses a member at once.
+    pub fn remove_credential(&self, org: &str, id: &str) -> Result<()> {
+        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let Some(config) = orgs.get_mut(org) else {
+            return Ok(());
+        };
+        let Some(group) = config.credentials.remove(id) else {
+            return Ok(());
+        };
+        if let Some(m) = config.members.get_mut(&group.key) {
+            m.remove(id);
+        }
+        if !config.refresh(&group.key) {
+            self.backend.forget(&group.key);
+        }
+        Ok(())
+    }
+
+    fn group_of(&self, org: &str, id: &str) -> Result<Arc<Group>> {
+        let orgs = self.orgs.read().map_err(poisoned)?;
+        match orgs.get(org).and_then(|c| c.credentials.get(id)) {
+            Some(g) => Ok(g.clone()),
+            None => {
+                Org::parse(org)?;
+                Err(Error::NotFound {
+                    what: "credential",
+                    field: "id",
+                    id: id.chars().take(100).collect(),
+                })
+            }
+        }
+    }
+
+    fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
+        let group = self.group_of(org, id)?;
+        let Some(limit) = group.limit else {
+            return Ok(Decision::Admitted {
+                wait: Duration::ZERO,
+                at: self.clock.now(),
+            });
+        };
+        let now = self.clock.now();
+        Ok(
+            match self.backend.acquire(&group.key, limit, now, max_wait)? {
+                Admission::Admitted { at } => Decision::Admitted {
+                    wait: Duration::from_nanos(at - now),
+                    at,
+                },
+                Admission::Rejected { next } => Decision::Rejected {
+                    retry_after: Duration::from_nanos(next - now),
+                },
+            },
+        )
+    }
+
+    /// Admit a call now, or say how long until one would be admitted.
+    pub fn try_acquire(&self, org: &str, credential_id: &str) -> Result<Decision> {
+        self.decide(org, credential_id, 0)
+    }
+
+    /// Book the next free slot and say how long to wait before dialing; rejected (nothing
+    /// booked) when that is longer than `max_wait`.
+    pub fn reserve(&self, org: &str, credential_id: &str, max_wait: Duration) -> Result<Decision> {
+        self.decide(
+            org,
+            credential_id,
+            max_wait.as_nanos().min(u64::MAX as u128) as u64,
+        )
+    }
+
+    /// The effective limit of a credential's group (`None`: unlimited).
+    pub fn limit_of(&self, org: &str, credential_id: &str) -> Result<Option<u32>> {
+        Ok(self.group_of(org, credential_id)?.limit)
+    }
+
+    /// The key of a credential's group, as the backend sees it.
+    pub fn group_key_of(&self, org: &str, credential_id: &str) -> Result<String> {
+        Ok(self.group_of(org, credential_id)?.key.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Registry;
+    use crate::rate::clock::ManualClock;
+
+    #[test]
+    fn two_orgs_with_the_same_key_never_share() {
+        let reg = Registry::in_memory();
+        let a = reg
+            .create_credential_json(
+                "a",
+                r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
+            )
+            .unwrap();
+        let b = reg
+            .create_credential_json(
+                "b",
+                r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
+            )
+            .unwrap();
+        let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
+        lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
+            .unwrap();
+        lim.set_org_credentials("b", &reg.list_credentials("b").unwrap())
+            .unwrap();
+        assert!(lim.try_acquire("a", a.id.as_str()).unwrap().is_admitted());
+        assert!(lim.try_acquire("b", b.id.as_str()).unwrap().is_admitted());
+        assert_eq!(
+            lim.try_acquire("b", a.id.as_str()).unwrap_err().code(),
+            crate::ErrorCode::NotFound
+        );
+    }
+
+    #[test]
+    fn rekeying_moves_between_groups_at_once() {
+        let reg = Registry::in_memory();
+        let a = reg
+            .create_credential_json(
+                "o",
+                r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
+            )
+            .unwrap();
+        let b = reg
+            .create_credential_json(
+                "o",
+                r#"{"server":"b.example.com","cpsKey":"k","cpsLimit":1}"#,
+            )
+            .unwrap();
+        let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
+        lim.set_org_credentials("o", &reg.list_credentials("o").unwrap())
+            .unwrap();
+        assert!(lim.try_acquire("o", a.id.as_str()).unwrap().is_admitted());
+        assert!(
+            !lim.try_acquire("o", b.id.as_str()).unwrap().is_admitted(),
+            "b shares a's group"
+        );
+        let b2 = reg
+            .update_credential_json("o", b.id.as_str(), r#"{"cpsKey":null}"#)
+            .unwrap();
+        lim.upsert_credential(&b2).unwrap();
+        assert!(
+            lim.try_acquire("o", b.id.as_str()).unwrap().is_admitted(),
+            "b is alone now"
+        );
+        assert_eq!(lim.limit_of("o", a.id.as_str()).unwrap(), Some(1));
+        lim.remove_credential("o", a.id.as_str()).unwrap();
+        assert!(lim.try_acquire("o", a.id.as_str()).is_err());
+    }
+}
