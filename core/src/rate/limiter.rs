@@ -21,8 +21,10 @@ use crate::values::Org;
 pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
     /// Book a slot, or say when the first one is.
     fn acquire(&self, group: &str, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission>;
-    /// Drop a group's state (it has no members any more).
-    fn forget(&self, group: &str);
+    /// Drop the state of groups with no admission in the second before `now`: they constrain
+    /// nothing any more. (A group is never dropped earlier, even when it loses its last
+    /// member: a credential re-keyed back into it within the second must see its history.)
+    fn sweep(&self, now: Nanos);
     /// Bytes of state held, for memory figures (best effort).
     fn state_bytes(&self) -> usize {
         0
@@ -60,9 +62,13 @@ impl LimiterBackend for InProcessBackend {
         Ok(w.acquire(limit, now, max_wait))
     }
 
-    fn forget(&self, group: &str) {
+    fn sweep(&self, now: Nanos) {
         if let Ok(mut groups) = self.groups.write() {
-            groups.remove(group);
+            groups.retain(|_, w| {
+                w.lock().map_or(true, |w| {
+                    w.last().is_some_and(|t| t + super::clock::SECOND > now)
+                })
+            });
         }
     }
 
@@ -262,12 +268,11 @@ impl RateLimiter {
         for k in &keys {
             config.refresh(k);
         }
-        let mut orgs = self.orgs.write().map_err(poisoned)?;
-        if let Some(old) = orgs.insert(org.to_string(), config) {
-            for gone in old.members.keys().filter(|k| !keys.contains(k)) {
-                self.backend.forget(gone);
-            }
-        }
+        self.orgs
+            .write()
+            .map_err(poisoned)?
+            .insert(org.to_string(), config);
+        self.backend.sweep(self.clock.now());
         Ok(())
     }
 
@@ -282,9 +287,7 @@ impl RateLimiter {
             if let Some(m) = config.members.get_mut(old) {
                 m.remove(&id);
             }
-            if !config.refresh(old) {
-                self.backend.forget(old);
-            }
+            config.refresh(old);
         }
         config
             .members
@@ -307,9 +310,9 @@ impl RateLimiter {
         if let Some(m) = config.members.get_mut(&group.key) {
             m.remove(id);
         }
-        if !config.refresh(&group.key) {
-            self.backend.forget(&group.key);
-        }
+        config.refresh(&group.key);
+        drop(orgs);
+        self.backend.sweep(self.clock.now());
         Ok(())
     }
 
@@ -330,12 +333,8 @@ impl RateLimiter {
 
     fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
         let group = self.group_of(org, id)?;
-        let Some(limit) = group.limit else {
-            return Ok(Decision::Admitted {
-                wait: Duration::ZERO,
-                at: self.clock.now(),
-            });
-        };
+        // An unlimited group's calls are logged too, so that a limit set later counts them.
+        let limit = group.limit.unwrap_or(u32::MAX);
         let now = self.clock.now();
         Ok(
             match self.backend.acquire(&group.key, limit, now, max_wait)? {

@@ -72,6 +72,11 @@ impl SlidingWindow {
         Admission::Admitted { at: slot }
     }
 
+    /// The latest admission held.
+    pub fn last(&self) -> Option<Nanos> {
+        self.log.back().copied()
+    }
+
     /// Entries held (for memory figures).
     pub fn len(&self) -> usize {
         self.log.len()
