@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use foldhash::fast::RandomState;
+use foldhash::quality::RandomState;
 
 use super::clock::{Clock, MonotonicClock, Nanos};
 use super::window::{Admission, SlidingWindow};
@@ -16,11 +16,13 @@ use crate::values::Org;
 /// Where admission state lives. The in-process backend keeps it in this process; a shared
 /// backend (Redis, later) gives the same guarantee across processes.
 ///
-/// `acquire` books the first slot of `group` at or after `now` that keeps every one-second
-/// window at most `limit`, if it is at most `max_wait` away, and says when it is.
+/// The limiter asks the backend once for a [`GroupState`] handle per group (when a group is
+/// formed or changes), and decides through the handle on the hot path, so a decision costs
+/// no lookup by group name.
 pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
-    /// Book a slot, or say when the first one is.
-    fn acquire(&self, group: &str, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission>;
+    /// The state of a group, created empty if new. Asking again for the same key while the
+    /// state is held gives the same state.
+    fn group(&self, key: &str) -> Result<Arc<dyn GroupState>>;
     /// Drop the state of groups with no admission in the second before `now`: they constrain
     /// nothing any more. (A group is never dropped earlier, even when it loses its last
     /// member: a credential re-keyed back into it within the second must see its history.)
@@ -31,11 +33,33 @@ pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// The in-process backend: one sliding-window log per group, each behind its own mutex, in a
-/// map behind a read-mostly lock.
+/// One group's admission state, wherever it lives.
+///
+/// `acquire` books the first slot at or after `now` that keeps every one-second window at
+/// most `limit`, if it is at most `max_wait` away, and says when it is.
+pub trait GroupState: Send + Sync + std::fmt::Debug {
+    /// Book a slot, or say when the first one is.
+    fn acquire(&self, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission>;
+}
+
+/// The in-process state of a group: its window log behind a mutex.
+#[derive(Debug, Default)]
+struct LocalGroup(Mutex<SlidingWindow>);
+
+impl GroupState for LocalGroup {
+    fn acquire(&self, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission> {
+        let mut w = self
+            .0
+            .lock()
+            .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
+        Ok(w.acquire(limit, now, max_wait))
+    }
+}
+
+/// The in-process backend: one sliding-window log per group, each behind its own mutex.
 #[derive(Debug, Default)]
 pub struct InProcessBackend {
-    groups: RwLock<HashMap<Box<str>, Arc<Mutex<SlidingWindow>>, RandomState>>,
+    groups: RwLock<HashMap<Box<str>, Arc<LocalGroup>, RandomState>>,
 }
 
 impl InProcessBackend {
@@ -43,31 +67,25 @@ impl InProcessBackend {
     pub fn new() -> Self {
         Self::default()
     }
-
-    fn window(&self, group: &str) -> Result<Arc<Mutex<SlidingWindow>>> {
-        if let Some(w) = self.groups.read().map_err(poisoned)?.get(group) {
-            return Ok(w.clone());
-        }
-        let mut groups = self.groups.write().map_err(poisoned)?;
-        Ok(groups.entry(group.into()).or_default().clone())
-    }
 }
 
 impl LimiterBackend for InProcessBackend {
-    fn acquire(&self, group: &str, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission> {
-        let window = self.window(group)?;
-        let mut w = window
-            .lock()
-            .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
-        Ok(w.acquire(limit, now, max_wait))
+    fn group(&self, key: &str) -> Result<Arc<dyn GroupState>> {
+        if let Some(g) = self.groups.read().map_err(poisoned)?.get(key) {
+            return Ok(g.clone());
+        }
+        let mut groups = self.groups.write().map_err(poisoned)?;
+        Ok(groups.entry(key.into()).or_default().clone())
     }
 
     fn sweep(&self, now: Nanos) {
         if let Ok(mut groups) = self.groups.write() {
             groups.retain(|_, w| {
-                w.lock().map_or(true, |w| {
-                    w.last().is_some_and(|t| t + super::clock::SECOND > now)
-                })
+                // Still held by a configured group: keep. Else keep it while it constrains.
+                Arc::strong_count(w) > 1
+                    || w.0.lock().map_or(true, |w| {
+                        w.last().is_some_and(|t| t + super::clock::SECOND > now)
+                    })
             });
         }
     }
@@ -80,10 +98,10 @@ impl LimiterBackend for InProcessBackend {
             .iter()
             .map(|(k, w)| {
                 k.len()
-                    + std::mem::size_of::<(Box<str>, Arc<Mutex<SlidingWindow>>)>()
-                    + std::mem::size_of::<Mutex<SlidingWindow>>()
+                    + std::mem::size_of::<(Box<str>, Arc<LocalGroup>)>()
+                    + std::mem::size_of::<LocalGroup>()
                     + 16 // the Arc's counts
-                    + w.lock().map(|w| w.heap_bytes()).unwrap_or(0)
+                    + w.0.lock().map(|w| w.heap_bytes()).unwrap_or(0)
             })
             .sum::<usize>()
             + groups.capacity() // control bytes
@@ -143,6 +161,8 @@ struct Group {
     key: Box<str>,
     /// The smallest member limit; `None` is unlimited.
     limit: Option<u32>,
+    /// Its admission state in the backend.
+    state: Arc<dyn GroupState>,
 }
 
 /// The limiter's view of one org: each credential's group, and each group's members.
@@ -164,23 +184,24 @@ impl OrgConfig {
 
     /// Re-point every member of `key` at a fresh `Group` with the recomputed limit; returns
     /// false when the group has no members left.
-    fn refresh(&mut self, key: &str) -> bool {
+    fn refresh(&mut self, key: &str, backend: &dyn LimiterBackend) -> Result<bool> {
         let Some(members) = self.members.get(key) else {
-            return false;
+            return Ok(false);
         };
         if members.is_empty() {
             self.members.remove(key);
-            return false;
+            return Ok(false);
         }
         let limit = members.values().flatten().copied().min();
         let group = Arc::new(Group {
             key: key.into(),
             limit,
+            state: backend.group(key)?,
         });
         for id in members.keys() {
             self.credentials.insert(id.clone(), group.clone());
         }
-        true
+        Ok(true)
     }
 }
 
@@ -266,7 +287,7 @@ impl RateLimiter {
         }
         let keys: Vec<Box<str>> = config.members.keys().cloned().collect();
         for k in &keys {
-            config.refresh(k);
+            config.refresh(k, &*self.backend)?;
         }
         self.orgs
             .write()
@@ -287,14 +308,14 @@ impl RateLimiter {
             if let Some(m) = config.members.get_mut(old) {
                 m.remove(&id);
             }
-            config.refresh(old);
+            config.refresh(old, &*self.backend)?;
         }
         config
             .members
             .entry(key.clone())
             .or_default()
             .insert(id, c.input.cps_limit.map(|l| l.get()));
-        config.refresh(&key);
+        config.refresh(&key, &*self.backend)?;
         Ok(())
     }
 
@@ -310,43 +331,50 @@ impl RateLimiter {
         if let Some(m) = config.members.get_mut(&group.key) {
             m.remove(id);
         }
-        config.refresh(&group.key);
+        config.refresh(&group.key, &*self.backend)?;
         drop(orgs);
         self.backend.sweep(self.clock.now());
         Ok(())
+    }
+
+    fn not_found(org: &str, id: &str) -> Error {
+        match Org::parse(org) {
+            Err(e) => e,
+            Ok(_) => Error::NotFound {
+                what: "credential",
+                field: "id",
+                id: id.chars().take(100).collect(),
+            },
+        }
     }
 
     fn group_of(&self, org: &str, id: &str) -> Result<Arc<Group>> {
         let orgs = self.orgs.read().map_err(poisoned)?;
         match orgs.get(org).and_then(|c| c.credentials.get(id)) {
             Some(g) => Ok(g.clone()),
-            None => {
-                Org::parse(org)?;
-                Err(Error::NotFound {
-                    what: "credential",
-                    field: "id",
-                    id: id.chars().take(100).collect(),
-                })
-            }
+            None => Err(Self::not_found(org, id)),
         }
     }
 
+    /// The hot path: one read lock, two lookups, the group's own lock; no allocation.
     fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
-        let group = self.group_of(org, id)?;
+        let orgs = self.orgs.read().map_err(poisoned)?;
+        let Some(group) = orgs.get(org).and_then(|c| c.credentials.get(id)) else {
+            drop(orgs);
+            return Err(Self::not_found(org, id));
+        };
         // An unlimited group's calls are logged too, so that a limit set later counts them.
         let limit = group.limit.unwrap_or(u32::MAX);
         let now = self.clock.now();
-        Ok(
-            match self.backend.acquire(&group.key, limit, now, max_wait)? {
-                Admission::Admitted { at } => Decision::Admitted {
-                    wait: Duration::from_nanos(at - now),
-                    at,
-                },
-                Admission::Rejected { next } => Decision::Rejected {
-                    retry_after: Duration::from_nanos(next - now),
-                },
+        Ok(match group.state.acquire(limit, now, max_wait)? {
+            Admission::Admitted { at } => Decision::Admitted {
+                wait: Duration::from_nanos(at - now),
+                at,
             },
-        )
+            Admission::Rejected { next } => Decision::Rejected {
+                retry_after: Duration::from_nanos(next - now),
+            },
+        })
     }
 
     /// Admit a call now, or say how long until one would be admitted.
@@ -443,5 +471,39 @@ mod tests {
         assert_eq!(lim.limit_of("o", a.id.as_str()).unwrap(), Some(1));
         lim.remove_credential("o", a.id.as_str()).unwrap();
         assert!(lim.try_acquire("o", a.id.as_str()).is_err());
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+    use crate::Registry;
+    use crate::rate::clock::ManualClock;
+
+    /// A configured group's state survives sweeps and regrouping: B joining A's group after A
+    /// was admitted must see A's admission.
+    #[test]
+    fn regrouping_keeps_the_window() {
+        let clock = ManualClock::new();
+        let lim = Arc::new(RateLimiter::in_process(Arc::new(clock.clone())));
+        let reg = Registry::with_limiter(Arc::new(crate::MemoryStore::new()), lim.clone());
+        let a = reg
+            .create_credential_json(
+                "o",
+                r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
+            )
+            .unwrap();
+        let b = reg
+            .create_credential_json("o", r#"{"server":"b.example.com","cpsLimit":1}"#)
+            .unwrap();
+        assert!(reg.try_acquire("o", a.id.as_str()).unwrap().is_admitted());
+        clock.advance(Duration::from_millis(10));
+        reg.update_credential_json("o", b.id.as_str(), r#"{"cpsKey":"k"}"#)
+            .unwrap();
+        assert!(
+            !reg.try_acquire("o", b.id.as_str()).unwrap().is_admitted(),
+            "b joined a group that used its second"
+        );
+        assert!(lim.backend().state_bytes() > 0);
     }
 }

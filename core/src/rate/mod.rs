@@ -7,5 +7,5 @@ mod window;
 
 pub use clock::{Clock, ManualClock, MonotonicClock, Nanos, SECOND};
 pub use groups::{RateGroup, rate_groups};
-pub use limiter::{Decision, InProcessBackend, LimiterBackend, RateLimiter};
+pub use limiter::{Decision, GroupState, InProcessBackend, LimiterBackend, RateLimiter};
 pub use window::{Admission, SlidingWindow};
