@@ -58,6 +58,11 @@ enum Command {
     Providers(ProvidersCmd),
     /// Rate groups: key, members, effective CPS limit.
     Limits,
+    /// One try_acquire on the credential's rate group: exit 0 admitted, 3 rejected.
+    ///
+    /// The admission state lives in the database file, so every process using it shares
+    /// one budget per group.
+    Acquire { credential_id: String },
     /// Lint findings for the org's credentials, or for a file of inputs (JSON array or JSON Lines).
     Lint {
         /// The file; `-` for standard input. Without it, the org's stored credentials.
@@ -188,6 +193,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
             Ok(Output::new(to_value(&groups), human))
         }
         Command::Import { file } => import(&open(&cli.db)?, org, &file),
+        Command::Acquire { credential_id } => acquire(&cli.db, org, &credential_id),
         Command::Credentials(cmd) => credentials(&open(&cli.db)?, org, cmd),
         Command::Numbers(cmd) => numbers(&open(&cli.db)?, org, cmd),
         Command::Agents(cmd) => agents(&open(&cli.db)?, org, cmd),
@@ -228,6 +234,39 @@ fn read_file_or_stdin(file: &Path) -> Result<String, Error> {
         field: Some("file".into()),
         message: format!("cannot read {}: {e}", file.display()),
     })
+}
+
+fn acquire(db: &Path, org: &str, id: &str) -> Result<Output, Error> {
+    let store = SqliteStore::open(db)?;
+    let backend = sipcreds_sqlite::SqliteRateBackend::open(db)?;
+    let limiter = std::sync::Arc::new(sipcreds::RateLimiter::new(
+        std::sync::Arc::new(backend),
+        std::sync::Arc::new(sipcreds_sqlite::WallClock::default()),
+    ));
+    let reg = Registry::with_limiter(std::sync::Arc::new(store), limiter.clone());
+    let decision = reg.try_acquire(org, id)?;
+    let mut json = decision.to_json();
+    json["group"] = limiter.group_key_of(org, id)?.into();
+    json["limit"] = limiter.limit_of(org, id)?.into();
+    if let sipcreds::Decision::Admitted { at, .. } = decision {
+        json["atUnixNanos"] = at.into();
+    }
+    let human = match decision {
+        sipcreds::Decision::Admitted { .. } => {
+            format!("admitted ({})\n", json["group"].as_str().unwrap_or(""))
+        }
+        sipcreds::Decision::Rejected { .. } => {
+            format!(
+                "rejected: the group is at its limit; retry after {} ms\n",
+                json["retryAfterMs"]
+            )
+        }
+    };
+    let mut out = Output::new(json, human);
+    if !decision.is_admitted() {
+        out.exit = 3;
+    }
+    Ok(out)
 }
 
 fn validate() -> Result<Output, Error> {

@@ -357,3 +357,69 @@ fn a_wrong_key_is_a_clear_storage_error() {
         "{e}"
     );
 }
+
+/// `acquire` from many concurrent processes shares one budget through the file: exit 0
+/// admitted, 3 rejected with retryAfterMs, and no one-second window of admissions holds more
+/// than the group's limit.
+#[test]
+fn acquire_across_processes_never_exceeds_the_limit() {
+    let cli = Cli::new();
+    let a = cli.ok(
+        "acme",
+        &["credentials", "create"],
+        r#"{"server":"a.example.com","cpsKey":"shared","cpsLimit":4}"#,
+    );
+    let b = cli.ok(
+        "acme",
+        &["credentials", "create"],
+        r#"{"server":"b.example.com","cpsKey":"shared","cpsLimit":9}"#,
+    );
+    let ids = [
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    ];
+    let admitted = std::sync::Mutex::new(Vec::new());
+    let rejected = std::sync::atomic::AtomicUsize::new(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(2500);
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let (cli, ids, admitted, rejected) = (&cli, &ids, &admitted, &rejected);
+            s.spawn(move || {
+                let mut i = t;
+                while std::time::Instant::now() < deadline {
+                    let (code, v) = cli.json("acme", &["acquire", &ids[i % 2]], "");
+                    match code {
+                        0 => admitted
+                            .lock()
+                            .unwrap()
+                            .push(v["atUnixNanos"].as_u64().unwrap()),
+                        3 => {
+                            assert!(v["retryAfterMs"].as_u64().unwrap() <= 1000, "{v}");
+                            rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        other => panic!("exit {other}: {v}"),
+                    }
+                    i += 1;
+                }
+            });
+        }
+    });
+    let mut at = admitted.into_inner().unwrap();
+    at.sort();
+    assert!(at.len() >= 4, "only {} admitted", at.len());
+    assert!(
+        rejected.into_inner() > 0,
+        "the processes never hit the limit"
+    );
+    let mut lo = 0;
+    for (i, &t) in at.iter().enumerate() {
+        while at[lo] + 1_000_000_000 <= t {
+            lo += 1;
+        }
+        assert!(
+            i - lo < 4,
+            "{} admissions within one second (limit 4)",
+            i - lo + 1
+        );
+    }
+}

@@ -72,6 +72,13 @@ impl SlidingWindow {
         Admission::Admitted { at: slot }
     }
 
+    /// Put back a recorded admission (from a shared backend's storage), in time order.
+    pub fn restore(&mut self, at: Nanos) {
+        if self.log.back().is_none_or(|&last| last <= at) {
+            self.log.push_back(at);
+        }
+    }
+
     /// The latest admission held.
     pub fn last(&self) -> Option<Nanos> {
         self.log.back().copied()

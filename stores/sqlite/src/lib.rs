@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod crypto;
+mod rate;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ use sipcreds::{
 use time::OffsetDateTime;
 
 pub use crypto::{KEY_ENV, Key};
+pub use rate::{SqliteRateBackend, WallClock};
 
 /// How hard SQLite syncs commits to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

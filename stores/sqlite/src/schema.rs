@@ -70,6 +70,14 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX agent_numbers_by_number ON agent_numbers (org, number);
     ",
+    // 2: admissions of the shared CPS limiter (`SqliteRateBackend`), per rate group.
+    "
+    CREATE TABLE rate_log (
+        grp TEXT NOT NULL,
+        at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX rate_log_by_group ON rate_log (grp, at);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -145,7 +145,7 @@ fn data_survives_reopen_and_the_schema_is_versioned() {
     };
     assert!(dir.path().join("x.key").exists());
     let store = SqliteStore::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let reg = Registry::new(store);
     assert_eq!(
         reg.usage("acme", id.as_str()).unwrap().phone_numbers,
