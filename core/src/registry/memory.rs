@@ -23,7 +23,10 @@ struct OrgData {
     credentials: HashMap<CredentialId, Credential>,
     provider_credentials: HashMap<ProviderId, BTreeSet<CredentialId>>,
     numbers: HashMap<PhoneNumber, Option<CredentialId>>,
-    numbers_by_credential: HashMap<CredentialId, BTreeSet<PhoneNumber>>,
+    /// Each credential's whole usage in one place: its numbers, and for each number the
+    /// agents using it with their names (agents are never renamed). `usage` is then one
+    /// lookup and a walk over the credential's own links, whatever the size of the org.
+    usage: HashMap<CredentialId, BTreeMap<PhoneNumber, BTreeMap<AgentId, Name>>>,
     agents: HashMap<AgentId, AgentRow>,
     agents_by_number: HashMap<PhoneNumber, BTreeSet<AgentId>>,
     providers: BTreeMap<ProviderId, Provider>,
@@ -109,14 +112,26 @@ impl State {
             Some(link) => d.numbers.insert(number.clone(), link),
             None => d.numbers.remove(number),
         };
-        if let Some(Some(prev)) = &old {
-            unindex(&mut d.numbers_by_credential, prev, number);
+        if let Some(Some(prev)) = &old
+            && let Some(numbers) = d.usage.get_mut(prev)
+        {
+            numbers.remove(number);
+            if numbers.is_empty() {
+                d.usage.remove(prev);
+            }
         }
         if let Some(Some(now)) = d.numbers.get(number) {
-            d.numbers_by_credential
+            let agents: BTreeMap<AgentId, Name> = d
+                .agents_by_number
+                .get(number)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| d.agents.get(a).map(|row| (a.clone(), row.name.clone())))
+                .collect();
+            d.usage
                 .entry(now.clone())
                 .or_default()
-                .insert(number.clone());
+                .insert(number.clone(), agents);
         }
         old
     }
@@ -130,6 +145,11 @@ impl State {
         if let Some(prev) = &old {
             for n in &prev.numbers {
                 unindex(&mut d.agents_by_number, n, id);
+                if let Some(Some(c)) = d.numbers.get(n)
+                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(n))
+                {
+                    agents.remove(id);
+                }
             }
         }
         if let Some(now) = d.agents.get(id) {
@@ -138,6 +158,11 @@ impl State {
                     .entry(n.clone())
                     .or_default()
                     .insert(id.clone());
+                if let Some(Some(c)) = d.numbers.get(n)
+                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(n))
+                {
+                    agents.insert(id.clone(), now.name.clone());
+                }
             }
         }
         old
@@ -318,9 +343,36 @@ impl Tx for MemTx<'_> {
         Ok(self
             .state
             .org(org)
-            .and_then(|d| d.numbers_by_credential.get(id))
-            .map(|s| s.iter().cloned().collect())
+            .and_then(|d| d.usage.get(id))
+            .map(|u| u.keys().cloned().collect())
             .unwrap_or_default())
+    }
+
+    fn credential_usage(
+        &self,
+        org: &Org,
+        id: &CredentialId,
+    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+        let Some(usage) = self.state.org(org).and_then(|d| d.usage.get(id)) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut agents: BTreeMap<&AgentId, (&Name, Vec<PhoneNumber>)> = BTreeMap::new();
+        for (n, users) in usage {
+            for (a, name) in users {
+                agents
+                    .entry(a)
+                    .or_insert_with(|| (name, Vec::new()))
+                    .1
+                    .push(n.clone());
+            }
+        }
+        Ok((
+            usage.keys().cloned().collect(),
+            agents
+                .into_iter()
+                .map(|(a, (name, via))| (a.clone(), name.clone(), via))
+                .collect(),
+        ))
     }
 
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
