@@ -11,7 +11,7 @@ use super::clock::{Clock, MonotonicClock, Nanos};
 use super::window::{Admission, SlidingWindow};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
-use crate::values::Org;
+use crate::values::{CredentialId, Org};
 
 /// Where admission state lives. The in-process backend keeps it in this process; a shared
 /// backend (Redis, later) gives the same guarantee across processes.
@@ -154,22 +154,39 @@ impl Decision {
     }
 }
 
-/// A rate group as the limiter holds it.
-#[derive(Debug)]
-struct Group {
+/// A credential's rate group, as the limiter holds it for each member (inline in the map, so
+/// a decision touches the map's bucket, the group state and its log, nothing else).
+#[derive(Debug, Clone)]
+struct Member {
     /// `org:key:<cpsKey>` or `org:cred:<id>`; org ids have no `:`, so no two orgs share one.
-    key: Box<str>,
-    /// The smallest member limit; `None` is unlimited.
+    key: Arc<str>,
+    /// The smallest member limit of the group; `None` is unlimited.
     limit: Option<u32>,
-    /// Its admission state in the backend.
+    /// The group's admission state in the backend (shared by its members).
     state: Arc<dyn GroupState>,
+}
+
+/// A credential id as a map key: the 26 ULID characters, uppercased, inline (no string on the
+/// heap to compare on lookup, no decoding).
+type IdKey = [u8; 26];
+
+fn id_key(id: &str) -> Option<IdKey> {
+    let body = id.strip_prefix(CredentialId::PREFIX)?.as_bytes();
+    let mut key = [0u8; 26];
+    if body.len() != key.len() {
+        return None;
+    }
+    for (k, b) in key.iter_mut().zip(body) {
+        *k = b.to_ascii_uppercase();
+    }
+    Some(key)
 }
 
 /// The limiter's view of one org: each credential's group, and each group's members.
 #[derive(Debug, Default)]
 struct OrgConfig {
     /// credential id → its group.
-    credentials: HashMap<String, Arc<Group>, RandomState>,
+    credentials: HashMap<IdKey, Member, RandomState>,
     /// group key → member limits (by credential id).
     members: BTreeMap<Box<str>, BTreeMap<String, Option<u32>>>,
 }
@@ -192,14 +209,15 @@ impl OrgConfig {
             self.members.remove(key);
             return Ok(false);
         }
-        let limit = members.values().flatten().copied().min();
-        let group = Arc::new(Group {
+        let member = Member {
             key: key.into(),
-            limit,
+            limit: members.values().flatten().copied().min(),
             state: backend.group(key)?,
-        });
+        };
         for id in members.keys() {
-            self.credentials.insert(id.clone(), group.clone());
+            if let Some(k) = id_key(id) {
+                self.credentials.insert(k, member.clone());
+            }
         }
         Ok(true)
     }
@@ -303,8 +321,10 @@ impl RateLimiter {
         let config = orgs.entry(c.org.to_string()).or_default();
         let id = c.id.to_string();
         let key = OrgConfig::group_key(&c.org, c);
-        let old_key = config.credentials.get(&id).map(|g| g.key.clone());
-        if let Some(old) = old_key.as_ref().filter(|k| **k != key) {
+        let old_key: Option<Arc<str>> = id_key(&id)
+            .and_then(|k| config.credentials.get(&k))
+            .map(|m| m.key.clone());
+        if let Some(old) = old_key.as_deref().filter(|k| **k != *key) {
             if let Some(m) = config.members.get_mut(old) {
                 m.remove(&id);
             }
@@ -325,10 +345,10 @@ impl RateLimiter {
         let Some(config) = orgs.get_mut(org) else {
             return Ok(());
         };
-        let Some(group) = config.credentials.remove(id) else {
+        let Some(group) = id_key(id).and_then(|k| config.credentials.remove(&k)) else {
             return Ok(());
         };
-        if let Some(m) = config.members.get_mut(&group.key) {
+        if let Some(m) = config.members.get_mut(&*group.key) {
             m.remove(id);
         }
         config.refresh(&group.key, &*self.backend)?;
@@ -348,9 +368,9 @@ impl RateLimiter {
         }
     }
 
-    fn group_of(&self, org: &str, id: &str) -> Result<Arc<Group>> {
+    fn group_of(&self, org: &str, id: &str) -> Result<Member> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        match orgs.get(org).and_then(|c| c.credentials.get(id)) {
+        match orgs.get(org).and_then(|c| c.credentials.get(&id_key(id)?)) {
             Some(g) => Ok(g.clone()),
             None => Err(Self::not_found(org, id)),
         }
@@ -359,7 +379,7 @@ impl RateLimiter {
     /// The hot path: one read lock, two lookups, the group's own lock; no allocation.
     fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        let Some(group) = orgs.get(org).and_then(|c| c.credentials.get(id)) else {
+        let Some(group) = id_key(id).and_then(|k| orgs.get(org)?.credentials.get(&k)) else {
             drop(orgs);
             return Err(Self::not_found(org, id));
         };
