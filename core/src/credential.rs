@@ -346,44 +346,63 @@ impl CredentialInput {
     /// The normalized output fields that need no store (§9): `server host port transport
     /// authUser hasPassword domain realm cpsLimit cpsKey name`. Absent values are `null`.
     pub fn normalized_json(&self) -> Value {
-        let mut m = Map::with_capacity(11);
-        self.write_fields(&mut m);
-        Value::Object(m)
+        self.clone().into_normalized_json()
     }
 
-    fn write_fields(&self, m: &mut Map<String, Value>) {
-        let opt = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
-        m.insert("name".into(), opt(self.name.as_ref().map(Name::as_str)));
-        m.insert("server".into(), Value::String(self.server.to_wire_string()));
-        m.insert("host".into(), Value::String(self.host().to_plain_string()));
-        m.insert("port".into(), Value::from(self.effective_port().get()));
+    /// [`CredentialInput::normalized_json`], consuming the input: its strings move into the
+    /// output instead of being copied (the hot path of `validate_credential_json`).
+    pub fn into_normalized_json(self) -> Value {
+        Value::Object(self.into_map())
+    }
+
+    /// The normalized fields as a JSON map (the one place their names and forms are written).
+    fn into_map(self) -> Map<String, Value> {
+        let port = self.effective_port().get();
+        let server = self.server.to_wire_string();
+        let has_password = self.auth.is_some();
+        let CredentialInput {
+            name,
+            server: address,
+            auth,
+            domain,
+            transport,
+            cps_limit,
+            cps_key,
+        } = self;
+        let (host, _) = address.into_parts();
+        let string = Value::String;
+        let (domain, realm) = match domain {
+            Some(d) => {
+                let shown = d.host().to_uri_form();
+                (string(shown), string(d.into_host().into_plain_string()))
+            }
+            None => (Value::Null, string(host.to_plain_string())),
+        };
+        let mut m = Map::new();
         m.insert(
-            "transport".into(),
-            Value::String(self.transport.as_str().to_owned()),
+            "name".into(),
+            name.map_or(Value::Null, |n| string(n.into_string())),
         );
+        m.insert("server".into(), string(server));
+        m.insert("host".into(), string(host.into_plain_string()));
+        m.insert("port".into(), Value::from(port));
+        m.insert("transport".into(), string(transport.as_str().to_owned()));
         m.insert(
             "authUser".into(),
-            opt(self.auth_user().map(AuthUser::as_str)),
+            auth.map_or(Value::Null, |a| string(a.user.into_string())),
         );
-        m.insert("hasPassword".into(), Value::Bool(self.auth.is_some()));
-        m.insert(
-            "domain".into(),
-            self.domain
-                .as_ref()
-                .map_or(Value::Null, |d| Value::String(d.host().to_uri_form())),
-        );
-        m.insert(
-            "realm".into(),
-            Value::String(self.realm().to_plain_string()),
-        );
+        m.insert("hasPassword".into(), Value::Bool(has_password));
+        m.insert("domain".into(), domain);
+        m.insert("realm".into(), realm);
         m.insert(
             "cpsLimit".into(),
-            self.cps_limit.map_or(Value::Null, |l| Value::from(l.get())),
+            cps_limit.map_or(Value::Null, |l| Value::from(l.get())),
         );
         m.insert(
             "cpsKey".into(),
-            opt(self.cps_key.as_ref().map(CpsKey::as_str)),
+            cps_key.map_or(Value::Null, |k| string(k.into_string())),
         );
+        m
     }
 
     /// This input with a patch applied; the result obeys every create rule
@@ -524,10 +543,9 @@ impl Credential {
 
     /// The §3 output form. Never contains the password.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::with_capacity(19);
+        let mut m = self.input.clone().into_map();
         m.insert("id".into(), Value::String(self.id.to_string()));
         m.insert("org".into(), Value::String(self.org.to_string()));
-        self.input.write_fields(&mut m);
         let (source, provider) = match &self.source {
             Source::Manual => ("manual", Value::Null),
             Source::Provider(p) => ("provider", Value::String(p.to_string())),

@@ -53,6 +53,14 @@ impl Host {
         }
     }
 
+    /// The bare host as text, consuming it (no copy for names).
+    pub fn into_plain_string(self) -> String {
+        match self {
+            Host::Dns(n) => n,
+            other => other.to_string(),
+        }
+    }
+
     /// The bare host as text (no brackets); cheaper than `to_string` for names.
     pub fn to_plain_string(&self) -> String {
         match self {
@@ -458,6 +466,11 @@ fn uri_syntax_problem(s: &str) -> Option<String> {
 }
 
 impl ServerAddress {
+    /// The host and the port, consuming the address.
+    pub fn into_parts(self) -> (Host, Option<Port>) {
+        (self.host, self.port)
+    }
+
     /// The normalized `server` text (what `Display` shows), built without the formatter.
     pub fn to_wire_string(&self) -> String {
         let mut out = self.host.to_uri_form();
@@ -509,6 +522,13 @@ impl Domain {
     /// The host.
     pub fn host(&self) -> &Host {
         &self.0
+    }
+}
+
+impl Domain {
+    /// The host, consuming the domain.
+    pub fn into_host(self) -> Host {
+        self.0
     }
 }
 

@@ -82,5 +82,5 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// assert_eq!(out["port"], 5060);
 /// ```
 pub fn validate_credential_json(body: &str) -> Result<serde_json::Value> {
-    CredentialInput::from_json(body).map(|c| c.normalized_json())
+    CredentialInput::from_json(body).map(CredentialInput::into_normalized_json)
 }

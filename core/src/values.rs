@@ -28,6 +28,11 @@ macro_rules! string_newtype {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The value, owned.
+            pub fn into_string(self) -> String {
+                self.0
+            }
         }
 
         impl fmt::Display for $name {
@@ -512,6 +517,11 @@ macro_rules! ulid_id {
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+
+            /// The value, owned.
+            pub fn into_string(self) -> String {
+                self.0
             }
         }
 
