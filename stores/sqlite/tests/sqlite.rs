@@ -280,27 +280,29 @@ fn sigkill_in_the_middle_of_writes_loses_no_acknowledged_write() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_tx, first_rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut acked = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(rest) = line.strip_prefix("ACK ") {
+                    if acked.is_empty() {
+                        let _ = first_tx.send(());
+                    }
                     acked.push(rest.split(' ').next().unwrap().to_owned());
                 }
             }
             acked
         });
-        // Let it write for a while (longer each round), then kill it without warning.
+        // Once it is writing (a loaded machine may take a while to start it), let it write
+        // for a while (longer each round), then kill it without warning.
         let start = Instant::now();
+        let started = first_rx.recv_timeout(Duration::from_secs(60)).is_ok();
         std::thread::sleep(Duration::from_millis(300 + 200 * round));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        assert!(started, "the child wrote nothing in {:?}", start.elapsed());
         let acked = reader.join().unwrap();
-        assert!(
-            !acked.is_empty(),
-            "the child wrote nothing in {:?}",
-            start.elapsed()
-        );
 
         let store = SqliteStore::open(&db).unwrap();
         assert_eq!(store.integrity_check().unwrap(), "ok");
