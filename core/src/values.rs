@@ -478,6 +478,19 @@ impl PhoneNumber {
         }
         Ok(PhoneNumber(s.to_owned()))
     }
+
+    /// The number's digits as an integer (E.164 has at most 15, so they fit; the first is
+    /// never 0, so it round-trips through [`PhoneNumber::from_digits`]).
+    pub(crate) fn digits(&self) -> u64 {
+        self.0[1..]
+            .bytes()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'))
+    }
+
+    /// The number back from [`PhoneNumber::digits`].
+    pub(crate) fn from_digits(digits: u64) -> PhoneNumber {
+        PhoneNumber(format!("+{digits}"))
+    }
 }
 
 macro_rules! ulid_id {
@@ -512,6 +525,20 @@ macro_rules! ulid_id {
                 }
                 let u = ulid::Ulid::from_string(body).map_err(|_| not_found())?;
                 Ok(Self::from_ulid(u))
+            }
+
+            /// The 26 ULID characters, inline (a compact key).
+            #[allow(dead_code)]
+            pub(crate) fn ulid_chars(&self) -> [u8; 26] {
+                let mut out = [0u8; 26];
+                out.copy_from_slice(&self.0.as_bytes()[$prefix.len()..]);
+                out
+            }
+
+            /// The id back from [`Self::ulid_chars`].
+            #[allow(dead_code)]
+            pub(crate) fn from_ulid_chars(chars: &[u8; 26]) -> Self {
+                $name(format!("{}{}", $prefix, String::from_utf8_lossy(chars)))
             }
 
             /// The id as text.

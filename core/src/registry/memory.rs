@@ -18,6 +18,10 @@ struct AgentRow {
     created_at: OffsetDateTime,
 }
 
+/// One credential's links: number digits → the agents using it (ULID characters, name),
+/// sorted by agent id.
+type CredentialUsage = BTreeMap<u64, Vec<([u8; 26], Name)>>;
+
 #[derive(Debug, Default)]
 struct OrgData {
     credentials: HashMap<CredentialId, Credential>,
@@ -26,10 +30,19 @@ struct OrgData {
     /// Each credential's whole usage in one place: its numbers, and for each number the
     /// agents using it with their names (agents are never renamed). `usage` is then one
     /// lookup and a walk over the credential's own links, whatever the size of the org.
-    usage: HashMap<CredentialId, BTreeMap<PhoneNumber, BTreeMap<AgentId, Name>>>,
+    /// Numbers and agent ids are held inline (digits as `u64`, the ULID's 26 characters), so
+    /// the walk touches the entry and little else.
+    usage: HashMap<CredentialId, CredentialUsage>,
     agents: HashMap<AgentId, AgentRow>,
     agents_by_number: HashMap<PhoneNumber, BTreeSet<AgentId>>,
     providers: BTreeMap<ProviderId, Provider>,
+}
+
+/// Numbers from their digits, in text order (the order every list of numbers uses).
+fn sorted_numbers<'a>(digits: impl Iterator<Item = &'a u64>) -> Vec<PhoneNumber> {
+    let mut out: Vec<PhoneNumber> = digits.map(|&d| PhoneNumber::from_digits(d)).collect();
+    out.sort();
+    out
 }
 
 /// Remove `value` from the set of `key` in an index, and the set when it empties.
@@ -115,23 +128,28 @@ impl State {
         if let Some(Some(prev)) = &old
             && let Some(numbers) = d.usage.get_mut(prev)
         {
-            numbers.remove(number);
+            numbers.remove(&number.digits());
             if numbers.is_empty() {
                 d.usage.remove(prev);
             }
         }
         if let Some(Some(now)) = d.numbers.get(number) {
-            let agents: BTreeMap<AgentId, Name> = d
+            // agents_by_number is a sorted set, so this list is sorted by id.
+            let agents: Vec<([u8; 26], Name)> = d
                 .agents_by_number
                 .get(number)
                 .into_iter()
                 .flatten()
-                .filter_map(|a| d.agents.get(a).map(|row| (a.clone(), row.name.clone())))
+                .filter_map(|a| {
+                    d.agents
+                        .get(a)
+                        .map(|row| (a.ulid_chars(), row.name.clone()))
+                })
                 .collect();
             d.usage
                 .entry(now.clone())
                 .or_default()
-                .insert(number.clone(), agents);
+                .insert(number.digits(), agents);
         }
         old
     }
@@ -146,9 +164,10 @@ impl State {
             for n in &prev.numbers {
                 unindex(&mut d.agents_by_number, n, id);
                 if let Some(Some(c)) = d.numbers.get(n)
-                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(n))
+                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(&n.digits()))
                 {
-                    agents.remove(id);
+                    let key = id.ulid_chars();
+                    agents.retain(|(a, _)| *a != key);
                 }
             }
         }
@@ -159,9 +178,12 @@ impl State {
                     .or_default()
                     .insert(id.clone());
                 if let Some(Some(c)) = d.numbers.get(n)
-                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(n))
+                    && let Some(agents) = d.usage.get_mut(c).and_then(|u| u.get_mut(&n.digits()))
                 {
-                    agents.insert(id.clone(), now.name.clone());
+                    let key = id.ulid_chars();
+                    if let Err(at) = agents.binary_search_by(|(a, _)| a.cmp(&key)) {
+                        agents.insert(at, (key, now.name.clone()));
+                    }
                 }
             }
         }
@@ -344,7 +366,7 @@ impl Tx for MemTx<'_> {
             .state
             .org(org)
             .and_then(|d| d.usage.get(id))
-            .map(|u| u.keys().cloned().collect())
+            .map(|u| sorted_numbers(u.keys()))
             .unwrap_or_default())
     }
 
@@ -356,21 +378,24 @@ impl Tx for MemTx<'_> {
         let Some(usage) = self.state.org(org).and_then(|d| d.usage.get(id)) else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let mut agents: BTreeMap<&AgentId, (&Name, Vec<PhoneNumber>)> = BTreeMap::new();
-        for (n, users) in usage {
+        let mut agents: BTreeMap<&[u8; 26], (&Name, Vec<PhoneNumber>)> = BTreeMap::new();
+        for (&n, users) in usage {
             for (a, name) in users {
                 agents
                     .entry(a)
                     .or_insert_with(|| (name, Vec::new()))
                     .1
-                    .push(n.clone());
+                    .push(PhoneNumber::from_digits(n));
             }
         }
         Ok((
-            usage.keys().cloned().collect(),
+            sorted_numbers(usage.keys()),
             agents
                 .into_iter()
-                .map(|(a, (name, via))| (a.clone(), name.clone(), via))
+                .map(|(a, (name, mut via))| {
+                    via.sort();
+                    (AgentId::from_ulid_chars(a), name.clone(), via)
+                })
                 .collect(),
         ))
     }
