@@ -7,8 +7,9 @@ use serde_json::{Map, Value, json};
 /// An LDH label. Labels that start with `xn--` are punycode (IDNA's A-labels) and must decode,
 /// which a random label almost never does: the IDN cases are generated from real names below.
 pub fn dns_label() -> impl Strategy<Value = String> {
-    "[a-zA-Z0-9]([a-zA-Z0-9-]{0,20}[a-zA-Z0-9])?"
-        .prop_filter("not an A-label", |l| !l.to_ascii_lowercase().starts_with("xn--"))
+    "[a-zA-Z0-9]([a-zA-Z0-9-]{0,20}[a-zA-Z0-9])?".prop_filter("not an A-label", |l| {
+        !l.to_ascii_lowercase().starts_with("xn--")
+    })
 }
 
 pub fn dns_name() -> impl Strategy<Value = String> {

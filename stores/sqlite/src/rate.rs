@@ -40,6 +40,7 @@ impl Clock for WallClock {
 #[derive(Debug, Clone)]
 pub struct SqliteRateBackend {
     conn: Arc<Mutex<Connection>>,
+    clock: Arc<WallClock>,
 }
 
 impl SqliteRateBackend {
@@ -60,6 +61,7 @@ impl SqliteRateBackend {
         }
         Ok(SqliteRateBackend {
             conn: Arc::new(Mutex::new(conn)),
+            clock: Arc::default(),
         })
     }
 }
@@ -67,6 +69,7 @@ impl SqliteRateBackend {
 #[derive(Debug)]
 struct SqliteGroup {
     conn: Arc<Mutex<Connection>>,
+    clock: Arc<WallClock>,
     key: String,
 }
 
@@ -79,6 +82,9 @@ impl GroupState for SqliteGroup {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_error)?;
+        // The caller read `now` before waiting for the file's write lock; other processes may
+        // have recorded later admissions meanwhile. Decide at the time the lock was taken.
+        let now = now.max(self.clock.now());
         let cutoff = now.saturating_sub(SECOND) as i64;
         tx.execute(
             "DELETE FROM rate_log WHERE grp = ?1 AND at <= ?2",
@@ -114,6 +120,7 @@ impl LimiterBackend for SqliteRateBackend {
     fn group(&self, key: &str) -> Result<Arc<dyn GroupState>> {
         Ok(Arc::new(SqliteGroup {
             conn: self.conn.clone(),
+            clock: self.clock.clone(),
             key: key.to_owned(),
         }))
     }
