@@ -56,7 +56,7 @@ pub use rate::{
     MonotonicClock, Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
 };
 pub use registry::{
-    Agent, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,
+    Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,
     ProviderDeleteReport, Registry, Storage, Tx,
 };
 pub use usage::{AgentUsage, UsageReport};

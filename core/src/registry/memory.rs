@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use super::storage::{Agent, NumberRecord, Provider, Storage, Tx};
+use super::storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
 use crate::credential::{Credential, Source};
 use crate::error::{Error, Result};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
@@ -374,7 +374,7 @@ impl Tx for MemTx<'_> {
         &self,
         org: &Org,
         id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
         let Some(usage) = self.state.org(org).and_then(|d| d.usage.get(id)) else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -455,11 +455,7 @@ impl Tx for MemTx<'_> {
             .is_some_and(|d| d.credentials.contains_key(id)))
     }
 
-    fn agents_using(
-        &self,
-        org: &Org,
-        numbers: &[PhoneNumber],
-    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks> {
         let Some(d) = self.state.org(org) else {
             return Ok(Vec::new());
         };

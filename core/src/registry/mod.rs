@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
-pub use storage::{Agent, NumberRecord, Provider, Storage, Tx};
+pub use storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};

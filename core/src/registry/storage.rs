@@ -106,6 +106,10 @@ impl Provider {
     }
 }
 
+/// The agents using some numbers: each agent's id, name, and the numbers it uses among
+/// them (sorted), sorted by agent id.
+pub type AgentLinks = Vec<(AgentId, Name, Vec<PhoneNumber>)>;
+
 /// One transaction's view of the store. Every read and write names the org: a backend never
 /// returns or touches another org's rows.
 ///
@@ -122,12 +126,11 @@ pub trait Tx {
     /// The numbers linked to a credential (sorted) and the agents using any of them (sorted by
     /// id, each with its numbers among them): by default [`Tx::credential_numbers`] then
     /// [`Tx::agents_using`]; a backend may answer in one query.
-    #[allow(clippy::type_complexity)]
     fn credential_usage(
         &self,
         org: &Org,
         id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
         let numbers = self.credential_numbers(org, id)?;
         let agents = self.agents_using(org, &numbers)?;
         Ok((numbers, agents))
@@ -160,11 +163,7 @@ pub trait Tx {
     fn agents(&self, org: &Org) -> Result<Vec<Agent>>;
     /// The agents using any of these numbers, with the numbers they use among them
     /// (an indexed lookup by number).
-    fn agents_using(
-        &self,
-        org: &Org,
-        numbers: &[PhoneNumber],
-    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>>;
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks>;
     /// Insert a new agent (with no numbers).
     fn insert_agent(&mut self, agent: &Agent) -> Result<()>;
     /// Delete an agent and its assignments.

@@ -38,9 +38,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput,
-    Domain, Error, Name, NumberRecord, Org, Password, PhoneNumber, Provider, ProviderId, Result,
-    ServerAddress, Source, Storage, Transport, Tx,
+    Agent, AgentId, AgentLinks, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId,
+    CredentialInput, Domain, Error, Name, NumberRecord, Org, Password, PhoneNumber, Provider,
+    ProviderId, Result, ServerAddress, Source, Storage, Transport, Tx,
 };
 use time::OffsetDateTime;
 
@@ -442,7 +442,7 @@ impl Tx for SqlTx<'_> {
         &self,
         org: &Org,
         id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, Vec<(AgentId, Name, Vec<PhoneNumber>)>)> {
+    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
         let numbers = self.credential_numbers(org, id)?;
         if numbers.is_empty() {
             return Ok((numbers, Vec::new()));
@@ -466,7 +466,7 @@ impl Tx for SqlTx<'_> {
             })
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        let mut agents: Vec<(AgentId, Name, Vec<PhoneNumber>)> = Vec::new();
+        let mut agents: AgentLinks = Vec::new();
         for (agent, name, number) in rows {
             let number = parse_number(number)?;
             match agents.last_mut() {
@@ -617,11 +617,7 @@ impl Tx for SqlTx<'_> {
             .collect()
     }
 
-    fn agents_using(
-        &self,
-        org: &Org,
-        numbers: &[PhoneNumber],
-    ) -> Result<Vec<(AgentId, Name, Vec<PhoneNumber>)>> {
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks> {
         let mut by_agent: std::collections::BTreeMap<String, (String, Vec<PhoneNumber>)> =
             Default::default();
         let mut st = self
