@@ -237,13 +237,8 @@ fn read_file_or_stdin(file: &Path) -> Result<String, Error> {
 }
 
 fn acquire(db: &Path, org: &str, id: &str) -> Result<Output, Error> {
-    let store = SqliteStore::open(db)?;
-    let backend = sipcreds_sqlite::SqliteRateBackend::open(db)?;
-    let limiter = std::sync::Arc::new(sipcreds::RateLimiter::new(
-        std::sync::Arc::new(backend),
-        std::sync::Arc::new(sipcreds_sqlite::WallClock::default()),
-    ));
-    let reg = Registry::with_limiter(std::sync::Arc::new(store), limiter.clone());
+    let reg = sipcreds_sqlite::open_registry(db, sipcreds_sqlite::LimiterScope::File)?;
+    let limiter = reg.limiter();
     let decision = reg.try_acquire(org, id)?;
     let mut json = decision.to_json();
     json["group"] = limiter.group_key_of(org, id)?.into();

@@ -319,6 +319,31 @@ impl Error {
         }
     }
 
+    /// The same error about item `i` of the list field `list`: a validation error's field
+    /// becomes `list[i].field` (or `list[i]`) and its message names the item.
+    ///
+    /// ```
+    /// let err = sipcreds::validate_credential_json("{}").unwrap_err().at_index("credentials", 2);
+    /// assert_eq!(err.field(), Some("credentials[2].server"));
+    /// ```
+    pub fn at_index(self, list: &str, i: usize) -> Error {
+        match self {
+            Error::Invalid {
+                code,
+                field,
+                message,
+            } => Error::Invalid {
+                code,
+                field: Some(match field {
+                    Some(f) => format!("{list}[{i}].{f}").into(),
+                    None => format!("{list}[{i}]").into(),
+                }),
+                message: format!("{list}[{i}]: {message}"),
+            },
+            other => other,
+        }
+    }
+
     /// The usage report carried by an `in_use` error.
     pub fn usage(&self) -> Option<&UsageReport> {
         match self {

@@ -52,8 +52,8 @@ pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
 pub use host::{Domain, Host, Port, ServerAddress};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use rate::{
-    Admission, Clock, Decision, GroupState, InProcessBackend, LimiterBackend, ManualClock,
-    MonotonicClock, Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
+    Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,
+    ManualClock, MonotonicClock, Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
 };
 pub use registry::{
     Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,

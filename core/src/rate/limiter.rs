@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use foldhash::quality::RandomState;
 
-use super::clock::{Clock, MonotonicClock, Nanos};
+use super::clock::{Clock, MonotonicClock, Nanos, SECOND};
 use super::window::{Admission, SlidingWindow};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
@@ -35,11 +35,12 @@ pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
 
 /// One group's admission state, wherever it lives.
 ///
-/// `acquire` books the first slot at or after `now` that keeps every one-second window at
-/// most `limit`, if it is at most `max_wait` away, and says when it is.
+/// `acquire` books the first slot at or after `now` that keeps every window of `span`
+/// nanoseconds (one second plus the limiter's margin) at most `limit`, if it is at most
+/// `max_wait` away, and says when it is.
 pub trait GroupState: Send + Sync + std::fmt::Debug {
     /// Book a slot, or say when the first one is.
-    fn acquire(&self, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission>;
+    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission>;
 }
 
 /// The in-process state of a group: its window log behind a mutex.
@@ -47,12 +48,12 @@ pub trait GroupState: Send + Sync + std::fmt::Debug {
 struct LocalGroup(Mutex<SlidingWindow>);
 
 impl GroupState for LocalGroup {
-    fn acquire(&self, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission> {
+    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission> {
         let mut w = self
             .0
             .lock()
             .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
-        Ok(w.acquire(limit, now, max_wait))
+        Ok(w.acquire(limit, span, now, max_wait))
     }
 }
 
@@ -107,6 +108,9 @@ impl LimiterBackend for InProcessBackend {
             + groups.capacity() // control bytes
     }
 }
+
+/// The margin of the limiters on the real clock (see [`RateLimiter::with_margin`]).
+pub const DEFAULT_MARGIN: Duration = Duration::from_millis(10);
 
 /// A decision of [`RateLimiter::try_acquire`] or [`RateLimiter::reserve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +257,8 @@ impl OrgConfig {
 pub struct RateLimiter {
     backend: Arc<dyn LimiterBackend>,
     clock: Arc<dyn Clock>,
+    /// The window: one second plus the margin.
+    span: Nanos,
     orgs: RwLock<HashMap<String, OrgConfig, RandomState>>,
 }
 
@@ -266,8 +272,26 @@ impl RateLimiter {
         RateLimiter {
             backend,
             clock,
+            span: SECOND,
             orgs: RwLock::default(),
         }
+    }
+
+    /// Keep every `1 s + margin` window at most the limit, not just every second: admissions
+    /// of a group are then at least `1 s + margin` apart per `limit` calls, so the jitter
+    /// between this decision and the INVITE reaching the provider (scheduling, a GIL, the
+    /// network) cannot squeeze `limit + 1` calls into one of the provider's seconds. It costs
+    /// `margin / (1 s + margin)` of the throughput under overload (1 % for 10 ms).
+    /// Limiters on the real clock that this crate builds use [`DEFAULT_MARGIN`]; limiters
+    /// built with [`RateLimiter::new`] start exact (no margin), as deterministic tests want.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.span = SECOND.saturating_add(margin.as_nanos().min(u64::MAX as u128) as u64);
+        self
+    }
+
+    /// The margin added to the one-second window.
+    pub fn margin(&self) -> Duration {
+        Duration::from_nanos(self.span - SECOND)
     }
 
     /// The in-process limiter on the given clock.
@@ -275,9 +299,9 @@ impl RateLimiter {
         Self::new(Arc::new(InProcessBackend::new()), clock)
     }
 
-    /// The in-process limiter on the real monotonic clock.
+    /// The in-process limiter on the real monotonic clock, with [`DEFAULT_MARGIN`].
     pub fn in_process_real_time() -> Self {
-        Self::in_process(Arc::new(MonotonicClock::new()))
+        Self::in_process(Arc::new(MonotonicClock::new())).with_margin(DEFAULT_MARGIN)
     }
 
     /// The backend.
@@ -311,7 +335,8 @@ impl RateLimiter {
             .write()
             .map_err(poisoned)?
             .insert(org.to_string(), config);
-        self.backend.sweep(self.clock.now());
+        self.backend
+            .sweep(self.clock.now().saturating_sub(self.span - SECOND));
         Ok(())
     }
 
@@ -353,7 +378,8 @@ impl RateLimiter {
         }
         config.refresh(&group.key, &*self.backend)?;
         drop(orgs);
-        self.backend.sweep(self.clock.now());
+        self.backend
+            .sweep(self.clock.now().saturating_sub(self.span - SECOND));
         Ok(())
     }
 
@@ -386,15 +412,17 @@ impl RateLimiter {
         // An unlimited group's calls are logged too, so that a limit set later counts them.
         let limit = group.limit.unwrap_or(u32::MAX);
         let now = self.clock.now();
-        Ok(match group.state.acquire(limit, now, max_wait)? {
-            Admission::Admitted { at } => Decision::Admitted {
-                wait: Duration::from_nanos(at - now),
-                at,
+        Ok(
+            match group.state.acquire(limit, self.span, now, max_wait)? {
+                Admission::Admitted { at } => Decision::Admitted {
+                    wait: Duration::from_nanos(at - now),
+                    at,
+                },
+                Admission::Rejected { next } => Decision::Rejected {
+                    retry_after: Duration::from_nanos(next - now),
+                },
             },
-            Admission::Rejected { next } => Decision::Rejected {
-                retry_after: Duration::from_nanos(next - now),
-            },
-        })
+        )
     }
 
     /// Admit a call now, or say how long until one would be admitted.
@@ -428,6 +456,39 @@ mod tests {
     use super::*;
     use crate::Registry;
     use crate::rate::clock::ManualClock;
+
+    #[test]
+    fn margin_widens_the_window_and_nothing_else() {
+        let reg = Registry::in_memory();
+        let c = reg
+            .create_credential_json("a", r#"{"server":"x.example.com","cpsLimit":2}"#)
+            .unwrap();
+        let clock = ManualClock::new();
+        let lim = RateLimiter::in_process(Arc::new(clock.clone()))
+            .with_margin(Duration::from_millis(10));
+        assert_eq!(lim.margin(), Duration::from_millis(10));
+        lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
+            .unwrap();
+        let id = c.id.as_str();
+        assert!(lim.try_acquire("a", id).unwrap().is_admitted());
+        assert!(lim.try_acquire("a", id).unwrap().is_admitted());
+        assert_eq!(
+            lim.try_acquire("a", id).unwrap(),
+            Decision::Rejected {
+                retry_after: Duration::from_millis(1010)
+            }
+        );
+        clock.advance(Duration::from_secs(1));
+        assert!(!lim.try_acquire("a", id).unwrap().is_admitted());
+        clock.advance(Duration::from_millis(10));
+        assert!(lim.try_acquire("a", id).unwrap().is_admitted());
+        // The real-time limiters carry the default margin; `new` starts exact.
+        assert_eq!(RateLimiter::in_process_real_time().margin(), DEFAULT_MARGIN);
+        assert_eq!(
+            RateLimiter::in_process(Arc::new(ManualClock::new())).margin(),
+            Duration::ZERO
+        );
+    }
 
     #[test]
     fn two_orgs_with_the_same_key_never_share() {

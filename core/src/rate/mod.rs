@@ -7,5 +7,7 @@ mod window;
 
 pub use clock::{Clock, ManualClock, MonotonicClock, Nanos, SECOND};
 pub use groups::{RateGroup, rate_groups};
-pub use limiter::{Decision, GroupState, InProcessBackend, LimiterBackend, RateLimiter};
+pub use limiter::{
+    DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend, RateLimiter,
+};
 pub use window::{Admission, SlidingWindow};

@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use super::clock::{Nanos, SECOND};
+use super::clock::Nanos;
 
 /// The outcome of one request for a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,31 +42,32 @@ impl SlidingWindow {
         Self::default()
     }
 
-    /// The first time at or after `now` at which one more admission keeps every window at
-    /// most `limit` (`limit >= 1`).
-    pub fn next_slot(&self, limit: u32, now: Nanos) -> Nanos {
+    /// The first time at or after `now` at which one more admission keeps every window of
+    /// `span` nanoseconds (one second, plus the limiter's margin) at most `limit`
+    /// (`limit >= 1`).
+    pub fn next_slot(&self, limit: u32, span: Nanos, now: Nanos) -> Nanos {
         let limit = limit as usize;
         let mut slot = now;
         if let Some(&last) = self.log.back() {
             slot = slot.max(last);
         }
         if self.log.len() >= limit {
-            slot = slot.max(self.log[self.log.len() - limit] + SECOND);
+            slot = slot.max(self.log[self.log.len() - limit] + span);
         }
         slot
     }
 
     /// Book the first slot if it is at most `max_wait` after `now`.
-    pub fn acquire(&mut self, limit: u32, now: Nanos, max_wait: Nanos) -> Admission {
-        let slot = self.next_slot(limit, now);
+    pub fn acquire(&mut self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Admission {
+        let slot = self.next_slot(limit, span, now);
         if slot - now > max_wait {
             return Admission::Rejected { next: slot };
         }
         self.log.push_back(slot);
-        // Forget what no later window can contain (older than one second before now). Every
-        // admission of the last second stays, whatever the limit, so lowering and raising it
+        // Forget what no later window can contain (older than one span before now). Every
+        // admission of the last span stays, whatever the limit, so lowering and raising it
         // again within a second cannot hide admissions from the next decision.
-        while self.log.front().is_some_and(|&t| t + SECOND <= now) {
+        while self.log.front().is_some_and(|&t| t + span <= now) {
             self.log.pop_front();
         }
         Admission::Admitted { at: slot }
@@ -103,20 +104,21 @@ impl SlidingWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rate::clock::SECOND;
 
     #[test]
     fn first_second_admits_exactly_the_limit() {
         let mut w = SlidingWindow::new();
         let admitted = (0..100)
-            .filter(|_| matches!(w.acquire(5, SECOND, 0), Admission::Admitted { .. }))
+            .filter(|_| matches!(w.acquire(5, SECOND, SECOND, 0), Admission::Admitted { .. }))
             .count();
         assert_eq!(admitted, 5);
         assert_eq!(
-            w.acquire(5, 2 * SECOND - 1, 0),
+            w.acquire(5, SECOND, 2 * SECOND - 1, 0),
             Admission::Rejected { next: 2 * SECOND }
         );
         assert_eq!(
-            w.acquire(5, 2 * SECOND, 0),
+            w.acquire(5, SECOND, 2 * SECOND, 0),
             Admission::Admitted { at: 2 * SECOND }
         );
     }
@@ -125,7 +127,7 @@ mod tests {
     fn reserve_paces_into_the_future() {
         let mut w = SlidingWindow::new();
         let at: Vec<Nanos> = (0..12)
-            .map(|_| match w.acquire(4, SECOND, 10 * SECOND) {
+            .map(|_| match w.acquire(4, SECOND, SECOND, 10 * SECOND) {
                 Admission::Admitted { at } => at,
                 r => panic!("{r:?}"),
             })
@@ -139,14 +141,19 @@ mod tests {
     fn lowering_then_raising_within_a_second_hides_nothing() {
         let mut w = SlidingWindow::new();
         for _ in 0..10 {
-            w.acquire(10, SECOND, 0);
+            w.acquire(10, SECOND, SECOND, 0);
         }
         assert!(matches!(
-            w.acquire(2, SECOND + 1, 0),
+            w.acquire(2, SECOND, SECOND + 1, 0),
             Admission::Rejected { .. }
         ));
         let more = (0..10)
-            .filter(|_| matches!(w.acquire(10, SECOND + 2, 0), Admission::Admitted { .. }))
+            .filter(|_| {
+                matches!(
+                    w.acquire(10, SECOND, SECOND + 2, 0),
+                    Admission::Admitted { .. }
+                )
+            })
             .count();
         assert_eq!(more, 0, "the window already holds 10");
     }
@@ -155,11 +162,16 @@ mod tests {
     fn raising_the_limit_does_not_release_a_burst() {
         let mut w = SlidingWindow::new();
         for _ in 0..2 {
-            w.acquire(2, SECOND, 0);
+            w.acquire(2, SECOND, SECOND, 0);
         }
         // Raised to 3: one more in this window, not three.
         let more = (0..10)
-            .filter(|_| matches!(w.acquire(3, SECOND + 10, 0), Admission::Admitted { .. }))
+            .filter(|_| {
+                matches!(
+                    w.acquire(3, SECOND, SECOND + 10, 0),
+                    Admission::Admitted { .. }
+                )
+            })
             .count();
         assert_eq!(more, 1);
     }

@@ -703,7 +703,7 @@ impl Registry {
         let items = crate::credential::read_input_list(body)?;
         let mut inputs = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
-            inputs.push(item.map_err(|e| index_error(e, i))?);
+            inputs.push(item.map_err(|e| e.at_index("credentials", i))?);
         }
         self.connect_provider(org, kind, name, inputs)
     }
@@ -760,23 +760,5 @@ impl Registry {
     pub fn rate_groups(&self, org: &str) -> Result<Vec<RateGroup>> {
         let creds = self.list_credentials(org)?;
         Ok(rate_groups(&creds))
-    }
-}
-
-fn index_error(e: Error, i: usize) -> Error {
-    match e {
-        Error::Invalid {
-            code,
-            field,
-            message,
-        } => Error::Invalid {
-            code,
-            field: Some(match field {
-                Some(f) => format!("credentials[{i}].{f}").into(),
-                None => format!("credentials[{i}]").into(),
-            }),
-            message: format!("credentials[{i}]: {message}"),
-        },
-        other => other,
     }
 }

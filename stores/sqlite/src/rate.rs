@@ -74,7 +74,7 @@ struct SqliteGroup {
 }
 
 impl GroupState for SqliteGroup {
-    fn acquire(&self, limit: u32, now: Nanos, max_wait: Nanos) -> Result<Admission> {
+    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission> {
         let mut conn = self
             .conn
             .lock()
@@ -85,7 +85,7 @@ impl GroupState for SqliteGroup {
         // The caller read `now` before waiting for the file's write lock; other processes may
         // have recorded later admissions meanwhile. Decide at the time the lock was taken.
         let now = now.max(self.clock.now());
-        let cutoff = now.saturating_sub(SECOND) as i64;
+        let cutoff = now.saturating_sub(span) as i64;
         tx.execute(
             "DELETE FROM rate_log WHERE grp = ?1 AND at <= ?2",
             params![self.key, cutoff],
@@ -103,7 +103,7 @@ impl GroupState for SqliteGroup {
                 window.restore(t.map_err(sql_error)? as Nanos);
             }
         }
-        let admission = window.acquire(limit, now, max_wait);
+        let admission = window.acquire(limit, span, now, max_wait);
         if let Admission::Admitted { at } = admission {
             tx.execute(
                 "INSERT INTO rate_log (grp, at) VALUES (?1, ?2)",

@@ -1,0 +1,961 @@
+//! The native module `sipcreds._native`: converts Python values and errors to and from the
+//! core's, and nothing else. The public package is the pure-Python `sipcreds` beside it.
+//!
+//! Every store operation and every rate-limit decision runs with the interpreter detached
+//! (`Python::detach`), so other Python threads run while SQLite works; the registry is
+//! shared between threads by reference (`Arc`s inside), so one object serves every thread.
+
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyModule, PyString, PyTuple};
+use pyo3::{IntoPyObjectExt, intern};
+use serde_json::{Map, Value};
+
+use sipcreds::{CredentialInput, CredentialPatch, Decision, Error, ErrorCode};
+
+// ---------------------------------------------------------------------------------------
+// Errors: the core's `Error` becomes an instance of the matching class of `sipcreds._errors`.
+
+/// `sipcreds._errors`, imported once.
+static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// The Python exception class for a core error (matched exhaustively: a new variant in the
+/// core fails to compile here until it has a class).
+fn class_name(e: &Error) -> &'static str {
+    match e {
+        Error::Invalid { .. } => "ValidationError",
+        Error::NotFound { .. } => "NotFoundError",
+        Error::ReadOnly { .. } => "ReadOnlyError",
+        Error::InUse { .. } => "InUseError",
+        Error::Conflict { .. } => "ConflictError",
+        Error::Storage { .. } => "StorageError",
+    }
+}
+
+/// Convert a core error into the Python exception (`code`, `field`, `message`, and the
+/// `in_use` usage or the `conflict` versions). Never carries a password: core errors never do.
+fn py_error(py: Python<'_>, e: Error) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let module =
+            ERRORS.get_or_try_init(py, || py.import("sipcreds._errors").map(Bound::unbind))?;
+        let class = module.bind(py).getattr(class_name(&e))?;
+        let details = PyDict::new(py);
+        if let Some(usage) = e.usage() {
+            let usage = serde_json::to_value(usage).unwrap_or(Value::Null);
+            details.set_item("usage", to_py(py, &usage)?)?;
+        }
+        if let Error::Conflict {
+            expected, actual, ..
+        } = &e
+        {
+            details.set_item("expected_version", *expected)?;
+            details.set_item("actual_version", *actual)?;
+        }
+        let instance = class.call1((e.to_string(), e.code().as_str(), e.field(), details))?;
+        Ok(PyErr::from_value(instance))
+    };
+    build().unwrap_or_else(|import_error| import_error)
+}
+
+/// `?` for core results inside functions that hold the interpreter.
+trait OrRaise<T> {
+    fn or_raise(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> OrRaise<T> for Result<T, Error> {
+    fn or_raise(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| py_error(py, e))
+    }
+}
+
+fn invalid_json(message: impl Into<String>) -> Error {
+    Error::Invalid {
+        code: ErrorCode::InvalidJson,
+        field: None,
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Values: JSON out as dicts, lists and scalars; JSON in from a dict (or a JSON string).
+
+/// A JSON value as the Python object `json.loads` would give.
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    match v {
+        Value::Null => Ok(py.None().into_bound(py)),
+        Value::Bool(b) => b.into_bound_py_any(py),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                u.into_bound_py_any(py)
+            } else if let Some(i) = n.as_i64() {
+                i.into_bound_py_any(py)
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
+            }
+        }
+        Value::String(s) => s.into_bound_py_any(py),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            Ok(list.into_any())
+        }
+        Value::Object(map) => Ok(dict_from_map(py, map)?.into_any()),
+    }
+}
+
+fn dict_from_map<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (k, v) in map {
+        dict.set_item(k, to_py(py, v)?)?;
+    }
+    Ok(dict)
+}
+
+fn serialize_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    v: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(v)
+        .map_err(|e| py_error(py, Error::storage(format!("cannot serialize: {e}"))))?;
+    to_py(py, &value)
+}
+
+/// A value no JSON document can hold (bytes, sets, objects, NaN): it is "not a string,
+/// not a number", so the field it sits in answers its own wrong-type error, as §3 asks.
+fn foreign() -> Value {
+    Value::Array(Vec::new())
+}
+
+/// How deep containers inside a body are converted (no field of the wire format takes a
+/// container, so deeper levels only need their shape, and a hostile depth costs nothing).
+const MAX_DEPTH: u32 = 8;
+
+fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    // bool before int: Python's bool is an int.
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if obj.cast::<PyInt>().is_ok() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        // Beyond 64 bits: keep it a number (so it is "too large", not "not a number").
+        return Ok(obj
+            .extract::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(foreign, Value::Number));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(serde_json::Number::from_f64(f.value()).map_or_else(foreign, Value::Number));
+    }
+    if depth >= MAX_DEPTH {
+        return Ok(foreign());
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, v) in d.iter() {
+            match k.cast::<PyString>() {
+                Ok(k) => {
+                    map.insert(k.to_cow()?.into_owned(), value_from_py(&v, depth + 1)?);
+                }
+                Err(_) => return Ok(foreign()),
+            }
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+        let mut items = Vec::new();
+        for item in obj.try_iter()? {
+            items.push(value_from_py(&item?, depth + 1)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    Ok(foreign())
+}
+
+/// A request body: a dict (converted field by field) or JSON text (`str` or UTF-8 `bytes`,
+/// read by the core's strict reader: size limit, duplicate keys).
+enum Body {
+    Text(String),
+    Value(Value),
+}
+
+fn body_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<Body, Error>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Ok(Body::Text(s.to_cow()?.into_owned())));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(match std::str::from_utf8(b.as_bytes()) {
+            Ok(s) => Ok(Body::Text(s.to_owned())),
+            Err(_) => Err(invalid_json("the body is not UTF-8")),
+        });
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        for k in d.keys() {
+            if k.cast::<PyString>().is_err() {
+                return Ok(Err(invalid_json(format!(
+                    "every key must be a string, not {}",
+                    type_name(&k)
+                ))));
+            }
+        }
+        return Ok(Ok(Body::Value(value_from_py(obj, 0)?)));
+    }
+    Ok(Err(invalid_json(format!(
+        "expected a dict or a JSON string, not {}",
+        type_name(obj)
+    ))))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into())
+}
+
+fn input_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialInput> {
+    match body_from_py(obj)?.or_raise(py)? {
+        Body::Text(t) => CredentialInput::from_json(&t),
+        Body::Value(v) => CredentialInput::from_value(&v),
+    }
+    .or_raise(py)
+}
+
+fn patch_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialPatch> {
+    match body_from_py(obj)?.or_raise(py)? {
+        Body::Text(t) => CredentialPatch::from_json(&t),
+        Body::Value(v) => CredentialPatch::from_value(&v),
+    }
+    .or_raise(py)
+}
+
+/// A list of credential inputs (a list of dicts or strings, or one JSON array as text):
+/// errors name the item, `credentials[i].field`, as the core does for JSON arrays.
+fn inputs_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<CredentialInput>> {
+    if obj.cast::<PyString>().is_ok() || obj.cast::<PyBytes>().is_ok() {
+        let text = match body_from_py(obj)?.or_raise(py)? {
+            Body::Text(t) => t,
+            Body::Value(_) => unreachable!("text bodies are text"),
+        };
+        return sipcreds::read_input_list(&text)
+            .and_then(|items| {
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| r.map_err(|e| e.at_index("credentials", i)))
+                    .collect()
+            })
+            .or_raise(py);
+    }
+    if obj.cast::<PyDict>().is_ok() {
+        return Err(py_error(
+            py,
+            invalid_json("expected a list of credential inputs, not one dict"),
+        ));
+    }
+    let iter = obj.try_iter().map_err(|_| {
+        py_error(
+            py,
+            invalid_json(format!(
+                "expected a list of credential inputs, not {}",
+                type_name(obj)
+            )),
+        )
+    })?;
+    let mut out = Vec::new();
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        let parsed = match body_from_py(&item)? {
+            Ok(Body::Text(t)) => CredentialInput::from_json(&t),
+            Ok(Body::Value(v)) => CredentialInput::from_value(&v),
+            Err(e) => Err(e),
+        };
+        out.push(
+            parsed
+                .map_err(|e| e.at_index("credentials", i))
+                .or_raise(py)?,
+        );
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Module functions.
+
+/// Validate one credential (a dict or a JSON string) and return its normalized fields.
+#[pyfunction]
+fn validate_credential<'py>(
+    py: Python<'py>,
+    credential: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let input = input_from_py(py, credential)?;
+    match input.into_normalized_json() {
+        Value::Object(map) => dict_from_map(py, &map),
+        _ => unreachable!("a normalized credential is an object"),
+    }
+}
+
+/// Lint one credential input: findings as dicts.
+#[pyfunction]
+fn lint_credential<'py>(
+    py: Python<'py>,
+    credential: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let input = input_from_py(py, credential)?;
+    serialize_to_py(py, &sipcreds::lint_credential(&input))
+}
+
+/// Likely causes of a SIP failure, most likely first.
+#[pyfunction]
+#[pyo3(signature = (symptom, reason = None))]
+fn diagnose<'py>(
+    py: Python<'py>,
+    symptom: &str,
+    reason: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let d = sipcreds::diagnose(symptom, reason).or_raise(py)?;
+    serialize_to_py(py, &d)
+}
+
+/// The symptoms `diagnose` knows.
+#[pyfunction]
+fn symptoms() -> Vec<&'static str> {
+    sipcreds::symptoms().collect()
+}
+
+/// Every error code with its C number and description.
+#[pyfunction]
+fn list_all_errors<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    serialize_to_py(py, &sipcreds::list_all_errors())
+}
+
+// ---------------------------------------------------------------------------------------
+// Classes.
+
+/// A stored credential. Attributes are the §3 fields in snake_case; the password is never
+/// shown, only `reveal_password()` returns it.
+#[pyclass(frozen, module = "sipcreds", name = "Credential")]
+struct PyCredential {
+    inner: sipcreds::Credential,
+    json: Map<String, Value>,
+}
+
+impl PyCredential {
+    fn new(inner: sipcreds::Credential) -> Self {
+        let json = match inner.to_json() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        PyCredential { inner, json }
+    }
+
+    fn field<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.json.get(key).unwrap_or(&Value::Null))
+    }
+}
+
+#[pymethods]
+impl PyCredential {
+    // The §3 fields, in snake_case.
+    #[getter]
+    fn id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "id")
+    }
+    #[getter]
+    fn org<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "org")
+    }
+    #[getter]
+    fn name<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "name")
+    }
+    #[getter]
+    fn server<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "server")
+    }
+    #[getter]
+    fn host<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "host")
+    }
+    #[getter]
+    fn port<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "port")
+    }
+    #[getter]
+    fn transport<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "transport")
+    }
+    #[getter]
+    fn auth_user<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "authUser")
+    }
+    #[getter]
+    fn has_password<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "hasPassword")
+    }
+    #[getter]
+    fn domain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "domain")
+    }
+    #[getter]
+    fn realm<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "realm")
+    }
+    #[getter]
+    fn cps_limit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "cpsLimit")
+    }
+    #[getter]
+    fn cps_key<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "cpsKey")
+    }
+    #[getter]
+    fn source<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "source")
+    }
+    #[getter]
+    fn provider_id<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "providerId")
+    }
+    #[getter]
+    fn read_only<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "readOnly")
+    }
+    #[getter]
+    fn version<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "version")
+    }
+    #[getter]
+    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "createdAt")
+    }
+    #[getter]
+    fn updated_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.field(py, "updatedAt")
+    }
+
+    /// The §3 JSON form (never the password).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict_from_map(py, &self.json)
+    }
+
+    /// The password in clear, for the SIP stack that must send it; `None` without one.
+    fn reveal_password(&self) -> Option<String> {
+        self.inner.expose_password().map(str::to_owned)
+    }
+
+    fn __repr__(&self) -> String {
+        let s = |k: &str| match self.json.get(k) {
+            Some(Value::String(v)) => format!("{v:?}"),
+            Some(Value::Null) | None => "None".into(),
+            Some(other) => other.to_string(),
+        };
+        format!(
+            "Credential(id={}, org={}, name={}, server={}, transport={}, auth_user={}, \
+             has_password={}, cps_limit={}, cps_key={}, read_only={}, version={})",
+            s("id"),
+            s("org"),
+            s("name"),
+            s("server"),
+            s("transport"),
+            s("authUser"),
+            if self.inner.expose_password().is_some() {
+                "True"
+            } else {
+                "False"
+            },
+            s("cpsLimit"),
+            s("cpsKey"),
+            if self.inner.read_only() {
+                "True"
+            } else {
+                "False"
+            },
+            s("version"),
+        )
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<PyCredential>() {
+            Ok(o) => o.get().inner == self.inner,
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.inner.id.as_str().hash(&mut h);
+        self.inner.version.hash(&mut h);
+        h.finish()
+    }
+
+    /// Refuse pickling: a pickle would carry the password in clear.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "a Credential cannot be pickled (it holds a password); use to_dict()",
+        ))
+    }
+}
+
+/// A rate-limit decision: admitted (dial after `wait` seconds) or rejected (a call would
+/// be admitted after `retry_after` seconds). True when admitted.
+#[pyclass(frozen, module = "sipcreds", name = "Decision")]
+struct PyDecision {
+    inner: Decision,
+}
+
+#[pymethods]
+impl PyDecision {
+    /// True when admitted.
+    #[getter]
+    fn admitted(&self) -> bool {
+        self.inner.is_admitted()
+    }
+
+    /// Seconds to wait before dialing (0.0 for `try_acquire`), `None` when rejected.
+    #[getter]
+    fn wait(&self) -> Option<f64> {
+        self.inner.wait().map(|d| d.as_secs_f64())
+    }
+
+    /// Seconds until a call would be admitted, `None` when admitted.
+    #[getter]
+    fn retry_after(&self) -> Option<f64> {
+        match self.inner {
+            Decision::Rejected { retry_after } => Some(retry_after.as_secs_f64()),
+            Decision::Admitted { .. } => None,
+        }
+    }
+
+    /// `{"admitted": true, "waitMs": ...}` or `{"admitted": false, "retryAfterMs": ...}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.to_json())
+    }
+
+    fn __bool__(&self) -> bool {
+        self.inner.is_admitted()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.inner {
+            Decision::Admitted { wait, .. } => {
+                format!("Decision(admitted=True, wait={})", wait.as_secs_f64())
+            }
+            Decision::Rejected { retry_after } => format!(
+                "Decision(admitted=False, retry_after={})",
+                retry_after.as_secs_f64()
+            ),
+        }
+    }
+}
+
+fn seconds(py: Python<'_>, field: &'static str, s: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| {
+        py_error(
+            py,
+            Error::Invalid {
+                code: ErrorCode::InvalidJson,
+                field: Some(field.into()),
+                message: format!("{field} must be a number of seconds, 0 or more, not {s}"),
+            },
+        )
+    })
+}
+
+/// The registry: credentials, numbers, agents and providers of every org, with their rate
+/// limits. In memory without a path; the embedded SQLite store with one.
+#[pyclass(frozen, subclass, module = "sipcreds._native", name = "Registry")]
+struct PyRegistry {
+    inner: sipcreds::Registry,
+    path: Option<String>,
+}
+
+fn credential_list<'py>(
+    py: Python<'py>,
+    list: Vec<sipcreds::Credential>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for c in list {
+        out.append(Bound::new(py, PyCredential::new(c))?)?;
+    }
+    Ok(out)
+}
+
+fn json_list<'py>(
+    py: Python<'py>,
+    items: impl Iterator<Item = Value>,
+) -> PyResult<Bound<'py, PyList>> {
+    let out = PyList::empty(py);
+    for v in items {
+        out.append(to_py(py, &v)?)?;
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl PyRegistry {
+    #[new]
+    #[pyo3(signature = (path = None, *, limiter = "process"))]
+    fn new(py: Python<'_>, path: Option<std::path::PathBuf>, limiter: &str) -> PyResult<Self> {
+        let scope: sipcreds_sqlite::LimiterScope = limiter.parse().or_raise(py)?;
+        match path {
+            None => {
+                if scope != sipcreds_sqlite::LimiterScope::Process {
+                    return Err(py_error(
+                        py,
+                        Error::Invalid {
+                            code: ErrorCode::InvalidJson,
+                            field: Some("limiter".into()),
+                            message: "limiter=\"file\" needs a path".into(),
+                        },
+                    ));
+                }
+                Ok(PyRegistry {
+                    inner: sipcreds::Registry::in_memory(),
+                    path: None,
+                })
+            }
+            Some(p) => {
+                let shown = p.display().to_string();
+                let inner = py
+                    .detach(|| sipcreds_sqlite::open_registry(&p, scope))
+                    .or_raise(py)?;
+                Ok(PyRegistry {
+                    inner,
+                    path: Some(shown),
+                })
+            }
+        }
+    }
+
+    /// The SQLite file, or `None` in memory.
+    #[getter]
+    fn path(&self) -> Option<String> {
+        self.path.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.path {
+            Some(p) => format!("Registry(path={p:?})"),
+            None => "Registry(path=None)".into(),
+        }
+    }
+
+    // -- credentials
+
+    fn create_credential(
+        &self,
+        py: Python<'_>,
+        org: &str,
+        credential: &Bound<'_, PyAny>,
+    ) -> PyResult<PyCredential> {
+        let input = input_from_py(py, credential)?;
+        let c = py
+            .detach(|| self.inner.create_credential(org, input))
+            .or_raise(py)?;
+        Ok(PyCredential::new(c))
+    }
+
+    /// Create many credentials in one transaction: all or nothing.
+    fn create_credentials<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        credentials: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let inputs = inputs_from_py(py, credentials)?;
+        let created = py
+            .detach(|| self.inner.create_credentials(org, inputs))
+            .or_raise(py)?;
+        credential_list(py, created)
+    }
+
+    fn get_credential(&self, py: Python<'_>, org: &str, id: &str) -> PyResult<PyCredential> {
+        let c = py
+            .detach(|| self.inner.get_credential(org, id))
+            .or_raise(py)?;
+        Ok(PyCredential::new(c))
+    }
+
+    fn list_credentials<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+        let list = py
+            .detach(|| self.inner.list_credentials(org))
+            .or_raise(py)?;
+        credential_list(py, list)
+    }
+
+    fn update_credential(
+        &self,
+        py: Python<'_>,
+        org: &str,
+        id: &str,
+        patch: &Bound<'_, PyAny>,
+    ) -> PyResult<PyCredential> {
+        let patch = patch_from_py(py, patch)?;
+        let c = py
+            .detach(|| self.inner.update_credential(org, id, patch))
+            .or_raise(py)?;
+        Ok(PyCredential::new(c))
+    }
+
+    fn usage<'py>(&self, py: Python<'py>, org: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let u = py.detach(|| self.inner.usage(org, id)).or_raise(py)?;
+        serialize_to_py(py, &u)
+    }
+
+    #[pyo3(signature = (org, id, force = false))]
+    fn delete_credential<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        id: &str,
+        force: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = py
+            .detach(|| self.inner.delete_credential(org, id, force))
+            .or_raise(py)?;
+        serialize_to_py(py, &r)
+    }
+
+    // -- numbers
+
+    fn link_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        number: &str,
+        credential_id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = py
+            .detach(|| self.inner.link_number(org, number, credential_id))
+            .or_raise(py)?;
+        to_py(py, &r.to_json())
+    }
+
+    fn unlink_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        number: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = py
+            .detach(|| self.inner.unlink_number(org, number))
+            .or_raise(py)?;
+        to_py(py, &r.to_json())
+    }
+
+    fn delete_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        number: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = py
+            .detach(|| self.inner.delete_number(org, number))
+            .or_raise(py)?;
+        to_py(py, &r.to_json())
+    }
+
+    fn list_numbers<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+        let list = py.detach(|| self.inner.list_numbers(org)).or_raise(py)?;
+        json_list(py, list.iter().map(|n| n.to_json()))
+    }
+
+    // -- agents
+
+    fn create_agent<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = py
+            .detach(|| self.inner.create_agent(org, name))
+            .or_raise(py)?;
+        to_py(py, &a.to_json())
+    }
+
+    fn get_agent<'py>(&self, py: Python<'py>, org: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let a = py.detach(|| self.inner.get_agent(org, id)).or_raise(py)?;
+        to_py(py, &a.to_json())
+    }
+
+    fn assign_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        agent_id: &str,
+        number: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = py
+            .detach(|| self.inner.assign_number(org, agent_id, number))
+            .or_raise(py)?;
+        to_py(py, &a.to_json())
+    }
+
+    fn unassign_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        agent_id: &str,
+        number: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = py
+            .detach(|| self.inner.unassign_number(org, agent_id, number))
+            .or_raise(py)?;
+        to_py(py, &a.to_json())
+    }
+
+    fn delete_agent<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let a = py
+            .detach(|| self.inner.delete_agent(org, id))
+            .or_raise(py)?;
+        to_py(py, &a.to_json())
+    }
+
+    fn list_agents<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+        let list = py.detach(|| self.inner.list_agents(org)).or_raise(py)?;
+        json_list(py, list.iter().map(|a| a.to_json()))
+    }
+
+    // -- providers
+
+    /// Connect a provider and create its read-only credentials:
+    /// `{"provider": {...}, "credentials": [Credential, ...]}`.
+    fn connect_provider<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        kind: &str,
+        name: &str,
+        credentials: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let inputs = inputs_from_py(py, credentials)?;
+        let connected = py
+            .detach(|| self.inner.connect_provider(org, kind, name, inputs))
+            .or_raise(py)?;
+        let out = PyDict::new(py);
+        out.set_item(
+            intern!(py, "provider"),
+            to_py(py, &connected.provider.to_json())?,
+        )?;
+        out.set_item(
+            intern!(py, "credentials"),
+            credential_list(py, connected.credentials)?,
+        )?;
+        Ok(out)
+    }
+
+    fn list_providers<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+        let list = py.detach(|| self.inner.list_providers(org)).or_raise(py)?;
+        json_list(py, list.iter().map(|p| p.to_json()))
+    }
+
+    fn delete_provider<'py>(
+        &self,
+        py: Python<'py>,
+        org: &str,
+        id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = py
+            .detach(|| self.inner.delete_provider(org, id))
+            .or_raise(py)?;
+        serialize_to_py(py, &r)
+    }
+
+    // -- troubleshooting and rate limits
+
+    fn lint<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyAny>> {
+        let f = py.detach(|| self.inner.lint(org)).or_raise(py)?;
+        serialize_to_py(py, &f)
+    }
+
+    fn rate_groups<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyAny>> {
+        let g = py.detach(|| self.inner.rate_groups(org)).or_raise(py)?;
+        serialize_to_py(py, &g)
+    }
+
+    /// Admit a call on the credential's rate group now, or say when to retry.
+    fn try_acquire(&self, py: Python<'_>, org: &str, credential_id: &str) -> PyResult<PyDecision> {
+        let d = py
+            .detach(|| self.inner.try_acquire(org, credential_id))
+            .or_raise(py)?;
+        Ok(PyDecision { inner: d })
+    }
+
+    /// Book the next free slot and say how long to wait before dialing (seconds); rejected,
+    /// booking nothing, when that is longer than `max_wait` seconds.
+    fn reserve(
+        &self,
+        py: Python<'_>,
+        org: &str,
+        credential_id: &str,
+        max_wait: f64,
+    ) -> PyResult<PyDecision> {
+        let max_wait = seconds(py, "max_wait", max_wait)?;
+        let d = py
+            .detach(|| self.inner.reserve(org, credential_id, max_wait))
+            .or_raise(py)?;
+        Ok(PyDecision { inner: d })
+    }
+
+    /// `reserve`, then sleep until the booked slot with the interpreter released: returns
+    /// when the caller may dial (admitted), or at once when rejected.
+    fn acquire(
+        &self,
+        py: Python<'_>,
+        org: &str,
+        credential_id: &str,
+        max_wait: f64,
+    ) -> PyResult<PyDecision> {
+        let max_wait = seconds(py, "max_wait", max_wait)?;
+        let d = py
+            .detach(|| {
+                let d = self.inner.reserve(org, credential_id, max_wait)?;
+                if let Some(wait) = d.wait().filter(|w| !w.is_zero()) {
+                    std::thread::sleep(wait);
+                }
+                Ok(d)
+            })
+            .or_raise(py)?;
+        Ok(PyDecision { inner: d })
+    }
+}
+
+/// The native half of the `sipcreds` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", sipcreds::VERSION)?;
+    m.add("MAX_BODY_BYTES", sipcreds::MAX_BODY_BYTES)?;
+    m.add_function(wrap_pyfunction!(validate_credential, m)?)?;
+    m.add_function(wrap_pyfunction!(lint_credential, m)?)?;
+    m.add_function(wrap_pyfunction!(diagnose, m)?)?;
+    m.add_function(wrap_pyfunction!(symptoms, m)?)?;
+    m.add_function(wrap_pyfunction!(list_all_errors, m)?)?;
+    m.add_class::<PyCredential>()?;
+    m.add_class::<PyDecision>()?;
+    m.add_class::<PyRegistry>()?;
+    Ok(())
+}
