@@ -948,6 +948,21 @@ impl PyRegistry {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", sipcreds::VERSION)?;
+    m.add(
+        "__all__",
+        vec![
+            "MAX_BODY_BYTES",
+            "Credential",
+            "Decision",
+            "Registry",
+            "__version__",
+            "diagnose",
+            "lint_credential",
+            "list_all_errors",
+            "symptoms",
+            "validate_credential",
+        ],
+    )?;
     m.add("MAX_BODY_BYTES", sipcreds::MAX_BODY_BYTES)?;
     m.add_function(wrap_pyfunction!(validate_credential, m)?)?;
     m.add_function(wrap_pyfunction!(lint_credential, m)?)?;

@@ -1,104 +1,41 @@
 """Type stubs of the native module (checked against the built module by mypy.stubtest)."""
 
 from os import PathLike
-from typing import Any, Literal, Optional, TypedDict, Union, final
+from typing import Any, Literal, NoReturn, Optional, Union, final
+
+from typing_extensions import disjoint_base
+
+from .types import (
+    AgentDict,
+    Body,
+    ConnectedProvider,
+    CredentialDict,
+    DeleteReport,
+    Diagnosis,
+    Finding,
+    NormalizedCredential,
+    NumberDict,
+    ProviderDeleteReport,
+    ProviderDict,
+    RateGroupDict,
+    Usage,
+)
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Credential",
+    "Decision",
+    "Registry",
+    "__version__",
+    "diagnose",
+    "lint_credential",
+    "list_all_errors",
+    "symptoms",
+    "validate_credential",
+]
 
 __version__: str
 MAX_BODY_BYTES: int
-
-Body = Union[dict[str, Any], str, bytes]
-"""A credential input or patch: a dict in the wire shape, or its JSON text."""
-
-class NormalizedCredential(TypedDict):
-    name: Optional[str]
-    server: str
-    host: str
-    port: int
-    transport: Literal["udp", "tcp", "tls"]
-    authUser: Optional[str]
-    hasPassword: bool
-    domain: Optional[str]
-    realm: str
-    cpsLimit: Optional[int]
-    cpsKey: Optional[str]
-
-class CredentialDict(NormalizedCredential):
-    id: str
-    org: str
-    source: Literal["manual", "provider"]
-    providerId: Optional[str]
-    readOnly: bool
-    version: int
-    createdAt: str
-    updatedAt: str
-
-class _FindingBase(TypedDict):
-    code: str
-    severity: Literal["error", "warning", "info"]
-    field: str
-    message: str
-    fix: str
-
-class Finding(_FindingBase, total=False):
-    credential: str
-    """The credential's id, in findings of a registry's ``lint``."""
-
-class Cause(TypedDict):
-    code: str
-    cause: str
-    fix: str
-    fields: list[str]
-
-class Diagnosis(TypedDict):
-    symptom: str
-    causes: list[Cause]
-
-class AgentUsage(TypedDict):
-    id: str
-    name: str
-    via: list[str]
-
-class Usage(TypedDict):
-    phoneNumbers: list[str]
-    agents: list[AgentUsage]
-
-class DeleteReport(TypedDict):
-    deleted: str
-    unlinkedNumbers: list[str]
-
-class ProviderDeleteReport(TypedDict):
-    deleted: str
-    deletedCredentials: list[str]
-    unlinkedNumbers: list[str]
-
-class NumberDict(TypedDict):
-    number: str
-    credentialId: Optional[str]
-
-class AgentDict(TypedDict):
-    id: str
-    org: str
-    name: str
-    numbers: list[str]
-    createdAt: str
-
-class ProviderDict(TypedDict):
-    id: str
-    org: str
-    kind: str
-    name: str
-    createdAt: str
-
-class ConnectedProvider(TypedDict):
-    provider: ProviderDict
-    credentials: list[Credential]
-
-class RateGroupDict(TypedDict):
-    key: str
-    cpsKey: Optional[str]
-    members: list[str]
-    limit: Optional[int]
-    conflictingLimits: bool
 
 def validate_credential(credential: Body) -> NormalizedCredential: ...
 def lint_credential(credential: Body) -> list[Finding]: ...
@@ -149,9 +86,9 @@ class Credential:
     def updated_at(self) -> str: ...
     def to_dict(self) -> CredentialDict: ...
     def reveal_password(self) -> Optional[str]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __reduce__(self) -> None: ...
+    def __reduce__(self) -> NoReturn: ...
 
 @final
 class Decision:
@@ -166,6 +103,7 @@ class Decision:
     def to_dict(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 
+@disjoint_base
 class Registry:
     def __new__(
         cls,

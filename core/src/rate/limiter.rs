@@ -464,8 +464,8 @@ mod tests {
             .create_credential_json("a", r#"{"server":"x.example.com","cpsLimit":2}"#)
             .unwrap();
         let clock = ManualClock::new();
-        let lim = RateLimiter::in_process(Arc::new(clock.clone()))
-            .with_margin(Duration::from_millis(10));
+        let lim =
+            RateLimiter::in_process(Arc::new(clock.clone())).with_margin(Duration::from_millis(10));
         assert_eq!(lim.margin(), Duration::from_millis(10));
         lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
             .unwrap();

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_vectors() -> list[dict[str, Any]]:
+    path = Path(os.environ.get("SIPCREDS_VECTORS", REPO / "tests" / "vectors" / "credentials.json"))
+    vectors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return vectors
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("SIPCREDS_KEY", raising=False)
+    return tmp_path / "sipcreds.db"
