@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, clippy, the Rust workspace tests (core unit and
 # property tests, doctests, the conformance vectors through the core and the CLI), and the
-# Python package (built, pip-installed and tested by scripts/ci/python.sh).
+# Python package (built, pip-installed and tested by scripts/ci/python.sh), and the Node
+# package (built, npm-installed and tested by scripts/ci/node.sh).
 # Each stage runs even if an earlier one failed; the script exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +29,9 @@ fi
 stage fetch cargo fetch --locked
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
-stage rust-tests cargo test --workspace --locked --exclude sipcreds-python
+stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exclude sipcreds-node
 stage python bash scripts/ci/python.sh
+stage node bash scripts/ci/node.sh
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "FAILED stages: ${failed[*]}"

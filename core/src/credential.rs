@@ -355,6 +355,23 @@ impl CredentialInput {
         Value::Object(self.into_map())
     }
 
+    /// The normalized fields as JSON text, written straight from the parsed values (no
+    /// `Value` in between: a few allocations instead of a few dozen). The same object as
+    /// [`CredentialInput::normalized_json`], fields in the order of §3; a property test keeps
+    /// the two equal.
+    ///
+    /// ```
+    /// use sipcreds::CredentialInput;
+    /// let input = CredentialInput::from_json(r#"{"server":"[2001:DB8::1]:5061","transport":"TLS"}"#).unwrap();
+    /// let text = input.to_normalized_json_string();
+    /// assert!(text.starts_with(r#"{"name":null,"server":"[2001:db8::1]:5061","host":"2001:db8::1","port":5061"#));
+    /// assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), input.normalized_json());
+    /// ```
+    pub fn to_normalized_json_string(&self) -> String {
+        // Serializing plain strings, numbers and options into a String cannot fail.
+        serde_json::to_string(&NormalizedView(self)).unwrap_or_default()
+    }
+
     /// The normalized fields as a JSON map (the one place their names and forms are written).
     fn into_map(self) -> Map<String, Value> {
         let port = self.effective_port().get();
@@ -606,6 +623,56 @@ pub fn read_input_list(text: &str) -> Result<Vec<Result<CredentialInput, Error>>
             .filter(|l| !l.trim().is_empty())
             .map(CredentialInput::from_json)
             .collect())
+    }
+}
+
+/// [`CredentialInput`] serialized as its normalized fields, borrowing every string.
+struct NormalizedView<'a>(&'a CredentialInput);
+
+/// A host serialized bare (IPv6 without brackets), borrowing names.
+struct BareHost<'a>(&'a Host);
+
+impl serde::Serialize for BareHost<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Host::Dns(name) => s.serialize_str(name),
+            other => s.collect_str(other),
+        }
+    }
+}
+
+/// A domain serialized as written in input (IPv6 in brackets).
+struct DomainText<'a>(&'a Domain);
+
+impl serde::Serialize for DomainText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.host() {
+            Host::Dns(name) => s.serialize_str(name),
+            _ => s.collect_str(self.0),
+        }
+    }
+}
+
+impl serde::Serialize for NormalizedView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.0;
+        let mut m = s.serialize_struct("NormalizedCredential", 11)?;
+        m.serialize_field("name", &c.name.as_ref().map(|n| n.as_str()))?;
+        match (c.server.host(), c.server.port()) {
+            (Host::Dns(name), None) => m.serialize_field("server", name)?,
+            _ => m.serialize_field("server", &c.server.to_wire_string())?,
+        }
+        m.serialize_field("host", &BareHost(c.host()))?;
+        m.serialize_field("port", &c.effective_port().get())?;
+        m.serialize_field("transport", c.transport.as_str())?;
+        m.serialize_field("authUser", &c.auth.as_ref().map(|a| a.user.as_str()))?;
+        m.serialize_field("hasPassword", &c.auth.is_some())?;
+        m.serialize_field("domain", &c.domain.as_ref().map(DomainText))?;
+        m.serialize_field("realm", &BareHost(c.realm()))?;
+        m.serialize_field("cpsLimit", &c.cps_limit.map(|l| l.get()))?;
+        m.serialize_field("cpsKey", &c.cps_key.as_ref().map(|k| k.as_str()))?;
+        m.end()
     }
 }
 

@@ -51,6 +51,17 @@ proptest! {
     }
 
     #[test]
+    fn normalized_text_is_the_normalized_object((input, pw) in valid_input()) {
+        let parsed = CredentialInput::from_json(&input.to_string()).unwrap();
+        let text = parsed.to_normalized_json_string();
+        let reread: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&reread, &parsed.normalized_json());
+        if let Some(pw) = pw {
+            prop_assert!(!text.contains(&pw));
+        }
+    }
+
+    #[test]
     fn password_never_in_output_debug_or_display((input, pw) in valid_input()) {
         let body = input.to_string();
         let parsed = CredentialInput::from_json(&body).unwrap();

@@ -1,0 +1,377 @@
+'use strict'
+// The public API of the `sipcreds` npm package: a thin layer over the native addon that turns
+// inputs into JSON text, replies into plain objects (the §3 JSON shape), and native errors into
+// `SipcredsError` subclasses with `.code` and `.field`. No rule lives here.
+
+const native = loadNative()
+
+/** The addon, built with cargo first if it is missing (a fresh `npm install ./bindings-node`
+ * where npm did not run the install script). `SIPCREDS_NO_BUILD=1` turns the build off. */
+function loadNative() {
+  try {
+    return require('./index.js')
+  } catch (e) {
+    const fs = require('node:fs')
+    const built = fs.readdirSync(__dirname).some((f) => f.startsWith('sipcreds.') && f.endsWith('.node'))
+    if (built || process.env.SIPCREDS_NO_BUILD) throw e
+    require('./scripts/build.js').build()
+    return require('./index.js')
+  }
+}
+
+/** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
+class SipcredsError extends Error {
+  constructor(message, code, field = null, details = undefined) {
+    super(message)
+    this.name = new.target.name
+    this.code = code
+    this.field = field
+    if (details) Object.assign(this, details)
+  }
+
+  /** The contract's error JSON: `{ error: { code, field, message } }` (plus `usage`). */
+  toJSON() {
+    const error = { code: this.code, field: this.field, message: this.message }
+    if (this.usage !== undefined) error.usage = this.usage
+    return { error }
+  }
+}
+class ValidationError extends SipcredsError {}
+class NotFoundError extends SipcredsError {}
+class ReadOnlyError extends SipcredsError {}
+class InUseError extends SipcredsError {}
+class ConflictError extends SipcredsError {}
+class StorageError extends SipcredsError {}
+
+const CLASS_OF = {
+  not_found: NotFoundError,
+  read_only: ReadOnlyError,
+  in_use: InUseError,
+  conflict: ConflictError,
+  storage: StorageError,
+}
+
+/** A native error (its message is the §8 error JSON) as the matching class. */
+function convert(e) {
+  if (!(e instanceof Error) || typeof e.message !== 'string' || !e.message.startsWith('{"error"')) return e
+  let body
+  try {
+    body = JSON.parse(e.message).error
+  } catch {
+    return e
+  }
+  const Class = CLASS_OF[body.code] || ValidationError
+  const details = {}
+  if (body.usage !== undefined) details.usage = body.usage
+  if (body.expectedVersion !== undefined) {
+    details.expectedVersion = body.expectedVersion
+    details.actualVersion = body.actualVersion
+  }
+  return new Class(body.message, body.code, body.field ?? null, details)
+}
+
+function invalid(code, field, message) {
+  return new ValidationError(message, code, field)
+}
+
+function typeName(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  return typeof v
+}
+
+/** A stand-in for values no JSON can hold (NaN, BigInt beyond 2^53, functions, symbols): the
+ * core then answers the field's own wrong-type error, as the contract asks. */
+const FOREIGN = Object.freeze({})
+
+function jsonSafe(obj) {
+  let copy = null
+  for (const key of Object.keys(obj)) {
+    const v = obj[key]
+    const t = typeof v
+    let replaced
+    if (t === 'string' || t === 'boolean' || v === null) {
+      continue
+    } else if (t === 'number') {
+      if (Number.isFinite(v)) continue
+      replaced = FOREIGN
+    } else if (t === 'undefined') {
+      // Absent, as JSON.stringify would have it.
+      if (copy === null) copy = { ...obj }
+      delete copy[key]
+      continue
+    } else if (t === 'object') {
+      // No field of the wire format takes an object or an array: its shape is enough for
+      // the field's wrong-type error, and its contents (however deep) are not converted.
+      replaced = Array.isArray(v) ? [] : FOREIGN
+    } else if (t === 'bigint') {
+      const n = Number(v)
+      replaced = Number.isSafeInteger(n) ? n : FOREIGN
+    } else if (t === 'function' || t === 'symbol') {
+      replaced = FOREIGN
+    } else {
+      continue
+    }
+    if (copy === null) copy = { ...obj }
+    copy[key] = replaced
+  }
+  return copy ?? obj
+}
+
+/** A body as JSON text: a JSON string as is, a Buffer as UTF-8, a plain object stringified. */
+function body(value, what = 'credential') {
+  if (typeof value === 'string') return value
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(jsonSafe(value))
+  throw invalid('invalid_json', null, `expected the ${what} as an object or a JSON string, not ${typeName(value)}`)
+}
+
+/** A list of bodies as one JSON array text. */
+function listBody(value) {
+  if (typeof value === 'string') return value
+  if (value instanceof Uint8Array) return body(value)
+  if (!Array.isArray(value)) {
+    throw invalid('invalid_json', 'credentials', `expected an array of credential inputs, not ${typeName(value)}`)
+  }
+  const parts = value.map((item, i) => {
+    if (typeof item === 'string') return item
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) return JSON.stringify(jsonSafe(item))
+    throw invalid('invalid_json', `credentials[${i}]`, `credentials[${i}]: expected an object, not ${typeName(item)}`)
+  })
+  return `[${parts.join(',')}]`
+}
+
+function text(value, code, field) {
+  if (typeof value === 'string') return value
+  throw invalid(code, field, `${field} must be a string, not ${typeName(value)}`)
+}
+
+function org(value) {
+  return text(value, 'invalid_org', 'org')
+}
+
+function id(value, field = 'id') {
+  if (typeof value === 'string') return value
+  throw new NotFoundError(`${field} must be a string id, not ${typeName(value)}`, 'not_found', field)
+}
+
+function number(value) {
+  return text(value, 'invalid_phone_number', 'number')
+}
+
+function call(fn) {
+  try {
+    return fn()
+  } catch (e) {
+    throw convert(e)
+  }
+}
+
+async function reply(promiseOrThunk) {
+  try {
+    return await promiseOrThunk()
+  } catch (e) {
+    throw convert(e)
+  }
+}
+
+/** A credential JSON object with its `revealPassword()` (not enumerable: never in JSON,
+ * `util.inspect` or object spreads; the password itself stays in Rust memory). */
+function credential(obj, r, index) {
+  Object.defineProperty(obj, 'revealPassword', {
+    value: function revealPassword() {
+      return r.revealPassword(index)
+    },
+    enumerable: false,
+  })
+  return obj
+}
+
+function credentialOf(r) {
+  return credential(JSON.parse(r.json), r, 0)
+}
+
+function credentialsOf(r) {
+  return JSON.parse(r.json).map((c, i) => credential(c, r, i))
+}
+
+function jsonOf(r) {
+  return JSON.parse(r.json)
+}
+
+/** Validate one credential (an object or a JSON string): its normalized fields. */
+function validateCredential(credential) {
+  const out = JSON.parse(native.checkCredentialJson(body(credential)))
+  if (out.error !== undefined) {
+    const e = out.error
+    throw new ValidationError(e.message, e.code, e.field ?? null)
+  }
+  return out
+}
+
+/** Lint one credential input: findings. */
+function lintCredential(credential) {
+  return JSON.parse(call(() => native.lintCredentialJson(body(credential))))
+}
+
+/** Likely causes of a SIP failure (`'401'`, `'503'`, `'timeout'`, ...), most likely first. */
+function diagnose(symptom, reason) {
+  if (typeof symptom === 'number') symptom = String(symptom)
+  const s = text(symptom, 'invalid_symptom', 'symptom')
+  const r = reason == null ? null : text(reason, 'invalid_symptom', 'reason')
+  return JSON.parse(call(() => native.diagnoseJson(s, r)))
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function waitMs(value) {
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw invalid('invalid_json', 'maxWaitMs', `maxWaitMs must be a number of milliseconds, 0 or more, not ${String(value)}`)
+  }
+  return value
+}
+
+/** The registry of every org: in memory (`new Registry()`), or the embedded SQLite file
+ * (`new Registry('sipcreds.db')`). Store operations return Promises and run off the JS
+ * thread; `tryAcquire` is synchronous. */
+class Registry {
+  #native
+  #path
+
+  constructor(path, options = {}) {
+    const p = path == null ? null : String(path)
+    const limiter = options.limiter == null ? null : text(options.limiter, 'invalid_json', 'limiter')
+    this.#native = call(() => new native.NativeRegistry(p, limiter))
+    this.#path = p
+  }
+
+  /** The SQLite file, or `null` in memory. */
+  get path() {
+    return this.#path
+  }
+
+  createCredential(o, input) {
+    return reply(async () => credentialOf(await this.#native.createCredential(org(o), body(input))))
+  }
+  createCredentials(o, inputs) {
+    return reply(async () => credentialsOf(await this.#native.createCredentials(org(o), listBody(inputs))))
+  }
+  getCredential(o, credentialId) {
+    return reply(async () => credentialOf(await this.#native.getCredential(org(o), id(credentialId))))
+  }
+  listCredentials(o) {
+    return reply(async () => credentialsOf(await this.#native.listCredentials(org(o))))
+  }
+  updateCredential(o, credentialId, patch) {
+    return reply(async () =>
+      credentialOf(await this.#native.updateCredential(org(o), id(credentialId), body(patch, 'patch'))),
+    )
+  }
+  usage(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.usage(org(o), id(credentialId))))
+  }
+  deleteCredential(o, credentialId, options = {}) {
+    const force = typeof options === 'boolean' ? options : Boolean(options && options.force)
+    return reply(async () => jsonOf(await this.#native.deleteCredential(org(o), id(credentialId), force)))
+  }
+  linkNumber(o, n, credentialId) {
+    return reply(async () =>
+      jsonOf(await this.#native.linkNumber(org(o), number(n), id(credentialId, 'credentialId'))),
+    )
+  }
+  unlinkNumber(o, n) {
+    return reply(async () => jsonOf(await this.#native.unlinkNumber(org(o), number(n))))
+  }
+  deleteNumber(o, n) {
+    return reply(async () => jsonOf(await this.#native.deleteNumber(org(o), number(n))))
+  }
+  listNumbers(o) {
+    return reply(async () => jsonOf(await this.#native.listNumbers(org(o))))
+  }
+  createAgent(o, name) {
+    return reply(async () => jsonOf(await this.#native.createAgent(org(o), text(name, 'invalid_name', 'name'))))
+  }
+  getAgent(o, agentId) {
+    return reply(async () => jsonOf(await this.#native.getAgent(org(o), id(agentId))))
+  }
+  assignNumber(o, agentId, n) {
+    return reply(async () => jsonOf(await this.#native.assignNumber(org(o), id(agentId, 'agentId'), number(n))))
+  }
+  unassignNumber(o, agentId, n) {
+    return reply(async () => jsonOf(await this.#native.unassignNumber(org(o), id(agentId, 'agentId'), number(n))))
+  }
+  deleteAgent(o, agentId) {
+    return reply(async () => jsonOf(await this.#native.deleteAgent(org(o), id(agentId))))
+  }
+  listAgents(o) {
+    return reply(async () => jsonOf(await this.#native.listAgents(org(o))))
+  }
+  connectProvider(o, kind, name, credentials) {
+    return reply(async () => {
+      const r = await this.#native.connectProvider(
+        org(o),
+        text(kind, 'invalid_name', 'kind'),
+        text(name, 'invalid_name', 'name'),
+        listBody(credentials),
+      )
+      const out = JSON.parse(r.json)
+      out.credentials = out.credentials.map((c, i) => credential(c, r, i))
+      return out
+    })
+  }
+  listProviders(o) {
+    return reply(async () => jsonOf(await this.#native.listProviders(org(o))))
+  }
+  deleteProvider(o, providerId) {
+    return reply(async () => jsonOf(await this.#native.deleteProvider(org(o), id(providerId))))
+  }
+  lint(o) {
+    return reply(async () => jsonOf(await this.#native.lint(org(o))))
+  }
+  rateGroups(o) {
+    return reply(async () => jsonOf(await this.#native.rateGroups(org(o))))
+  }
+
+  /** Admit a call now, or say when to retry: `{ admitted: true, waitMs: 0 }` or
+   * `{ admitted: false, retryAfterMs }`. Synchronous. */
+  tryAcquire(o, credentialId) {
+    return JSON.parse(call(() => this.#native.tryAcquire(org(o), id(credentialId))))
+  }
+
+  /** Book the next free slot: `{ admitted: true, waitMs }` (dial after that long), or
+   * `{ admitted: false, retryAfterMs }` when the wait would exceed `maxWaitMs`. */
+  reserve(o, credentialId, maxWaitMs) {
+    return reply(async () => jsonOf(await this.#native.reserve(org(o), id(credentialId), waitMs(maxWaitMs))))
+  }
+
+  /** `reserve`, then resolve when the booked slot comes (at once when rejected). */
+  async acquire(o, credentialId, maxWaitMs) {
+    const decision = await this.reserve(o, credentialId, maxWaitMs)
+    if (decision.admitted && decision.waitMs > 0) await sleep(decision.waitMs)
+    return decision
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return `Registry { path: ${this.#path === null ? 'null' : JSON.stringify(this.#path)} }`
+  }
+}
+
+module.exports = {
+  Registry,
+  SipcredsError,
+  ValidationError,
+  NotFoundError,
+  ReadOnlyError,
+  InUseError,
+  ConflictError,
+  StorageError,
+  validateCredential,
+  lintCredential,
+  diagnose,
+  symptoms: () => native.symptoms(),
+  listAllErrors: () => JSON.parse(native.listAllErrorsJson()),
+  version: native.version(),
+  MAX_BODY_BYTES: 65536,
+}

@@ -1,0 +1,488 @@
+//! The native addon of the `sipcreds` npm package: converts JSON text and errors to and from
+//! the core's, and nothing else. The public API is `sipcreds.js` beside it, which turns replies
+//! into plain objects and native errors into `SipcredsError` subclasses.
+//!
+//! Every store operation and `reserve` runs as an `AsyncTask` on the libuv thread pool, so the
+//! event loop never waits for SQLite. A reply carries its JSON text and, out of the JSON, the
+//! credentials it holds: their passwords stay in Rust memory (zeroized when the reply is
+//! collected) until `revealPassword` asks for one.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use sipcreds::{Credential, CredentialInput, CredentialPatch, Error as CoreError};
+
+/// mimalloc for this addon's own allocations (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A core error as a napi error whose message is the §8 error JSON (with `usage` for
+/// `in_use`, and the versions for `conflict`); `sipcreds.js` turns it into the right class.
+fn fail(e: CoreError) -> napi::Error {
+    let mut json = e.to_json();
+    if let CoreError::Conflict {
+        expected, actual, ..
+    } = &e
+    {
+        json["error"]["expectedVersion"] = (*expected).into();
+        json["error"]["actualVersion"] = (*actual).into();
+    }
+    napi::Error::new(Status::GenericFailure, json.to_string())
+}
+
+fn to_text(v: &Value) -> String {
+    // serde_json's writer, not `Display` (which goes through the formatting machinery).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// What an operation answers: its JSON text, and the credentials in it (in the order they
+/// appear in the JSON), whose passwords only `revealPassword(i)` reads.
+#[napi]
+pub struct Reply {
+    json: String,
+    credentials: Vec<Credential>,
+}
+
+#[napi]
+impl Reply {
+    /// The reply as JSON text (never a password).
+    #[napi(getter)]
+    pub fn json(&self) -> String {
+        self.json.clone()
+    }
+
+    /// The password of the `index`-th credential of the reply, or `null` without one.
+    #[napi]
+    pub fn reveal_password(&self, index: u32) -> Option<String> {
+        self.credentials
+            .get(index as usize)
+            .and_then(|c| c.expose_password())
+            .map(str::to_owned)
+    }
+}
+
+impl Reply {
+    fn of(v: Value) -> Reply {
+        Reply {
+            json: to_text(&v),
+            credentials: Vec::new(),
+        }
+    }
+
+    fn credential(c: Credential) -> Reply {
+        Reply {
+            json: to_text(&c.to_json()),
+            credentials: vec![c],
+        }
+    }
+
+    fn credentials(list: Vec<Credential>) -> Reply {
+        let json = Value::Array(list.iter().map(Credential::to_json).collect());
+        Reply {
+            json: to_text(&json),
+            credentials: list,
+        }
+    }
+
+    fn serialize<T: serde::Serialize>(v: &T) -> Result<Reply> {
+        let v = serde_json::to_value(v)
+            .map_err(|e| fail(CoreError::storage(format!("cannot serialize: {e}"))))?;
+        Ok(Reply::of(v))
+    }
+}
+
+type Work = Box<dyn FnOnce() -> Result<Reply> + Send>;
+
+/// One registry operation, run on the libuv thread pool.
+pub struct Op(Option<Work>);
+
+impl Task for Op {
+    type Output = Reply;
+    type JsValue = Reply;
+
+    fn compute(&mut self) -> Result<Reply> {
+        match self.0.take() {
+            Some(work) => work(),
+            None => Err(napi::Error::new(
+                Status::GenericFailure,
+                "the operation already ran",
+            )),
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: Reply) -> Result<Reply> {
+        Ok(output)
+    }
+}
+
+fn op(work: impl FnOnce() -> Result<Reply> + Send + 'static) -> AsyncTask<Op> {
+    AsyncTask::new(Op(Some(Box::new(work))))
+}
+
+fn input(body: &str) -> Result<CredentialInput> {
+    CredentialInput::from_json(body).map_err(fail)
+}
+
+/// A list of credential inputs: a JSON array text; errors name the item.
+fn inputs(body: &str) -> Result<Vec<CredentialInput>> {
+    let items = sipcreds::read_input_list(body).map_err(fail)?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| fail(e.at_index("credentials", i))))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Module functions (synchronous: no I/O).
+
+/// Validate one credential body (JSON text) and return its normalized fields as JSON text.
+#[napi]
+pub fn validate_credential_json(body: String) -> Result<String> {
+    CredentialInput::from_json(&body)
+        .map(|input| input.to_normalized_json_string())
+        .map_err(fail)
+}
+
+/// Validate one credential body (JSON text): the normalized fields as JSON text, or, when
+/// invalid, the §8 error JSON `{"error": {...}}` (returned, not thrown: `sipcreds.js` throws
+/// its own `ValidationError`, and one error object costs less than two).
+#[napi]
+pub fn check_credential_json(body: String) -> String {
+    match CredentialInput::from_json(&body) {
+        Ok(input) => input.to_normalized_json_string(),
+        Err(e) => to_text(&e.to_json()),
+    }
+}
+
+/// Lint one credential body: findings as JSON text.
+#[napi]
+pub fn lint_credential_json(body: String) -> Result<String> {
+    let input = input(&body)?;
+    Ok(Reply::serialize(&sipcreds::lint_credential(&input))?.json)
+}
+
+/// Likely causes of a SIP failure, most likely first, as JSON text.
+#[napi]
+pub fn diagnose_json(symptom: String, reason: Option<String>) -> Result<String> {
+    let d = sipcreds::diagnose(&symptom, reason.as_deref()).map_err(fail)?;
+    Ok(Reply::serialize(&d)?.json)
+}
+
+/// The symptoms `diagnose` knows.
+#[napi]
+pub fn symptoms() -> Vec<String> {
+    sipcreds::symptoms().map(str::to_owned).collect()
+}
+
+/// Every error code with its C number and description, as JSON text.
+#[napi]
+pub fn list_all_errors_json() -> String {
+    let list: Vec<Value> = sipcreds::list_all_errors()
+        .into_iter()
+        .map(|(code, number, description)| {
+            serde_json::json!({"code": code, "number": number, "description": description})
+        })
+        .collect();
+    to_text(&Value::Array(list))
+}
+
+/// The version shared by every surface.
+#[napi]
+pub fn version() -> String {
+    sipcreds::VERSION.to_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// The registry.
+
+/// The registry: in memory without a path, the embedded SQLite store with one.
+#[napi]
+pub struct NativeRegistry {
+    inner: sipcreds::Registry,
+}
+
+#[napi]
+impl NativeRegistry {
+    /// Open the registry (the SQLite file and its key are opened here, once).
+    #[napi(constructor)]
+    pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {
+        let scope: sipcreds_sqlite::LimiterScope = limiter
+            .as_deref()
+            .unwrap_or("process")
+            .parse()
+            .map_err(fail)?;
+        let inner = match path {
+            None if scope != sipcreds_sqlite::LimiterScope::Process => {
+                return Err(fail(CoreError::Invalid {
+                    code: sipcreds::ErrorCode::InvalidJson,
+                    field: Some("limiter".into()),
+                    message: "limiter \"file\" needs a path".into(),
+                }));
+            }
+            None => sipcreds::Registry::in_memory(),
+            Some(p) => sipcreds_sqlite::open_registry(&p, scope).map_err(fail)?,
+        };
+        Ok(NativeRegistry { inner })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_credential(&self, org: String, body: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let input = input(&body)?;
+            reg.create_credential(&org, input)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_credentials(&self, org: String, body: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let inputs = inputs(&body)?;
+            reg.create_credentials(&org, inputs)
+                .map(Reply::credentials)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_credential(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_credential(&org, &id)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_credentials(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_credentials(&org)
+                .map(Reply::credentials)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn update_credential(&self, org: String, id: String, patch: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let patch = CredentialPatch::from_json(&patch).map_err(fail)?;
+            reg.update_credential(&org, &id, patch)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn usage(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.usage(&org, &id).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_credential(&self, org: String, id: String, force: bool) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.delete_credential(&org, &id, force).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn link_number(&self, org: String, number: String, credential_id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.link_number(&org, &number, &credential_id)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn unlink_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.unlink_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.delete_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_numbers(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_numbers(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|n| n.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_agent(&self, org: String, name: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.create_agent(&org, &name)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_agent(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_agent(&org, &id)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn assign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.assign_number(&org, &agent_id, &number)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn unassign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.unassign_number(&org, &agent_id, &number)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_agent(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.delete_agent(&org, &id)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_agents(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_agents(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|a| a.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    /// Connect a provider: the reply is `{"provider": ..., "credentials": [...]}`, its
+    /// credentials in order.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn connect_provider(
+        &self,
+        org: String,
+        kind: String,
+        name: String,
+        body: String,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let inputs = inputs(&body)?;
+            let connected = reg
+                .connect_provider(&org, &kind, &name, inputs)
+                .map_err(fail)?;
+            Ok(Reply {
+                json: to_text(&connected.to_json()),
+                credentials: connected.credentials,
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_providers(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_providers(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|p| p.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_provider(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.delete_provider(&org, &id).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn lint(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn rate_groups(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.rate_groups(&org).map_err(fail)?))
+    }
+
+    /// One decision, synchronously (no I/O once the org's credentials are loaded, which the
+    /// first decision of an org does): `{"admitted": ..., "waitMs"|"retryAfterMs": ...}`.
+    #[napi]
+    pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
+        let d = self.inner.try_acquire(&org, &credential_id).map_err(fail)?;
+        Ok(to_text(&decision_json(d)))
+    }
+
+    /// Book the next free slot, on the thread pool; rejected when the wait exceeds
+    /// `max_wait_ms`.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn reserve(
+        &self,
+        org: String,
+        credential_id: String,
+        max_wait_ms: f64,
+    ) -> Result<AsyncTask<Op>> {
+        let max_wait = wait_ms(max_wait_ms)?;
+        let reg = self.inner.clone();
+        Ok(op(move || {
+            let d = reg.reserve(&org, &credential_id, max_wait).map_err(fail)?;
+            Ok(Reply::of(decision_json(d)))
+        }))
+    }
+}
+
+/// The decision JSON: `{"admitted": true, "waitMs": ...}` or `{"admitted": false,
+/// "retryAfterMs": ...}` (milliseconds, rounded up).
+fn decision_json(d: sipcreds::Decision) -> Value {
+    d.to_json()
+}
+
+fn wait_ms(ms: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+        fail(CoreError::Invalid {
+            code: sipcreds::ErrorCode::InvalidJson,
+            field: Some("maxWaitMs".into()),
+            message: format!("maxWaitMs must be a number of milliseconds, 0 or more, not {ms}"),
+        })
+    })
+}
