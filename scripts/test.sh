@@ -2,7 +2,8 @@
 # Runs every test of the project: formatting, clippy, the Rust workspace tests (core unit and
 # property tests, doctests, the conformance vectors through the core and the CLI), and the
 # Python package (built, pip-installed and tested by scripts/ci/python.sh), and the Node
-# package (built, npm-installed and tested by scripts/ci/node.sh).
+# package (built, npm-installed and tested by scripts/ci/node.sh), and the C ABI and uniffi
+# interface (scripts/ci/ffi.sh: C tests under valgrind and ASan, generated bindings).
 # Each stage runs even if an earlier one failed; the script exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,9 +30,10 @@ fi
 stage fetch cargo fetch --locked
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
-stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exclude sipcreds-node
+stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exclude sipcreds-node --exclude sipcreds-uniffi
 stage python bash scripts/ci/python.sh
 stage node bash scripts/ci/node.sh
+stage ffi bash scripts/ci/ffi.sh
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "FAILED stages: ${failed[*]}"

@@ -1,0 +1,1109 @@
+//! The C ABI of sipcreds (`libsipcreds`, `include/sipcreds.h`): JSON text in, JSON text out,
+//! a status code per call, opaque registry handles. A thin layer: it converts C strings and
+//! errors, and calls the core; no rule lives here.
+//!
+//! Every `extern "C"` function runs its body inside [`std::panic::catch_unwind`] and checks
+//! every pointer first, so neither a panic nor an abort reaches the C caller.
+#![allow(non_camel_case_types)]
+
+use std::ffi::{CStr, CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use serde_json::Value;
+use sipcreds::{CredentialInput, CredentialPatch, Error, ErrorCode, Registry};
+
+/// The version of the library, as in `Cargo.toml` (a test checks them against each other).
+pub const SIPCREDS_VERSION_MAJOR: u32 = 0;
+/// The minor version.
+pub const SIPCREDS_VERSION_MINOR: u32 = 1;
+/// The patch version.
+pub const SIPCREDS_VERSION_PATCH: u32 = 0;
+
+/// The outcome of a call: `SIPCREDS_OK`, or the fixed number of an error code of the contract
+/// (§8), or one of the C-only statuses from 1000 up. A number never changes meaning and is
+/// never reused.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sipcreds_status {
+    /// Success.
+    SIPCREDS_OK = 0,
+    /// `invalid_json`: the body is not one JSON object, has a syntax error or a duplicate key.
+    SIPCREDS_INVALID_JSON = 1,
+    /// `too_large`: the body is over 64 KiB.
+    SIPCREDS_TOO_LARGE = 2,
+    /// `unknown_field`.
+    SIPCREDS_UNKNOWN_FIELD = 3,
+    /// `missing_field`.
+    SIPCREDS_MISSING_FIELD = 4,
+    /// `invalid_name`.
+    SIPCREDS_INVALID_NAME = 5,
+    /// `invalid_server`.
+    SIPCREDS_INVALID_SERVER = 6,
+    /// `invalid_auth_user`.
+    SIPCREDS_INVALID_AUTH_USER = 7,
+    /// `invalid_auth_password`.
+    SIPCREDS_INVALID_AUTH_PASSWORD = 8,
+    /// `incomplete_auth`.
+    SIPCREDS_INCOMPLETE_AUTH = 9,
+    /// `invalid_domain`.
+    SIPCREDS_INVALID_DOMAIN = 10,
+    /// `invalid_transport`.
+    SIPCREDS_INVALID_TRANSPORT = 11,
+    /// `invalid_cps_limit`.
+    SIPCREDS_INVALID_CPS_LIMIT = 12,
+    /// `invalid_cps_key`.
+    SIPCREDS_INVALID_CPS_KEY = 13,
+    /// `invalid_org`.
+    SIPCREDS_INVALID_ORG = 14,
+    /// `invalid_phone_number`.
+    SIPCREDS_INVALID_PHONE_NUMBER = 15,
+    /// `invalid_symptom`.
+    SIPCREDS_INVALID_SYMPTOM = 16,
+    /// `not_found` (also for another org's id).
+    SIPCREDS_NOT_FOUND = 17,
+    /// `read_only`: a provider-managed credential.
+    SIPCREDS_READ_ONLY = 18,
+    /// `in_use`: the error JSON carries the usage.
+    SIPCREDS_IN_USE = 19,
+    /// `conflict`: `expectedVersion` is not the stored version.
+    SIPCREDS_CONFLICT = 20,
+    /// `storage`: the file, the key or the database.
+    SIPCREDS_STORAGE = 21,
+    /// C only: a required pointer argument was NULL (the error JSON's field names it).
+    SIPCREDS_NULL_ARGUMENT = 1000,
+    /// C only: the library failed internally (a bug: please report it); nothing was changed
+    /// that the call would not have changed.
+    SIPCREDS_INTERNAL = 1001,
+}
+
+impl sipcreds_status {
+    fn of(code: ErrorCode) -> sipcreds_status {
+        use sipcreds_status::*;
+        match code {
+            ErrorCode::InvalidJson => SIPCREDS_INVALID_JSON,
+            ErrorCode::TooLarge => SIPCREDS_TOO_LARGE,
+            ErrorCode::UnknownField => SIPCREDS_UNKNOWN_FIELD,
+            ErrorCode::MissingField => SIPCREDS_MISSING_FIELD,
+            ErrorCode::InvalidName => SIPCREDS_INVALID_NAME,
+            ErrorCode::InvalidServer => SIPCREDS_INVALID_SERVER,
+            ErrorCode::InvalidAuthUser => SIPCREDS_INVALID_AUTH_USER,
+            ErrorCode::InvalidAuthPassword => SIPCREDS_INVALID_AUTH_PASSWORD,
+            ErrorCode::IncompleteAuth => SIPCREDS_INCOMPLETE_AUTH,
+            ErrorCode::InvalidDomain => SIPCREDS_INVALID_DOMAIN,
+            ErrorCode::InvalidTransport => SIPCREDS_INVALID_TRANSPORT,
+            ErrorCode::InvalidCpsLimit => SIPCREDS_INVALID_CPS_LIMIT,
+            ErrorCode::InvalidCpsKey => SIPCREDS_INVALID_CPS_KEY,
+            ErrorCode::InvalidOrg => SIPCREDS_INVALID_ORG,
+            ErrorCode::InvalidPhoneNumber => SIPCREDS_INVALID_PHONE_NUMBER,
+            ErrorCode::InvalidSymptom => SIPCREDS_INVALID_SYMPTOM,
+            ErrorCode::NotFound => SIPCREDS_NOT_FOUND,
+            ErrorCode::ReadOnly => SIPCREDS_READ_ONLY,
+            ErrorCode::InUse => SIPCREDS_IN_USE,
+            ErrorCode::Conflict => SIPCREDS_CONFLICT,
+            ErrorCode::Storage => SIPCREDS_STORAGE,
+        }
+    }
+
+    fn name(self) -> &'static CStr {
+        use sipcreds_status::*;
+        match self {
+            SIPCREDS_OK => c"ok",
+            SIPCREDS_INVALID_JSON => c"invalid_json",
+            SIPCREDS_TOO_LARGE => c"too_large",
+            SIPCREDS_UNKNOWN_FIELD => c"unknown_field",
+            SIPCREDS_MISSING_FIELD => c"missing_field",
+            SIPCREDS_INVALID_NAME => c"invalid_name",
+            SIPCREDS_INVALID_SERVER => c"invalid_server",
+            SIPCREDS_INVALID_AUTH_USER => c"invalid_auth_user",
+            SIPCREDS_INVALID_AUTH_PASSWORD => c"invalid_auth_password",
+            SIPCREDS_INCOMPLETE_AUTH => c"incomplete_auth",
+            SIPCREDS_INVALID_DOMAIN => c"invalid_domain",
+            SIPCREDS_INVALID_TRANSPORT => c"invalid_transport",
+            SIPCREDS_INVALID_CPS_LIMIT => c"invalid_cps_limit",
+            SIPCREDS_INVALID_CPS_KEY => c"invalid_cps_key",
+            SIPCREDS_INVALID_ORG => c"invalid_org",
+            SIPCREDS_INVALID_PHONE_NUMBER => c"invalid_phone_number",
+            SIPCREDS_INVALID_SYMPTOM => c"invalid_symptom",
+            SIPCREDS_NOT_FOUND => c"not_found",
+            SIPCREDS_READ_ONLY => c"read_only",
+            SIPCREDS_IN_USE => c"in_use",
+            SIPCREDS_CONFLICT => c"conflict",
+            SIPCREDS_STORAGE => c"storage",
+            SIPCREDS_NULL_ARGUMENT => c"null_argument",
+            SIPCREDS_INTERNAL => c"internal",
+        }
+    }
+}
+
+/// A failure on its way to C: the status and the error JSON.
+struct Failure {
+    status: sipcreds_status,
+    json: Value,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        let mut json = e.to_json();
+        if let Error::Conflict {
+            expected, actual, ..
+        } = &e
+        {
+            json["error"]["expectedVersion"] = (*expected).into();
+            json["error"]["actualVersion"] = (*actual).into();
+        }
+        Failure {
+            status: sipcreds_status::of(e.code()),
+            json,
+        }
+    }
+}
+
+impl Failure {
+    fn c_only(status: sipcreds_status, field: Option<&str>, message: String) -> Failure {
+        let code = status.name().to_str().unwrap_or("internal");
+        Failure {
+            status,
+            json: serde_json::json!({"error": {"code": code, "field": field, "message": message}}),
+        }
+    }
+
+    fn null(field: &str) -> Failure {
+        Failure::c_only(
+            sipcreds_status::SIPCREDS_NULL_ARGUMENT,
+            Some(field),
+            format!("{field} is NULL"),
+        )
+    }
+}
+
+type Outcome = Result<String, Failure>;
+
+/// A C string from Rust text (JSON never holds a NUL; anything after one would be cut).
+fn c_string(s: String) -> *mut c_char {
+    match CString::new(s) {
+        Ok(c) => c.into_raw(),
+        Err(e) => {
+            let mut bytes = e.into_vec();
+            let nul = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            bytes.truncate(nul);
+            CString::new(bytes).map_or(std::ptr::null_mut(), CString::into_raw)
+        }
+    }
+}
+
+/// Run `body` behind the panic boundary and write its JSON (or the error JSON) to `out`.
+fn run(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> sipcreds_status {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(Failure::c_only(
+            sipcreds_status::SIPCREDS_INTERNAL,
+            None,
+            "sipcreds failed internally (a panic was caught); please report it".into(),
+        ))
+    });
+    let (status, text) = match outcome {
+        Ok(text) => (sipcreds_status::SIPCREDS_OK, text),
+        Err(f) => (f.status, f.json.to_string()),
+    };
+    if !out.is_null() {
+        // SAFETY: `out` is not NULL and, by the API contract, points to a writable `char *`.
+        unsafe { *out = c_string(text) };
+    }
+    status
+}
+
+/// Borrow a required C string argument as UTF-8. A NULL pointer is `SIPCREDS_NULL_ARGUMENT`;
+/// bytes that are not UTF-8 answer `invalid` with `code`.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string that outlives the call.
+unsafe fn text<'a>(p: *const c_char, field: &str, code: ErrorCode) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(Failure::null(field));
+    }
+    // SAFETY: the caller guarantees a NUL-terminated string that outlives the call.
+    let bytes = unsafe { CStr::from_ptr(p) };
+    bytes.to_str().map_err(|_| {
+        Failure::from(Error::Invalid {
+            code,
+            field: Some(field.to_owned().into()),
+            message: format!("{field} is not UTF-8"),
+        })
+    })
+}
+
+fn json_text(v: &Value) -> String {
+    v.to_string()
+}
+
+fn serialized<T: serde::Serialize>(v: &T) -> Outcome {
+    serde_json::to_string(v)
+        .map_err(|e| Failure::from(Error::storage(format!("cannot serialize: {e}"))))
+}
+
+/// The registry behind a `sipcreds_registry *`.
+pub struct sipcreds_registry {
+    inner: Registry,
+}
+
+impl std::fmt::Debug for sipcreds_registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sipcreds_registry")
+    }
+}
+
+/// Borrow the registry of a handle.
+///
+/// # Safety
+/// `r` is NULL or a handle from `sipcreds_registry_open` not yet freed.
+unsafe fn handle<'a>(r: *const sipcreds_registry) -> Result<&'a Registry, Failure> {
+    if r.is_null() {
+        return Err(Failure::null("registry"));
+    }
+    // SAFETY: a live handle from sipcreds_registry_open (the caller's contract).
+    Ok(unsafe { &(*r).inner })
+}
+
+// ---------------------------------------------------------------------------------------
+// Functions without a registry.
+
+/// The name of a status: `"ok"`, the contract's code (`"invalid_server"`, ...), or
+/// `"null_argument"` / `"internal"`; `"unknown"` for a number that is not a status. The string
+/// is static: do not free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn sipcreds_status_name(status: u32) -> *const c_char {
+    let all = [
+        sipcreds_status::SIPCREDS_OK,
+        sipcreds_status::SIPCREDS_NULL_ARGUMENT,
+        sipcreds_status::SIPCREDS_INTERNAL,
+    ];
+    let found = all
+        .into_iter()
+        .chain(ErrorCode::ALL.into_iter().map(sipcreds_status::of))
+        .find(|s| *s as u32 == status);
+    found.map_or(c"unknown".as_ptr(), |s| s.name().as_ptr())
+}
+
+/// The library's version, e.g. `"0.1.0"` (static: do not free). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn sipcreds_version() -> *const c_char {
+    static VERSION: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| CString::new(sipcreds::VERSION).unwrap_or_default())
+        .as_ptr()
+}
+
+/// Free a string the library returned (NULL is accepted). The bytes are zeroed first.
+///
+/// # Safety
+/// `s` is NULL or a string returned by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_string_free(s: *mut c_char) {
+    if s.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `s` came from CString::into_raw in this library and is freed once.
+        let owned = unsafe { CString::from_raw(s) };
+        let mut bytes = owned.into_bytes_with_nul();
+        zeroize::Zeroize::zeroize(&mut bytes);
+    }));
+}
+
+/// Validate one credential (§3 JSON) and write its normalized fields (§9) to `*out_json`:
+/// returns 0, or the error's status with the error JSON in `*out_json`. Thread-safe.
+///
+/// # Safety
+/// `json` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_validate_credential_json(
+    json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let body = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        Ok(CredentialInput::from_json(body)?.to_normalized_json_string())
+    })
+}
+
+/// Lint one credential input: the findings as a JSON array. Thread-safe.
+///
+/// # Safety
+/// As `sipcreds_validate_credential_json`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_lint_credential_json(
+    json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let body = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        serialized(&sipcreds::lint_credential(&CredentialInput::from_json(
+            body,
+        )?))
+    })
+}
+
+/// Likely causes of a SIP failure (`"401"`, `"503"`, `"timeout"`, ...), most likely first;
+/// `reason` (the provider's reason phrase) may be NULL. Thread-safe.
+///
+/// # Safety
+/// `symptom` and `reason` are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_diagnose(
+    symptom: *const c_char,
+    reason: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let symptom = unsafe { text(symptom, "symptom", ErrorCode::InvalidSymptom)? };
+        let reason = if reason.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded caller contract.
+            Some(unsafe { text(reason, "reason", ErrorCode::InvalidSymptom)? })
+        };
+        serialized(&sipcreds::diagnose(symptom, reason)?)
+    })
+}
+
+/// Every error code: `[{"code", "number", "description"}]`. Thread-safe.
+///
+/// # Safety
+/// `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_list_all_errors(out_json: *mut *mut c_char) -> sipcreds_status {
+    run(out_json, || {
+        let list: Vec<Value> = sipcreds::list_all_errors()
+            .into_iter()
+            .map(|(code, number, description)| {
+                serde_json::json!({"code": code, "number": number, "description": description})
+            })
+            .collect();
+        Ok(json_text(&Value::Array(list)))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The registry.
+
+/// Open a registry: in memory when `path` is NULL, else the embedded SQLite file at `path`
+/// (created with its key file on first use; `SIPCREDS_KEY` overrides the key file). On
+/// success `*out_registry` is the handle (free it with `sipcreds_registry_free`) and
+/// `*out_json` is NULL; on failure `*out_registry` is NULL and `*out_json` the error JSON.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated; `out_registry` is writable; `out_json` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_open(
+    path: *const c_char,
+    out_registry: *mut *mut sipcreds_registry,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    let mut handle: *mut sipcreds_registry = std::ptr::null_mut();
+    let status = run(out_json, || {
+        if out_registry.is_null() {
+            return Err(Failure::null("out_registry"));
+        }
+        let inner = if path.is_null() {
+            Registry::in_memory()
+        } else {
+            // SAFETY: forwarded caller contract.
+            let p = unsafe { text(path, "path", ErrorCode::Storage)? };
+            sipcreds_sqlite::open_registry(p, sipcreds_sqlite::LimiterScope::Process)?
+        };
+        handle = Box::into_raw(Box::new(sipcreds_registry { inner }));
+        Ok(String::new())
+    });
+    if !out_registry.is_null() {
+        // SAFETY: checked non-NULL; writable by the API contract.
+        unsafe { *out_registry = handle };
+    }
+    if status == sipcreds_status::SIPCREDS_OK && !out_json.is_null() {
+        // Success writes no JSON: free the empty string `run` wrote.
+        // SAFETY: `*out_json` was just written by `run` with a string of this library.
+        unsafe {
+            sipcreds_string_free(*out_json);
+            *out_json = std::ptr::null_mut();
+        }
+    }
+    status
+}
+
+/// Free a registry handle (NULL is accepted). Must not race with other calls on the handle.
+///
+/// # Safety
+/// `registry` is NULL or a handle from `sipcreds_registry_open` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_free(registry: *mut sipcreds_registry) {
+    if registry.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: a handle from sipcreds_registry_open, freed once (the caller's contract).
+        drop(unsafe { Box::from_raw(registry) });
+    }));
+}
+
+/// The password of a credential, in clear, for the SIP stack that must send it: the one way
+/// to read it. `*out_password` is the password (free it with `sipcreds_string_free`, which
+/// zeroes it), or NULL when the credential has none; on failure, the error JSON.
+/// Thread-safe on one handle.
+///
+/// # Safety
+/// `registry` is a live handle; `org` and `id` NUL-terminated; `out_password` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_credential_reveal_password(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_password: *mut *mut c_char,
+) -> sipcreds_status {
+    let mut none = false;
+    let status = run(out_password, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org, id) = unsafe {
+            (
+                handle(registry)?,
+                text(org, "org", ErrorCode::InvalidOrg)?,
+                text(id, "id", ErrorCode::NotFound)?,
+            )
+        };
+        let c = reg.get_credential(org, id)?;
+        match c.expose_password() {
+            Some(p) => Ok(p.to_owned()),
+            None => {
+                none = true;
+                Ok(String::new())
+            }
+        }
+    });
+    if none && !out_password.is_null() {
+        // SAFETY: `run` just wrote a string of this library there.
+        unsafe {
+            sipcreds_string_free(*out_password);
+            *out_password = std::ptr::null_mut();
+        }
+    }
+    status
+}
+
+fn credential_json(c: &sipcreds::Credential) -> String {
+    json_text(&c.to_json())
+}
+
+fn credentials_json(list: &[sipcreds::Credential]) -> String {
+    json_text(&Value::Array(
+        list.iter().map(sipcreds::Credential::to_json).collect(),
+    ))
+}
+
+fn list_json<T>(list: &[T], f: impl Fn(&T) -> Value) -> String {
+    json_text(&Value::Array(list.iter().map(f).collect()))
+}
+
+fn credential_list(body: &str) -> Result<Vec<CredentialInput>, Failure> {
+    let items = sipcreds::read_input_list(body)?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| Failure::from(e.at_index("credentials", i))))
+        .collect()
+}
+
+/// Create a credential from its §3 JSON: the stored credential.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_create_credential(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        Ok(credential_json(&reg.create_credential(
+            org,
+            CredentialInput::from_json(json)?,
+        )?))
+    })
+}
+
+/// Create many credentials (a JSON array or JSON Lines) in one transaction.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_create_credentials(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        Ok(credentials_json(
+            &reg.create_credentials(org, credential_list(json)?)?,
+        ))
+    })
+}
+
+/// One credential.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_get_credential(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        Ok(credential_json(&reg.get_credential(org, id)?))
+    })
+}
+
+/// The org's credentials, in creation order.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_credentials(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        Ok(credentials_json(&reg.list_credentials(org)?))
+    })
+}
+
+/// Apply a patch (§3; `expectedVersion` optional): the updated credential.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_update_credential(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    patch: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        // SAFETY: forwarded caller contract.
+        let patch = unsafe { text(patch, "patch", ErrorCode::InvalidJson)? };
+        Ok(credential_json(&reg.update_credential(
+            org,
+            id,
+            CredentialPatch::from_json(patch)?,
+        )?))
+    })
+}
+
+/// `{"phoneNumbers": [...], "agents": [...]}`.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_usage(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        serialized(&reg.usage(org, id)?)
+    })
+}
+
+/// Link (or move) a phone number to a credential.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_link_number(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    number: *const c_char,
+    credential_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        // SAFETY: forwarded caller contract.
+        let credential_id = unsafe { text(credential_id, "credential_id", ErrorCode::NotFound)? };
+        Ok(json_text(
+            &reg.link_number(org, number, credential_id)?.to_json(),
+        ))
+    })
+}
+
+/// Unlink a phone number (it stays in the org).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_unlink_number(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        Ok(json_text(&reg.unlink_number(org, number)?.to_json()))
+    })
+}
+
+/// Delete a phone number (also from its agents).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_delete_number(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        Ok(json_text(&reg.delete_number(org, number)?.to_json()))
+    })
+}
+
+/// The org's phone numbers, sorted.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_numbers(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        Ok(list_json(&reg.list_numbers(org)?, |n| n.to_json()))
+    })
+}
+
+/// Create an agent.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_create_agent(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    name: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let name = unsafe { text(name, "name", ErrorCode::InvalidName)? };
+        Ok(json_text(&reg.create_agent(org, name)?.to_json()))
+    })
+}
+
+/// One agent.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_get_agent(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        Ok(json_text(&reg.get_agent(org, id)?.to_json()))
+    })
+}
+
+/// Let an agent use a phone number (which must exist).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_assign_number(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    agent_id: *const c_char,
+    number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let agent_id = unsafe { text(agent_id, "agent_id", ErrorCode::NotFound)? };
+        // SAFETY: forwarded caller contract.
+        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        Ok(json_text(
+            &reg.assign_number(org, agent_id, number)?.to_json(),
+        ))
+    })
+}
+
+/// Stop an agent using a phone number.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_unassign_number(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    agent_id: *const c_char,
+    number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let agent_id = unsafe { text(agent_id, "agent_id", ErrorCode::NotFound)? };
+        // SAFETY: forwarded caller contract.
+        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        Ok(json_text(
+            &reg.unassign_number(org, agent_id, number)?.to_json(),
+        ))
+    })
+}
+
+/// Delete an agent (its numbers stay).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_delete_agent(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        Ok(json_text(&reg.delete_agent(org, id)?.to_json()))
+    })
+}
+
+/// The org's agents, in creation order.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_agents(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        Ok(list_json(&reg.list_agents(org)?, |a| a.to_json()))
+    })
+}
+
+/// Connect a provider with a JSON array of credential inputs: `{"provider", "credentials"}`.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_connect_provider(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    kind: *const c_char,
+    name: *const c_char,
+    json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let kind = unsafe { text(kind, "kind", ErrorCode::InvalidName)? };
+        // SAFETY: forwarded caller contract.
+        let name = unsafe { text(name, "name", ErrorCode::InvalidName)? };
+        // SAFETY: forwarded caller contract.
+        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        Ok(json_text(
+            &reg.connect_provider(org, kind, name, credential_list(json)?)?
+                .to_json(),
+        ))
+    })
+}
+
+/// The org's providers.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_providers(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        Ok(list_json(&reg.list_providers(org)?, |p| p.to_json()))
+    })
+}
+
+/// Delete a provider, its credentials, and their links.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_delete_provider(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        serialized(&reg.delete_provider(org, id)?)
+    })
+}
+
+/// Lint findings for the org's credentials.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_lint(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        serialized(&reg.lint(org)?)
+    })
+}
+
+/// The org's rate groups.
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_rate_groups(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        serialized(&reg.rate_groups(org)?)
+    })
+}
+
+/// Admit a call now (`{"admitted": true, "waitMs": 0}`), or say when to retry
+/// (`{"admitted": false, "retryAfterMs": N}`).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_try_acquire(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        Ok(json_text(&reg.try_acquire(org, id)?.to_json()))
+    })
+}
+
+/// Delete a credential: refused with `SIPCREDS_IN_USE` (the usage in the error JSON) while it
+/// is in use, unless `force`, which unlinks its numbers: `{"deleted", "unlinkedNumbers"}`.
+///
+/// # Safety
+/// As the other registry operations.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_delete_credential(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    force: bool,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org, id) = unsafe {
+            (
+                handle(registry)?,
+                text(org, "org", ErrorCode::InvalidOrg)?,
+                text(id, "id", ErrorCode::NotFound)?,
+            )
+        };
+        serialized(&reg.delete_credential(org, id, force)?)
+    })
+}
+
+/// Book the next free slot of the credential's rate group: `{"admitted": true, "waitMs": N}`
+/// (dial after N ms), or `{"admitted": false, "retryAfterMs": N}` when the wait would exceed
+/// `max_wait_ms` (nothing booked).
+///
+/// # Safety
+/// As the other registry operations.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_reserve(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    max_wait_ms: u64,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org, id) = unsafe {
+            (
+                handle(registry)?,
+                text(org, "org", ErrorCode::InvalidOrg)?,
+                text(id, "id", ErrorCode::NotFound)?,
+            )
+        };
+        Ok(json_text(
+            &reg.reserve(org, id, Duration::from_millis(max_wait_ms))?
+                .to_json(),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_fixed_number_and_name() {
+        for code in ErrorCode::ALL {
+            let status = sipcreds_status::of(code);
+            assert_eq!(status as u32, code.number(), "{code:?}");
+            assert_eq!(status.name().to_str().unwrap(), code.as_str());
+            // SAFETY: the name is a static C string.
+            let named = unsafe { CStr::from_ptr(sipcreds_status_name(status as u32)) };
+            assert_eq!(named.to_str().unwrap(), code.as_str());
+        }
+        // SAFETY: static C strings.
+        unsafe {
+            assert_eq!(CStr::from_ptr(sipcreds_status_name(0)).to_str(), Ok("ok"));
+            assert_eq!(
+                CStr::from_ptr(sipcreds_status_name(1000)).to_str(),
+                Ok("null_argument")
+            );
+            assert_eq!(
+                CStr::from_ptr(sipcreds_status_name(999)).to_str(),
+                Ok("unknown")
+            );
+        }
+    }
+
+    #[test]
+    fn version_constants_match_cargo_toml() {
+        let parts: Vec<u32> = env!("CARGO_PKG_VERSION")
+            .split('.')
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                SIPCREDS_VERSION_MAJOR,
+                SIPCREDS_VERSION_MINOR,
+                SIPCREDS_VERSION_PATCH
+            ]
+        );
+        let header = include_str!("../include/sipcreds.h");
+        for (name, value) in [
+            ("SIPCREDS_VERSION_MAJOR", SIPCREDS_VERSION_MAJOR),
+            ("SIPCREDS_VERSION_MINOR", SIPCREDS_VERSION_MINOR),
+            ("SIPCREDS_VERSION_PATCH", SIPCREDS_VERSION_PATCH),
+        ] {
+            assert!(
+                header.contains(&format!("#define {name} {value}")),
+                "sipcreds.h lacks #define {name} {value}"
+            );
+        }
+        let pc = include_str!("../sipcreds.pc.in");
+        assert!(pc.contains("Version: @VERSION@"));
+    }
+}

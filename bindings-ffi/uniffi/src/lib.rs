@@ -1,0 +1,321 @@
+//! The uniffi interface of sipcreds (Swift, Kotlin, Python through `uniffi-bindgen` in library
+//! mode): the registry with JSON text in and out, and one public error enum converted from the
+//! core's in one place. A thin layer; no rule lives here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+uniffi::setup_scaffolding!();
+
+/// Every failure, by kind; `code` is the contract's stable code, `field` the wire field.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SipcredsError {
+    /// Invalid input (`invalid_*`, `unknown_field`, `missing_field`, `incomplete_auth`, `too_large`).
+    #[error("{code}: {message}")]
+    Validation {
+        /// The code.
+        code: String,
+        /// The field.
+        field: Option<String>,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// `not_found` (also another org's id).
+    #[error("not_found: {message}")]
+    NotFound {
+        /// The field the id came in.
+        field: Option<String>,
+        /// The message.
+        message: String,
+    },
+    /// `read_only`: a provider-managed credential.
+    #[error("read_only: {message}")]
+    ReadOnly {
+        /// The message.
+        message: String,
+    },
+    /// `in_use`: the numbers and agents that use the credential, as JSON.
+    #[error("in_use: {message}")]
+    InUse {
+        /// The message.
+        message: String,
+        /// `{"phoneNumbers": [...], "agents": [...]}`.
+        usage_json: String,
+    },
+    /// `conflict`: `expectedVersion` is not the stored version.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// The message.
+        message: String,
+        /// The version the update expected.
+        expected_version: u64,
+        /// The stored version.
+        actual_version: u64,
+    },
+    /// `storage`: the file, the key or the database.
+    #[error("storage: {message}")]
+    Storage {
+        /// The message.
+        message: String,
+    },
+}
+
+impl From<sipcreds::Error> for SipcredsError {
+    fn from(e: sipcreds::Error) -> Self {
+        let message = e.to_string();
+        let field = e.field().map(str::to_owned);
+        match e {
+            sipcreds::Error::Invalid { code, .. } => SipcredsError::Validation {
+                code: code.as_str().to_owned(),
+                field,
+                message,
+            },
+            sipcreds::Error::NotFound { .. } => SipcredsError::NotFound { field, message },
+            sipcreds::Error::ReadOnly { .. } => SipcredsError::ReadOnly { message },
+            sipcreds::Error::InUse { usage, .. } => SipcredsError::InUse {
+                message,
+                usage_json: serde_json::to_string(&usage).unwrap_or_default(),
+            },
+            sipcreds::Error::Conflict {
+                expected, actual, ..
+            } => SipcredsError::Conflict {
+                message,
+                expected_version: expected,
+                actual_version: actual,
+            },
+            sipcreds::Error::Storage { .. } => SipcredsError::Storage { message },
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, SipcredsError>;
+
+fn json(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+fn serialized<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| SipcredsError::Storage {
+        message: format!("cannot serialize: {e}"),
+    })
+}
+
+fn inputs(body: &str) -> Result<Vec<sipcreds::CredentialInput>> {
+    sipcreds::read_input_list(body)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| e.at_index("credentials", i).into()))
+        .collect()
+}
+
+/// Validate one credential (§3 JSON): its normalized fields as JSON.
+#[uniffi::export]
+pub fn validate_credential_json(body: String) -> Result<String> {
+    Ok(sipcreds::CredentialInput::from_json(&body)?.to_normalized_json_string())
+}
+
+/// Likely causes of a SIP failure, most likely first, as JSON.
+#[uniffi::export]
+pub fn diagnose(symptom: String, reason: Option<String>) -> Result<String> {
+    serialized(&sipcreds::diagnose(&symptom, reason.as_deref())?)
+}
+
+/// The library's version.
+#[uniffi::export]
+pub fn version() -> String {
+    sipcreds::VERSION.to_owned()
+}
+
+/// The registry: in memory without a path, the embedded SQLite file with one. Safe to share
+/// between threads.
+#[derive(uniffi::Object)]
+pub struct Registry {
+    inner: sipcreds::Registry,
+}
+
+#[uniffi::export]
+impl Registry {
+    /// Open the registry.
+    #[uniffi::constructor]
+    pub fn new(path: Option<String>) -> Result<Arc<Self>> {
+        let inner = match path {
+            None => sipcreds::Registry::in_memory(),
+            Some(p) => sipcreds_sqlite::open_registry(p, sipcreds_sqlite::LimiterScope::Process)?,
+        };
+        Ok(Arc::new(Registry { inner }))
+    }
+
+    /// Create a credential from its §3 JSON: the stored credential as JSON.
+    pub fn create_credential(&self, org: String, body: String) -> Result<String> {
+        let input = sipcreds::CredentialInput::from_json(&body)?;
+        Ok(json(&self.inner.create_credential(&org, input)?.to_json()))
+    }
+
+    /// One credential as JSON.
+    pub fn get_credential(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.get_credential(&org, &id)?.to_json()))
+    }
+
+    /// The org's credentials as a JSON array.
+    pub fn list_credentials(&self, org: String) -> Result<String> {
+        let list = self.inner.list_credentials(&org)?;
+        Ok(json(&serde_json::Value::Array(
+            list.iter().map(sipcreds::Credential::to_json).collect(),
+        )))
+    }
+
+    /// Apply a patch: the updated credential as JSON.
+    pub fn update_credential(&self, org: String, id: String, patch: String) -> Result<String> {
+        let patch = sipcreds::CredentialPatch::from_json(&patch)?;
+        Ok(json(
+            &self.inner.update_credential(&org, &id, patch)?.to_json(),
+        ))
+    }
+
+    /// The numbers and agents that use a credential.
+    pub fn usage(&self, org: String, id: String) -> Result<String> {
+        serialized(&self.inner.usage(&org, &id)?)
+    }
+
+    /// Delete a credential (`force` unlinks its numbers).
+    pub fn delete_credential(&self, org: String, id: String, force: bool) -> Result<String> {
+        serialized(&self.inner.delete_credential(&org, &id, force)?)
+    }
+
+    /// The password, for the SIP stack that must send it: the one way to read it.
+    pub fn reveal_password(&self, org: String, id: String) -> Result<Option<String>> {
+        Ok(self
+            .inner
+            .get_credential(&org, &id)?
+            .expose_password()
+            .map(str::to_owned))
+    }
+
+    /// Link (or move) a phone number to a credential.
+    pub fn link_number(
+        &self,
+        org: String,
+        number: String,
+        credential_id: String,
+    ) -> Result<String> {
+        Ok(json(
+            &self
+                .inner
+                .link_number(&org, &number, &credential_id)?
+                .to_json(),
+        ))
+    }
+
+    /// Unlink a phone number.
+    pub fn unlink_number(&self, org: String, number: String) -> Result<String> {
+        Ok(json(&self.inner.unlink_number(&org, &number)?.to_json()))
+    }
+
+    /// Delete a phone number (also from its agents).
+    pub fn delete_number(&self, org: String, number: String) -> Result<String> {
+        Ok(json(&self.inner.delete_number(&org, &number)?.to_json()))
+    }
+
+    /// The org's numbers.
+    pub fn list_numbers(&self, org: String) -> Result<String> {
+        let list = self.inner.list_numbers(&org)?;
+        Ok(json(&serde_json::Value::Array(
+            list.iter().map(|n| n.to_json()).collect(),
+        )))
+    }
+
+    /// Create an agent.
+    pub fn create_agent(&self, org: String, name: String) -> Result<String> {
+        Ok(json(&self.inner.create_agent(&org, &name)?.to_json()))
+    }
+
+    /// Let an agent use a number.
+    pub fn assign_number(&self, org: String, agent_id: String, number: String) -> Result<String> {
+        Ok(json(
+            &self
+                .inner
+                .assign_number(&org, &agent_id, &number)?
+                .to_json(),
+        ))
+    }
+
+    /// Stop an agent using a number.
+    pub fn unassign_number(&self, org: String, agent_id: String, number: String) -> Result<String> {
+        Ok(json(
+            &self
+                .inner
+                .unassign_number(&org, &agent_id, &number)?
+                .to_json(),
+        ))
+    }
+
+    /// Delete an agent.
+    pub fn delete_agent(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.delete_agent(&org, &id)?.to_json()))
+    }
+
+    /// The org's agents.
+    pub fn list_agents(&self, org: String) -> Result<String> {
+        let list = self.inner.list_agents(&org)?;
+        Ok(json(&serde_json::Value::Array(
+            list.iter().map(|a| a.to_json()).collect(),
+        )))
+    }
+
+    /// Connect a provider with a JSON array of credential inputs.
+    pub fn connect_provider(
+        &self,
+        org: String,
+        kind: String,
+        name: String,
+        credentials: String,
+    ) -> Result<String> {
+        let inputs = inputs(&credentials)?;
+        Ok(json(
+            &self
+                .inner
+                .connect_provider(&org, &kind, &name, inputs)?
+                .to_json(),
+        ))
+    }
+
+    /// The org's providers.
+    pub fn list_providers(&self, org: String) -> Result<String> {
+        let list = self.inner.list_providers(&org)?;
+        Ok(json(&serde_json::Value::Array(
+            list.iter().map(|p| p.to_json()).collect(),
+        )))
+    }
+
+    /// Delete a provider and its credentials.
+    pub fn delete_provider(&self, org: String, id: String) -> Result<String> {
+        serialized(&self.inner.delete_provider(&org, &id)?)
+    }
+
+    /// Lint findings for the org.
+    pub fn lint(&self, org: String) -> Result<String> {
+        serialized(&self.inner.lint(&org)?)
+    }
+
+    /// The org's rate groups.
+    pub fn rate_groups(&self, org: String) -> Result<String> {
+        serialized(&self.inner.rate_groups(&org)?)
+    }
+
+    /// Admit a call now, or say when to retry.
+    pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
+        Ok(json(
+            &self.inner.try_acquire(&org, &credential_id)?.to_json(),
+        ))
+    }
+
+    /// Book the next free slot (wait at most `max_wait_ms`).
+    pub fn reserve(&self, org: String, credential_id: String, max_wait_ms: u64) -> Result<String> {
+        Ok(json(
+            &self
+                .inner
+                .reserve(&org, &credential_id, Duration::from_millis(max_wait_ms))?
+                .to_json(),
+        ))
+    }
+}
