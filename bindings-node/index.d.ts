@@ -63,6 +63,16 @@ export declare class Reply {
 }
 
 /**
+ * Validate one credential body (JSON text) for `validateCredential`: on success the 11
+ * normalized fields in the order of §9, each after a NUL, with U+0001 for null (no field can
+ * hold either character, the parser refuses control characters); on failure the §8 error
+ * code, field (U+0001 for none) and message after U+0002 separators. `sipcreds.js` builds
+ * the object or the error from the parts directly, several times cheaper than `JSON.parse`
+ * of the same data.
+ */
+export declare function checkCredentialFields(body: string): string
+
+/**
  * Validate one credential body (JSON text): the normalized fields as JSON text, or, when
  * invalid, the §8 error JSON `{"error": {...}}` (returned, not thrown: `sipcreds.js` throws
  * its own `ValidationError`, and one error object costs less than two).

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeRegistry = nativeBinding.NativeRegistry
 module.exports.Reply = nativeBinding.Reply
+module.exports.checkCredentialFields = nativeBinding.checkCredentialFields
 module.exports.checkCredentialJson = nativeBinding.checkCredentialJson
 module.exports.diagnoseJson = nativeBinding.diagnoseJson
 module.exports.lintCredentialJson = nativeBinding.lintCredentialJson

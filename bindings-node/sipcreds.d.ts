@@ -194,6 +194,11 @@ export declare class StorageError extends SipcredsError {}
 
 /** Validate one credential (an object or a JSON string): its normalized fields. */
 export declare function validateCredential(credential: Body): NormalizedCredential
+/** Validate without throwing (an `Error` costs a stack trace): the normalized fields, or the
+ * error's code, field and message. A body that is not an object or a string still throws. */
+export declare function safeValidateCredential(
+  credential: Body,
+): { success: true; data: NormalizedCredential } | { success: false; error: { code: string; field: string | null; message: string } }
 /** Lint one credential input. */
 export declare function lintCredential(credential: Body): Finding[]
 /** Likely causes of a SIP failure, most likely first. */

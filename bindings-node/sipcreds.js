@@ -199,14 +199,49 @@ function jsonOf(r) {
   return JSON.parse(r.json)
 }
 
-/** Validate one credential (an object or a JSON string): its normalized fields. */
-function validateCredential(credential) {
-  const out = JSON.parse(native.checkCredentialJson(body(credential)))
-  if (out.error !== undefined) {
-    const e = out.error
-    throw new ValidationError(e.message, e.code, e.field ?? null)
+const NULL = '\u0001'
+const orNull = (v) => (v === NULL ? null : v)
+
+/** The native answer as `{ success: true, data }` or `{ success: false, error: { code, field,
+ * message } }`. */
+function check(credential) {
+  const s = native.checkCredentialFields(body(credential))
+  if (s.charCodeAt(0) !== 0) {
+    const [, code, field, message] = s.split('\u0002')
+    return { success: false, error: { code, field: orNull(field), message } }
   }
-  return out
+  const f = s.split('\0')
+  return {
+    success: true,
+    data: {
+      name: orNull(f[1]),
+      server: f[2],
+      host: f[3],
+      port: Number(f[4]),
+      transport: f[5],
+      authUser: orNull(f[6]),
+      hasPassword: f[7] === '1',
+      domain: orNull(f[8]),
+      realm: f[9],
+      cpsLimit: f[10] === NULL ? null : Number(f[10]),
+      cpsKey: orNull(f[11]),
+    },
+  }
+}
+
+/** Validate one credential (an object or a JSON string): its normalized fields, or a thrown
+ * `ValidationError`. */
+function validateCredential(credential) {
+  const r = check(credential)
+  if (r.success) return r.data
+  throw new ValidationError(r.error.message, r.error.code, r.error.field)
+}
+
+/** Validate without throwing (for hot paths: an `Error` costs a stack trace):
+ * `{ success: true, data }` or `{ success: false, error: { code, field, message } }`. Body
+ * errors that are not about the credential (a non-object) still throw. */
+function safeValidateCredential(credential) {
+  return check(credential)
 }
 
 /** Lint one credential input: findings. */
@@ -368,6 +403,7 @@ module.exports = {
   ConflictError,
   StorageError,
   validateCredential,
+  safeValidateCredential,
   lintCredential,
   diagnose,
   symptoms: () => native.symptoms(),

@@ -220,6 +220,20 @@ test('the SQLite file persists, encrypts and refuses a wrong key', async () => {
   assert.throws(() => new sipcreds.Registry(null, { limiter: 'file' }), (e) => e.field === 'limiter')
 })
 
+test('safeValidateCredential answers without throwing, like validateCredential', () => {
+  const ok = sipcreds.safeValidateCredential({ server: 'SIP.Example.com', transport: 'TLS', authUser: 'u', authPassword: PASSWORD })
+  assert.equal(ok.success, true)
+  assert.deepEqual(ok.data, sipcreds.validateCredential({ server: 'SIP.Example.com', transport: 'TLS', authUser: 'u', authPassword: PASSWORD }))
+  assert.ok(!JSON.stringify(ok).includes(PASSWORD))
+  const bad = sipcreds.safeValidateCredential({ server: 'sip:x.example.com' })
+  assert.equal(bad.success, false)
+  assert.equal(bad.error.code, 'invalid_server')
+  assert.equal(bad.error.field, 'server')
+  assert.match(bad.error.message, /scheme/)
+  const whole = sipcreds.safeValidateCredential('{"server": 1,')
+  assert.deepEqual([whole.success, whole.error.code, whole.error.field], [false, 'invalid_json', null])
+})
+
 test('module helpers', () => {
   assert.equal(sipcreds.version, require('../package.json').version)
   const codes = sipcreds.listAllErrors().map((e) => e.code)

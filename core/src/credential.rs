@@ -1,6 +1,8 @@
 //! The credential: its validated input, the patch of an update, and the stored record with
 //! the output form of §3.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -369,7 +371,7 @@ impl CredentialInput {
     /// ```
     pub fn to_normalized_json_string(&self) -> String {
         // Serializing plain strings, numbers and options into a String cannot fail.
-        serde_json::to_string(&NormalizedView(self)).unwrap_or_default()
+        serde_json::to_string(&self.normalized_fields()).unwrap_or_default()
     }
 
     /// The normalized fields as a JSON map (the one place their names and forms are written).
@@ -626,53 +628,65 @@ pub fn read_input_list(text: &str) -> Result<Vec<Result<CredentialInput, Error>>
     }
 }
 
-/// [`CredentialInput`] serialized as its normalized fields, borrowing every string.
-struct NormalizedView<'a>(&'a CredentialInput);
+/// The normalized fields of a credential input (§9), borrowing what they can: what
+/// [`CredentialInput::to_normalized_json_string`] writes, and what a binding reads to build
+/// its own objects without going through JSON. Never holds the password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NormalizedFields<'a> {
+    /// `name`.
+    pub name: Option<&'a str>,
+    /// `server`: the normalized host (IPv6 in brackets) and the port if one was given.
+    pub server: Cow<'a, str>,
+    /// `host`: bare (IPv6 without brackets).
+    pub host: Cow<'a, str>,
+    /// `port`: the effective port.
+    pub port: u16,
+    /// `transport`, lowercase.
+    pub transport: &'static str,
+    /// `authUser`.
+    pub auth_user: Option<&'a str>,
+    /// `hasPassword`.
+    pub has_password: bool,
+    /// `domain`, as written (IPv6 in brackets).
+    pub domain: Option<Cow<'a, str>>,
+    /// `realm`: the domain's host, else the server's, bare.
+    pub realm: Cow<'a, str>,
+    /// `cpsLimit`.
+    pub cps_limit: Option<u32>,
+    /// `cpsKey`.
+    pub cps_key: Option<&'a str>,
+}
 
-/// A host serialized bare (IPv6 without brackets), borrowing names.
-struct BareHost<'a>(&'a Host);
-
-impl serde::Serialize for BareHost<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Host::Dns(name) => s.serialize_str(name),
-            other => s.collect_str(other),
-        }
+fn bare(h: &Host) -> Cow<'_, str> {
+    match h {
+        Host::Dns(name) => Cow::Borrowed(name),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
-/// A domain serialized as written in input (IPv6 in brackets).
-struct DomainText<'a>(&'a Domain);
-
-impl serde::Serialize for DomainText<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.host() {
-            Host::Dns(name) => s.serialize_str(name),
-            _ => s.collect_str(self.0),
+impl CredentialInput {
+    /// The normalized fields, borrowed from the input.
+    pub fn normalized_fields(&self) -> NormalizedFields<'_> {
+        NormalizedFields {
+            name: self.name.as_ref().map(|n| n.as_str()),
+            server: match (self.server.host(), self.server.port()) {
+                (Host::Dns(name), None) => Cow::Borrowed(name),
+                _ => Cow::Owned(self.server.to_wire_string()),
+            },
+            host: bare(self.host()),
+            port: self.effective_port().get(),
+            transport: self.transport.as_str(),
+            auth_user: self.auth.as_ref().map(|a| a.user.as_str()),
+            has_password: self.auth.is_some(),
+            domain: self.domain.as_ref().map(|d| match d.host() {
+                Host::Dns(name) => Cow::Borrowed(name.as_str()),
+                other => Cow::Owned(other.to_uri_form()),
+            }),
+            realm: bare(self.realm()),
+            cps_limit: self.cps_limit.map(|l| l.get()),
+            cps_key: self.cps_key.as_ref().map(|k| k.as_str()),
         }
-    }
-}
-
-impl serde::Serialize for NormalizedView<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let c = self.0;
-        let mut m = s.serialize_struct("NormalizedCredential", 11)?;
-        m.serialize_field("name", &c.name.as_ref().map(|n| n.as_str()))?;
-        match (c.server.host(), c.server.port()) {
-            (Host::Dns(name), None) => m.serialize_field("server", name)?,
-            _ => m.serialize_field("server", &c.server.to_wire_string())?,
-        }
-        m.serialize_field("host", &BareHost(c.host()))?;
-        m.serialize_field("port", &c.effective_port().get())?;
-        m.serialize_field("transport", c.transport.as_str())?;
-        m.serialize_field("authUser", &c.auth.as_ref().map(|a| a.user.as_str()))?;
-        m.serialize_field("hasPassword", &c.auth.is_some())?;
-        m.serialize_field("domain", &c.domain.as_ref().map(DomainText))?;
-        m.serialize_field("realm", &BareHost(c.realm()))?;
-        m.serialize_field("cpsLimit", &c.cps_limit.map(|l| l.get()))?;
-        m.serialize_field("cpsKey", &c.cps_key.as_ref().map(|k| k.as_str()))?;
-        m.end()
     }
 }
 

@@ -45,7 +45,8 @@ mod values;
 mod wire;
 
 pub use credential::{
-    Auth, Change, Credential, CredentialInput, CredentialPatch, Source, read_input_list, timestamp,
+    Auth, Change, Credential, CredentialInput, CredentialPatch, NormalizedFields, Source,
+    read_input_list, timestamp,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
