@@ -3,7 +3,8 @@
 # property tests, doctests, the conformance vectors through the core and the CLI), and the
 # Python package (built, pip-installed and tested by scripts/ci/python.sh), and the Node
 # package (built, npm-installed and tested by scripts/ci/node.sh), and the C ABI and uniffi
-# interface (scripts/ci/ffi.sh: C tests under valgrind and ASan, generated bindings).
+# interface (scripts/ci/ffi.sh: C tests under valgrind and ASan, generated bindings), and a
+# short smoke run of every fuzz target (scripts/ci/fuzz.sh).
 # Each stage runs even if an earlier one failed; the script exits non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,7 @@ stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exc
 stage python bash scripts/ci/python.sh
 stage node bash scripts/ci/node.sh
 stage ffi bash scripts/ci/ffi.sh
+stage fuzz bash scripts/ci/fuzz.sh
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "FAILED stages: ${failed[*]}"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A short smoke run of every fuzz target over its committed corpus (long runs are for
+# developers; see fuzz/README.md). cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the
+# stable toolchain accept them.
+set -euo pipefail
+cd "$(dirname "$0")/../../fuzz"
+command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --locked --quiet
+export RUSTC_BOOTSTRAP=1
+SECS="${FUZZ_SECONDS:-10}"
+cargo fuzz build
+for target in credential_json patch_json server e164 registry_ops; do
+  mkdir -p "corpus/$target"
+  # Run on a scratch copy so CI never rewrites the committed corpus.
+  scratch="$(mktemp -d)"
+  cp -r "corpus/$target/." "$scratch/"
+  cargo fuzz run "$target" "$scratch" -- -max_total_time="$SECS" -print_final_stats=1 2>&1 \
+    | grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
+  rm -rf "$scratch"
+  if ls "artifacts/$target"/crash-* > /dev/null 2>&1; then
+    echo "fuzz target $target crashed: see fuzz/artifacts/$target"
+    exit 1
+  fi
+done
