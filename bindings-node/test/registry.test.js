@@ -245,3 +245,30 @@ test('module helpers', () => {
   assert.ok(d.causes[0].fix.length > 0)
   assert.ok(sipcreds.lintCredential({ server: 'x.example.com:5060', transport: 'tls' }).some((f) => f.code === 'tls_on_plain_port'))
 })
+
+test('hundreds of generated passwords never show', async () => {
+  let seed = 20261127
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&*+-./:;<=>?@[]^_{|}~ éß中🙂'
+  const chars = [...alphabet]
+  const reg = new sipcreds.Registry()
+  for (let i = 0; i < 500; i++) {
+    const len = 12 + Math.floor(rand() * 28)
+    let pw = ''
+    for (let k = 0; k < len; k++) pw += chars[Math.floor(rand() * chars.length)]
+    const body = { server: `t${i}.example.com`, authUser: `user${i}`, authPassword: pw, cpsLimit: 5 }
+    const shown = [JSON.stringify(sipcreds.validateCredential(body)), JSON.stringify(sipcreds.safeValidateCredential(body))]
+    const c = await reg.createCredential('acme', body)
+    shown.push(JSON.stringify(c), util.inspect(c, { showHidden: true }))
+    const { authUser, ...withoutUser } = body
+    for (const bad of [{ ...body, cpsLimit: 0 }, { ...body, authPassword: pw + '\n' }, { ...body, extra: pw }, withoutUser]) {
+      await assert.rejects(reg.createCredential('acme', bad), (e) => {
+        shown.push(e.message, e.stack, JSON.stringify(e), util.inspect(e))
+        return e instanceof sipcreds.ValidationError
+      })
+      shown.push(JSON.stringify(sipcreds.safeValidateCredential(bad)))
+    }
+    for (const s of shown) assert.ok(!s.includes(pw), `${pw} in ${s}`)
+    assert.equal(c.revealPassword(), pw)
+  }
+})

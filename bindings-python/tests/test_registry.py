@@ -361,3 +361,26 @@ def test_module_helpers() -> None:
     findings = sipcreds.lint_credential({"server": "x.example.com:5060", "transport": "tls"})
     assert "tls_on_plain_port" in [f["code"] for f in findings]
     assert sipcreds.MAX_BODY_BYTES == 65536
+
+
+def test_thousands_of_generated_passwords_never_show() -> None:
+    import random
+
+    rng = random.Random(20261127)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&*+-./:;<=>?@[]^_{|}~ éß中🙂"
+    reg = sipcreds.Registry()
+    for i in range(1000):
+        pw = "".join(rng.choice(alphabet) for _ in range(rng.randint(12, 40)))
+        body = {"server": f"t{i}.example.com", "authUser": f"user{i}", "authPassword": pw, "cpsLimit": 5}
+        shown = [repr(sipcreds.validate_credential(body))]
+        c = reg.create_credential("acme", body)
+        shown += [repr(c), str(c), json.dumps(c.to_dict())]
+        without_user = {k: v for k, v in body.items() if k != "authUser"}
+        for bad in ({**body, "cpsLimit": 0}, {**body, "authPassword": pw + "\n"}, {**body, "extra": pw}, without_user):
+            try:
+                reg.create_credential("acme", bad)
+            except sipcreds.Error as e:
+                shown += [repr(e), str(e), json.dumps(e.to_dict())]
+        for text in shown:
+            assert pw not in text, (pw, text)
+        assert c.reveal_password() == pw
