@@ -10,8 +10,12 @@ fuzz_target!(|ops: Vec<Op>| {
         return;
     }
     let key = sipcreds_sqlite::Key::from_bytes(&[7; 32], "fuzz");
-    let store = sipcreds_sqlite::SqliteStore::open_with(":memory:", key, sipcreds_sqlite::Durability::Normal)
-        .expect("open an in-memory SQLite store");
+    let store = sipcreds_sqlite::SqliteStore::open_with(
+        ":memory:",
+        key,
+        sipcreds_sqlite::Durability::Normal,
+    )
+    .expect("open an in-memory SQLite store");
     let mut memory = Side::new(sipcreds::Registry::in_memory());
     let mut sqlite = Side::new(sipcreds::Registry::new(store));
     run(&mut memory, &mut sqlite, &ops);

@@ -18,7 +18,10 @@ fn other_texts(input: &CredentialInput) -> Vec<String> {
 pub fn accepted(input: &CredentialInput) {
     let out = input.normalized_json();
     let text = input.to_normalized_json_string();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), out);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        out
+    );
     if let Some(pw) = input.expose_password() {
         // A short password may be a substring of another field by chance: check the rest.
         if pw.len() >= 6 && !other_texts(input).iter().any(|o| o.contains(pw)) {
@@ -36,7 +39,11 @@ pub fn accepted(input: &CredentialInput) {
     }
     let reparsed = CredentialInput::from_json(&serde_json::Value::Object(again).to_string())
         .expect("the normalized form re-parses");
-    assert_eq!(reparsed.normalized_json(), out, "normalization is idempotent");
+    assert_eq!(
+        reparsed.normalized_json(),
+        out,
+        "normalization is idempotent"
+    );
 }
 
 /// A refusal: a known code; a field unless the body as a whole is wrong.
