@@ -505,12 +505,7 @@ fn list_json<T>(list: &[T], f: impl Fn(&T) -> Value) -> String {
 }
 
 fn credential_list(body: &str) -> Result<Vec<CredentialInput>, Failure> {
-    let items = sipcreds::read_input_list(body)?;
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.map_err(|e| Failure::from(e.at_index("credentials", i))))
-        .collect()
+    Ok(sipcreds::read_inputs(body, "credentials")?)
 }
 
 /// Create a credential from its §3 JSON: the stored credential.

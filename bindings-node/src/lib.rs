@@ -128,12 +128,7 @@ fn input(body: &str) -> Result<CredentialInput> {
 
 /// A list of credential inputs: a JSON array text; errors name the item.
 fn inputs(body: &str) -> Result<Vec<CredentialInput>> {
-    let items = sipcreds::read_input_list(body).map_err(fail)?;
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.map_err(|e| fail(e.at_index("credentials", i))))
-        .collect()
+    sipcreds::read_inputs(body, "credentials").map_err(fail)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -491,7 +486,7 @@ impl NativeRegistry {
     #[napi]
     pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
         let d = self.inner.try_acquire(&org, &credential_id).map_err(fail)?;
-        Ok(to_text(&decision_json(d)))
+        Ok(to_text(&d.to_json()))
     }
 
     /// Book the next free slot, on the thread pool; rejected when the wait exceeds
@@ -507,15 +502,9 @@ impl NativeRegistry {
         let reg = self.inner.clone();
         Ok(op(move || {
             let d = reg.reserve(&org, &credential_id, max_wait).map_err(fail)?;
-            Ok(Reply::of(decision_json(d)))
+            Ok(Reply::of(d.to_json()))
         }))
     }
-}
-
-/// The decision JSON: `{"admitted": true, "waitMs": ...}` or `{"admitted": false,
-/// "retryAfterMs": ...}` (milliseconds, rounded up).
-fn decision_json(d: sipcreds::Decision) -> Value {
-    d.to_json()
 }
 
 fn wait_ms(ms: f64) -> Result<Duration> {

@@ -253,15 +253,7 @@ fn inputs_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Creden
             Body::Text(t) => t,
             Body::Value(_) => unreachable!("text bodies are text"),
         };
-        return sipcreds::read_input_list(&text)
-            .and_then(|items| {
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| r.map_err(|e| e.at_index("credentials", i)))
-                    .collect()
-            })
-            .or_raise(py);
+        return sipcreds::read_inputs(&text, "credentials").or_raise(py);
     }
     if obj.cast::<PyDict>().is_ok() {
         return Err(py_error(

@@ -628,6 +628,21 @@ pub fn read_input_list(text: &str) -> Result<Vec<Result<CredentialInput, Error>>
     }
 }
 
+/// Every input of a list ([`read_input_list`]), or the first invalid one's error with its
+/// index in the field (`credentials[2].server`, for `list` = `"credentials"`).
+///
+/// ```
+/// let err = sipcreds::read_inputs(r#"[{"server":"a.example.com"},{"server":"sip:b"}]"#, "credentials").unwrap_err();
+/// assert_eq!(err.field(), Some("credentials[1].server"));
+/// ```
+pub fn read_inputs(text: &str, list: &str) -> Result<Vec<CredentialInput>, Error> {
+    read_input_list(text)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| item.map_err(|e| e.at_index(list, i)))
+        .collect()
+}
+
 /// The normalized fields of a credential input (§9), borrowing what they can: what
 /// [`CredentialInput::to_normalized_json_string`] writes, and what a binding reads to build
 /// its own objects without going through JSON. Never holds the password.

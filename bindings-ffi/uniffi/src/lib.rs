@@ -101,11 +101,7 @@ fn serialized<T: serde::Serialize>(v: &T) -> Result<String> {
 }
 
 fn inputs(body: &str) -> Result<Vec<sipcreds::CredentialInput>> {
-    sipcreds::read_input_list(body)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.map_err(|e| e.at_index("credentials", i).into()))
-        .collect()
+    Ok(sipcreds::read_inputs(body, "credentials")?)
 }
 
 /// Validate one credential (§3 JSON): its normalized fields as JSON.

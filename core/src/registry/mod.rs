@@ -700,11 +700,7 @@ impl Registry {
                     .into(),
             });
         }
-        let items = crate::credential::read_input_list(body)?;
-        let mut inputs = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            inputs.push(item.map_err(|e| e.at_index("credentials", i))?);
-        }
+        let inputs = crate::credential::read_inputs(body, "credentials")?;
         self.connect_provider(org, kind, name, inputs)
     }
 
