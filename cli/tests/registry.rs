@@ -425,3 +425,188 @@ fn acquire_across_processes_never_exceeds_the_limit() {
         );
     }
 }
+
+/// A deterministic generator of passwords over a hostile alphabet: quotes, backslashes,
+/// spaces, `%`, `{}`, non-ASCII letters and symbols; 12–40 characters.
+fn generated_passwords(n: usize, seed: u64) -> Vec<String> {
+    const ALPHABET: &[char] = &[
+        'a', 'Z', 'q', '7', '0', ' ', '"', '\\', '/', '%', '{', '}', '$', '\'', '<', '>', '&', ';',
+        ':', ',', 'é', 'ß', '☎', '€', '中', 'Ω', '-', '_', '~', '!', '#', '`',
+    ];
+    let mut x = seed;
+    let mut next = move || {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    (0..n)
+        .map(|i| {
+            let len = 12 + (next() % 29) as usize;
+            let mut s: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            s.push_str(&format!("{i:04}")); // distinct
+            s
+        })
+        .collect()
+}
+
+/// Every form a password could take in output: as typed, and JSON-escaped.
+fn forms(pw: &str) -> [String; 2] {
+    let lit = serde_json::to_string(pw).unwrap();
+    [pw.to_owned(), lit[1..lit.len() - 1].to_owned()]
+}
+
+#[test]
+fn thousands_of_generated_passwords_never_in_cli_output_or_files() {
+    let cli = Cli::new();
+    let passwords = generated_passwords(2000, 0x5eed_cafe);
+    let mut shown = Vec::<u8>::new();
+    let mut record = |o: &Output| {
+        shown.extend_from_slice(&o.stdout);
+        shown.extend_from_slice(&o.stderr);
+    };
+
+    // 1,500 by import (JSON Lines), 400 through a provider, 100 created one by one.
+    let line = |i: usize, pw: &str| {
+        serde_json::json!({"server": format!("t{i}.example.com"), "authUser": format!("u{i}"),
+            "authPassword": pw, "cpsKey": format!("k{}", i % 7), "cpsLimit": 1 + i % 20})
+        .to_string()
+    };
+    let file = cli.dir.path().join("trunks.jsonl");
+    let lines: Vec<String> = (0..1500).map(|i| line(i, &passwords[i])).collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    for args in [
+        &["import", file.to_str().unwrap()][..],
+        &["lint", file.to_str().unwrap()],
+    ] {
+        record(&cli.raw("acme", args, ""));
+        let mut json = args.to_vec();
+        json.push("--json");
+        let out = cli.raw("acme", &json, "");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        record(&out);
+    }
+    let provider: Vec<String> = (1500..1900).map(|i| line(i, &passwords[i])).collect();
+    for json in [false, true] {
+        let mut args = vec!["providers", "connect", "twilio", "Twilio"];
+        if json {
+            args.push("--json");
+        }
+        record(&cli.raw(
+            if json { "acme" } else { "beta" },
+            &args,
+            &format!("[{}]", provider.join(",")),
+        ));
+    }
+    let mut ids = Vec::new();
+    for (i, pw) in passwords.iter().enumerate().skip(1900) {
+        let out = cli.raw("acme", &["credentials", "create", "--json"], &line(i, pw));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ids.push(v["id"].as_str().unwrap().to_owned());
+        record(&out);
+    }
+
+    // Rotation, and refusals of bodies carrying a password: a bad server, a bad field next
+    // to it, the password itself made invalid (a control character), a conflict.
+    for (k, id) in ids.iter().enumerate().take(40) {
+        let pw = &passwords[k];
+        let bodies = [
+            serde_json::json!({"authPassword": pw}).to_string(),
+            serde_json::json!({"authUser": "u", "authPassword": pw, "cpsLimit": 0}).to_string(),
+            serde_json::json!({"authUser": "u", "authPassword": format!("{pw}\u{7}")}).to_string(),
+            serde_json::json!({"authPassword": pw, "expectedVersion": 99}).to_string(),
+            serde_json::json!({"authPassword": pw, "bogus": pw}).to_string(),
+        ];
+        for body in &bodies {
+            for json in [false, true] {
+                let mut args = vec!["credentials", "update", id.as_str()];
+                if json {
+                    args.push("--json");
+                }
+                record(&cli.raw("acme", &args, body));
+            }
+        }
+        let bad = serde_json::json!({"server": "sip:bad", "authUser": "u", "authPassword": pw})
+            .to_string();
+        record(&cli.raw("acme", &["validate"], &bad));
+        record(&cli.raw("acme", &["validate", "--json"], &bad));
+        record(&cli.raw("acme", &["credentials", "create", "--json"], &bad));
+    }
+    // A lint file of 2,000 refused items, each with its password.
+    let refused: Vec<String> = passwords
+        .iter()
+        .enumerate()
+        .map(|(i, pw)| {
+            serde_json::json!({"server": format!("sip:t{i}.example.com"), "authUser": "u", "authPassword": pw})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&file, refused.join("\n")).unwrap();
+    record(&cli.raw("acme", &["lint", file.to_str().unwrap()], ""));
+    record(&cli.raw("acme", &["lint", file.to_str().unwrap(), "--json"], ""));
+    record(&cli.raw("acme", &["import", file.to_str().unwrap(), "--json"], ""));
+
+    // Every reading command, in both forms.
+    for args in [
+        &["credentials", "list"][..],
+        &["limits"],
+        &["lint"],
+        &["providers", "list"],
+        &["credentials", "show", ids[0].as_str()],
+        &["credentials", "usage", ids[1].as_str()],
+    ] {
+        for org in ["acme", "beta"] {
+            record(&cli.raw(org, args, ""));
+            let mut json = args.to_vec();
+            json.push("--json");
+            record(&cli.raw(org, &json, ""));
+        }
+    }
+    let listed = cli.ok("acme", &["credentials", "list"], "");
+    // The import ran twice (plain and --json): 2 × 1,500 + 400 (provider) + 100.
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        3500,
+        "the scan saw real output"
+    );
+
+    let text = String::from_utf8_lossy(&shown);
+    assert!(
+        text.contains("t1499.example.com"),
+        "the output was recorded"
+    );
+    let files: String = std::fs::read_dir(cli.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sipcreds.db")
+        })
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+        .collect();
+    assert!(
+        files.contains("t1499.example.com"),
+        "the scan reads the files"
+    );
+    let patterns: Vec<String> = passwords.iter().flat_map(|pw| forms(pw)).collect();
+    let finder = aho_corasick::AhoCorasick::new(&patterns).unwrap();
+    if let Some(m) = finder.find(text.as_ref() as &str) {
+        panic!(
+            "a password is in the CLI output: {:?}",
+            patterns[m.pattern().as_usize()]
+        );
+    }
+    if let Some(m) = finder.find(&files) {
+        panic!(
+            "a password is in the database files: {:?}",
+            patterns[m.pattern().as_usize()]
+        );
+    }
+    // The finder finds what it should.
+    assert!(finder.find(&format!("..{}..", passwords[1234])).is_some());
+}

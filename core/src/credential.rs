@@ -72,7 +72,14 @@ fn opt_str<T>(
     match raw {
         None => Ok(Change::Keep),
         Some(Raw::Null) => Ok(Change::Clear),
-        Some(Raw::Str(s)) => parse(&s).map(Change::Set),
+        Some(Raw::Str(s)) => {
+            let parsed = parse(&s).map(Change::Set);
+            // An owned copy (the value had escapes) may be a password: wipe it.
+            if let Cow::Owned(copy) = s {
+                drop(zeroize::Zeroizing::new(copy));
+            }
+            parsed
+        }
         Some(other) => Err(type_error(code, field, &other, "a string")),
     }
 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode};
 
@@ -147,6 +148,18 @@ pub(crate) struct RawObject<'a> {
     pub(crate) first_unknown: Option<String>,
 }
 
+/// A body refused before its password was parsed still holds the password's owned copy (if it
+/// had escapes): wipe what is left.
+impl Drop for RawObject<'_> {
+    fn drop(&mut self) {
+        for v in &mut self.values {
+            if let Some(Raw::Str(Cow::Owned(copy))) = v.take() {
+                drop(zeroize::Zeroizing::new(copy));
+            }
+        }
+    }
+}
+
 impl<'a> RawObject<'a> {
     pub(crate) fn take(&mut self, i: usize) -> Option<Raw<'a>> {
         self.values[i].take()
@@ -167,7 +180,12 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match FIELDS.iter().position(|f| *f == key) {
                         Some(i) => {
-                            let value = map.next_value::<Raw<'de>>()?;
+                            let value = if i == AUTH_PASSWORD {
+                                secret_value(map.next_value::<&'de RawValue>()?)
+                                    .map_err(de::Error::custom)?
+                            } else {
+                                map.next_value::<Raw<'de>>()?
+                            };
                             if out.values[i].is_some() {
                                 return Err(de::Error::custom(format_args!(
                                     "duplicate key \"{key}\""
@@ -195,6 +213,76 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
         }
         d.deserialize_map(ObjectVisitor)
     }
+}
+
+/// The password's value, read without serde_json's unescaping: that goes through the
+/// deserializer's scratch buffer, which is freed without being wiped. A string without
+/// escapes is borrowed from the body; one with escapes is unescaped here into the one owned
+/// copy, which [`crate::credential`] zeroizes once it is parsed. Other JSON types are read as
+/// usual (they are type errors, and carry no password).
+fn secret_value(raw: &RawValue) -> Result<Raw<'_>, serde_json::Error> {
+    let text = raw.get();
+    let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+        return serde_json::from_str::<Raw<'_>>(text);
+    };
+    if !inner.contains('\\') {
+        return Ok(Raw::Str(Cow::Borrowed(inner)));
+    }
+    match unescape(inner) {
+        Some(s) => Ok(Raw::Str(Cow::Owned(s))),
+        // A lone surrogate: let serde_json report it as it always has.
+        None => serde_json::from_str::<Raw<'_>>(text),
+    }
+}
+
+/// Unescape the inside of a JSON string literal that serde_json has already checked (so every
+/// escape is well formed); `None` for a lone surrogate, which JSON text may hold but a string
+/// may not.
+fn unescape(inner: &str) -> Option<String> {
+    fn hex4(b: &[u8]) -> u32 {
+        b.iter().fold(0, |acc, &c| {
+            acc * 16 + (c as char).to_digit(16).unwrap_or(0)
+        })
+    }
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    let mut i = 0;
+    while i < b.len() {
+        let Some(off) = b[i..].iter().position(|&c| c == b'\\') else {
+            out.push_str(&inner[i..]);
+            break;
+        };
+        out.push_str(&inner[i..i + off]);
+        i += off + 1;
+        let Some(&e) = b.get(i) else { break };
+        i += 1;
+        let c = match e {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' if i + 4 <= b.len() => {
+                let mut cp = hex4(&b[i..i + 4]);
+                i += 4;
+                if (0xD800..0xDC00).contains(&cp) {
+                    if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') || i + 6 > b.len() {
+                        return None;
+                    }
+                    let lo = hex4(&b[i + 2..i + 6]);
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+                char::from_u32(cp)?
+            }
+            other => other as char, // '"', '\\', '/'
+        };
+        out.push(c);
+    }
+    Some(out)
 }
 
 /// Read one JSON object with the size bound; syntax errors, duplicate keys and a body that is
@@ -248,6 +336,45 @@ pub(crate) fn json_error(e: serde_json::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every escape form of every string reads back as serde_json reads it.
+    fn escape_all(s: &str) -> String {
+        s.encode_utf16().map(|u| format!("\\u{u:04X}")).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn password_unescaping_agrees_with_serde_json(s in "\\PC*|[\"\\\\/\u{1F600}é\u{8}\u{c}\n\r\t a]{0,12}") {
+            for lit in [serde_json::to_string(&s).unwrap(), format!("\"{}\"", escape_all(&s))] {
+                let body = format!(r#"{{"authPassword":{lit}}}"#);
+                let mut obj = read_object(&body).unwrap();
+                let Some(Raw::Str(got)) = obj.take(AUTH_PASSWORD) else { panic!("not a string") };
+                proptest::prop_assert_eq!(got.as_ref(), s.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn password_values_of_other_types_and_lone_surrogates() {
+        let mut obj = read_object(r#"{"authPassword":12}"#).unwrap();
+        assert_eq!(obj.take(AUTH_PASSWORD), Some(Raw::Int(12)));
+        let mut obj = read_object(r#"{"authPassword":["x\"y"]}"#).unwrap();
+        assert_eq!(obj.take(AUTH_PASSWORD), Some(Raw::Array));
+        // serde_json refuses a lone surrogate; so does the password path.
+        assert_eq!(
+            code(r#"{"authPassword":"\uD800"}"#),
+            Some(ErrorCode::InvalidJson)
+        );
+        assert_eq!(
+            code(r#"{"authPassword":"\uDC00x"}"#),
+            Some(ErrorCode::InvalidJson)
+        );
+        assert_eq!(
+            code(r#"{"authPassword":"\uD800\u0041"}"#),
+            Some(ErrorCode::InvalidJson)
+        );
+        assert_eq!(code(r#"{"authPassword":"a\"#), Some(ErrorCode::InvalidJson));
+    }
 
     fn code(body: &str) -> Option<ErrorCode> {
         read_object(body).err().map(|e| e.code())

@@ -57,7 +57,17 @@ pub fn refused(e: &Error) {
 /// One credential body through the parser.
 pub fn credential_body(body: &str) {
     match CredentialInput::from_json(body) {
-        Ok(input) => accepted(&input),
+        Ok(input) => {
+            // The password is unescaped by sipcreds itself (to keep it out of serde_json's
+            // scratch buffer): it must read exactly as serde_json reads it.
+            let value: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                input.expose_password(),
+                value.get("authPassword").and_then(|p| p.as_str()),
+                "the password reads differently from serde_json"
+            );
+            accepted(&input)
+        }
         Err(e) => refused(&e),
     }
 }

@@ -8,11 +8,12 @@ command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1
 SECS="${FUZZ_SECONDS:-10}"
 cargo fuzz build
-for target in credential_json patch_json server e164 registry_ops; do
-  mkdir -p "corpus/$target"
+for target in credential_json patch_json server e164 registry_memory registry_ops; do
+  corpus="corpus/${target/registry_memory/registry_ops}" # the two stateful targets share one
+  mkdir -p "$corpus"
   # Run on a scratch copy so CI never rewrites the committed corpus.
   scratch="$(mktemp -d)"
-  cp -r "corpus/$target/." "$scratch/"
+  cp -r "$corpus/." "$scratch/"
   cargo fuzz run "$target" "$scratch" -- -max_total_time="$SECS" -print_final_stats=1 2>&1 \
     | grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
   rm -rf "$scratch"

@@ -78,6 +78,16 @@ ok("idn japanese label", s("例え.jp"), host="xn--r8jz45g.jp")
 ok("punycode input kept", s("xn--bcher-kva.example"), host="xn--bcher-kva.example")
 ok("punycode input lowercased", s("XN--BCHER-KVA.example"), host="xn--bcher-kva.example")
 ok("idn realm is punycode", s("bücher.example"), realm="xn--bcher-kva.example")
+# Hostile Unicode, as UTS #46 (nontransitional, CheckBidi, CheckJoiners, STD3 rules) says: a
+# look-alike is not rejected by IDNA, but its punycode form makes it visibly different.
+ok("idn confusable cyrillic a shows as punycode", s("\u0430pple.com"), server="xn--pple-43d.com")
+ok("idn confusable capital I lowercased", s("paypaI.com"), server="paypai.com")
+ok("idn fullwidth letters mapped", s("\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com"), server="example.com")
+ok("idn ideographic full stop is a dot", s("sip\u3002example.com"), server="sip.example.com")
+ok("idn soft hyphen ignored", s("ex\u00adample.com"), server="example.com")
+ok("idn sharp s kept (nontransitional)", s("stra\u00dfe.de"), server="xn--strae-oqa.de")
+ok("idn combining accent composed", s("e\u0301xample.com"), server="xn--xample-9ua.com")
+ok("idn right-to-left label", s("\u05d0\u05d1.com"), server="xn--4dbc.com")
 
 # ---------------------------------------------------------------- server: IPv4
 ok("ipv4", s("192.0.2.10"), server="192.0.2.10", host="192.0.2.10", port=5060, realm="192.0.2.10")
@@ -223,6 +233,10 @@ for label, value in [
     ("three-part number", "1.2.3"), ("five-part number", "1.2.3.4.5"), ("leading zero octet", "01.2.3.4"),
     ("leading zero last octet", "1.2.3.04"), ("octet 256", "256.0.0.1"), ("digits only", "12345"),
     ("ipv4 trailing dot part", "1.2.3.4."), ("hex-ish ipv4", "0x7f.0.0.1"),
+    ("idn bidi override", "a\u202eb.example.com"), ("idn left-to-right mark", "a\u200eb.example.com"),
+    ("idn zero width joiner", "ex\u200dample.com"), ("idn mixed-direction label", "a\u05d0.com"),
+    ("idn label starts with combining mark", "\u0301a.example.com"), ("idn bad punycode", "xn--a.example.com"),
+    ("idn symbol disallowed", "\u2100.com"), ("idn fake dot", "sip.example.com\u2024evil.com"),
 ]:
     err("invalid_server: " + label, "invalid_server", "server", s(value))
 for label, value in [("null", None), ("number", 5060), ("boolean", True), ("array", ["a.example.com"]),
