@@ -67,6 +67,33 @@ impl Key {
         (Key::from_bytes(&bytes, origin), text)
     }
 
+    /// The key from `SIPCREDS_KEY`, for a store with no file to keep a key beside (PostgreSQL).
+    pub fn from_env() -> Result<Key> {
+        match std::env::var(KEY_ENV) {
+            Ok(text) => Key::from_base64(&text, KEY_ENV),
+            Err(_) => Err(Error::storage(format!(
+                "set {KEY_ENV} to the base64 of 32 random bytes (for example `openssl rand -base64 32`): a database server has no key file beside it"
+            ))),
+        }
+    }
+
+    /// A value encrypted under this key, stored in a new database so that a later open with
+    /// another key is refused (see [`Key::verify_key_check`]).
+    pub fn key_check(&self) -> Result<Vec<u8>> {
+        self.encrypt(KEY_CHECK_TEXT, KEY_CHECK_AAD)
+    }
+
+    /// Check a database's stored [`Key::key_check`] value: a clear `storage` error if this is
+    /// not the key it was created with.
+    pub fn verify_key_check(&self, blob: &[u8]) -> Result<()> {
+        self.decrypt(blob, KEY_CHECK_AAD).map(drop).map_err(|_| {
+            Error::storage(format!(
+                "the encryption key from {} does not match this database; set {KEY_ENV} or restore the key file it was created with",
+                self.origin
+            ))
+        })
+    }
+
     /// The key for the database at `db`: `SIPCREDS_KEY` if set, else the key file beside it
     /// (`x.db` → `x.key`), created with mode 0600 if missing.
     pub fn for_database(db: &Path) -> Result<Key> {
@@ -84,8 +111,9 @@ impl Key {
         }
     }
 
-    /// Encrypt; the result is nonce ‖ ciphertext.
-    pub(crate) fn encrypt(&self, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
+    /// Encrypt; the result is nonce ‖ ciphertext. (Public for the other persistent stores,
+    /// which share this format.)
+    pub fn encrypt(&self, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ct = self
             .cipher
@@ -104,7 +132,7 @@ impl Key {
     }
 
     /// Decrypt nonce ‖ ciphertext.
-    pub(crate) fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<String>> {
+    pub fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Zeroizing<String>> {
         if blob.len() < NONCE_LEN {
             return Err(Error::storage("a stored password is truncated"));
         }
@@ -163,7 +191,7 @@ fn create_key_file(path: &Path) -> Result<Key> {
 }
 
 /// The associated data binding a password to its row.
-pub(crate) fn aad(org: &Org, id: &CredentialId) -> Vec<u8> {
+pub fn aad(org: &Org, id: &CredentialId) -> Vec<u8> {
     format!("sipcreds:v1:{}:{}", org.as_str(), id.as_str()).into_bytes()
 }
 
@@ -180,16 +208,9 @@ pub(crate) fn check_or_store_key_check(conn: &mut Connection, key: &Key) -> Resu
         .optional()
         .map_err(sql_error)?;
     match stored {
-        Some(blob) => {
-            key.decrypt(&blob, KEY_CHECK_AAD).map_err(|_| {
-                Error::storage(format!(
-                    "the encryption key from {} does not match this database; set {KEY_ENV} or restore the key file it was created with",
-                    key.origin
-                ))
-            })?;
-        }
+        Some(blob) => key.verify_key_check(&blob)?,
         None => {
-            let blob = key.encrypt(KEY_CHECK_TEXT, KEY_CHECK_AAD)?;
+            let blob = key.key_check()?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
                 params![blob],

@@ -29,22 +29,22 @@
 
 mod crypto;
 mod rate;
+pub mod row;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId,
-    CredentialInput, Domain, Error, Name, NumberRecord, Org, Password, PhoneNumber, Provider,
-    ProviderId, Registry, Result, ServerAddress, Source, Storage, Transport, Tx,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
+    Provider, ProviderId, Registry, Result, Storage, Tx,
 };
-use time::OffsetDateTime;
 
-pub use crypto::{KEY_ENV, Key};
+use row::{CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts};
+
+pub use crypto::{KEY_ENV, Key, aad};
 pub use rate::{SqliteRateBackend, WallClock};
 
 /// How hard SQLite syncs commits to disk.
@@ -227,37 +227,8 @@ struct SqlTx<'c> {
     key: &'c Key,
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::storage(format!("the database holds an invalid {what}: {e}"))
-}
-
-fn ts(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
-}
-
-fn from_ts(s: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(s).map_err(|e| corrupt("timestamp", e))
-}
-
 const CRED_COLUMNS: &str = "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
                             provider_id, version, created_at, updated_at";
-
-struct CredRow {
-    id: String,
-    org: String,
-    name: Option<String>,
-    server: String,
-    auth_user: Option<String>,
-    password: Option<Vec<u8>>,
-    domain: Option<String>,
-    transport: String,
-    cps_limit: Option<i64>,
-    cps_key: Option<String>,
-    provider_id: Option<String>,
-    version: i64,
-    created_at: i64,
-    updated_at: i64,
-}
 
 fn cred_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredRow> {
     Ok(CredRow {
@@ -279,79 +250,8 @@ fn cred_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredRow> {
 }
 
 impl SqlTx<'_> {
-    fn to_credential(&self, row: CredRow) -> Result<Credential> {
-        let id = CredentialId::parse(&row.id, "id").map_err(|e| corrupt("credential id", e))?;
-        let org = Org::parse(&row.org).map_err(|e| corrupt("org", e))?;
-        let auth = match (row.auth_user, row.password) {
-            (Some(u), Some(blob)) => {
-                let clear = self.key.decrypt(&blob, &crypto::aad(&org, &id))?;
-                Some(Auth {
-                    user: AuthUser::parse(&u).map_err(|e| corrupt("authUser", e))?,
-                    password: Password::parse(&clear)
-                        .map_err(|_| corrupt("password", "rejected by the rules"))?,
-                })
-            }
-            (None, None) => None,
-            _ => return Err(corrupt("credential", "authUser without password")),
-        };
-        let input = CredentialInput {
-            name: row
-                .name
-                .as_deref()
-                .map(Name::parse)
-                .transpose()
-                .map_err(|e| corrupt("name", e))?,
-            server: ServerAddress::from_str(&row.server).map_err(|e| corrupt("server", e))?,
-            auth,
-            domain: row
-                .domain
-                .as_deref()
-                .map(Domain::from_str)
-                .transpose()
-                .map_err(|e| corrupt("domain", e))?,
-            transport: Transport::parse(&row.transport).map_err(|e| corrupt("transport", e))?,
-            cps_limit: row
-                .cps_limit
-                .map(CpsLimit::new)
-                .transpose()
-                .map_err(|e| corrupt("cpsLimit", e))?,
-            cps_key: row
-                .cps_key
-                .as_deref()
-                .map(CpsKey::parse)
-                .transpose()
-                .map_err(|e| corrupt("cpsKey", e))?,
-        };
-        let source = match row.provider_id {
-            Some(p) => Source::Provider(
-                ProviderId::parse(&p, "providerId").map_err(|e| corrupt("provider id", e))?,
-            ),
-            None => Source::Manual,
-        };
-        Ok(Credential {
-            id,
-            org,
-            input,
-            source,
-            version: u64::try_from(row.version).map_err(|e| corrupt("version", e))?,
-            created_at: from_ts(row.created_at)?,
-            updated_at: from_ts(row.updated_at)?,
-        })
-    }
-
     fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
-        let i = &c.input;
-        let password = match &i.auth {
-            Some(a) => Some(
-                self.key
-                    .encrypt(a.password.expose(), &crypto::aad(&c.org, &c.id))?,
-            ),
-            None => None,
-        };
-        let provider = match &c.source {
-            Source::Provider(p) => Some(p.as_str()),
-            Source::Manual => None,
-        };
+        let row = CredRow::from_credential(c, self.key)?;
         let sql = if insert {
             "INSERT INTO credentials (id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
              provider_id, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
@@ -365,20 +265,20 @@ impl SqlTx<'_> {
             .prepare_cached(sql)
             .and_then(|mut st| {
                 st.execute(params![
-                    c.id.as_str(),
-                    c.org.as_str(),
-                    i.name.as_ref().map(Name::as_str),
-                    i.server.to_wire_string(),
-                    i.auth.as_ref().map(|a| a.user.as_str()),
-                    password,
-                    i.domain.as_ref().map(|d| d.host().to_uri_form()),
-                    i.transport.as_str(),
-                    i.cps_limit.map(|l| i64::from(l.get())),
-                    i.cps_key.as_ref().map(CpsKey::as_str),
-                    provider,
-                    i64::try_from(c.version).unwrap_or(i64::MAX),
-                    ts(c.created_at),
-                    ts(c.updated_at),
+                    row.id,
+                    row.org,
+                    row.name,
+                    row.server,
+                    row.auth_user,
+                    row.password,
+                    row.domain,
+                    row.transport,
+                    row.cps_limit,
+                    row.cps_key,
+                    row.provider_id,
+                    row.version,
+                    row.created_at,
+                    row.updated_at,
                 ])
             })
             .map_err(sql_error)?;
@@ -403,7 +303,7 @@ impl SqlTx<'_> {
             .map_err(sql_error)?;
         rows.map(|r| {
             let s = r.map_err(sql_error)?;
-            PhoneNumber::parse(&s).map_err(|e| corrupt("phone number", e))
+            parse_number(&s)
         })
         .collect()
     }
@@ -411,9 +311,9 @@ impl SqlTx<'_> {
     fn to_agent(&self, org: &Org, id: String, name: String, created_at: i64) -> Result<Agent> {
         Ok(Agent {
             numbers: self.agent_numbers(org, &id)?,
-            id: AgentId::parse(&id, "agentId").map_err(|e| corrupt("agent id", e))?,
+            id: parse_agent_id(&id)?,
             org: org.clone(),
-            name: Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
+            name: parse_name(&name, "agent name")?,
             created_at: from_ts(created_at)?,
         })
     }
@@ -425,13 +325,7 @@ impl SqlTx<'_> {
         name: String,
         created_at: i64,
     ) -> Result<Provider> {
-        Ok(Provider {
-            id: ProviderId::parse(&id, "providerId").map_err(|e| corrupt("provider id", e))?,
-            org: org.clone(),
-            kind,
-            name: Name::parse(&name).map_err(|e| corrupt("provider name", e))?,
-            created_at: from_ts(created_at)?,
-        })
+        row::provider(org, &id, kind, &name, created_at)
     }
 
     fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
@@ -440,14 +334,6 @@ impl SqlTx<'_> {
             .and_then(|mut st| st.execute(p))
             .map_err(sql_error)
     }
-}
-
-fn parse_number(s: String) -> Result<PhoneNumber> {
-    PhoneNumber::parse(&s).map_err(|e| corrupt("phone number", e))
-}
-
-fn parse_cred_id(s: String) -> Result<CredentialId> {
-    CredentialId::parse(&s, "credentialId").map_err(|e| corrupt("credential id", e))
 }
 
 impl Tx for SqlTx<'_> {
@@ -462,7 +348,7 @@ impl Tx for SqlTx<'_> {
                     .optional()
             })
             .map_err(sql_error)?;
-        row.map(|r| self.to_credential(r)).transpose()
+        row.map(|r| r.into_credential(self.key)).transpose()
     }
 
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
@@ -476,7 +362,9 @@ impl Tx for SqlTx<'_> {
             .query_map(params![org.as_str()], cred_row)
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter().map(|r| self.to_credential(r)).collect()
+        rows.into_iter()
+            .map(|r| r.into_credential(self.key))
+            .collect()
     }
 
     fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
@@ -516,12 +404,12 @@ impl Tx for SqlTx<'_> {
             .map_err(sql_error)?;
         let mut agents: AgentLinks = Vec::new();
         for (agent, name, number) in rows {
-            let number = parse_number(number)?;
+            let number = parse_number(&number)?;
             match agents.last_mut() {
                 Some((a, _, via)) if a.as_str() == agent => via.push(number),
                 _ => agents.push((
-                    AgentId::parse(&agent, "agentId").map_err(|e| corrupt("agent id", e))?,
-                    Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
+                    parse_agent_id(&agent)?,
+                    parse_name(&name, "agent name")?,
                     vec![number],
                 )),
             }
@@ -540,7 +428,7 @@ impl Tx for SqlTx<'_> {
             .query_map(params![org.as_str(), provider.as_str()], |r| r.get(0))
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        ids.into_iter().map(parse_cred_id).collect()
+        ids.iter().map(|i| parse_credential_id(i)).collect()
     }
 
     fn insert_credential(&mut self, c: &Credential) -> Result<()> {
@@ -571,7 +459,7 @@ impl Tx for SqlTx<'_> {
         link.map(|l| {
             Ok(NumberRecord {
                 number: number.clone(),
-                credential_id: l.map(parse_cred_id).transpose()?,
+                credential_id: l.as_deref().map(parse_credential_id).transpose()?,
             })
         })
         .transpose()
@@ -591,8 +479,8 @@ impl Tx for SqlTx<'_> {
         rows.into_iter()
             .map(|(n, c)| {
                 Ok(NumberRecord {
-                    number: parse_number(n)?,
-                    credential_id: c.map(parse_cred_id).transpose()?,
+                    number: parse_number(&n)?,
+                    credential_id: c.as_deref().map(parse_credential_id).transpose()?,
                 })
             })
             .collect()
@@ -609,7 +497,7 @@ impl Tx for SqlTx<'_> {
             .query_map(params![org.as_str(), id.as_str()], |r| r.get(0))
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter().map(parse_number).collect()
+        rows.iter().map(|n| parse_number(n)).collect()
     }
 
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
@@ -694,11 +582,7 @@ impl Tx for SqlTx<'_> {
             .into_iter()
             .map(|(id, (name, mut via))| {
                 via.sort();
-                Ok((
-                    AgentId::parse(&id, "agentId").map_err(|e| corrupt("agent id", e))?,
-                    Name::parse(&name).map_err(|e| corrupt("agent name", e))?,
-                    via,
-                ))
+                Ok((parse_agent_id(&id)?, parse_name(&name, "agent name")?, via))
             })
             .collect()
     }

@@ -1,0 +1,387 @@
+//! The Redis CPS limiter across processes, against real Redis servers: two processes sharing
+//! one `cpsKey` group never admit more than the limit in any one-second window, through a
+//! Redis restart in the middle of the run, and through an outage with the local-share
+//! fallback.
+//!
+//! Each test starts its own `redis-server` (it restarts it), on a free port. Without the
+//! binary they say so and pass, unless `SIPCREDS_REQUIRE_SERVICES=1` (CI sets it).
+//!
+//! Workers are this test binary run again (`worker` below), each on its own credential of
+//! the shared group, recording the wall clock before and after every admitted call; the
+//! wall clock is the one both processes share.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const SECOND: u64 = 1_000_000_000;
+const LIMIT: usize = 10;
+
+fn wall() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn have_redis() -> bool {
+    let ok = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "redis-server is not installed: scripts/ci/services.sh installs it"
+        );
+        eprintln!("skipped: no redis-server");
+    }
+    ok
+}
+
+/// A redis-server of our own, which the test can stop and start again on the same port.
+struct Server {
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut s = Server {
+            port,
+            dir: dir.to_owned(),
+            child: None,
+        };
+        s.up();
+        s
+    }
+
+    fn up(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let t = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(t.elapsed() < Duration::from_secs(10), "redis did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self, query: &str) -> String {
+        format!("redis://127.0.0.1:{}/{query}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// A SQLite registry with two credentials in one `cpsKey` group of limit 10.
+fn registry_file(dir: &Path) -> (PathBuf, Vec<String>) {
+    let db = dir.join("sipcreds.db");
+    let reg = sipcreds_open::open_registry(db.to_str().unwrap(), "process").unwrap();
+    let ids = (0..2)
+        .map(|i| {
+            reg.create_credential_json(
+                "acme",
+                &format!(r#"{{"server":"t{i}.example.com","cpsKey":"shared","cpsLimit":{LIMIT}}}"#),
+            )
+            .unwrap()
+            .id
+            .to_string()
+        })
+        .collect();
+    (db, ids)
+}
+
+/// A worker process: `try_acquire` on one credential as fast as it can for `secs` seconds.
+fn spawn_worker(db: &Path, limiter: &str, id: &str, secs: u64) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "worker", "--nocapture", "--test-threads=1"])
+        .env("SIPCREDS_WORKER_DB", db)
+        .env("SIPCREDS_WORKER_LIMITER", limiter)
+        .env("SIPCREDS_WORKER_ID", id)
+        .env("SIPCREDS_WORKER_SECS", secs.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+#[derive(Debug, Default)]
+struct Outcome {
+    /// (before, after) wall times of admitted calls.
+    admitted: Vec<(u64, u64)>,
+    rejected: usize,
+    errors: usize,
+}
+
+fn collect(children: Vec<Child>) -> Outcome {
+    let mut out = Outcome::default();
+    for mut c in children {
+        let stdout = c.stdout.take().unwrap();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.first() {
+                Some(&"ADM") => out
+                    .admitted
+                    .push((f[1].parse().unwrap(), f[2].parse().unwrap())),
+                Some(&"SUM") => {
+                    out.rejected += f[1].parse::<usize>().unwrap();
+                    out.errors += f[2].parse::<usize>().unwrap();
+                }
+                _ => {}
+            }
+        }
+        assert!(c.wait().unwrap().success(), "a worker failed");
+    }
+    out
+}
+
+/// The largest number of admissions provably inside one one-second window: their true times
+/// lie between `before` and `after`, so a set counts only if the latest `after` is less than
+/// a second past the earliest `before`.
+fn max_provable_in_a_second(admitted: &[(u64, u64)]) -> usize {
+    let mut v = admitted.to_vec();
+    v.sort();
+    let mut best = 0;
+    for (i, &(start, _)) in v.iter().enumerate() {
+        let n = v[i..]
+            .iter()
+            .take_while(|(b, _)| *b < start + SECOND)
+            .filter(|(_, a)| *a < start + SECOND)
+            .count();
+        best = best.max(n);
+    }
+    best
+}
+
+/// The fewest admissions in any one-second window, at one-second steps over `[from, to)`
+/// (to show the limit was really reached).
+fn busiest_windows(admitted: &[(u64, u64)], from: u64, to: u64) -> Vec<usize> {
+    (0..)
+        .map(|k| from + k * SECOND)
+        .take_while(|s| s + SECOND <= to)
+        .map(|s| {
+            admitted
+                .iter()
+                .filter(|(b, _)| *b >= s && *b < s + SECOND)
+                .count()
+        })
+        .collect()
+}
+
+#[test]
+fn worker() {
+    let Ok(db) = std::env::var("SIPCREDS_WORKER_DB") else {
+        return; // run by the tests below only
+    };
+    let limiter = std::env::var("SIPCREDS_WORKER_LIMITER").unwrap();
+    let id = std::env::var("SIPCREDS_WORKER_ID").unwrap();
+    let secs: u64 = std::env::var("SIPCREDS_WORKER_SECS")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let reg = sipcreds_open::open_registry(&db, &limiter).unwrap();
+    let end = Instant::now() + Duration::from_secs(secs);
+    let (mut rejected, mut errors) = (0, 0);
+    let mut lines = String::new();
+    while Instant::now() < end {
+        let before = wall();
+        match reg.try_acquire("acme", &id) {
+            Ok(d) if d.is_admitted() => {
+                lines.push_str(&format!("ADM {before} {}\n", wall()));
+            }
+            Ok(_) => rejected += 1,
+            Err(e) => {
+                assert_eq!(e.code(), sipcreds::ErrorCode::Storage, "{e}");
+                errors += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+    println!("{lines}SUM {rejected} {errors}");
+}
+
+#[test]
+fn two_processes_share_one_group_through_redis() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (db, ids) = registry_file(dir.path());
+    let start = wall();
+    let workers = ids
+        .iter()
+        .map(|id| spawn_worker(&db, &server.url(""), id, 4))
+        .collect();
+    let out = collect(workers);
+    let end = wall();
+    assert!(
+        max_provable_in_a_second(&out.admitted) <= LIMIT,
+        "a window admitted more than {LIMIT}"
+    );
+    // Both processes were admitted, and the group ran at its limit: after the first second
+    // (the fresh server's hold-down), every whole second admitted about the limit.
+    assert_eq!(out.errors, 0);
+    assert!(out.rejected > 100, "the workers pushed past the limit");
+    let per_second = busiest_windows(&out.admitted, start + 2 * SECOND, end - SECOND / 2);
+    assert!(
+        per_second.iter().all(|&n| n >= LIMIT - 2),
+        "seconds under the limit: {per_second:?}"
+    );
+    assert!(out.admitted.len() >= 2 * LIMIT);
+}
+
+#[test]
+fn a_redis_restart_mid_run_never_lets_a_window_exceed_the_limit() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let (db, ids) = registry_file(dir.path());
+    let workers: Vec<Child> = ids
+        .iter()
+        .map(|id| spawn_worker(&db, &server.url(""), id, 6))
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    // Restart: the admissions of the last second are gone with the data.
+    let down_at = wall();
+    server.down();
+    std::thread::sleep(Duration::from_millis(300));
+    server.up();
+    let up_at = wall();
+    let out = collect(workers);
+    assert!(
+        max_provable_in_a_second(&out.admitted) <= LIMIT,
+        "a window admitted more than {LIMIT} across the restart"
+    );
+    assert!(
+        out.errors > 0,
+        "the outage was seen (refused with a storage error)"
+    );
+    // Admissions resumed after the restart.
+    assert!(out.admitted.iter().any(|(b, _)| *b > up_at + SECOND));
+    // Nothing was admitted while Redis was down.
+    assert!(
+        !out.admitted
+            .iter()
+            .any(|(b, a)| *b > down_at + SECOND / 10 && *a < up_at),
+        "admitted while Redis was down, with fallback=refuse"
+    );
+}
+
+#[test]
+fn the_local_share_fallback_keeps_two_processes_within_the_limit() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let (db, ids) = registry_file(dir.path());
+    let limiter = server.url("?fallback=local:2");
+    let workers: Vec<Child> = ids
+        .iter()
+        .map(|id| spawn_worker(&db, &limiter, id, 7))
+        .collect();
+    std::thread::sleep(Duration::from_millis(2000));
+    let down_at = wall();
+    server.down();
+    std::thread::sleep(Duration::from_millis(3000));
+    server.up();
+    let out = collect(workers);
+    assert!(
+        max_provable_in_a_second(&out.admitted) <= LIMIT,
+        "a window admitted more than {LIMIT} with the local fallback"
+    );
+    // Calls went on during the outage, each process on its share (5 a second).
+    let during = out
+        .admitted
+        .iter()
+        .filter(|(b, _)| *b > down_at + 3 * SECOND / 2 && *b < down_at + 5 * SECOND / 2)
+        .count();
+    assert!(
+        (LIMIT / 2..=LIMIT).contains(&during),
+        "{during} admissions in one second of the outage"
+    );
+}
+
+#[test]
+fn reserve_paces_calls_through_redis() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (db, ids) = registry_file(dir.path());
+    let reg = sipcreds_open::open_registry(db.to_str().unwrap(), &server.url("")).unwrap();
+    // The fresh server's hold-down: the first slot is one span away.
+    let first = reg
+        .reserve("acme", &ids[0], Duration::from_secs(5))
+        .unwrap();
+    assert!(first.is_admitted());
+    let wait0 = first.wait().unwrap();
+    assert!(
+        wait0 > Duration::from_millis(900) && wait0 <= Duration::from_millis(1011),
+        "{wait0:?}"
+    );
+    // Then 10 slots in that second, and the 11th one span after the first.
+    let waits: Vec<Duration> = (0..10)
+        .map(|i| {
+            reg.reserve("acme", &ids[i % 2], Duration::from_secs(5))
+                .unwrap()
+                .wait()
+                .unwrap()
+        })
+        .collect();
+    let eleventh = waits[9];
+    assert!(
+        eleventh >= wait0 + Duration::from_millis(1000),
+        "{wait0:?} then {waits:?}"
+    );
+    // Past max_wait: rejected, nothing booked.
+    let no = reg
+        .reserve("acme", &ids[0], Duration::from_millis(10))
+        .unwrap();
+    assert!(!no.is_admitted());
+    let sipcreds::Decision::Rejected { retry_after } = no else {
+        unreachable!()
+    };
+    assert!(retry_after > Duration::from_millis(900), "{retry_after:?}");
+    // A bad fallback and an unreachable server are clear errors that name no password.
+    let e = sipcreds_open::open_registry(db.to_str().unwrap(), "redis://x/?fallback=sometimes")
+        .unwrap_err();
+    assert!(e.to_string().contains("local:N"), "{e}");
+    let reg =
+        sipcreds_open::open_registry(db.to_str().unwrap(), "redis://:Hunter2-pw@127.0.0.1:1/")
+            .unwrap();
+    let e = reg.try_acquire("acme", &ids[0]).unwrap_err();
+    assert_eq!(e.code(), sipcreds::ErrorCode::Storage);
+    assert!(!e.to_string().contains("Hunter2"), "{e}");
+}

@@ -1,0 +1,732 @@
+//! The PostgreSQL store of `sipcreds` (§10 of the spec): several service instances share one
+//! registry.
+//!
+//! - The maintained synchronous driver (`postgres`, rust-postgres) behind an `r2d2` pool, so
+//!   threads of one process run transactions side by side.
+//! - Versioned schema migrations in `sipcreds_schema`, applied under an advisory lock so that
+//!   instances starting together migrate once. Tables are prefixed `sipcreds_`, to share a
+//!   database with others.
+//! - **Isolation.** Every rule of the registry is about one org (§5: nothing crosses orgs).
+//!   A write transaction runs at `READ COMMITTED` and, before its first statement on an org,
+//!   takes a transaction-scoped advisory lock on that org
+//!   (`pg_advisory_xact_lock(hashtextextended('sipcreds:' || org, 0))`). So the writes of one
+//!   org are serialized across every instance, and each statement of a writer sees every write
+//!   committed before it: a check ("no number links to this credential") cannot be overtaken
+//!   by another instance's link. Different orgs never wait for each other (unless two orgs'
+//!   hashes collide, which only serializes them). A read runs at `REPEATABLE READ READ ONLY`:
+//!   one snapshot, so a listing and its usage agree, and it never waits or fails.
+//!   `SERIALIZABLE` would also keep the invariants but answers conflicts with errors to retry,
+//!   and the storage trait runs a transaction's closure exactly once.
+//! - Foreign keys make a link to a missing credential impossible at the SQL level too.
+//! - Passwords are encrypted with XChaCha20-Poly1305 under the 32-byte key from
+//!   `SIPCREDS_KEY`, in the same format as the SQLite store (bound to org and credential id);
+//!   a key check stored at creation refuses a wrong key at connect time.
+//! - Connections are plain TCP or a Unix socket (`NoTls`): run it on loopback, a private
+//!   network or through a TLS tunnel. The password of the URL never appears in messages.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use postgres::types::ToSql;
+use postgres::{IsolationLevel, NoTls, Row};
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::r2d2;
+use sipcreds::{
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
+    Provider, ProviderId, Result, Storage, Tx,
+};
+use sipcreds_sqlite::Key;
+use sipcreds_sqlite::row::{
+    CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, provider, ts,
+};
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The PostgreSQL backend. Share it between threads through the [`sipcreds::Registry`]; run
+/// one per instance against the same database.
+pub struct PostgresStore {
+    pool: Pool,
+    key: Key,
+    shown: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("url", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+fn pg_error(e: postgres::Error) -> Error {
+    // The driver's messages name the server's error (and its detail), never the URL.
+    match e.as_db_error() {
+        Some(db) => Error::storage(format!("postgres: {}: {}", db.code().code(), db.message())),
+        None => Error::storage(format!("postgres: {e}")),
+    }
+}
+
+/// The URL without its password, for messages.
+fn shown_url(config: &postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(h) => h.clone(),
+            postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .unwrap_or_default();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{}@{host}:{port}/{}",
+        config.get_user().unwrap_or(""),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
+/// Each migration takes the schema from version `i` to `i + 1`. Never edit a released one.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE sipcreds_meta (
+        key   TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+    );
+    CREATE TABLE sipcreds_providers (
+        seq        BIGSERIAL PRIMARY KEY,
+        org        TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org, id)
+    );
+    CREATE TABLE sipcreds_credentials (
+        seq         BIGSERIAL PRIMARY KEY,
+        org         TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        name        TEXT,
+        server      TEXT NOT NULL,
+        auth_user   TEXT,
+        password    BYTEA,
+        domain      TEXT,
+        transport   TEXT NOT NULL,
+        cps_limit   BIGINT,
+        cps_key     TEXT,
+        provider_id TEXT,
+        version     BIGINT NOT NULL,
+        created_at  BIGINT NOT NULL,
+        updated_at  BIGINT NOT NULL,
+        UNIQUE (org, id),
+        FOREIGN KEY (org, provider_id) REFERENCES sipcreds_providers (org, id),
+        CHECK ((auth_user IS NULL) = (password IS NULL))
+    );
+    CREATE INDEX sipcreds_credentials_by_provider ON sipcreds_credentials (org, provider_id)
+        WHERE provider_id IS NOT NULL;
+    CREATE TABLE sipcreds_numbers (
+        org           TEXT NOT NULL,
+        number        TEXT NOT NULL,
+        credential_id TEXT,
+        PRIMARY KEY (org, number),
+        FOREIGN KEY (org, credential_id) REFERENCES sipcreds_credentials (org, id)
+    );
+    CREATE INDEX sipcreds_numbers_by_credential ON sipcreds_numbers (org, credential_id)
+        WHERE credential_id IS NOT NULL;
+    CREATE TABLE sipcreds_agents (
+        seq        BIGSERIAL PRIMARY KEY,
+        org        TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (org, id)
+    );
+    CREATE TABLE sipcreds_agent_numbers (
+        org      TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        number   TEXT NOT NULL,
+        PRIMARY KEY (org, agent_id, number),
+        FOREIGN KEY (org, agent_id) REFERENCES sipcreds_agents (org, id) ON DELETE CASCADE,
+        FOREIGN KEY (org, number) REFERENCES sipcreds_numbers (org, number) ON DELETE CASCADE
+    );
+    CREATE INDEX sipcreds_agent_numbers_by_number ON sipcreds_agent_numbers (org, number);
+"];
+
+/// The schema version this build writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// An arbitrary constant: the session advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x5193_c4ed_0001;
+
+fn migrate(client: &mut postgres::Client, key: &Key) -> Result<()> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(pg_error)?;
+    let result = (|| {
+        client
+            .batch_execute("CREATE TABLE IF NOT EXISTS sipcreds_schema (version BIGINT NOT NULL)")
+            .map_err(pg_error)?;
+        let version: i64 = client
+            .query_opt("SELECT version FROM sipcreds_schema", &[])
+            .map_err(pg_error)?
+            .map_or(0, |r| r.get(0));
+        if version > LATEST {
+            return Err(Error::storage(format!(
+                "the database has sipcreds schema version {version}, newer than this sipcreds supports ({LATEST}); upgrade sipcreds"
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let mut tx = client.transaction().map_err(pg_error)?;
+            tx.batch_execute(sql).map_err(pg_error)?;
+            tx.execute("DELETE FROM sipcreds_schema", &[])
+                .map_err(pg_error)?;
+            tx.execute(
+                "INSERT INTO sipcreds_schema (version) VALUES ($1)",
+                &[&(i as i64 + 1)],
+            )
+            .map_err(pg_error)?;
+            tx.commit().map_err(pg_error)?;
+        }
+        // The key check: stored by the first instance, verified by every later one.
+        let stored = client
+            .query_opt(
+                "SELECT value FROM sipcreds_meta WHERE key = 'key_check'",
+                &[],
+            )
+            .map_err(pg_error)?;
+        match stored {
+            Some(row) => key.verify_key_check(row.get::<_, &[u8]>(0)),
+            None => {
+                let blob = key.key_check()?;
+                client
+                    .execute(
+                        "INSERT INTO sipcreds_meta (key, value) VALUES ('key_check', $1)",
+                        &[&blob],
+                    )
+                    .map_err(pg_error)
+                    .map(drop)
+            }
+        }
+    })();
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    result?;
+    unlocked.map_err(pg_error)?;
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Connect to `url` (`postgres://user:password@host:port/db`, or any libpq-style
+    /// connection string), with the key from `SIPCREDS_KEY`; migrate the schema if needed.
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        Self::connect_with(url, Key::from_env()?)
+    }
+
+    /// Connect with an explicit key.
+    pub fn connect_with(url: &str, key: Key) -> Result<PostgresStore> {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            Error::storage(format!("the PostgreSQL URL is not valid: {e}"))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let shown = shown_url(&config);
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)
+            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
+        let mut client = pool
+            .get()
+            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
+        migrate(&mut client, &key)?;
+        drop(client);
+        Ok(PostgresStore { pool, key, shown })
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        let mut c = self.client()?;
+        c.query_one("SELECT version FROM sipcreds_schema", &[])
+            .map(|r| r.get(0))
+            .map_err(pg_error)
+    }
+
+    /// Run SQL directly (for tests and operators: it bypasses every rule of the registry).
+    pub fn raw_execute(&self, sql: &str) -> Result<u64> {
+        let mut c = self.client()?;
+        c.execute(sql, &[]).map_err(pg_error)
+    }
+
+    fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        self.pool
+            .get()
+            .map_err(|e| Error::storage(format!("no connection to {}: {e}", self.shown)))
+    }
+
+    fn run(&self, write: bool, f: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
+        let mut client = self.client()?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(if write {
+                IsolationLevel::ReadCommitted
+            } else {
+                IsolationLevel::RepeatableRead
+            })
+            .read_only(!write)
+            .start()
+            .map_err(pg_error)?;
+        let mut ptx = PgTx {
+            tx: RefCell::new(tx),
+            key: &self.key,
+            write,
+            locked: RefCell::new(Vec::new()),
+        };
+        // An error drops the transaction, which rolls it back.
+        f(&mut ptx)?;
+        ptx.tx.into_inner().commit().map_err(pg_error)
+    }
+}
+
+impl Storage for PostgresStore {
+    fn read(&self, f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(false, &mut |tx| f(tx))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.run(true, &mut |tx| f(tx))
+    }
+
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+}
+
+struct PgTx<'c> {
+    tx: RefCell<postgres::Transaction<'c>>,
+    key: &'c Key,
+    write: bool,
+    /// The orgs whose advisory lock this transaction holds.
+    locked: RefCell<Vec<String>>,
+}
+
+const CRED_COLUMNS: &str = "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
+                            provider_id, version, created_at, updated_at";
+
+fn cred_row(r: &Row) -> CredRow {
+    CredRow {
+        id: r.get(0),
+        org: r.get(1),
+        name: r.get(2),
+        server: r.get(3),
+        auth_user: r.get(4),
+        password: r.get(5),
+        domain: r.get(6),
+        transport: r.get(7),
+        cps_limit: r.get(8),
+        cps_key: r.get(9),
+        provider_id: r.get(10),
+        version: r.get(11),
+        created_at: r.get(12),
+        updated_at: r.get(13),
+    }
+}
+
+impl PgTx<'_> {
+    /// In a write transaction, serialize with every other writer of the org (once).
+    fn enter(&self, org: &Org) -> Result<()> {
+        if !self.write || self.locked.borrow().iter().any(|o| o == org.as_str()) {
+            return Ok(());
+        }
+        self.tx
+            .borrow_mut()
+            .execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended('sipcreds:' || $1, 0))",
+                &[&org.as_str()],
+            )
+            .map_err(pg_error)?;
+        self.locked.borrow_mut().push(org.as_str().to_owned());
+        Ok(())
+    }
+
+    fn query(&self, org: &Org, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        self.enter(org)?;
+        self.tx.borrow_mut().query(sql, params).map_err(pg_error)
+    }
+
+    fn exec(&self, org: &Org, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        self.enter(org)?;
+        self.tx.borrow_mut().execute(sql, params).map_err(pg_error)
+    }
+
+    fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
+        self.query(
+            org,
+            "SELECT number FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id = $2 ORDER BY number",
+            &[&org.as_str(), &id],
+        )?
+        .iter()
+        .map(|r| parse_number(r.get(0)))
+        .collect()
+    }
+
+    fn to_agent(&self, org: &Org, r: &Row) -> Result<Agent> {
+        let id: &str = r.get(0);
+        Ok(Agent {
+            numbers: self.agent_numbers(org, id)?,
+            id: parse_agent_id(id)?,
+            org: org.clone(),
+            name: parse_name(r.get(1), "agent name")?,
+            created_at: from_ts(r.get(2))?,
+        })
+    }
+
+    fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
+        let row = CredRow::from_credential(c, self.key)?;
+        let sql = if insert {
+            "INSERT INTO sipcreds_credentials (id, org, name, server, auth_user, password, domain, transport, cps_limit, \
+             cps_key, provider_id, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        } else {
+            "UPDATE sipcreds_credentials SET name = $3, server = $4, auth_user = $5, password = $6, domain = $7, \
+             transport = $8, cps_limit = $9, cps_key = $10, provider_id = $11, version = $12, created_at = $13, \
+             updated_at = $14 WHERE id = $1 AND org = $2"
+        };
+        let n = self.exec(
+            &c.org,
+            sql,
+            &[
+                &row.id,
+                &row.org,
+                &row.name,
+                &row.server,
+                &row.auth_user,
+                &row.password,
+                &row.domain,
+                &row.transport,
+                &row.cps_limit,
+                &row.cps_key,
+                &row.provider_id,
+                &row.version,
+                &row.created_at,
+                &row.updated_at,
+            ],
+        )?;
+        if n != 1 {
+            return Err(Error::storage(format!(
+                "credential {} was not written",
+                c.id
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
+        self.query(
+            org,
+            &format!("SELECT {CRED_COLUMNS} FROM sipcreds_credentials WHERE org = $1 AND id = $2"),
+            &[&org.as_str(), &id.as_str()],
+        )?
+        .first()
+        .map(|r| cred_row(r).into_credential(self.key))
+        .transpose()
+    }
+
+    fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
+        Ok(!self
+            .query(
+                org,
+                "SELECT 1 FROM sipcreds_credentials WHERE org = $1 AND id = $2",
+                &[&org.as_str(), &id.as_str()],
+            )?
+            .is_empty())
+    }
+
+    fn credential_usage(
+        &self,
+        org: &Org,
+        id: &CredentialId,
+    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
+        let numbers = self.credential_numbers(org, id)?;
+        if numbers.is_empty() {
+            return Ok((numbers, Vec::new()));
+        }
+        let rows = self.query(
+            org,
+            "SELECT a.id, a.name, an.number FROM sipcreds_numbers n \
+             JOIN sipcreds_agent_numbers an ON an.org = n.org AND an.number = n.number \
+             JOIN sipcreds_agents a ON a.org = an.org AND a.id = an.agent_id \
+             WHERE n.org = $1 AND n.credential_id = $2 ORDER BY a.id, an.number",
+            &[&org.as_str(), &id.as_str()],
+        )?;
+        let mut agents: AgentLinks = Vec::new();
+        for r in &rows {
+            let (agent, name, number): (&str, &str, &str) = (r.get(0), r.get(1), r.get(2));
+            let number = parse_number(number)?;
+            match agents.last_mut() {
+                Some((a, _, via)) if a.as_str() == agent => via.push(number),
+                _ => agents.push((
+                    parse_agent_id(agent)?,
+                    parse_name(name, "agent name")?,
+                    vec![number],
+                )),
+            }
+        }
+        Ok((numbers, agents))
+    }
+
+    fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
+        self.query(
+            org,
+            &format!("SELECT {CRED_COLUMNS} FROM sipcreds_credentials WHERE org = $1 ORDER BY seq"),
+            &[&org.as_str()],
+        )?
+        .iter()
+        .map(|r| cred_row(r).into_credential(self.key))
+        .collect()
+    }
+
+    fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
+        self.query(
+            org,
+            "SELECT id FROM sipcreds_credentials WHERE org = $1 AND provider_id = $2 ORDER BY seq",
+            &[&org.as_str(), &provider.as_str()],
+        )?
+        .iter()
+        .map(|r| parse_credential_id(r.get(0)))
+        .collect()
+    }
+
+    fn insert_credential(&mut self, c: &Credential) -> Result<()> {
+        self.write_credential(c, true)
+    }
+
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.write_credential(c, false)
+    }
+
+    fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
+        self.exec(
+            org,
+            "DELETE FROM sipcreds_credentials WHERE org = $1 AND id = $2",
+            &[&org.as_str(), &id.as_str()],
+        )
+        .map(drop)
+    }
+
+    fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
+        self.query(
+            org,
+            "SELECT credential_id FROM sipcreds_numbers WHERE org = $1 AND number = $2",
+            &[&org.as_str(), &number.as_str()],
+        )?
+        .first()
+        .map(|r| {
+            Ok(NumberRecord {
+                number: number.clone(),
+                credential_id: r
+                    .get::<_, Option<&str>>(0)
+                    .map(parse_credential_id)
+                    .transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
+        self.query(
+            org,
+            "SELECT number, credential_id FROM sipcreds_numbers WHERE org = $1 ORDER BY number",
+            &[&org.as_str()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(NumberRecord {
+                number: parse_number(r.get(0))?,
+                credential_id: r
+                    .get::<_, Option<&str>>(1)
+                    .map(parse_credential_id)
+                    .transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
+        self.query(
+            org,
+            "SELECT number FROM sipcreds_numbers WHERE org = $1 AND credential_id = $2 ORDER BY number",
+            &[&org.as_str(), &id.as_str()],
+        )?
+        .iter()
+        .map(|r| parse_number(r.get(0)))
+        .collect()
+    }
+
+    fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
+        self.exec(
+            org,
+            "INSERT INTO sipcreds_numbers (org, number, credential_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
+            &[
+                &org.as_str(),
+                &record.number.as_str(),
+                &record.credential_id.as_ref().map(CredentialId::as_str),
+            ],
+        )
+        .map(drop)
+    }
+
+    fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
+        // sipcreds_agent_numbers rows go with it (ON DELETE CASCADE).
+        self.exec(
+            org,
+            "DELETE FROM sipcreds_numbers WHERE org = $1 AND number = $2",
+            &[&org.as_str(), &number.as_str()],
+        )
+        .map(drop)
+    }
+
+    fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
+        self.query(
+            org,
+            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 AND id = $2",
+            &[&org.as_str(), &id.as_str()],
+        )?
+        .first()
+        .map(|r| self.to_agent(org, r))
+        .transpose()
+    }
+
+    fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
+        self.query(
+            org,
+            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 ORDER BY seq",
+            &[&org.as_str()],
+        )?
+        .iter()
+        .map(|r| self.to_agent(org, r))
+        .collect()
+    }
+
+    fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<&str> = numbers.iter().map(PhoneNumber::as_str).collect();
+        let rows = self.query(
+            org,
+            "SELECT a.id, a.name, an.number FROM sipcreds_agent_numbers an \
+             JOIN sipcreds_agents a ON a.org = an.org AND a.id = an.agent_id \
+             WHERE an.org = $1 AND an.number = ANY($2) ORDER BY a.id, an.number",
+            &[&org.as_str(), &list],
+        )?;
+        let mut agents: AgentLinks = Vec::new();
+        for r in &rows {
+            let (agent, name, number): (&str, &str, &str) = (r.get(0), r.get(1), r.get(2));
+            let number = parse_number(number)?;
+            match agents.last_mut() {
+                Some((a, _, via)) if a.as_str() == agent => via.push(number),
+                _ => agents.push((
+                    parse_agent_id(agent)?,
+                    parse_name(name, "agent name")?,
+                    vec![number],
+                )),
+            }
+        }
+        Ok(agents)
+    }
+
+    fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
+        self.exec(
+            &agent.org,
+            "INSERT INTO sipcreds_agents (org, id, name, created_at) VALUES ($1, $2, $3, $4)",
+            &[
+                &agent.org.as_str(),
+                &agent.id.as_str(),
+                &agent.name.as_str(),
+                &ts(agent.created_at),
+            ],
+        )?;
+        for n in &agent.numbers {
+            self.assign(&agent.org, &agent.id, n)?;
+        }
+        Ok(())
+    }
+
+    fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
+        self.exec(
+            org,
+            "DELETE FROM sipcreds_agents WHERE org = $1 AND id = $2",
+            &[&org.as_str(), &id.as_str()],
+        )
+        .map(drop)
+    }
+
+    fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.exec(
+            org,
+            "INSERT INTO sipcreds_agent_numbers (org, agent_id, number) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[&org.as_str(), &agent.as_str(), &number.as_str()],
+        )
+        .map(drop)
+    }
+
+    fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
+        self.exec(
+            org,
+            "DELETE FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id = $2 AND number = $3",
+            &[&org.as_str(), &agent.as_str(), &number.as_str()],
+        )
+        .map(drop)
+    }
+
+    fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
+        self.query(
+            org,
+            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 AND id = $2",
+            &[&org.as_str(), &id.as_str()],
+        )?
+        .first()
+        .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
+        .transpose()
+    }
+
+    fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
+        self.query(
+            org,
+            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 ORDER BY seq",
+            &[&org.as_str()],
+        )?
+        .iter()
+        .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+    }
+
+    fn insert_provider(&mut self, p: &Provider) -> Result<()> {
+        self.exec(
+            &p.org,
+            "INSERT INTO sipcreds_providers (org, id, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &p.org.as_str(),
+                &p.id.as_str(),
+                &p.kind,
+                &p.name.as_str(),
+                &ts(p.created_at),
+            ],
+        )
+        .map(drop)
+    }
+
+    fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
+        self.exec(
+            org,
+            "DELETE FROM sipcreds_providers WHERE org = $1 AND id = $2",
+            &[&org.as_str(), &id.as_str()],
+        )
+        .map(drop)
+    }
+}

@@ -1,0 +1,446 @@
+//! A CPS limiter backend on Redis (§6): every instance of a platform shares one budget per
+//! rate group, so N dialer instances together stay under a provider's limit.
+//!
+//! **Algorithm.** A sliding-window log per group, the same rule as the in-process backend
+//! ([`sipcreds::SlidingWindow`]), run by one server-side Lua script: one round trip and one
+//! atomic step per decision. The group's admissions are a sorted set of times taken from the
+//! Redis server's own clock (`TIME`), so the instances' clocks never need to agree. The script
+//! drops admissions older than one span, finds the first slot at which one more admission keeps
+//! every window of one span (one second plus the limiter's margin) at most the limit, books it
+//! if it is within the caller's wait, and answers how far away it is.
+//!
+//! **A server that forgets.** A restart without persistence, a failover to a replica that had
+//! not seen the last writes, or a flush would forget the admissions of the last second, and
+//! the next second could admit the limit again on top of them. The script keeps an epoch key:
+//! when it finds none (the data is gone, or this is the first use), it records the time and
+//! admits nothing until one span after it. Every instance sees the same epoch.
+//!
+//! **When Redis cannot be reached** (connection refused, timeout), [`OnUnavailable`] decides:
+//! - [`OnUnavailable::Refuse`] (the default): the decision is a `storage` error, and no call
+//!   is admitted. The limit is never exceeded; calls stop until Redis answers.
+//! - [`OnUnavailable::LocalShare`]: each instance admits up to `limit / instances` (rounded
+//!   down) per second on its own, so `instances` instances together stay within the limit.
+//!   So that admissions decided in Redis and locally never add up in one window, an instance
+//!   admits nothing locally during the first span after it lost Redis, and nothing through
+//!   Redis until one span after its last local admission. If only some instances lose Redis
+//!   (a partition) while others still reach it, the two sides do not see each other: the
+//!   total may exceed the limit by the cut-off instances' shares. That is the price of
+//!   staying up; `Refuse` never pays it.
+//!
+//! Reconnection is lazy: after a failure the next attempt is made at most every
+//! `retry_interval` (100 ms), with short connect and I/O timeouts (250 ms).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sipcreds::{
+    Admission, Clock, Error, GroupState, LimiterBackend, MonotonicClock, Nanos, Result,
+    SlidingWindow,
+};
+
+/// The script: KEYS[1] the group's log, KEYS[2] the epoch; ARGV limit, span (µs), max wait
+/// (µs), a unique member suffix. Answers `{admitted (0/1), µs from now to the slot}`.
+const SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local span = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local slot = now
+local epoch = tonumber(redis.call('GET', KEYS[2]))
+if not epoch then
+  epoch = now
+  redis.call('SET', KEYS[2], string.format('%d', now))
+end
+if epoch + span > slot then slot = epoch + span end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
+local n = redis.call('ZCARD', KEYS[1])
+if n > 0 then
+  local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+  if last > slot then slot = last end
+end
+if n >= limit then
+  local edge = tonumber(redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')[2]) + span
+  if edge > slot then slot = edge end
+end
+if slot - now > max_wait then
+  return {0, slot - now}
+end
+redis.call('ZADD', KEYS[1], slot, string.format('%d:%s', slot, ARGV[4]))
+redis.call('PEXPIRE', KEYS[1], math.floor((slot - now + span) / 1000) + 1000)
+return {1, slot - now}
+";
+
+/// What to do when Redis cannot be reached (see the crate documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnUnavailable {
+    /// Admit nothing: every decision is a `storage` error until Redis answers.
+    #[default]
+    Refuse,
+    /// Fall back to a local share of each group's limit: `limit / instances` per second.
+    LocalShare {
+        /// How many instances share the limit (at least 1).
+        instances: u32,
+    },
+}
+
+impl std::str::FromStr for OnUnavailable {
+    type Err = Error;
+    /// `refuse`, or `local:N` (N instances).
+    fn from_str(s: &str) -> Result<Self> {
+        if s == "refuse" {
+            return Ok(OnUnavailable::Refuse);
+        }
+        match s.strip_prefix("local:").and_then(|n| n.parse::<u32>().ok()) {
+            Some(n) if n >= 1 => Ok(OnUnavailable::LocalShare { instances: n }),
+            _ => Err(Error::storage(format!(
+                "unknown fallback {s:?}: use \"refuse\" or \"local:N\" (N instances share the limit)"
+            ))),
+        }
+    }
+}
+
+/// Settings of the Redis limiter.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// What to do when Redis cannot be reached.
+    pub on_unavailable: OnUnavailable,
+    /// The prefix of every key (to share a Redis with other users).
+    pub prefix: String,
+    /// Connect, read and write timeout.
+    pub timeout: Duration,
+    /// The least time between two connection attempts after a failure.
+    pub retry_interval: Duration,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions {
+            on_unavailable: OnUnavailable::Refuse,
+            prefix: "sipcreds:cps:".into(),
+            timeout: Duration::from_millis(250),
+            retry_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+impl RedisOptions {
+    /// Read the options a URL's query may carry (`?fallback=refuse|local:N&prefix=P`), and
+    /// return the URL without them.
+    pub fn from_url(url: &str) -> Result<(String, RedisOptions)> {
+        let mut opts = RedisOptions::default();
+        let Some((base, query)) = url.split_once('?') else {
+            return Ok((url.to_owned(), opts));
+        };
+        let mut keep = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("fallback", v)) => opts.on_unavailable = v.parse()?,
+                Some(("prefix", v)) => opts.prefix = v.to_owned(),
+                _ => keep.push(pair),
+            }
+        }
+        let url = if keep.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", keep.join("&"))
+        };
+        Ok((url, opts))
+    }
+}
+
+/// Where an instance is, towards Redis.
+#[derive(Debug, Default)]
+struct Health {
+    /// When the current outage was first seen (`None`: Redis answers).
+    down_since: Option<Nanos>,
+    /// The last failed attempt (to space out reconnections).
+    last_attempt: Option<Nanos>,
+    /// The latest slot admitted locally (`LocalShare`).
+    last_local: Option<Nanos>,
+}
+
+struct Shared {
+    client: redis::Client,
+    script: redis::Script,
+    pool: Mutex<Vec<redis::Connection>>,
+    options: RedisOptions,
+    shown: String,
+    clock: MonotonicClock,
+    health: Mutex<Health>,
+    member: AtomicU64,
+    salt: u64,
+}
+
+/// The Redis limiter backend. Build a [`sipcreds::RateLimiter`] on it (or let
+/// `sipcreds-open` do it from a `redis://` URL).
+#[derive(Clone)]
+pub struct RedisRateBackend {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RedisRateBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisRateBackend")
+            .field("url", &self.shared.shown)
+            .field("options", &self.shared.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without its password, for messages.
+fn shown_url(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn micros_ceil(n: Nanos) -> u64 {
+    n.div_ceil(1000)
+}
+
+impl RedisRateBackend {
+    /// A backend on the Redis at `url` (`redis://[:password@]host[:port][/db]`). Nothing is
+    /// sent until the first decision; see [`RedisRateBackend::ping`] to check it now.
+    pub fn open(url: &str, options: RedisOptions) -> Result<Self> {
+        let shown = shown_url(url);
+        let client = redis::Client::open(url)
+            .map_err(|e| Error::storage(format!("the Redis URL {shown} is not valid: {e}")))?;
+        let salt = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id()).rotate_left(32);
+        Ok(RedisRateBackend {
+            shared: Arc::new(Shared {
+                client,
+                script: redis::Script::new(SCRIPT),
+                pool: Mutex::new(Vec::new()),
+                options,
+                shown,
+                clock: MonotonicClock::new(),
+                health: Mutex::new(Health::default()),
+                member: AtomicU64::new(0),
+                salt,
+            }),
+        })
+    }
+
+    /// Check that Redis answers.
+    pub fn ping(&self) -> Result<()> {
+        let mut conn = self.shared.connection()?;
+        redis::cmd("PING")
+            .query::<String>(&mut conn)
+            .map_err(|e| self.shared.unreachable(&e))?;
+        self.shared.give_back(conn);
+        Ok(())
+    }
+
+    /// The URL, without its password.
+    pub fn describe(&self) -> &str {
+        &self.shared.shown
+    }
+}
+
+impl Shared {
+    fn unreachable(&self, e: &redis::RedisError) -> Error {
+        Error::storage(format!(
+            "the CPS limiter cannot reach Redis at {}: {e}; no call is admitted until it answers",
+            self.shown
+        ))
+    }
+
+    fn connection(&self) -> Result<redis::Connection> {
+        if let Some(c) = self.pool.lock().ok().and_then(|mut p| p.pop()) {
+            return Ok(c);
+        }
+        let conn = self
+            .client
+            .get_connection_with_timeout(self.options.timeout)
+            .map_err(|e| self.unreachable(&e))?;
+        conn.set_read_timeout(Some(self.options.timeout))
+            .and_then(|()| conn.set_write_timeout(Some(self.options.timeout)))
+            .map_err(|e| self.unreachable(&e))?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: redis::Connection) {
+        if let Ok(mut p) = self.pool.lock()
+            && p.len() < 64
+        {
+            p.push(conn);
+        }
+    }
+
+    /// One decision in Redis: `(admitted, µs from the server's now to the slot)`.
+    fn decide(&self, group: &str, limit: u32, span: Nanos, max_wait: Nanos) -> Result<(bool, u64)> {
+        let mut conn = self.connection()?;
+        let n = self.member.fetch_add(1, Ordering::Relaxed);
+        let reply: redis::RedisResult<(i64, i64)> = self
+            .script
+            .key(format!("{}g:{group}", self.options.prefix))
+            .key(format!("{}epoch", self.options.prefix))
+            .arg(limit)
+            .arg(micros_ceil(span))
+            .arg(max_wait / 1000)
+            .arg(format!("{:x}-{n:x}", self.salt))
+            .invoke(&mut conn);
+        match reply {
+            Ok((admitted, wait)) => {
+                self.give_back(conn);
+                Ok((admitted == 1, wait.max(0) as u64))
+            }
+            // A broken connection is dropped, not pooled.
+            Err(e) => Err(self.unreachable(&e)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RedisGroup {
+    backend: RedisRateBackend,
+    key: String,
+    /// The local window of the `LocalShare` fallback.
+    local: Mutex<SlidingWindow>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl RedisGroup {
+    /// The `LocalShare` decision, `ask` being the limiter's `(limit, span, now, max_wait)`.
+    fn local_share(
+        &self,
+        instances: u32,
+        ask: (u32, Nanos, Nanos, Nanos),
+        health: &mut Health,
+        down_since: Nanos,
+    ) -> Result<Admission> {
+        let (limit, span, now, max_wait) = ask;
+        let share = limit / instances;
+        // Nothing locally in the first span of the outage: admissions made through Redis just
+        // before it may still be in the window.
+        let earliest = down_since + span;
+        if share == 0 {
+            return Ok(Admission::Rejected {
+                next: now.max(earliest) + span,
+            });
+        }
+        let mut w = self
+            .local
+            .lock()
+            .map_err(|_| Error::storage("the local CPS window is poisoned"))?;
+        let start = now.max(earliest);
+        if start - now > max_wait {
+            return Ok(Admission::Rejected {
+                next: w.next_slot(share, span, start),
+            });
+        }
+        let admission = w.acquire(share, span, start, max_wait - (start - now));
+        if let Admission::Admitted { at } = admission {
+            health.last_local = Some(health.last_local.map_or(at, |l| l.max(at)));
+        }
+        Ok(admission)
+    }
+}
+
+impl GroupState for RedisGroup {
+    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission> {
+        let shared = &self.backend.shared;
+        // The limiter's `now` is on its own clock; waits are what cross the boundary.
+        let local_now = shared.clock.now();
+        let skip_redis = {
+            let h = shared
+                .health
+                .lock()
+                .map_err(|_| Error::storage("poisoned"))?;
+            h.last_attempt
+                .is_some_and(|t| local_now < t + shared.options.retry_interval.as_nanos() as u64)
+        };
+        let result = if skip_redis {
+            Err(Error::storage(format!(
+                "the CPS limiter cannot reach Redis at {}; no call is admitted until it answers",
+                shared.shown
+            )))
+        } else {
+            shared.decide(&self.key, limit, span, max_wait)
+        };
+        let mut h = shared
+            .health
+            .lock()
+            .map_err(|_| Error::storage("poisoned"))?;
+        match result {
+            Ok((admitted, wait_us)) => {
+                h.down_since = None;
+                h.last_attempt = None;
+                let wait = wait_us.saturating_mul(1000);
+                // Back from a local fallback: Redis does not know the local admissions, so
+                // nothing through Redis until they are a span old. (The script booked nothing
+                // if it was not admitted; if it was, the slot stands and is later than that.)
+                if let Some(last) = h.last_local {
+                    if local_now < last + span && admitted && wait < last + span - local_now {
+                        // The slot Redis booked is too early; keep it (it only makes Redis
+                        // stricter) but refuse this call.
+                        return Ok(Admission::Rejected {
+                            next: now + (last + span - local_now),
+                        });
+                    }
+                    if local_now >= last + span {
+                        h.last_local = None;
+                    }
+                }
+                Ok(if admitted {
+                    Admission::Admitted { at: now + wait }
+                } else {
+                    Admission::Rejected { next: now + wait }
+                })
+            }
+            Err(e) => {
+                if !skip_redis {
+                    h.last_attempt = Some(local_now);
+                }
+                let down_since = *h.down_since.get_or_insert(local_now);
+                match shared.options.on_unavailable {
+                    OnUnavailable::Refuse => Err(e),
+                    OnUnavailable::LocalShare { instances } => {
+                        let a = self.local_share(
+                            instances.max(1),
+                            (limit, span, local_now, max_wait),
+                            &mut h,
+                            down_since,
+                        )?;
+                        // Back to the limiter's clock.
+                        Ok(match a {
+                            Admission::Admitted { at } => Admission::Admitted {
+                                at: now + (at - local_now),
+                            },
+                            Admission::Rejected { next } => Admission::Rejected {
+                                next: now + (next - local_now),
+                            },
+                        })
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl LimiterBackend for RedisRateBackend {
+    fn group(&self, key: &str) -> Result<Arc<dyn GroupState>> {
+        Ok(Arc::new(RedisGroup {
+            backend: self.clone(),
+            key: key.to_owned(),
+            local: Mutex::new(SlidingWindow::new()),
+        }))
+    }
+
+    /// Redis expires idle groups itself (each log carries a TTL of one span past its last
+    /// slot).
+    fn sweep(&self, _now: Nanos) {}
+}
