@@ -84,15 +84,20 @@ pub fn redis_limiter(url: &str) -> Result<RateLimiter> {
 pub fn open_registry(location: &str, limiter: &str) -> Result<Registry> {
     let limiter: Limiter = limiter.parse()?;
     if is_postgres(location) {
-        let store = Arc::new(PostgresStore::connect(location)?);
-        return match limiter {
-            Limiter::Process => Ok(Registry::from_arc(store)),
-            Limiter::Redis(url) => Ok(Registry::with_limiter(store, Arc::new(redis_limiter(&url)?))),
-            Limiter::File => Err(Error::Invalid {
+        if limiter == Limiter::File {
+            return Err(Error::Invalid {
                 code: ErrorCode::InvalidJson,
                 field: Some("limiter".into()),
                 message: "the \"file\" limiter lives in a SQLite file; with PostgreSQL, share the limits through a redis:// URL".into(),
-            }),
+            });
+        }
+        let store = Arc::new(PostgresStore::connect(location)?);
+        return match limiter {
+            Limiter::Redis(url) => Ok(Registry::with_limiter(
+                store,
+                Arc::new(redis_limiter(&url)?),
+            )),
+            _ => Ok(Registry::from_arc(store)),
         };
     }
     match limiter {
