@@ -126,14 +126,18 @@ export interface ErrorCodeInfo {
 
 export interface RegistryOptions {
   /** `'process'` (default): admissions in this process's memory. `'file'`: in the database
-   * file, shared by every process that opens it this way. */
-  limiter?: 'process' | 'file'
+   * file, shared by every process that opens it this way. A `redis://` URL: in Redis, shared
+   * by every instance (`?fallback=refuse`, the default, or `?fallback=local:N` for when Redis
+   * cannot be reached). */
+  limiter?: 'process' | 'file' | `redis://${string}` | `rediss://${string}`
 }
 
-/** The registry of every org: in memory (`new Registry()`), or the embedded SQLite file. */
+/** The registry of every org: in memory (`new Registry()`), the embedded SQLite file
+ * (`new Registry('sipcreds.db')`), or PostgreSQL (`new Registry('postgres://…')`, key in
+ * `SIPCREDS_KEY`). */
 export declare class Registry {
   constructor(path?: string | null, options?: RegistryOptions)
-  /** The SQLite file, or `null` in memory. */
+  /** The SQLite file or PostgreSQL URL as given, or `null` in memory. */
   readonly path: string | null
   createCredential(org: string, input: Body): Promise<Credential>
   /** Many credentials in one transaction: all or nothing. */

@@ -279,7 +279,7 @@ class Registry {
     const p = path == null ? null : String(path)
     const limiter = options.limiter == null ? null : text(options.limiter, 'invalid_json', 'limiter')
     this.#native = call(() => new native.NativeRegistry(p, limiter))
-    this.#path = p
+    this.#path = p === null ? null : native.redactLocation(p)
   }
 
   /** The SQLite file, or `null` in memory. */

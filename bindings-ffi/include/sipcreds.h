@@ -221,9 +221,11 @@ sipcreds_status sipcreds_list_all_errors(char **out_json);
 
 /**
  * Open a registry: in memory when `path` is NULL, else the embedded SQLite file at `path`
- * (created with its key file on first use; `SIPCREDS_KEY` overrides the key file). On
- * success `*out_registry` is the handle (free it with `sipcreds_registry_free`) and
- * `*out_json` is NULL; on failure `*out_registry` is NULL and `*out_json` the error JSON.
+ * (created with its key file on first use; `SIPCREDS_KEY` overrides the key file), or the
+ * PostgreSQL database of a `postgres://` URL (key in `SIPCREDS_KEY`). The CPS limiter is in
+ * this process. On success `*out_registry` is the handle (free it with
+ * `sipcreds_registry_free`) and `*out_json` is NULL; on failure `*out_registry` is NULL and
+ * `*out_json` the error JSON.
  *
  * # Safety
  * `path` is NULL or NUL-terminated; `out_registry` is writable; `out_json` NULL or writable.
@@ -231,6 +233,21 @@ sipcreds_status sipcreds_list_all_errors(char **out_json);
 sipcreds_status sipcreds_registry_open(const char *path,
                                        struct sipcreds_registry **out_registry,
                                        char **out_json);
+
+/**
+ * As `sipcreds_registry_open`, with the CPS limiter `limiter`: NULL or `"process"` (in this
+ * process), `"file"` (in the SQLite file, shared by the processes that open it so), or a
+ * `redis://` URL (shared by every instance; `?fallback=refuse` (default) or
+ * `?fallback=local:N` says what happens when Redis cannot be reached).
+ *
+ * # Safety
+ * `path` and `limiter` are NULL or NUL-terminated; `out_registry` is writable; `out_json`
+ * NULL or writable.
+ */
+sipcreds_status sipcreds_registry_open_with(const char *path,
+                                            const char *limiter,
+                                            struct sipcreds_registry **out_registry,
+                                            char **out_json);
 
 /**
  * Free a registry handle (NULL is accepted). Must not race with other calls on the handle.

@@ -390,9 +390,11 @@ pub unsafe extern "C" fn sipcreds_list_all_errors(out_json: *mut *mut c_char) ->
 // The registry.
 
 /// Open a registry: in memory when `path` is NULL, else the embedded SQLite file at `path`
-/// (created with its key file on first use; `SIPCREDS_KEY` overrides the key file). On
-/// success `*out_registry` is the handle (free it with `sipcreds_registry_free`) and
-/// `*out_json` is NULL; on failure `*out_registry` is NULL and `*out_json` the error JSON.
+/// (created with its key file on first use; `SIPCREDS_KEY` overrides the key file), or the
+/// PostgreSQL database of a `postgres://` URL (key in `SIPCREDS_KEY`). The CPS limiter is in
+/// this process. On success `*out_registry` is the handle (free it with
+/// `sipcreds_registry_free`) and `*out_json` is NULL; on failure `*out_registry` is NULL and
+/// `*out_json` the error JSON.
 ///
 /// # Safety
 /// `path` is NULL or NUL-terminated; `out_registry` is writable; `out_json` NULL or writable.
@@ -402,18 +404,43 @@ pub unsafe extern "C" fn sipcreds_registry_open(
     out_registry: *mut *mut sipcreds_registry,
     out_json: *mut *mut c_char,
 ) -> sipcreds_status {
+    // SAFETY: forwarded caller contract (a NULL limiter is "process").
+    unsafe { sipcreds_registry_open_with(path, std::ptr::null(), out_registry, out_json) }
+}
+
+/// As `sipcreds_registry_open`, with the CPS limiter `limiter`: NULL or `"process"` (in this
+/// process), `"file"` (in the SQLite file, shared by the processes that open it so), or a
+/// `redis://` URL (shared by every instance; `?fallback=refuse` (default) or
+/// `?fallback=local:N` says what happens when Redis cannot be reached).
+///
+/// # Safety
+/// `path` and `limiter` are NULL or NUL-terminated; `out_registry` is writable; `out_json`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_open_with(
+    path: *const c_char,
+    limiter: *const c_char,
+    out_registry: *mut *mut sipcreds_registry,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
     let mut handle: *mut sipcreds_registry = std::ptr::null_mut();
     let status = run(out_json, || {
         if out_registry.is_null() {
             return Err(Failure::null("out_registry"));
         }
-        let inner = if path.is_null() {
-            Registry::in_memory()
+        // SAFETY: forwarded caller contract.
+        let location = if path.is_null() {
+            None
         } else {
-            // SAFETY: forwarded caller contract.
-            let p = unsafe { text(path, "path", ErrorCode::Storage)? };
-            sipcreds_sqlite::open_registry(p, sipcreds_sqlite::LimiterScope::Process)?
+            Some(unsafe { text(path, "path", ErrorCode::Storage)? })
         };
+        // SAFETY: forwarded caller contract.
+        let limiter = if limiter.is_null() {
+            "process"
+        } else {
+            unsafe { text(limiter, "limiter", ErrorCode::InvalidJson)? }
+        };
+        let inner = sipcreds_open::open_optional(location, limiter)?;
         handle = Box::into_raw(Box::new(sipcreds_registry { inner }));
         Ok(String::new())
     });

@@ -227,6 +227,12 @@ pub fn list_all_errors_json() -> String {
 }
 
 /// The version shared by every surface.
+/// A store or limiter location with the password of its URL hidden (for `path` and inspect).
+#[napi]
+pub fn redact_location(location: String) -> String {
+    sipcreds::redact_location(&location)
+}
+
 #[napi]
 pub fn version() -> String {
     sipcreds::VERSION.to_owned()
@@ -246,22 +252,9 @@ impl NativeRegistry {
     /// Open the registry (the SQLite file and its key are opened here, once).
     #[napi(constructor)]
     pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {
-        let scope: sipcreds_sqlite::LimiterScope = limiter
-            .as_deref()
-            .unwrap_or("process")
-            .parse()
-            .map_err(fail)?;
-        let inner = match path {
-            None if scope != sipcreds_sqlite::LimiterScope::Process => {
-                return Err(fail(CoreError::Invalid {
-                    code: sipcreds::ErrorCode::InvalidJson,
-                    field: Some("limiter".into()),
-                    message: "limiter \"file\" needs a path".into(),
-                }));
-            }
-            None => sipcreds::Registry::in_memory(),
-            Some(p) => sipcreds_sqlite::open_registry(&p, scope).map_err(fail)?,
-        };
+        let inner =
+            sipcreds_open::open_optional(path.as_deref(), limiter.as_deref().unwrap_or("process"))
+                .map_err(fail)?;
         Ok(NativeRegistry { inner })
     }
 

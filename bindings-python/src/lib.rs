@@ -606,35 +606,14 @@ impl PyRegistry {
     #[new]
     #[pyo3(signature = (path = None, *, limiter = "process"))]
     fn new(py: Python<'_>, path: Option<std::path::PathBuf>, limiter: &str) -> PyResult<Self> {
-        let scope: sipcreds_sqlite::LimiterScope = limiter.parse().or_raise(py)?;
-        match path {
-            None => {
-                if scope != sipcreds_sqlite::LimiterScope::Process {
-                    return Err(py_error(
-                        py,
-                        Error::Invalid {
-                            code: ErrorCode::InvalidJson,
-                            field: Some("limiter".into()),
-                            message: "limiter=\"file\" needs a path".into(),
-                        },
-                    ));
-                }
-                Ok(PyRegistry {
-                    inner: sipcreds::Registry::in_memory(),
-                    path: None,
-                })
-            }
-            Some(p) => {
-                let shown = p.display().to_string();
-                let inner = py
-                    .detach(|| sipcreds_sqlite::open_registry(&p, scope))
-                    .or_raise(py)?;
-                Ok(PyRegistry {
-                    inner,
-                    path: Some(shown),
-                })
-            }
-        }
+        let shown = path
+            .as_ref()
+            .map(|p| sipcreds::redact_location(&p.display().to_string()));
+        let location = path.map(|p| p.to_string_lossy().into_owned());
+        let inner = py
+            .detach(|| sipcreds_open::open_optional(location.as_deref(), limiter))
+            .or_raise(py)?;
+        Ok(PyRegistry { inner, path: shown })
     }
 
     /// The SQLite file, or `None` in memory.

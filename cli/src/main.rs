@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use sipcreds::{Error, ErrorCode, Registry};
-use sipcreds_sqlite::SqliteStore;
 
 use output::Output;
 
@@ -22,14 +21,21 @@ use output::Output;
 #[derive(Debug, Parser)]
 #[command(name = "sipcreds", version, about, long_about = None)]
 struct Cli {
-    /// The SQLite store (its key is SIPCREDS_KEY, or the .key file beside it).
+    /// The store: a SQLite file (its key is SIPCREDS_KEY, or the .key file beside it), or a
+    /// postgres:// URL (key in SIPCREDS_KEY). A URL with a password goes in SIPCREDS_DB, not
+    /// on the command line, where every user of the machine can read it.
     #[arg(
         long,
         env = "SIPCREDS_DB",
         default_value = "sipcreds.db",
         global = true
     )]
-    db: PathBuf,
+    db: String,
+    /// Where `acquire` keeps admissions: "file" (the SQLite file; the default there) or a
+    /// redis:// URL shared by every instance (needed with PostgreSQL), with
+    /// ?fallback=refuse|local:N.
+    #[arg(long, env = "SIPCREDS_LIMITER", global = true)]
+    limiter: Option<String>,
     /// The organization (tenant).
     #[arg(long, env = "SIPCREDS_ORG", default_value = "default", global = true)]
     org: String,
@@ -145,9 +151,36 @@ enum ProvidersCmd {
     Delete { id: String },
 }
 
+/// A URL with a password (`scheme://user:password@host`) given on the command line.
+fn password_in_argv(matches: &clap::ArgMatches) -> Option<&'static str> {
+    ["db", "limiter"].into_iter().find(|name| {
+        matches.value_source(name) == Some(clap::parser::ValueSource::CommandLine)
+            && matches
+                .get_one::<String>(name)
+                .and_then(|v| v.split_once("://"))
+                .and_then(|(_, rest)| rest.split(['/', '?']).next()?.rsplit_once('@'))
+                .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, password_in_argv(&m))));
+    let cli = match parsed {
+        Ok((_, Some(name))) => {
+            let env = if name == "db" {
+                "SIPCREDS_DB"
+            } else {
+                "SIPCREDS_LIMITER"
+            };
+            eprintln!(
+                "error: --{name} holds a password, which the command line shows to every user of the machine (ps); put the URL in {env} instead"
+            );
+            return ExitCode::from(2);
+        }
+        Ok((cli, None)) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
@@ -157,8 +190,8 @@ fn main() -> ExitCode {
     output::finish(run(cli), json)
 }
 
-fn open(db: &Path) -> Result<Registry, Error> {
-    Ok(Registry::new(SqliteStore::open(db)?))
+fn open(db: &str) -> Result<Registry, Error> {
+    sipcreds_open::open_registry(db, "process")
 }
 
 fn run(cli: Cli) -> Result<Output, Error> {
@@ -193,7 +226,9 @@ fn run(cli: Cli) -> Result<Output, Error> {
             Ok(Output::new(to_value(&groups), human))
         }
         Command::Import { file } => import(&open(&cli.db)?, org, &file),
-        Command::Acquire { credential_id } => acquire(&cli.db, org, &credential_id),
+        Command::Acquire { credential_id } => {
+            acquire(&cli.db, cli.limiter.as_deref(), org, &credential_id)
+        }
         Command::Credentials(cmd) => credentials(&open(&cli.db)?, org, cmd),
         Command::Numbers(cmd) => numbers(&open(&cli.db)?, org, cmd),
         Command::Agents(cmd) => agents(&open(&cli.db)?, org, cmd),
@@ -236,8 +271,28 @@ fn read_file_or_stdin(file: &Path) -> Result<String, Error> {
     })
 }
 
-fn acquire(db: &Path, org: &str, id: &str) -> Result<Output, Error> {
-    let reg = sipcreds_sqlite::open_registry(db, sipcreds_sqlite::LimiterScope::File)?;
+fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Output, Error> {
+    // Each run of the command is a new process: its limiter must be shared to mean anything.
+    let limiter = match limiter {
+        Some("process" | "memory") | None if sipcreds_open::is_postgres(db) => {
+            return Err(Error::Invalid {
+                code: ErrorCode::InvalidJson,
+                field: Some("limiter".into()),
+                message: "acquire needs a limiter every process shares: with PostgreSQL, give --limiter redis://host:port (or SIPCREDS_LIMITER)".into(),
+            });
+        }
+        Some("process" | "memory") => {
+            return Err(Error::Invalid {
+                code: ErrorCode::InvalidJson,
+                field: Some("limiter".into()),
+                message: "acquire needs a limiter every process shares: \"file\" or a redis:// URL"
+                    .into(),
+            });
+        }
+        Some(l) => l,
+        None => "file",
+    };
+    let reg = sipcreds_open::open_registry(db, limiter)?;
     let limiter = reg.limiter();
     let decision = reg.try_acquire(org, id)?;
     let mut json = decision.to_json();

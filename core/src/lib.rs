@@ -50,7 +50,7 @@ pub use credential::{
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
-pub use host::{Domain, Host, Port, ServerAddress};
+pub use host::{Domain, Host, Port, ServerAddress, redact_location};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,

@@ -50,6 +50,8 @@ start() {
   echo "export SIPCREDS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/sipcreds"
   echo "export SIPCREDS_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/"
   echo "export SIPCREDS_TEST_REDIS_PORT=$REDIS_PORT"
+  # The key the SDK tests use on the shared database (the Rust tests make their own databases).
+  echo "export SIPCREDS_TEST_KEY=c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE="
 }
 
 stop() {

@@ -136,7 +136,7 @@ impl Registry {
     pub fn new(path: Option<String>) -> Result<Arc<Self>> {
         let inner = match path {
             None => sipcreds::Registry::in_memory(),
-            Some(p) => sipcreds_sqlite::open_registry(p, sipcreds_sqlite::LimiterScope::Process)?,
+            Some(p) => sipcreds_open::open_registry(&p, "process")?,
         };
         Ok(Arc::new(Registry { inner }))
     }

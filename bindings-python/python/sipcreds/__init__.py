@@ -61,8 +61,12 @@ class Registry(_NativeRegistry):
 
     ``Registry()`` keeps everything in memory; ``Registry("sipcreds.db")`` uses the embedded
     SQLite file (created on first use, with its key file ``sipcreds.key`` beside it unless
-    ``SIPCREDS_KEY`` is set). ``limiter="file"`` shares the rate limits with every process
-    that opens the same file that way; the default ``"process"`` keeps them in memory.
+    ``SIPCREDS_KEY`` is set); ``Registry("postgres://user@host/db")`` uses PostgreSQL, shared
+    by several instances (key in ``SIPCREDS_KEY``). ``limiter="file"`` shares the rate limits
+    with every process that opens the same SQLite file that way; ``limiter="redis://host:6379"``
+    shares them with every instance through Redis (``?fallback=refuse``, the default, or
+    ``?fallback=local:N`` for when Redis cannot be reached); the default ``"process"`` keeps
+    them in memory.
 
     One object is safe to share between threads; store work and rate-limit waits release
     the GIL.

@@ -109,7 +109,7 @@ class Registry:
         cls,
         path: Union[str, PathLike[str], None] = None,
         *,
-        limiter: Literal["process", "file"] = "process",
+        limiter: str = "process",
     ) -> Registry: ...
     @property
     def path(self) -> Optional[str]: ...

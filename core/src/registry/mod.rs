@@ -10,6 +10,7 @@
 mod memory;
 mod storage;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -100,6 +101,10 @@ pub struct Registry {
     limiter: Arc<RateLimiter>,
     /// Orders loading an org into the limiter against the limiter updates of writes.
     limiter_sync: Arc<std::sync::Mutex<()>>,
+    /// Reload an org's rate groups from the store this often (a store other instances write).
+    limit_refresh: Option<std::time::Duration>,
+    /// When each org was last loaded (with `limit_refresh`).
+    limiter_loaded: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -244,7 +249,18 @@ impl Registry {
             store,
             limiter,
             limiter_sync: Arc::default(),
+            limit_refresh: None,
+            limiter_loaded: Arc::default(),
         }
+    }
+
+    /// Reload each org's rate groups (members and limits) from the store at most `every`
+    /// before a decision: for a store that other instances change too (PostgreSQL, or a
+    /// SQLite file several processes share). A change made elsewhere then applies within
+    /// `every`; a change made through this registry applies at once, as always.
+    pub fn with_limit_refresh(mut self, every: std::time::Duration) -> Self {
+        self.limit_refresh = Some(every);
+        self
     }
 
     /// The CPS limiter.
@@ -278,6 +294,26 @@ impl Registry {
     }
 
     fn limiter_org(&self, org: &str) -> Result<()> {
+        if let Some(every) = self.limit_refresh {
+            let loaded = |m: &HashMap<String, std::time::Instant>| {
+                m.get(org).is_some_and(|t| t.elapsed() < every)
+            };
+            let lock = || {
+                self.limiter_loaded
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+            };
+            if loaded(&lock()) {
+                return Ok(());
+            }
+            let _g = self.sync_guard();
+            if !loaded(&lock()) {
+                let creds = self.list_credentials(org)?;
+                self.limiter.set_org_credentials(org, &creds)?;
+                lock().insert(org.to_owned(), std::time::Instant::now());
+            }
+            return Ok(());
+        }
         if self.limiter.has_org(org) {
             return Ok(());
         }

@@ -24,11 +24,12 @@
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sipcreds::{DEFAULT_MARGIN, Error, ErrorCode, MonotonicClock, RateLimiter, Registry, Result};
 use sipcreds_postgres::PostgresStore;
 use sipcreds_redis::{RedisOptions, RedisRateBackend};
-use sipcreds_sqlite::{LimiterScope, SqliteStore};
+use sipcreds_sqlite::{Durability, Key, SqliteRateBackend, SqliteStore, WallClock};
 
 /// Where the CPS limiter keeps its admissions.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,10 +50,10 @@ impl std::str::FromStr for Limiter {
         {
             return Ok(Limiter::Redis(s.to_owned()));
         }
-        match s.parse::<LimiterScope>() {
-            Ok(LimiterScope::Process) => Ok(Limiter::Process),
-            Ok(LimiterScope::File) => Ok(Limiter::File),
-            Err(_) => Err(Error::Invalid {
+        match s {
+            "process" | "memory" => Ok(Limiter::Process),
+            "file" | "sqlite" => Ok(Limiter::File),
+            _ => Err(Error::Invalid {
                 code: ErrorCode::InvalidJson,
                 field: Some("limiter".into()),
                 message: format!(
@@ -79,9 +80,39 @@ pub fn redis_limiter(url: &str) -> Result<RateLimiter> {
     )
 }
 
+/// How often a registry on a shared store or limiter reloads an org's rate groups, so that a
+/// limit another instance changed applies here too (see [`Registry::with_limit_refresh`]).
+pub const LIMIT_REFRESH: Duration = Duration::from_secs(1);
+
 /// Open the registry at `location` (a SQLite path or a `postgres://` URL) with the CPS
-/// limiter `limiter` (`process`, `file` or a `redis://` URL).
+/// limiter `limiter` (`process`, `file` or a `redis://` URL). The key comes from
+/// `SIPCREDS_KEY` (or, for SQLite, the key file beside the database).
 pub fn open_registry(location: &str, limiter: &str) -> Result<Registry> {
+    open_with(location, limiter, None)
+}
+
+/// The registry of an SDK's constructor: in memory without a location (with the `process`
+/// limiter, or a `redis://` one), else [`open_registry`].
+pub fn open_optional(location: Option<&str>, limiter: &str) -> Result<Registry> {
+    let Some(location) = location else {
+        return match limiter.parse()? {
+            Limiter::Process => Ok(Registry::in_memory()),
+            Limiter::Redis(url) => Ok(Registry::with_limiter(
+                Arc::new(sipcreds::MemoryStore::new()),
+                Arc::new(redis_limiter(&url)?),
+            )),
+            Limiter::File => Err(Error::Invalid {
+                code: ErrorCode::InvalidJson,
+                field: Some("limiter".into()),
+                message: "the \"file\" limiter lives in the database file: give a path".into(),
+            }),
+        };
+    };
+    open_registry(location, limiter)
+}
+
+/// As [`open_registry`], with an explicit encryption key.
+pub fn open_with(location: &str, limiter: &str, key: Option<Key>) -> Result<Registry> {
     let limiter: Limiter = limiter.parse()?;
     if is_postgres(location) {
         if limiter == Limiter::File {
@@ -91,24 +122,36 @@ pub fn open_registry(location: &str, limiter: &str) -> Result<Registry> {
                 message: "the \"file\" limiter lives in a SQLite file; with PostgreSQL, share the limits through a redis:// URL".into(),
             });
         }
-        let store = Arc::new(PostgresStore::connect(location)?);
-        return match limiter {
-            Limiter::Redis(url) => Ok(Registry::with_limiter(
-                store,
-                Arc::new(redis_limiter(&url)?),
-            )),
-            _ => Ok(Registry::from_arc(store)),
+        let store = Arc::new(match key {
+            Some(k) => PostgresStore::connect_with(location, k)?,
+            None => PostgresStore::connect(location)?,
+        });
+        let reg = match limiter {
+            Limiter::Redis(url) => Registry::with_limiter(store, Arc::new(redis_limiter(&url)?)),
+            _ => Registry::from_arc(store),
         };
+        // Other instances change this store.
+        return Ok(reg.with_limit_refresh(LIMIT_REFRESH));
     }
-    match limiter {
-        Limiter::Process => sipcreds_sqlite::open_registry(location, LimiterScope::Process),
-        Limiter::File => sipcreds_sqlite::open_registry(location, LimiterScope::File),
-        Limiter::Redis(url) => {
-            let store = Arc::new(SqliteStore::open(location)?);
-            Ok(Registry::with_limiter(
-                store,
-                Arc::new(redis_limiter(&url)?),
-            ))
-        }
-    }
+    let store = Arc::new(match key {
+        Some(k) => SqliteStore::open_with(location, k, Durability::Normal)?,
+        None => SqliteStore::open(location)?,
+    });
+    Ok(match limiter {
+        Limiter::Process => Registry::from_arc(store),
+        // A shared limiter means other processes, which may change the file too.
+        Limiter::File => Registry::with_limiter(
+            store,
+            Arc::new(
+                RateLimiter::new(
+                    Arc::new(SqliteRateBackend::open(location)?),
+                    Arc::new(WallClock::default()),
+                )
+                .with_margin(DEFAULT_MARGIN),
+            ),
+        )
+        .with_limit_refresh(LIMIT_REFRESH),
+        Limiter::Redis(url) => Registry::with_limiter(store, Arc::new(redis_limiter(&url)?))
+            .with_limit_refresh(LIMIT_REFRESH),
+    })
 }

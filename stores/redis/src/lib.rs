@@ -191,14 +191,6 @@ impl std::fmt::Debug for RedisRateBackend {
     }
 }
 
-/// The URL without its password, for messages.
-fn shown_url(url: &str) -> String {
-    match (url.split_once("://"), url.rfind('@')) {
-        (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
-        _ => url.to_owned(),
-    }
-}
-
 fn micros_ceil(n: Nanos) -> u64 {
     n.div_ceil(1000)
 }
@@ -207,7 +199,7 @@ impl RedisRateBackend {
     /// A backend on the Redis at `url` (`redis://[:password@]host[:port][/db]`). Nothing is
     /// sent until the first decision; see [`RedisRateBackend::ping`] to check it now.
     pub fn open(url: &str, options: RedisOptions) -> Result<Self> {
-        let shown = shown_url(url);
+        let shown = sipcreds::redact_location(url);
         let client = redis::Client::open(url)
             .map_err(|e| Error::storage(format!("the Redis URL {shown} is not valid: {e}")))?;
         let salt = std::time::SystemTime::now()

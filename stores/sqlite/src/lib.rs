@@ -39,7 +39,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, Registry, Result, Storage, Tx,
+    Provider, ProviderId, Result, Storage, Tx,
 };
 
 use row::{CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts};
@@ -70,54 +70,6 @@ impl std::fmt::Debug for SqliteStore {
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
-}
-
-/// Where a registry opened with [`open_registry`] keeps its rate-limit admissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LimiterScope {
-    /// In this process's memory (fast; each process enforces the limits alone).
-    #[default]
-    Process,
-    /// In the database file, so every process that opens it with this scope shares one
-    /// budget per rate group (one write transaction per decision).
-    File,
-}
-
-impl std::str::FromStr for LimiterScope {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "process" | "memory" => Ok(LimiterScope::Process),
-            "file" | "sqlite" => Ok(LimiterScope::File),
-            other => Err(Error::Invalid {
-                code: sipcreds::ErrorCode::InvalidJson,
-                field: Some("limiter".into()),
-                message: format!(
-                    "unknown limiter {other:?}: use \"process\" (in memory) or \"file\" (shared through the database file)"
-                ),
-            }),
-        }
-    }
-}
-
-/// The registry on the SQLite file at `path` (created with its key file on first use), with
-/// its rate limiter in this process or shared through the file. The one way every surface
-/// (CLI, Python, Node, C) opens a registry by path.
-pub fn open_registry(path: impl AsRef<Path>, scope: LimiterScope) -> Result<Registry> {
-    let path = path.as_ref();
-    let store = std::sync::Arc::new(SqliteStore::open(path)?);
-    Ok(match scope {
-        LimiterScope::Process => Registry::from_arc(store),
-        LimiterScope::File => {
-            let backend = SqliteRateBackend::open(path)?;
-            let limiter = sipcreds::RateLimiter::new(
-                std::sync::Arc::new(backend),
-                std::sync::Arc::new(WallClock::default()),
-            )
-            .with_margin(sipcreds::DEFAULT_MARGIN);
-            Registry::with_limiter(store, std::sync::Arc::new(limiter))
-        }
-    })
 }
 
 pub(crate) fn sql_error(e: rusqlite::Error) -> Error {
