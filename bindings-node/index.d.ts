@@ -88,6 +88,9 @@ export declare function lintCredentialJson(body: string): string
 /** Every error code with its C number and description, as JSON text. */
 export declare function listAllErrorsJson(): string
 
+/** A store or limiter location with the password of its URL hidden (for `path` and inspect). */
+export declare function redactLocation(location: string): string
+
 /** The symptoms `diagnose` knows. */
 export declare function symptoms(): Array<string>
 

@@ -842,6 +842,7 @@ module.exports.checkCredentialJson = nativeBinding.checkCredentialJson
 module.exports.diagnoseJson = nativeBinding.diagnoseJson
 module.exports.lintCredentialJson = nativeBinding.lintCredentialJson
 module.exports.listAllErrorsJson = nativeBinding.listAllErrorsJson
+module.exports.redactLocation = nativeBinding.redactLocation
 module.exports.symptoms = nativeBinding.symptoms
 module.exports.validateCredentialJson = nativeBinding.validateCredentialJson
 module.exports.version = nativeBinding.version

@@ -226,13 +226,13 @@ pub fn list_all_errors_json() -> String {
     to_text(&Value::Array(list))
 }
 
-/// The version shared by every surface.
 /// A store or limiter location with the password of its URL hidden (for `path` and inspect).
 #[napi]
 pub fn redact_location(location: String) -> String {
     sipcreds::redact_location(&location)
 }
 
+/// The version shared by every surface.
 #[napi]
 pub fn version() -> String {
     sipcreds::VERSION.to_owned()

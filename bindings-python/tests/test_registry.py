@@ -256,7 +256,7 @@ def test_limiter_option() -> None:
         sipcreds.Registry(limiter="file")
     assert info.value.field == "limiter"
     with pytest.raises(sipcreds.ValidationError):
-        sipcreds.Registry(limiter="bogus")  # type: ignore[arg-type]
+        sipcreds.Registry(limiter="bogus")
 
 
 def test_one_registry_serves_many_threads(db: Path) -> None:

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sipcreds.h"
 
@@ -412,6 +414,66 @@ static void threads(void) {
     printf("4 threads on one handle: %d admitted\n", total);
 }
 
+/* The store and limiter chosen by location: errors for bad limiters and an unreachable Redis;
+ * with the servers of scripts/ci/services.sh (SIPCREDS_TEST_POSTGRES_URL, ..._REDIS_URL),
+ * a registry on PostgreSQL with its limits in Redis. */
+static void locations(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    sipcreds_status st = sipcreds_registry_open_with(NULL, "bogus", &reg, &out);
+    CHECK(st == SIPCREDS_INVALID_JSON && reg == NULL && contains(out, "\"field\":\"limiter\""), "bogus limiter: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_open_with(NULL, "file", &reg, &out);
+    CHECK(st == SIPCREDS_INVALID_JSON && reg == NULL, "file limiter without a path: %s", out);
+    sipcreds_string_free(out);
+
+    st = sipcreds_registry_open_with(NULL, "redis://:Hunter2-pw@127.0.0.1:1/", &reg, &out);
+    CHECK(st == SIPCREDS_OK && reg != NULL, "memory + redis limiter: %u", st);
+    st = sipcreds_registry_create_credential(reg, "acme", "{\"server\":\"sip.example.com\"}", &out);
+    char id[64];
+    extract(out, "id", id, sizeof id);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_try_acquire(reg, "acme", id, &out);
+    CHECK(st == SIPCREDS_STORAGE && contains(out, "redis") && !contains(out, "Hunter2"), "unreachable redis: %s", out);
+    sipcreds_string_free(out);
+    sipcreds_registry_free(reg);
+
+    const char *pg = getenv("SIPCREDS_TEST_POSTGRES_URL");
+    const char *redis = getenv("SIPCREDS_TEST_REDIS_URL");
+    if (pg == NULL || redis == NULL) {
+        CHECK(getenv("SIPCREDS_REQUIRE_SERVICES") == NULL, "SIPCREDS_TEST_POSTGRES_URL / _REDIS_URL not set");
+        printf("skipped the PostgreSQL/Redis checks: no servers\n");
+        return;
+    }
+    setenv("SIPCREDS_KEY", getenv("SIPCREDS_TEST_KEY"), 1);
+    st = sipcreds_registry_open_with(pg, redis, &reg, &out);
+    CHECK(st == SIPCREDS_OK && reg != NULL, "postgres + redis: %u %s", st, out ? out : "");
+    if (st != SIPCREDS_OK) {
+        sipcreds_string_free(out);
+        return;
+    }
+    char org[64], body[256];
+    snprintf(org, sizeof org, "c-%ld-%ld", (long)getpid(), (long)time(NULL));
+    snprintf(body, sizeof body, "{\"server\":\"sip.example.com\",\"authUser\":\"u\",\"authPassword\":\"%s\",\"cpsLimit\":3}", PASSWORD);
+    st = sipcreds_registry_create_credential(reg, org, body, &out);
+    CHECK(st == SIPCREDS_OK, "create on postgres: %s", seen(out));
+    extract(out, "id", id, sizeof id);
+    sipcreds_string_free(out);
+    char *pw = NULL;
+    st = sipcreds_credential_reveal_password(reg, org, id, &pw);
+    CHECK(st == SIPCREDS_OK && pw != NULL && strcmp(pw, PASSWORD) == 0, "reveal on postgres: %u", st);
+    sipcreds_string_free(pw);
+    int admitted = 0;
+    for (int i = 0; i < 10; i++) {
+        st = sipcreds_registry_try_acquire(reg, org, id, &out);
+        CHECK(st == SIPCREDS_OK, "try_acquire through redis: %s", out);
+        admitted += contains(out, "\"admitted\":true");
+        sipcreds_string_free(out);
+    }
+    CHECK(admitted <= 3, "%d admitted in a burst, limit 3", admitted);
+    sipcreds_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s VECTORS_FILE DB_DIR\n", argv[0]);
@@ -424,6 +486,7 @@ int main(int argc, char **argv) {
     scenario(db);
     null_and_garbage();
     threads();
+    locations();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
