@@ -104,4 +104,5 @@ pub fn check(v: &Vector, outcome: Result<&Value, &Value>) -> Result<(), String> 
     }
 }
 
+pub mod graph;
 pub mod suite;

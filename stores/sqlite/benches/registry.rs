@@ -11,97 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sipcreds::{
-    Agent, AgentId, CredentialInput, Name, NumberRecord, Org, PhoneNumber, Registry, Storage,
-};
+use sipcreds::{CredentialInput, Registry};
+use sipcreds_conformance::graph::{Graph, build, input, usage_median};
 use sipcreds_sqlite::SqliteStore;
-
-struct Graph {
-    reg: Registry,
-    /// Credentials that each have 10 numbers.
-    creds: Vec<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn number(i: u64) -> PhoneNumber {
-    PhoneNumber::parse(&format!("+1{:010}", 2_000_000_000 + i)).unwrap()
-}
-
-fn input(i: usize) -> CredentialInput {
-    CredentialInput::from_json(&format!(
-        r#"{{"name":"Trunk {i}","server":"sip{}.example.com","transport":"tls","authUser":"user{i}","authPassword":"pw-{i}-secret","cpsLimit":{},"cpsKey":"k{}"}}"#,
-        i % 100,
-        1 + i % 50,
-        i % 1000
-    ))
-    .unwrap()
-}
-
-/// `n` credentials with 10 numbers each, and `n` agents using 2 numbers each.
-fn build(store: Arc<dyn Storage>, n: usize, dir: Option<tempfile::TempDir>) -> Graph {
-    let reg = Registry::from_arc(store.clone());
-    let t = Instant::now();
-    let mut creds = Vec::with_capacity(n);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
-        let made = reg
-            .create_credentials("bench", chunk.iter().map(|&i| input(i)).collect())
-            .unwrap();
-        creds.extend(made.into_iter().map(|c| c.id));
-    }
-    let org = Org::parse("bench").unwrap();
-    // Numbers and agents in big transactions straight through the storage trait.
-    for (chunk_no, chunk) in creds.chunks(10_000).enumerate() {
-        store
-            .write(&mut |tx| {
-                for (j, id) in chunk.iter().enumerate() {
-                    let c = (chunk_no * 10_000 + j) as u64;
-                    for k in 0..10 {
-                        tx.put_number(
-                            &org,
-                            &NumberRecord {
-                                number: number(c * 10 + k),
-                                credential_id: Some(id.clone()),
-                            },
-                        )?;
-                    }
-                }
-                Ok(())
-            })
-            .unwrap();
-    }
-    let total_numbers = (n * 10) as u64;
-    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
-        store
-            .write(&mut |tx| {
-                for &a in chunk {
-                    let agent = Agent {
-                        id: AgentId::generate(),
-                        org: org.clone(),
-                        name: Name::parse(&format!("Agent {a}")).unwrap(),
-                        numbers: Vec::new(),
-                        created_at: time::OffsetDateTime::now_utc(),
-                    };
-                    tx.insert_agent(&agent)?;
-                    let x = (a as u64).wrapping_mul(2_654_435_761) % total_numbers;
-                    tx.assign(&org, &agent.id, &number(x))?;
-                    tx.assign(&org, &agent.id, &number((x + 7) % total_numbers))?;
-                }
-                Ok(())
-            })
-            .unwrap();
-    }
-    eprintln!(
-        "built {} graph: {n} credentials, {} numbers, {n} agents in {:.1?}",
-        store.describe(),
-        n * 10,
-        t.elapsed()
-    );
-    Graph {
-        reg,
-        creds: creds.into_iter().map(|c| c.to_string()).collect(),
-        _dir: dir,
-    }
-}
 
 fn memory(n: usize) -> Graph {
     build(Arc::new(sipcreds::MemoryStore::new()), n, None)
@@ -110,7 +22,7 @@ fn memory(n: usize) -> Graph {
 fn sqlite(n: usize) -> Graph {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("bench.db")).unwrap();
-    build(Arc::new(store), n, Some(dir))
+    build(Arc::new(store), n, Some(Box::new(dir)))
 }
 
 static NEXT_NUMBER: AtomicU64 = AtomicU64::new(0);
@@ -145,20 +57,6 @@ fn bench_graph(c: &mut Criterion, label: &str, g: &Graph) -> Duration {
     });
     group.finish();
     median
-}
-
-/// Median of `usage` over many credentials (each with 10 numbers), for the summary's ratio.
-fn usage_median(g: &Graph) -> Duration {
-    let mut times: Vec<Duration> = (0..5000)
-        .map(|k| {
-            let id = &g.creds[(k * 7919) % g.creds.len()];
-            let t = Instant::now();
-            black_box(g.reg.usage("bench", id).unwrap());
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn import_rate(n: usize) -> f64 {
