@@ -25,9 +25,7 @@ fn postgres(n: usize) -> Graph {
     let name = format!("sipcreds_bench_{n}_{}", std::process::id());
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
     let store = PostgresStore::connect_with(&url, Key::from_bytes(&[3; 32], "bench")).unwrap();

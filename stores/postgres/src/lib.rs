@@ -29,10 +29,10 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use postgres::types::ToSql;
-use postgres::{IsolationLevel, NoTls, Row};
-use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::r2d2;
+use postgres::{IsolationLevel, NoTls, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
     Provider, ProviderId, Result, Storage, Tx,
@@ -42,7 +42,38 @@ use sipcreds_sqlite::row::{
     CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, provider, ts,
 };
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// A pooled connection and the statements prepared on it (each registry statement is parsed
+/// and planned once per connection, then runs in one round trip).
+struct Conn {
+    client: postgres::Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
+        Ok(Conn {
+            client: self.config.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
+        conn.client.simple_query("").map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+type Pool = r2d2::Pool<Manager>;
 
 /// The PostgreSQL backend. Share it between threads through the [`sipcreds::Registry`]; run
 /// one per instance against the same database.
@@ -229,17 +260,20 @@ impl PostgresStore {
             config.connect_timeout(Duration::from_secs(10));
         }
         let shown = shown_url(&config);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager { config };
+        // No test query at each checkout (a round trip per transaction): a connection the
+        // server closed is dropped when it is returned, after failing one operation.
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(manager)
             .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
         let mut client = pool
             .get()
             .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
-        migrate(&mut client, &key)?;
+        migrate(&mut client.client, &key)?;
         drop(client);
         Ok(PostgresStore { pool, key, shown })
     }
@@ -247,7 +281,8 @@ impl PostgresStore {
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<i64> {
         let mut c = self.client()?;
-        c.query_one("SELECT version FROM sipcreds_schema", &[])
+        c.client
+            .query_one("SELECT version FROM sipcreds_schema", &[])
             .map(|r| r.get(0))
             .map_err(pg_error)
     }
@@ -255,17 +290,18 @@ impl PostgresStore {
     /// Run SQL directly (for tests and operators: it bypasses every rule of the registry).
     pub fn raw_execute(&self, sql: &str) -> Result<u64> {
         let mut c = self.client()?;
-        c.execute(sql, &[]).map_err(pg_error)
+        c.client.execute(sql, &[]).map_err(pg_error)
     }
 
-    fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+    fn client(&self) -> Result<r2d2::PooledConnection<Manager>> {
         self.pool
             .get()
             .map_err(|e| Error::storage(format!("no connection to {}: {e}", self.shown)))
     }
 
     fn run(&self, write: bool, f: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
-        let mut client = self.client()?;
+        let mut conn = self.client()?;
+        let Conn { client, statements } = &mut *conn;
         let tx = client
             .build_transaction()
             .isolation_level(if write {
@@ -278,6 +314,7 @@ impl PostgresStore {
             .map_err(pg_error)?;
         let mut ptx = PgTx {
             tx: RefCell::new(tx),
+            statements: RefCell::new(statements),
             key: &self.key,
             write,
             locked: RefCell::new(Vec::new()),
@@ -304,14 +341,19 @@ impl Storage for PostgresStore {
 
 struct PgTx<'c> {
     tx: RefCell<postgres::Transaction<'c>>,
+    statements: RefCell<&'c mut HashMap<&'static str, Statement>>,
     key: &'c Key,
     write: bool,
     /// The orgs whose advisory lock this transaction holds.
     locked: RefCell<Vec<String>>,
 }
 
-const CRED_COLUMNS: &str = "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
-                            provider_id, version, created_at, updated_at";
+macro_rules! cred_columns {
+    () => {
+        "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
+         provider_id, version, created_at, updated_at"
+    };
+}
 
 fn cred_row(r: &Row) -> CredRow {
     CredRow {
@@ -338,25 +380,41 @@ impl PgTx<'_> {
         if !self.write || self.locked.borrow().iter().any(|o| o == org.as_str()) {
             return Ok(());
         }
+        let st =
+            self.statement("SELECT pg_advisory_xact_lock(hashtextextended('sipcreds:' || $1, 0))")?;
         self.tx
             .borrow_mut()
-            .execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended('sipcreds:' || $1, 0))",
-                &[&org.as_str()],
-            )
+            .execute(&st, &[&org.as_str()])
             .map_err(pg_error)?;
         self.locked.borrow_mut().push(org.as_str().to_owned());
         Ok(())
     }
 
-    fn query(&self, org: &Org, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
-        self.enter(org)?;
-        self.tx.borrow_mut().query(sql, params).map_err(pg_error)
+    /// The statement for `sql`, prepared once per connection.
+    fn statement(&self, sql: &'static str) -> Result<Statement> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.tx.borrow_mut().prepare(sql).map_err(pg_error)?;
+        self.statements.borrow_mut().insert(sql, st.clone());
+        Ok(st)
     }
 
-    fn exec(&self, org: &Org, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+    fn query(
+        &self,
+        org: &Org,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
         self.enter(org)?;
-        self.tx.borrow_mut().execute(sql, params).map_err(pg_error)
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().query(&st, params).map_err(pg_error)
+    }
+
+    fn exec(&self, org: &Org, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        self.enter(org)?;
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().execute(&st, params).map_err(pg_error)
     }
 
     fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
@@ -426,7 +484,11 @@ impl Tx for PgTx<'_> {
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
         self.query(
             org,
-            &format!("SELECT {CRED_COLUMNS} FROM sipcreds_credentials WHERE org = $1 AND id = $2"),
+            concat!(
+                "SELECT ",
+                cred_columns!(),
+                " FROM sipcreds_credentials WHERE org = $1 AND id = $2"
+            ),
             &[&org.as_str(), &id.as_str()],
         )?
         .first()
@@ -480,7 +542,11 @@ impl Tx for PgTx<'_> {
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
         self.query(
             org,
-            &format!("SELECT {CRED_COLUMNS} FROM sipcreds_credentials WHERE org = $1 ORDER BY seq"),
+            concat!(
+                "SELECT ",
+                cred_columns!(),
+                " FROM sipcreds_credentials WHERE org = $1 ORDER BY seq"
+            ),
             &[&org.as_str()],
         )?
         .iter()
