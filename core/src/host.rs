@@ -571,6 +571,30 @@ impl FromStr for Domain {
     }
 }
 
+/// A store or limiter location with the password of its URL hidden, for messages, `repr`s
+/// and logs: `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`. Anything that is not
+/// a URL with a password (a file path) is returned as it is.
+///
+/// ```
+/// assert_eq!(sipcreds::redact_location("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
+/// assert_eq!(sipcreds::redact_location("postgres://u@h/db"), "postgres://u@h/db");
+/// assert_eq!(sipcreds::redact_location("data/sipcreds.db"), "data/sipcreds.db");
+/// ```
+pub fn redact_location(location: &str) -> String {
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return location.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        _ => location.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,29 +683,5 @@ mod tests {
         assert!(server(&name253).is_ok());
         assert!(server(&format!("{name253}.")).is_ok());
         assert!(server(&format!("a{name253}")).is_err());
-    }
-}
-
-/// A store or limiter location with the password of its URL hidden, for messages, `repr`s
-/// and logs: `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`. Anything that is not
-/// a URL with a password (a file path) is returned as it is.
-///
-/// ```
-/// assert_eq!(sipcreds::redact_location("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
-/// assert_eq!(sipcreds::redact_location("postgres://u@h/db"), "postgres://u@h/db");
-/// assert_eq!(sipcreds::redact_location("data/sipcreds.db"), "data/sipcreds.db");
-/// ```
-pub fn redact_location(location: &str) -> String {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return location.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
-        _ => location.to_owned(),
     }
 }

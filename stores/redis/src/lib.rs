@@ -21,8 +21,9 @@
 //! - [`OnUnavailable::LocalShare`]: each instance admits up to `limit / instances` (rounded
 //!   down) per second on its own, so `instances` instances together stay within the limit.
 //!   So that admissions decided in Redis and locally never add up in one window, an instance
-//!   admits nothing locally during the first span after it lost Redis, and nothing through
-//!   Redis until one span after its last local admission. If only some instances lose Redis
+//!   admits nothing locally during the first span after it lost Redis, and nothing at all
+//!   for one span (plus a retry interval and a timeout, during which the other instances
+//!   may still be admitting locally) after Redis answers again. If only some instances lose Redis
 //!   (a partition) while others still reach it, the two sides do not see each other: the
 //!   total may exceed the limit by the cut-off instances' shares. That is the price of
 //!   staying up; `Refuse` never pays it.
@@ -32,8 +33,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use sipcreds::{
@@ -159,8 +161,8 @@ struct Health {
     down_since: Option<Nanos>,
     /// The last failed attempt (to space out reconnections).
     last_attempt: Option<Nanos>,
-    /// The latest slot admitted locally (`LocalShare`).
-    last_local: Option<Nanos>,
+    /// When Redis answered again after an outage (`LocalShare`): the quiet period runs from here.
+    recovered_at: Option<Nanos>,
 }
 
 struct Shared {
@@ -173,6 +175,10 @@ struct Shared {
     health: Mutex<Health>,
     member: AtomicU64,
     salt: u64,
+    /// The groups handed out, so asking again for a key while the limiter holds it gives the
+    /// same state (its local fallback window must survive a reload of the configuration).
+    /// Weak: a group holds the backend, so a strong map would be a cycle.
+    groups: Mutex<HashMap<String, Weak<RedisGroup>>>,
 }
 
 /// The Redis limiter backend. Build a [`sipcreds::RateLimiter`] on it (or let
@@ -217,6 +223,7 @@ impl RedisRateBackend {
                 health: Mutex::new(Health::default()),
                 member: AtomicU64::new(0),
                 salt,
+                groups: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -311,7 +318,6 @@ impl RedisGroup {
         &self,
         instances: u32,
         ask: (u32, Nanos, Nanos, Nanos),
-        health: &mut Health,
         down_since: Nanos,
     ) -> Result<Admission> {
         let (limit, span, now, max_wait) = ask;
@@ -335,9 +341,6 @@ impl RedisGroup {
             });
         }
         let admission = w.acquire(share, span, start, max_wait - (start - now));
-        if let Admission::Admitted { at } = admission {
-            health.last_local = Some(health.last_local.map_or(at, |l| l.max(at)));
-        }
         Ok(admission)
     }
 }
@@ -347,11 +350,23 @@ impl GroupState for RedisGroup {
         let shared = &self.backend.shared;
         // The limiter's `now` is on its own clock; waits are what cross the boundary.
         let local_now = shared.clock.now();
+        // After an outage with local fallback, every instance may have admitted its share
+        // locally until it saw Redis again (up to a retry interval plus a timeout after Redis
+        // came back). Redis knows none of that: stay quiet until those admissions are a span
+        // old, so the two kinds never share a window.
+        let quiet = span
+            + shared.options.retry_interval.as_nanos() as u64
+            + shared.options.timeout.as_nanos() as u64;
         let skip_redis = {
             let h = shared
                 .health
                 .lock()
                 .map_err(|_| Error::storage("poisoned"))?;
+            if let Some(until) = h.recovered_at.map(|r| r + quiet).filter(|&u| local_now < u) {
+                return Ok(Admission::Rejected {
+                    next: now + (until - local_now),
+                });
+            }
             h.last_attempt
                 .is_some_and(|t| local_now < t + shared.options.retry_interval.as_nanos() as u64)
         };
@@ -369,24 +384,21 @@ impl GroupState for RedisGroup {
             .map_err(|_| Error::storage("poisoned"))?;
         match result {
             Ok((admitted, wait_us)) => {
-                h.down_since = None;
                 h.last_attempt = None;
-                let wait = wait_us.saturating_mul(1000);
-                // Back from a local fallback: Redis does not know the local admissions, so
-                // nothing through Redis until they are a span old. (The script booked nothing
-                // if it was not admitted; if it was, the slot stands and is later than that.)
-                if let Some(last) = h.last_local {
-                    if local_now < last + span && admitted && wait < last + span - local_now {
-                        // The slot Redis booked is too early; keep it (it only makes Redis
-                        // stricter) but refuse this call.
-                        return Ok(Admission::Rejected {
-                            next: now + (last + span - local_now),
-                        });
-                    }
-                    if local_now >= last + span {
-                        h.last_local = None;
-                    }
+                let was_down = h.down_since.take().is_some();
+                if was_down
+                    && matches!(
+                        shared.options.on_unavailable,
+                        OnUnavailable::LocalShare { .. }
+                    )
+                {
+                    // Back from the local fallback: this call's slot (if any) stays booked,
+                    // which only makes Redis stricter, but the call waits out the quiet period.
+                    h.recovered_at = Some(local_now);
+                    return Ok(Admission::Rejected { next: now + quiet });
                 }
+                h.recovered_at = None;
+                let wait = wait_us.saturating_mul(1000);
                 Ok(if admitted {
                     Admission::Admitted { at: now + wait }
                 } else {
@@ -404,7 +416,6 @@ impl GroupState for RedisGroup {
                         let a = self.local_share(
                             instances.max(1),
                             (limit, span, local_now, max_wait),
-                            &mut h,
                             down_since,
                         )?;
                         // Back to the limiter's clock.
@@ -425,14 +436,28 @@ impl GroupState for RedisGroup {
 
 impl LimiterBackend for RedisRateBackend {
     fn group(&self, key: &str) -> Result<Arc<dyn GroupState>> {
-        Ok(Arc::new(RedisGroup {
+        let mut groups = self
+            .shared
+            .groups
+            .lock()
+            .map_err(|_| Error::storage("the Redis limiter's groups are poisoned"))?;
+        if let Some(g) = groups.get(key).and_then(Weak::upgrade) {
+            return Ok(g);
+        }
+        let g = Arc::new(RedisGroup {
             backend: self.clone(),
             key: key.to_owned(),
             local: Mutex::new(SlidingWindow::new()),
-        }))
+        });
+        groups.insert(key.to_owned(), Arc::downgrade(&g));
+        Ok(g)
     }
 
-    /// Redis expires idle groups itself (each log carries a TTL of one span past its last
-    /// slot).
-    fn sweep(&self, _now: Nanos) {}
+    /// Redis expires idle groups' logs itself (each carries a TTL of one span past its last
+    /// slot); here, forget the groups no limiter holds any more.
+    fn sweep(&self, _now: Nanos) {
+        if let Ok(mut groups) = self.shared.groups.lock() {
+            groups.retain(|_, g| g.strong_count() > 0);
+        }
+    }
 }
