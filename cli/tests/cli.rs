@@ -178,3 +178,62 @@ fn codes_lists_every_error() {
     let out = sipcreds(&["codes", "--json"], b"");
     assert_eq!(stdout_json(&out).as_array().unwrap().len(), 21);
 }
+
+#[test]
+fn a_url_password_on_the_command_line_is_refused() {
+    for args in [
+        &[
+            "--db",
+            "postgres://app:Hunter2-pw@127.0.0.1:1/x",
+            "credentials",
+            "list",
+        ][..],
+        &[
+            "--limiter",
+            "redis://:Hunter2-pw@127.0.0.1:1/",
+            "acquire",
+            "cred_x",
+        ],
+    ] {
+        let out = sipcreds(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("SIPCREDS_"), "{err}");
+        assert!(!err.contains("Hunter2") && out.stdout.is_empty(), "{err}");
+    }
+    // From the environment it is accepted (and the unreachable server is a storage error
+    // that does not show the password).
+    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(["credentials", "list", "--json"])
+        .env("SIPCREDS_DB", "postgres://app:Hunter2-pw@127.0.0.1:1/x")
+        .env(
+            "SIPCREDS_KEY",
+            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["error"]["code"], "storage");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Hunter2"));
+}
+
+#[test]
+fn acquire_needs_a_shared_limiter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(["acquire", "cred_x", "--limiter", "process", "--json"])
+        .env("SIPCREDS_DB", &db)
+        .env_remove("SIPCREDS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = stdout_json(&out);
+    assert_eq!(v["error"]["field"], "limiter", "{v}");
+    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(["acquire", "cred_x", "--json"])
+        .env("SIPCREDS_DB", "postgres://app@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    assert_eq!(stdout_json(&out)["error"]["field"], "limiter");
+}

@@ -260,21 +260,23 @@ impl PostgresStore {
             config.connect_timeout(Duration::from_secs(10));
         }
         let shown = shown_url(&config);
+        // One connection first, directly: a wrong URL or a server that is down fails at once
+        // (the pool would retry until its timeout), and it runs the migrations.
+        let mut first = config
+            .connect(NoTls)
+            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
+        migrate(&mut first, &key)?;
         let manager = Manager { config };
         // No test query at each checkout (a round trip per transaction): a connection the
         // server closed is dropped when it is returned, after failing one operation.
         let pool = r2d2::Pool::builder()
             .max_size(16)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
-            .build(manager)
-            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
-        let mut client = pool
-            .get()
-            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
-        migrate(&mut client.client, &key)?;
-        drop(client);
+            .build_unchecked(manager);
+        // The pool opens its own connections on demand.
+        drop(first);
         Ok(PostgresStore { pool, key, shown })
     }
 
