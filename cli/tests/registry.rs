@@ -67,8 +67,8 @@ impl Cli {
     }
 }
 
-/// Does the database (the main file, and its -wal and -shm if present) contain `needle`?
-fn files_contain(dir: &Path, needle: &str) -> bool {
+/// The database's files (the main file, and its -wal and -shm if present) as text.
+fn database_text(dir: &Path) -> String {
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -82,7 +82,13 @@ fn files_contain(dir: &Path, needle: &str) -> bool {
     assert!(!files.is_empty(), "no database files in {}", dir.display());
     files
         .iter()
-        .any(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).contains(needle))
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+        .collect()
+}
+
+/// Does the database contain `needle`?
+fn files_contain(dir: &Path, needle: &str) -> bool {
+    database_text(dir).contains(needle)
 }
 
 #[test]
@@ -578,17 +584,7 @@ fn thousands_of_generated_passwords_never_in_cli_output_or_files() {
         text.contains("t1499.example.com"),
         "the output was recorded"
     );
-    let files: String = std::fs::read_dir(cli.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sipcreds.db")
-        })
-        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
-        .collect();
+    let files = database_text(cli.dir.path());
     assert!(
         files.contains("t1499.example.com"),
         "the scan reads the files"

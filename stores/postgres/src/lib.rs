@@ -376,6 +376,24 @@ fn cred_row(r: &Row) -> CredRow {
     }
 }
 
+/// Rows of (agent id, agent name, number), sorted by agent then number, as [`AgentLinks`].
+fn agent_links(rows: &[Row]) -> Result<AgentLinks> {
+    let mut agents: AgentLinks = Vec::new();
+    for r in rows {
+        let (agent, name, number): (&str, &str, &str) = (r.get(0), r.get(1), r.get(2));
+        let number = parse_number(number)?;
+        match agents.last_mut() {
+            Some((a, _, via)) if a.as_str() == agent => via.push(number),
+            _ => agents.push((
+                parse_agent_id(agent)?,
+                parse_name(name, "agent name")?,
+                vec![number],
+            )),
+        }
+    }
+    Ok(agents)
+}
+
 impl PgTx<'_> {
     /// In a write transaction, serialize with every other writer of the org (once).
     fn enter(&self, org: &Org) -> Result<()> {
@@ -525,20 +543,7 @@ impl Tx for PgTx<'_> {
              WHERE n.org = $1 AND n.credential_id = $2 ORDER BY a.id, an.number",
             &[&org.as_str(), &id.as_str()],
         )?;
-        let mut agents: AgentLinks = Vec::new();
-        for r in &rows {
-            let (agent, name, number): (&str, &str, &str) = (r.get(0), r.get(1), r.get(2));
-            let number = parse_number(number)?;
-            match agents.last_mut() {
-                Some((a, _, via)) if a.as_str() == agent => via.push(number),
-                _ => agents.push((
-                    parse_agent_id(agent)?,
-                    parse_name(name, "agent name")?,
-                    vec![number],
-                )),
-            }
-        }
-        Ok((numbers, agents))
+        Ok((numbers, agent_links(&rows)?))
     }
 
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
@@ -691,20 +696,7 @@ impl Tx for PgTx<'_> {
              WHERE an.org = $1 AND an.number = ANY($2) ORDER BY a.id, an.number",
             &[&org.as_str(), &list],
         )?;
-        let mut agents: AgentLinks = Vec::new();
-        for r in &rows {
-            let (agent, name, number): (&str, &str, &str) = (r.get(0), r.get(1), r.get(2));
-            let number = parse_number(number)?;
-            match agents.last_mut() {
-                Some((a, _, via)) if a.as_str() == agent => via.push(number),
-                _ => agents.push((
-                    parse_agent_id(agent)?,
-                    parse_name(name, "agent name")?,
-                    vec![number],
-                )),
-            }
-        }
-        Ok(agents)
+        agent_links(&rows)
     }
 
     fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
