@@ -111,6 +111,31 @@ fn main() {
         "{:<34} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9}",
         "case", "threads", "decisions/s", "admitted", "p50", "p99", "p99.9"
     );
+    // The floor: a bare PING round trip to the same server, from one thread.
+    {
+        let client = redis::Client::open(redis.as_str()).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        let end = Instant::now() + Duration::from_secs_f64(secs);
+        let t0 = Instant::now();
+        let mut lat = Vec::new();
+        while Instant::now() < end {
+            let a = Instant::now();
+            let _: String = redis::cmd("PING").query(&mut conn).unwrap();
+            lat.push(a.elapsed());
+        }
+        let rate = lat.len() as f64 / t0.elapsed().as_secs_f64();
+        lat.sort();
+        println!(
+            "{:<34} {:>7} {:>12.0} {:>9} {:>9.1?} {:>9.1?} {:>9.1?}",
+            "bare PING round trip (floor)",
+            1,
+            rate,
+            "-",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            percentile(&lat, 0.999),
+        );
+    }
     for (workload, ids) in [
         ("100 groups at 10000/s", &many),
         ("1 hot group at 10/s", &hot),
