@@ -418,6 +418,14 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 fn uri_syntax_problem(s: &str) -> Option<String> {
     let has_prefix = |p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     let schemeish = has_prefix("sip:") || has_prefix("sips:") || has_prefix("tel:");
+    // `sip:5061` is the host `sip` with a port, not a scheme with nothing after it: it is how
+    // that host prints (from `sip.:5061`, say), so it must read back (found by fuzzing).
+    if schemeish
+        && s.split_once(':')
+            .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
     if !schemeish
         && !s
             .bytes()

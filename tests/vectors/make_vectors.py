@@ -58,6 +58,9 @@ ok("host lowercased", s("SIP.Example.COM"), server="sip.example.com", host="sip.
 ok("trailing dot removed", s("sip.example.com."), server="sip.example.com", host="sip.example.com")
 ok("trailing dot removed before port", s("sip.example.com.:5070"), server="sip.example.com:5070", port=5070)
 ok("explicit port kept", s("sip.example.com:5060"), server="sip.example.com:5060", port=5060)
+# A host named like a scheme, with a port: what the host "sip." prints as, so it must read back.
+ok("host named sip with a port", s("sip:5061"), server="sip:5061", host="sip", port=5061)
+ok("host sip with trailing dot and port", s("sip.:5061"), server="sip:5061", host="sip", port=5061)
 ok("no port kept when not given", s("sip.example.com", transport="tls"), server="sip.example.com", port=5061)
 ok("single label host", s("localhost"), server="localhost", host="localhost")
 ok("hyphen inside label", s("my-sip.ex-ample.com"), host="my-sip.ex-ample.com")
