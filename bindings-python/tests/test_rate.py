@@ -74,13 +74,22 @@ def test_threads_hammering_never_exceed_any_window(backend: str, tmp_path: Path)
                 with lock:
                     spans[group].append((before, after))
             else:
-                assert decision.retry_after is not None and 0 < decision.retry_after <= 1.02
+                # At most one window (1 s + the 10 ms margin) past the moment the limiter read
+                # its clock, which is within this call (the file limiter may wait for the
+                # database's lock first).
+                retry = decision.retry_after
+                if retry is None or not 0 < retry <= 1.01 + (after - before) + 1e-3:
+                    with lock:
+                        failures.append(f"retry_after {retry} after a {after - before:.4f} s call")
 
+    failures: list[str] = []
     threads = [threading.Thread(target=hammer, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    # An assertion inside a thread would only be a warning: report from here.
+    assert not failures, failures[:5]
 
     for group, recorded in spans.items():
         limit = limits[group]
