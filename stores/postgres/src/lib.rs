@@ -526,26 +526,6 @@ impl Tx for PgTx<'_> {
             .is_empty())
     }
 
-    fn credential_usage(
-        &self,
-        org: &Org,
-        id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
-        let numbers = self.credential_numbers(org, id)?;
-        if numbers.is_empty() {
-            return Ok((numbers, Vec::new()));
-        }
-        let rows = self.query(
-            org,
-            "SELECT a.id, a.name, an.number FROM sipcreds_numbers n \
-             JOIN sipcreds_agent_numbers an ON an.org = n.org AND an.number = n.number \
-             JOIN sipcreds_agents a ON a.org = an.org AND a.id = an.agent_id \
-             WHERE n.org = $1 AND n.credential_id = $2 ORDER BY a.id, an.number",
-            &[&org.as_str(), &id.as_str()],
-        )?;
-        Ok((numbers, agent_links(&rows)?))
-    }
-
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
         self.query(
             org,
