@@ -151,15 +151,14 @@ enum ProvidersCmd {
     Delete { id: String },
 }
 
-/// A URL with a password (`scheme://user:password@host`) given on the command line.
+/// A location with a secret (a URL's password, a `password=` parameter) given on the command
+/// line: whatever the redaction would hide is refused there.
 fn password_in_argv(matches: &clap::ArgMatches) -> Option<&'static str> {
     ["db", "limiter"].into_iter().find(|name| {
         matches.value_source(name) == Some(clap::parser::ValueSource::CommandLine)
             && matches
                 .get_one::<String>(name)
-                .and_then(|v| v.split_once("://"))
-                .and_then(|(_, rest)| rest.split(['/', '?']).next()?.rsplit_once('@'))
-                .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+                .is_some_and(|v| sipcreds::redact_location(v) != *v)
     })
 }
 

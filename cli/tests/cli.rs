@@ -194,6 +194,13 @@ fn a_url_password_on_the_command_line_is_refused() {
             "acquire",
             "cred_x",
         ],
+        // The spellings a cut at the first `/` or `?`, or a case-sensitive scheme, let through.
+        &["--db", "postgres://app:Hunter2/pw@127.0.0.1:1/x", "credentials", "list"],
+        &["--db", "postgres://app:Hunter2?pw@127.0.0.1:1/x", "credentials", "list"],
+        &["--db", "postgres://127.0.0.1:1/x?password=Hunter2", "credentials", "list"],
+        &["--db", "POSTGRES://app:Hunter2-pw@127.0.0.1:1/x", "credentials", "list"],
+        &["--limiter", "Redis://:Hunter2-pw@127.0.0.1:1/", "acquire", "cred_x"],
+        &["--limiter", "rediss://u:Hunter2/pw@127.0.0.1:1/", "acquire", "cred_x"],
     ] {
         let out = sipcreds(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -215,6 +222,36 @@ fn a_url_password_on_the_command_line_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout_json(&out)["error"]["code"], "storage");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Hunter2"));
+    // From the environment, an upper-case scheme is still PostgreSQL (not a file named
+    // "POSTGRES:"), an unknown scheme is refused, and neither message shows the password.
+    let dir = tempfile::tempdir().unwrap();
+    for (db, limiter) in [
+        ("POSTGRES://app:Hunter2/pw@127.0.0.1:1/x", "process"),
+        ("mysql://app:Hunter2@127.0.0.1:1/x", "process"),
+        ("x.db", "Redis://:Hunter2@127.0.0.1:1/0?fallback=nope"),
+        ("x.db", "memcached://:Hunter2@127.0.0.1:1/"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+            .args(["acquire", "cred_x", "--json"])
+            .current_dir(dir.path())
+            .env("SIPCREDS_DB", db)
+            .env("SIPCREDS_LIMITER", limiter)
+            .env("SIPCREDS_KEY", "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{db} {limiter}");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(!shown.contains("Hunter2"), "{shown}");
+        assert!(!shown.contains("key file"), "{shown}");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().all(|e| {
+                let name = e.unwrap().file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("x.") || !name.contains(':')
+            }),
+            "a URL was taken as a file path"
+        );
+    }
 }
 
 #[test]

@@ -255,7 +255,7 @@ fn reject_unknown(obj: &RawObject<'_>, allow_expected_version: bool) -> Result<(
     match unknown {
         Some(f) => Err(Error::invalid(
             ErrorCode::UnknownField,
-            f.to_owned(),
+            crate::error::printable(f, crate::error::MAX_ECHOED_FIELD_CHARS),
             format!(
                 "unknown field {}; the fields are {}",
                 crate::host::quote(f),
@@ -719,6 +719,31 @@ mod tests {
     fn err(body: &str) -> (ErrorCode, Option<String>) {
         let e = CredentialInput::from_json(body).unwrap_err();
         (e.code(), e.field().map(str::to_owned))
+    }
+
+    #[test]
+    fn unknown_field_names_are_escaped_and_capped() {
+        // An import line whose key forges a log line and sets the terminal title.
+        let body = r#"{"server":"a.b","x\u001b]0;pwned\u0007\r\nINFO login ok\u202e":1}"#;
+        let e = CredentialInput::from_json(body).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnknownField);
+        let field = e.field().unwrap();
+        assert_eq!(
+            field,
+            "x\\u001b]0;pwned\\u0007\\u000d\\u000aINFO login ok\\u202e"
+        );
+        for shown in [field.to_owned(), e.to_string(), e.to_json().to_string()] {
+            assert!(
+                !shown.chars().any(crate::error::terminal_unsafe),
+                "{shown:?}"
+            );
+        }
+        let long = format!(r#"{{"server":"a.b","{}":1}}"#, "k\\u0085".repeat(200));
+        let e = CredentialInput::from_json(&long).unwrap_err();
+        let field = e.field().unwrap();
+        assert!(field.chars().count() <= 64, "{field}");
+        assert!(field.ends_with('…') && field.starts_with("k\\u0085k"), "{field}");
+        assert!(e.to_string().chars().count() < 400);
     }
 
     #[test]

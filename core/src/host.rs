@@ -1,5 +1,6 @@
 //! Hosts, ports, the `server` field and the `domain` field (§4 of the spec).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
@@ -259,7 +260,9 @@ fn check_chars(s: &str) -> Result<(), HostProblem> {
     }
 }
 
-/// Quote a user value for a message: JSON-style escaping, so control characters stay visible.
+/// Quote a user value for a message: JSON-style escaping, so control characters stay visible,
+/// with the terminal-unsafe characters of [`crate::error::printable`] escaped too (C1 controls
+/// and bidirectional overrides, which JSON leaves as they are).
 pub(crate) fn quote(s: &str) -> String {
     const MAX: usize = 80;
     let shown: String = if s.chars().count() > MAX {
@@ -267,7 +270,20 @@ pub(crate) fn quote(s: &str) -> String {
     } else {
         s.to_owned()
     };
-    serde_json::to_string(&shown).unwrap_or_else(|_| String::from("\"?\""))
+    let json = serde_json::to_string(&shown).unwrap_or_else(|_| String::from("\"?\""));
+    if json.chars().any(crate::error::terminal_unsafe) {
+        json.chars()
+            .map(|c| {
+                if crate::error::terminal_unsafe(c) {
+                    format!("\\u{:04x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        json
+    }
 }
 
 /// A port, 1–65535.
@@ -365,6 +381,17 @@ impl ServerAddress {
     }
 
     fn parse_inner(s: &str) -> Result<ServerAddress, String> {
+        // A userinfo password must never reach a message: every message below is built from
+        // the masked text, which still holds its `@` and so is always refused.
+        if let Cow::Owned(masked) = mask_userinfo(s) {
+            return Err(ServerAddress::parse_unmasked(&masked)
+                .err()
+                .unwrap_or_else(|| "server: remove the user part; server is a host or host:port, not a URI".into()));
+        }
+        ServerAddress::parse_unmasked(s)
+    }
+
+    fn parse_unmasked(s: &str) -> Result<ServerAddress, String> {
         if s.is_empty() {
             return Err("server is empty; give a host such as \"sip.example.com\" or \"sip.example.com:5061\"".into());
         }
@@ -550,11 +577,12 @@ impl fmt::Display for Domain {
 impl FromStr for Domain {
     type Err = Error;
     fn from_str(s: &str) -> Result<Domain, Error> {
+        let shown = mask_userinfo(s);
         let fail = |why: String| {
             Error::invalid(
                 ErrorCode::InvalidDomain,
                 "domain",
-                format!("domain {}: {why}", quote(s)),
+                format!("domain {}: {why}", quote(&shown)),
             )
         };
         if s.is_empty() {
@@ -562,7 +590,7 @@ impl FromStr for Domain {
                 "the domain is empty; omit the field or give a host such as \"example.com\"".into(),
             ));
         }
-        check_chars(s).map_err(|p| fail(p.0))?;
+        check_chars(&shown).map_err(|p| fail(p.0))?;
         if uri_syntax_problem(s).is_some() {
             return Err(fail(
                 "give only a host, without scheme, user, path or parameters".into(),
@@ -579,28 +607,125 @@ impl FromStr for Domain {
     }
 }
 
-/// A store or limiter location with the password of its URL hidden, for messages, `repr`s
-/// and logs: `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`. Anything that is not
-/// a URL with a password (a file path) is returned as it is.
+/// `s` with the password of a userinfo masked: everything between the first `:` after the
+/// scheme and the last `@` becomes `***` (`sip:acme:pw@host` → `sip:acme:***@host`). The last
+/// `@` is taken so that a password holding `@` (or `/`, `;`, `?`) is masked whole; text
+/// without a `:` before its last `@` is returned as it is.
+pub(crate) fn mask_userinfo(s: &str) -> Cow<'_, str> {
+    let Some(at) = s.rfind('@') else {
+        return Cow::Borrowed(s);
+    };
+    let lower = s.get(..at).unwrap_or("").to_ascii_lowercase();
+    let start = if let Some(i) = lower.find("://") {
+        i + 3
+    } else {
+        ["sips:", "sip:", "tel:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map_or(0, |p| p.len())
+    };
+    match s[start..at].find(':') {
+        Some(colon) => {
+            let colon = start + colon;
+            Cow::Owned(format!("{}:***{}", &s[..colon], &s[at..]))
+        }
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// The scheme of a URL-like location (`POSTGRES://…` → `postgres`), lowercased: RFC 3986
+/// schemes are case-insensitive. `None` for a location without `scheme://` (a file path).
 ///
 /// ```
-/// assert_eq!(sipcreds::redact_location("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
-/// assert_eq!(sipcreds::redact_location("postgres://u@h/db"), "postgres://u@h/db");
-/// assert_eq!(sipcreds::redact_location("data/sipcreds.db"), "data/sipcreds.db");
+/// assert_eq!(sipcreds::location_scheme("Redis://h:6379").as_deref(), Some("redis"));
+/// assert_eq!(sipcreds::location_scheme("data/x.db"), None);
+/// ```
+pub fn location_scheme(location: &str) -> Option<String> {
+    let (scheme, _) = location.split_once("://")?;
+    let mut chars = scheme.chars();
+    (chars.next()?.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then(|| scheme.to_ascii_lowercase())
+}
+
+/// Is this query parameter name one that carries a secret (`password`, `sslpassword`,
+/// `passwd`, `pwd`, `secret`, `token`, in any case and percent-encoding)?
+fn secret_parameter(name: &str) -> bool {
+    let decoded: String = url::form_urlencoded::parse(name.as_bytes())
+        .next()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .unwrap_or_default();
+    ["pass", "pwd", "secret", "token"]
+        .iter()
+        .any(|w| decoded.contains(w))
+}
+
+/// Mask the values of secret parameters (`?password=…`, `&sslpassword=…`, and in a bare
+/// `key=value key=value` text) in `s`.
+fn mask_parameters(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    // Parameters start a query (`?`), follow `&` or `;`, or follow a space (libpq's
+    // `key=value` form); the first one may also start the text.
+    while !rest.is_empty() {
+        let boundary = rest.find(['?', '&', ';', ' ']);
+        let (piece, tail) = match boundary {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        match piece.split_once('=') {
+            Some((name, _)) if secret_parameter(name) => {
+                out.push_str(name);
+                out.push_str("=***");
+            }
+            _ => out.push_str(piece),
+        }
+        if let Some(sep) = tail.chars().next() {
+            out.push(sep);
+            rest = &tail[sep.len_utf8()..];
+        } else {
+            rest = "";
+        }
+    }
+    out
+}
+
+/// A store or limiter location with its secrets hidden, for messages, `repr`s and logs:
+/// `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`.
+///
+/// The rule is deliberately wider than a URL parser's, so that no spelling slips through:
+/// the scheme is matched in any case; everything before the *last* `@` after `scheme://` is
+/// the userinfo (a password holding `/`, `?`, `#` or `@` is masked whole, where a parser would
+/// end the authority early and show the rest); and the values of secret query parameters
+/// (`password=`, `sslpassword=`, `token=`, ...) are masked too, in URLs and in plain text.
+/// Anything else (a file path) is returned as it is.
+///
+/// ```
+/// use sipcreds::redact_location as r;
+/// assert_eq!(r("redis://:pw@h:6379/0"), "redis://:***@h:6379/0");
+/// assert_eq!(r("postgres://u@h/db"), "postgres://u@h/db");
+/// assert_eq!(r("POSTGRES://app:pa/ss@host/db"), "POSTGRES://app:***@host/db");
+/// assert_eq!(r("postgres://h/db?user=u&password=pw"), "postgres://h/db?user=u&password=***");
+/// assert_eq!(r("data/sipcreds.db"), "data/sipcreds.db");
 /// ```
 pub fn redact_location(location: &str) -> String {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return location.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) if userinfo.contains(':') => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}:***@{host}{tail}")
+    let masked_userinfo = match location_scheme(location) {
+        Some(_) => {
+            let (scheme, rest) = location.split_once("://").unwrap_or(("", location));
+            match rest.rfind('@') {
+                Some(at) => {
+                    let userinfo = &rest[..at];
+                    match userinfo.split_once(':') {
+                        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+                        None => location.to_owned(),
+                    }
+                }
+                None => location.to_owned(),
+            }
         }
-        _ => location.to_owned(),
-    }
+        None => location.to_owned(),
+    };
+    mask_parameters(&masked_userinfo)
 }
 
 #[cfg(test)]
@@ -679,6 +804,77 @@ mod tests {
         assert!(msg.contains("→ \"trunk.example.com:5061\""), "{msg}");
         let msg = server("2001:db8::1").unwrap_err();
         assert!(msg.contains("[2001:db8::1]"), "{msg}");
+    }
+
+    #[test]
+    fn userinfo_passwords_are_masked_in_every_message() {
+        for (input, shown) in [
+            ("sip:acme:PASSWORD@sip.example.com", "sip:acme:***@sip.example.com"),
+            ("acme:PASSWORD@host:5060", "acme:***@host:5060"),
+            ("SIPS:acme:PASS@WORD@host", "SIPS:acme:***@host"),
+            ("udp://acme:PA/SS?x@host;transport=udp", "udp://acme:***@host;transport=udp"),
+            ("acme:PA\u{1b}SS@host", "acme:***@host"),
+            ("acme:PASS WORD@host", "acme:***@host"),
+            ("sip:acme:PASS@host\n", "sip:acme:***@host"),
+            (":PASSWORD@host", ":***@host"),
+        ] {
+            let msg = server(input).unwrap_err();
+            assert!(!msg.contains("PA"), "{input:?} → {msg}");
+            assert!(!msg.contains("WORD"), "{input:?} → {msg}");
+            assert!(msg.contains(shown), "{input:?} → {msg}");
+            let domain = input.parse::<Domain>().unwrap_err().to_string();
+            assert!(!domain.contains("PA") && !domain.contains("WORD"), "{domain}");
+        }
+        // A user without a password is quoted as it is, so the message still helps.
+        let msg = server("acme@sip.example.com").unwrap_err();
+        assert!(msg.contains("\"acme@\""), "{msg}");
+    }
+
+    #[test]
+    fn locations_hide_every_spelling_of_a_password() {
+        for (input, shown) in [
+            ("postgres://app:pa/ss@host/db", "postgres://app:***@host/db"),
+            ("postgres://app:pa?ss@host/db", "postgres://app:***@host/db"),
+            ("postgres://app:p@ss@host/db", "postgres://app:***@host/db"),
+            ("POSTGRES://app:PASS@host/db", "POSTGRES://app:***@host/db"),
+            ("Redis://:PASS@host:6379", "Redis://:***@host:6379"),
+            ("rediss://user:PASS#x@host", "rediss://user:***@host"),
+            ("postgres://host/db?password=PASS", "postgres://host/db?password=***"),
+            ("postgres://host/db?user=u&PassWord=PASS&x=1", "postgres://host/db?user=u&PassWord=***&x=1"),
+            ("postgres://host/db?pass%77ord=PASS", "postgres://host/db?pass%77ord=***"),
+            ("postgres://host/db?sslpassword=PASS", "postgres://host/db?sslpassword=***"),
+            ("host=db password=PASS dbname=x", "host=db password=*** dbname=x"),
+        ] {
+            let out = redact_location(input);
+            assert_eq!(out, shown, "{input}");
+            assert!(!out.contains("PASS") && !out.contains("pa/ss"), "{out}");
+        }
+        for same in ["data/x.db", "postgres://u@h/db", "redis://h:6379/0?fallback=local:2", "./a@b.db"] {
+            assert_eq!(redact_location(same), same);
+        }
+    }
+
+    proptest::proptest! {
+        // The url crate as the oracle: whatever password it reads from a URL, the redacted
+        // form does not show it.
+        #[test]
+        fn no_parsed_password_survives_redaction(
+            scheme in "(postgres|POSTGRES|redis|Redis|rediss|postgresql)",
+            user in "[a-z]{0,6}",
+            password in "[A-Za-z0-9/?#@:;&=%.~!$*+-]{4,20}",
+            host in "[a-z]{1,8}",
+            tail in "(/db)?(\\?sslmode=require)?",
+        ) {
+            let location = format!("{scheme}://{user}:{password}@{host}{tail}");
+            let out = redact_location(&location);
+            proptest::prop_assert!(!out.contains(&password), "{} → {}", location, out);
+            if let Ok(parsed) = url::Url::parse(&location)
+                && let Some(p) = parsed.password()
+                && p.len() >= 4
+            {
+                proptest::prop_assert!(!out.contains(p), "{} → {}", location, out);
+            }
+        }
     }
 
     #[test]

@@ -49,8 +49,10 @@ pub use credential::{
     read_input_list, read_inputs, timestamp,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
-pub use error::{Error, ErrorCode, FieldName, Result, list_all_errors};
-pub use host::{Domain, Host, Port, ServerAddress, redact_location};
+pub use error::{
+    Error, ErrorCode, FieldName, MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
+};
+pub use host::{Domain, Host, Port, ServerAddress, location_scheme, redact_location};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,

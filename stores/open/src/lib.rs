@@ -46,9 +46,18 @@ pub enum Limiter {
 impl std::str::FromStr for Limiter {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        if s.starts_with("redis://") || s.starts_with("rediss://") || s.starts_with("redis+unix://")
-        {
-            return Ok(Limiter::Redis(s.to_owned()));
+        if let Some(scheme) = sipcreds::location_scheme(s) {
+            return match scheme.as_str() {
+                "redis" | "rediss" | "redis+unix" => Ok(Limiter::Redis(lowercase_scheme(s))),
+                _ => Err(Error::Invalid {
+                    code: ErrorCode::InvalidJson,
+                    field: Some("limiter".into()),
+                    message: format!(
+                        "unknown limiter URL {}: the shared limiter is redis:// or rediss:// (TLS)",
+                        sipcreds::redact_location(s)
+                    ),
+                }),
+            };
         }
         match s {
             "process" | "memory" => Ok(Limiter::Process),
@@ -64,9 +73,33 @@ impl std::str::FromStr for Limiter {
     }
 }
 
-/// Is this location a PostgreSQL URL?
+/// Is this location a PostgreSQL URL (the scheme in any case)?
 pub fn is_postgres(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+    matches!(
+        sipcreds::location_scheme(location).as_deref(),
+        Some("postgres" | "postgresql")
+    )
+}
+
+/// The location with its scheme in lower case (`POSTGRES://…` → `postgres://…`), as the
+/// client libraries expect it.
+fn lowercase_scheme(location: &str) -> String {
+    match location.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+        None => location.to_owned(),
+    }
+}
+
+/// A location with a scheme that is no store of ours (`mysql://…`, a misspelt `postgress://`)
+/// is refused, not taken as a file name.
+fn refuse_unknown_scheme(location: &str) -> Result<()> {
+    match sipcreds::location_scheme(location) {
+        Some(s) if s != "postgres" && s != "postgresql" => Err(Error::storage(format!(
+            "unknown store URL {}: the store is a SQLite file path or a postgres:// URL",
+            sipcreds::redact_location(location)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A limiter on Redis, on this process's monotonic clock (Redis decides on its own clock;
@@ -114,7 +147,9 @@ pub fn open_optional(location: Option<&str>, limiter: &str) -> Result<Registry> 
 /// As [`open_registry`], with an explicit encryption key.
 pub fn open_with(location: &str, limiter: &str, key: Option<Key>) -> Result<Registry> {
     let limiter: Limiter = limiter.parse()?;
+    refuse_unknown_scheme(location)?;
     if is_postgres(location) {
+        let location = &lowercase_scheme(location);
         if limiter == Limiter::File {
             return Err(Error::Invalid {
                 code: ErrorCode::InvalidJson,

@@ -207,7 +207,13 @@ impl RedisRateBackend {
     pub fn open(url: &str, options: RedisOptions) -> Result<Self> {
         let shown = sipcreds::redact_location(url);
         let client = redis::Client::open(url)
-            .map_err(|e| Error::storage(format!("the Redis URL {shown} is not valid: {e}")))?;
+            // Not `{e}`: the client's message may quote the URL whole, password and all.
+            .map_err(|e| {
+                Error::storage(format!(
+                    "the Redis URL {shown} is not valid ({:?}): use redis://[user:password@]host[:port][/db], or rediss:// for TLS",
+                    e.kind()
+                ))
+            })?;
         let salt = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
