@@ -1,6 +1,5 @@
 //! Passwords at rest: XChaCha20-Poly1305 under a 32-byte key (§10).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -101,12 +100,19 @@ impl Key {
             return Key::from_base64(&text, KEY_ENV);
         }
         let path = key_file_path(db);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Key::from_base64(&text, path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(&path),
-            Err(e) => Err(Error::storage(format!(
-                "cannot read the key file {}: {e}",
-                path.display()
+        let origin = path.display().to_string();
+        if let Some(text) = crate::files::read_key_file(&path)? {
+            return Key::from_base64(&text, origin);
+        }
+        let (key, text) = Key::generate(origin.clone());
+        if crate::files::write_key_file(&path, &text)? {
+            return Ok(key);
+        }
+        // Another process created it first: use theirs.
+        match crate::files::read_key_file(&path)? {
+            Some(text) => Key::from_base64(&text, origin),
+            None => Err(Error::storage(format!(
+                "the key file {origin} vanished while it was being created; try again"
             ))),
         }
     }
@@ -155,39 +161,6 @@ impl Key {
 /// The key file of a database: the same name with the extension `key`.
 pub fn key_file_path(db: &Path) -> PathBuf {
     db.with_extension("key")
-}
-
-fn create_key_file(path: &Path) -> Result<Key> {
-    let (key, text) = Key::generate(path.display().to_string());
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(mut f) => {
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.write_all(b"\n"))
-                .and_then(|()| f.sync_all())
-                .map_err(|e| {
-                    Error::storage(format!("cannot write the key file {}: {e}", path.display()))
-                })?;
-            Ok(key)
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::storage(format!("cannot read the key file {}: {e}", path.display()))
-            })?;
-            Key::from_base64(&text, path.display().to_string())
-        }
-        Err(e) => Err(Error::storage(format!(
-            "cannot create the key file {}: {e}",
-            path.display()
-        ))),
-    }
 }
 
 /// The associated data binding a password to its row.

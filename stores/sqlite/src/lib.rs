@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 mod crypto;
+mod files;
 mod rate;
 pub mod row;
 mod schema;
@@ -92,6 +93,7 @@ impl SqliteStore {
         durability: Durability,
     ) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
+        files::create_private_database(&path)?;
         let mut conn = Connection::open(&path)
             .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(10))

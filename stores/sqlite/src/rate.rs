@@ -46,6 +46,7 @@ pub struct SqliteRateBackend {
 impl SqliteRateBackend {
     /// Open the file (its schema must be current: open it with `SqliteStore::open` first).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        crate::files::create_private_database(path.as_ref())?;
         let conn = Connection::open(path.as_ref()).map_err(sql_error)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql_error)?;
