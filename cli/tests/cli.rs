@@ -195,12 +195,42 @@ fn a_url_password_on_the_command_line_is_refused() {
             "cred_x",
         ],
         // The spellings a cut at the first `/` or `?`, or a case-sensitive scheme, let through.
-        &["--db", "postgres://app:Hunter2/pw@127.0.0.1:1/x", "credentials", "list"],
-        &["--db", "postgres://app:Hunter2?pw@127.0.0.1:1/x", "credentials", "list"],
-        &["--db", "postgres://127.0.0.1:1/x?password=Hunter2", "credentials", "list"],
-        &["--db", "POSTGRES://app:Hunter2-pw@127.0.0.1:1/x", "credentials", "list"],
-        &["--limiter", "Redis://:Hunter2-pw@127.0.0.1:1/", "acquire", "cred_x"],
-        &["--limiter", "rediss://u:Hunter2/pw@127.0.0.1:1/", "acquire", "cred_x"],
+        &[
+            "--db",
+            "postgres://app:Hunter2/pw@127.0.0.1:1/x",
+            "credentials",
+            "list",
+        ],
+        &[
+            "--db",
+            "postgres://app:Hunter2?pw@127.0.0.1:1/x",
+            "credentials",
+            "list",
+        ],
+        &[
+            "--db",
+            "postgres://127.0.0.1:1/x?password=Hunter2",
+            "credentials",
+            "list",
+        ],
+        &[
+            "--db",
+            "POSTGRES://app:Hunter2-pw@127.0.0.1:1/x",
+            "credentials",
+            "list",
+        ],
+        &[
+            "--limiter",
+            "Redis://:Hunter2-pw@127.0.0.1:1/",
+            "acquire",
+            "cred_x",
+        ],
+        &[
+            "--limiter",
+            "rediss://u:Hunter2/pw@127.0.0.1:1/",
+            "acquire",
+            "cred_x",
+        ],
     ] {
         let out = sipcreds(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -236,7 +266,10 @@ fn a_url_password_on_the_command_line_is_refused() {
             .current_dir(dir.path())
             .env("SIPCREDS_DB", db)
             .env("SIPCREDS_LIMITER", limiter)
-            .env("SIPCREDS_KEY", "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=")
+            .env(
+                "SIPCREDS_KEY",
+                "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+            )
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{db} {limiter}");

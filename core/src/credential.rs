@@ -742,7 +742,10 @@ mod tests {
         let e = CredentialInput::from_json(&long).unwrap_err();
         let field = e.field().unwrap();
         assert!(field.chars().count() <= 64, "{field}");
-        assert!(field.ends_with('…') && field.starts_with("k\\u0085k"), "{field}");
+        assert!(
+            field.ends_with('…') && field.starts_with("k\\u0085k"),
+            "{field}"
+        );
         assert!(e.to_string().chars().count() < 400);
     }
 

@@ -386,7 +386,9 @@ impl ServerAddress {
         if let Cow::Owned(masked) = mask_userinfo(s) {
             return Err(ServerAddress::parse_unmasked(&masked)
                 .err()
-                .unwrap_or_else(|| "server: remove the user part; server is a host or host:port, not a URI".into()));
+                .unwrap_or_else(|| {
+                    "server: remove the user part; server is a host or host:port, not a URI".into()
+                }));
         }
         ServerAddress::parse_unmasked(s)
     }
@@ -809,10 +811,16 @@ mod tests {
     #[test]
     fn userinfo_passwords_are_masked_in_every_message() {
         for (input, shown) in [
-            ("sip:acme:PASSWORD@sip.example.com", "sip:acme:***@sip.example.com"),
+            (
+                "sip:acme:PASSWORD@sip.example.com",
+                "sip:acme:***@sip.example.com",
+            ),
             ("acme:PASSWORD@host:5060", "acme:***@host:5060"),
             ("SIPS:acme:PASS@WORD@host", "SIPS:acme:***@host"),
-            ("udp://acme:PA/SS?x@host;transport=udp", "udp://acme:***@host;transport=udp"),
+            (
+                "udp://acme:PA/SS?x@host;transport=udp",
+                "udp://acme:***@host;transport=udp",
+            ),
             ("acme:PA\u{1b}SS@host", "acme:***@host"),
             ("acme:PASS WORD@host", "acme:***@host"),
             ("sip:acme:PASS@host\n", "sip:acme:***@host"),
@@ -823,7 +831,10 @@ mod tests {
             assert!(!msg.contains("WORD"), "{input:?} → {msg}");
             assert!(msg.contains(shown), "{input:?} → {msg}");
             let domain = input.parse::<Domain>().unwrap_err().to_string();
-            assert!(!domain.contains("PA") && !domain.contains("WORD"), "{domain}");
+            assert!(
+                !domain.contains("PA") && !domain.contains("WORD"),
+                "{domain}"
+            );
         }
         // A user without a password is quoted as it is, so the message still helps.
         let msg = server("acme@sip.example.com").unwrap_err();
@@ -839,17 +850,37 @@ mod tests {
             ("POSTGRES://app:PASS@host/db", "POSTGRES://app:***@host/db"),
             ("Redis://:PASS@host:6379", "Redis://:***@host:6379"),
             ("rediss://user:PASS#x@host", "rediss://user:***@host"),
-            ("postgres://host/db?password=PASS", "postgres://host/db?password=***"),
-            ("postgres://host/db?user=u&PassWord=PASS&x=1", "postgres://host/db?user=u&PassWord=***&x=1"),
-            ("postgres://host/db?pass%77ord=PASS", "postgres://host/db?pass%77ord=***"),
-            ("postgres://host/db?sslpassword=PASS", "postgres://host/db?sslpassword=***"),
-            ("host=db password=PASS dbname=x", "host=db password=*** dbname=x"),
+            (
+                "postgres://host/db?password=PASS",
+                "postgres://host/db?password=***",
+            ),
+            (
+                "postgres://host/db?user=u&PassWord=PASS&x=1",
+                "postgres://host/db?user=u&PassWord=***&x=1",
+            ),
+            (
+                "postgres://host/db?pass%77ord=PASS",
+                "postgres://host/db?pass%77ord=***",
+            ),
+            (
+                "postgres://host/db?sslpassword=PASS",
+                "postgres://host/db?sslpassword=***",
+            ),
+            (
+                "host=db password=PASS dbname=x",
+                "host=db password=*** dbname=x",
+            ),
         ] {
             let out = redact_location(input);
             assert_eq!(out, shown, "{input}");
             assert!(!out.contains("PASS") && !out.contains("pa/ss"), "{out}");
         }
-        for same in ["data/x.db", "postgres://u@h/db", "redis://h:6379/0?fallback=local:2", "./a@b.db"] {
+        for same in [
+            "data/x.db",
+            "postgres://u@h/db",
+            "redis://h:6379/0?fallback=local:2",
+            "./a@b.db",
+        ] {
             assert_eq!(redact_location(same), same);
         }
     }

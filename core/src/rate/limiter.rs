@@ -340,6 +340,13 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Forget everything the limiter knows of an org (its groups' history stays in the
+    /// backend): the registry loads it again from the store on its next call.
+    pub fn forget_org(&self, org: &str) {
+        let mut orgs = self.orgs.write().unwrap_or_else(|p| p.into_inner());
+        orgs.remove(org);
+    }
+
     /// Add or change one credential (after a create or an update): it joins its group at once.
     pub fn upsert_credential(&self, c: &Credential) -> Result<()> {
         let mut orgs = self.orgs.write().map_err(poisoned)?;

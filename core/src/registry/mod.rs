@@ -99,8 +99,10 @@ impl ConnectedProvider {
 pub struct Registry {
     store: Arc<dyn Storage>,
     limiter: Arc<RateLimiter>,
-    /// Orders loading an org into the limiter against the limiter updates of writes.
-    limiter_sync: Arc<std::sync::Mutex<()>>,
+    /// Per-org locks (striped by the org's hash) held across a rate-changing commit and the
+    /// limiter's update, and while an org is (re)loaded into the limiter: so the limiter sees
+    /// this process's commits in their order, and a load never overwrites a newer update.
+    limiter_sync: Arc<[std::sync::Mutex<()>; LOCK_STRIPES]>,
     /// Reload an org's rate groups from the store this often (a store other instances write).
     limit_refresh: Option<std::time::Duration>,
     /// When each org was last loaded (with `limit_refresh`).
@@ -114,6 +116,8 @@ impl std::fmt::Debug for Registry {
             .finish()
     }
 }
+
+const LOCK_STRIPES: usize = 64;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -248,7 +252,7 @@ impl Registry {
         Registry {
             store,
             limiter,
-            limiter_sync: Arc::default(),
+            limiter_sync: Arc::new(std::array::from_fn(|_| std::sync::Mutex::new(()))),
             limit_refresh: None,
             limiter_loaded: Arc::default(),
         }
@@ -268,27 +272,52 @@ impl Registry {
         &self.limiter
     }
 
-    fn sync_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.limiter_sync.lock().unwrap_or_else(|p| p.into_inner())
+    /// The lock of an org's limiter view.
+    fn org_lock(&self, org: &str) -> &std::sync::Mutex<()> {
+        use std::hash::BuildHasher;
+        let h = foldhash::fast::FixedState::with_seed(0x5ec5).hash_one(org);
+        &self.limiter_sync[(h % LOCK_STRIPES as u64) as usize]
     }
 
-    /// Tell the limiter about changed credentials, if it already holds their org.
+    fn lock_org(&self, org: &str) -> std::sync::MutexGuard<'_, ()> {
+        self.org_lock(org).lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A write that changes the org's rate groups: the commit, then `limit` (the limiter's
+    /// update, given what the commit returned), both under the org's lock. Two writers of one
+    /// credential therefore reach the limiter in the order of their commits (§6: the limit
+    /// that applies is the stored one). If the limiter cannot take the change, it forgets
+    /// the org and loads it again from the store on the next call: the commit stands.
+    fn write_rated<R>(
+        &self,
+        org: &Org,
+        body: impl FnOnce(&mut dyn Tx) -> Result<R>,
+        limit: impl FnOnce(&R) -> Result<()>,
+    ) -> Result<R> {
+        let _g = self.lock_org(org.as_str());
+        let out = self.write(body)?;
+        if self.limiter.has_org(org.as_str()) && limit(&out).is_err() {
+            self.limiter.forget_org(org.as_str());
+            self.limiter_loaded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(org.as_str());
+        }
+        Ok(out)
+    }
+
+    /// Tell the limiter about changed credentials (the caller holds the org's lock).
     fn limiter_upsert(&self, creds: &[Credential]) -> Result<()> {
-        let _g = self.sync_guard();
         for c in creds {
-            if self.limiter.has_org(c.org.as_str()) {
-                self.limiter.upsert_credential(c)?;
-            }
+            self.limiter.upsert_credential(c)?;
         }
         Ok(())
     }
 
+    /// Tell the limiter about deleted credentials (the caller holds the org's lock).
     fn limiter_remove(&self, org: &Org, ids: &[String]) -> Result<()> {
-        let _g = self.sync_guard();
-        if self.limiter.has_org(org.as_str()) {
-            for id in ids {
-                self.limiter.remove_credential(org.as_str(), id)?;
-            }
+        for id in ids {
+            self.limiter.remove_credential(org.as_str(), id)?;
         }
         Ok(())
     }
@@ -306,7 +335,17 @@ impl Registry {
             if loaded(&lock()) {
                 return Ok(());
             }
-            let _g = self.sync_guard();
+            let _g = if self.limiter.has_org(org) {
+                // A refresh is due; if this process is writing the org right now, that write
+                // updates the limiter itself: decide on the current view, refresh next time.
+                match self.org_lock(org).try_lock() {
+                    Ok(g) => g,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+                }
+            } else {
+                self.lock_org(org)
+            };
             if !loaded(&lock()) {
                 let creds = self.list_credentials(org)?;
                 self.limiter.set_org_credentials(org, &creds)?;
@@ -317,7 +356,7 @@ impl Registry {
         if self.limiter.has_org(org) {
             return Ok(());
         }
-        let _g = self.sync_guard();
+        let _g = self.lock_org(org);
         if !self.limiter.has_org(org) {
             let creds = self.list_credentials(org)?;
             self.limiter.set_org_credentials(org, &creds)?;
@@ -395,8 +434,11 @@ impl Registry {
             created_at: at,
             updated_at: at,
         };
-        self.write(|tx| tx.insert_credential(&cred))?;
-        self.limiter_upsert(std::slice::from_ref(&cred))?;
+        self.write_rated(
+            &cred.org,
+            |tx| tx.insert_credential(&cred),
+            |()| self.limiter_upsert(std::slice::from_ref(&cred)),
+        )?;
         Ok(cred)
     }
 
@@ -437,14 +479,17 @@ impl Registry {
                 updated_at: at,
             })
             .collect();
-        self.write(|tx| {
-            creds.iter().enumerate().try_for_each(|(i, c)| {
-                tx.insert_credential(c)?;
-                progress(i + 1);
-                Ok(())
-            })
-        })?;
-        self.limiter_upsert(&creds)?;
+        self.write_rated(
+            &org,
+            |tx| {
+                creds.iter().enumerate().try_for_each(|(i, c)| {
+                    tx.insert_credential(c)?;
+                    progress(i + 1);
+                    Ok(())
+                })
+            },
+            |()| self.limiter_upsert(&creds),
+        )?;
         Ok(creds)
     }
 
@@ -471,34 +516,34 @@ impl Registry {
     ) -> Result<Credential> {
         let org = Org::parse(org)?;
         let id = CredentialId::parse(id, "id")?;
-        self.write(|tx| {
-            let current = require_credential(tx, &org, &id, "id")?;
-            if let Some(e) = read_only(&current) {
-                return Err(e);
-            }
-            if let Some(expected) = patch.expected_version
-                && expected != current.version
-            {
-                return Err(Error::Conflict {
-                    id: id.to_string(),
-                    expected,
-                    actual: current.version,
-                });
-            }
-            let input = current.input.apply(patch)?;
-            let updated = Credential {
-                input,
-                version: current.version + 1,
-                updated_at: now(),
-                ..current
-            };
-            tx.update_credential(&updated)?;
-            Ok(updated)
-        })
-        .and_then(|updated| {
-            self.limiter_upsert(std::slice::from_ref(&updated))?;
-            Ok(updated)
-        })
+        self.write_rated(
+            &org,
+            |tx| {
+                let current = require_credential(tx, &org, &id, "id")?;
+                if let Some(e) = read_only(&current) {
+                    return Err(e);
+                }
+                if let Some(expected) = patch.expected_version
+                    && expected != current.version
+                {
+                    return Err(Error::Conflict {
+                        id: id.to_string(),
+                        expected,
+                        actual: current.version,
+                    });
+                }
+                let input = current.input.apply(patch)?;
+                let updated = Credential {
+                    input,
+                    version: current.version + 1,
+                    updated_at: now(),
+                    ..current
+                };
+                tx.update_credential(&updated)?;
+                Ok(updated)
+            },
+            |updated| self.limiter_upsert(std::slice::from_ref(updated)),
+        )
     }
 
     /// Apply a patch given as JSON.
@@ -524,30 +569,30 @@ impl Registry {
     pub fn delete_credential(&self, org: &str, id: &str, force: bool) -> Result<DeleteReport> {
         let org = Org::parse(org)?;
         let id = CredentialId::parse(id, "id")?;
-        self.write(|tx| {
-            let current = require_credential(tx, &org, &id, "id")?;
-            if let Some(e) = read_only(&current) {
-                return Err(e);
-            }
-            if !force {
-                let usage = usage_of(tx, &org, &id)?;
-                if !usage.is_empty() {
-                    return Err(Error::InUse {
-                        id: id.to_string(),
-                        usage,
-                    });
+        self.write_rated(
+            &org,
+            |tx| {
+                let current = require_credential(tx, &org, &id, "id")?;
+                if let Some(e) = read_only(&current) {
+                    return Err(e);
                 }
-            }
-            let unlinked_numbers = unlink_and_delete(tx, &org, &id)?;
-            Ok(DeleteReport {
-                deleted: id.to_string(),
-                unlinked_numbers,
-            })
-        })
-        .and_then(|report| {
-            self.limiter_remove(&org, std::slice::from_ref(&report.deleted))?;
-            Ok(report)
-        })
+                if !force {
+                    let usage = usage_of(tx, &org, &id)?;
+                    if !usage.is_empty() {
+                        return Err(Error::InUse {
+                            id: id.to_string(),
+                            usage,
+                        });
+                    }
+                }
+                let unlinked_numbers = unlink_and_delete(tx, &org, &id)?;
+                Ok(DeleteReport {
+                    deleted: id.to_string(),
+                    unlinked_numbers,
+                })
+            },
+            |report| self.limiter_remove(&org, std::slice::from_ref(&report.deleted)),
+        )
     }
 
     // ---------------------------------------------------------------- numbers
@@ -706,11 +751,14 @@ impl Registry {
                 updated_at: at,
             })
             .collect();
-        self.write(|tx| {
-            tx.insert_provider(&provider)?;
-            credentials.iter().try_for_each(|c| tx.insert_credential(c))
-        })?;
-        self.limiter_upsert(&credentials)?;
+        self.write_rated(
+            &org,
+            |tx| {
+                tx.insert_provider(&provider)?;
+                credentials.iter().try_for_each(|c| tx.insert_credential(c))
+            },
+            |()| self.limiter_upsert(&credentials),
+        )?;
         Ok(ConnectedProvider {
             provider,
             credentials,
@@ -750,32 +798,32 @@ impl Registry {
     pub fn delete_provider(&self, org: &str, id: &str) -> Result<ProviderDeleteReport> {
         let org = Org::parse(org)?;
         let id = ProviderId::parse(id, "providerId")?;
-        self.write(|tx| {
-            if tx.provider(&org, &id)?.is_none() {
-                return Err(Error::NotFound {
-                    what: "provider",
-                    field: "providerId",
-                    id: id.to_string(),
-                });
-            }
-            let mut deleted_credentials = Vec::new();
-            let mut unlinked_numbers = Vec::new();
-            for cred in tx.provider_credentials(&org, &id)? {
-                unlinked_numbers.extend(unlink_and_delete(tx, &org, &cred)?);
-                deleted_credentials.push(cred.to_string());
-            }
-            tx.delete_provider(&org, &id)?;
-            unlinked_numbers.sort();
-            Ok(ProviderDeleteReport {
-                deleted: id.to_string(),
-                deleted_credentials,
-                unlinked_numbers,
-            })
-        })
-        .and_then(|report| {
-            self.limiter_remove(&org, &report.deleted_credentials)?;
-            Ok(report)
-        })
+        self.write_rated(
+            &org,
+            |tx| {
+                if tx.provider(&org, &id)?.is_none() {
+                    return Err(Error::NotFound {
+                        what: "provider",
+                        field: "providerId",
+                        id: id.to_string(),
+                    });
+                }
+                let mut deleted_credentials = Vec::new();
+                let mut unlinked_numbers = Vec::new();
+                for cred in tx.provider_credentials(&org, &id)? {
+                    unlinked_numbers.extend(unlink_and_delete(tx, &org, &cred)?);
+                    deleted_credentials.push(cred.to_string());
+                }
+                tx.delete_provider(&org, &id)?;
+                unlinked_numbers.sort();
+                Ok(ProviderDeleteReport {
+                    deleted: id.to_string(),
+                    deleted_credentials,
+                    unlinked_numbers,
+                })
+            },
+            |report| self.limiter_remove(&org, &report.deleted_credentials),
+        )
     }
 
     // ---------------------------------------------------------------- troubleshooting

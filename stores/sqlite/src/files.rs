@@ -100,7 +100,8 @@ pub(crate) fn write_key_file(path: &Path, text: &str) -> Result<bool> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let fail = |e: std::io::Error| Error::storage(format!("cannot create the key file {shown}: {e}"));
+    let fail =
+        |e: std::io::Error| Error::storage(format!("cannot create the key file {shown}: {e}"));
     // tempfile creates it with mode 0600, whatever the umask.
     let mut tmp = tempfile::Builder::new()
         .prefix(".sipcreds-key-")
