@@ -45,6 +45,8 @@ struct Server {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// More `redis-server` arguments (a memory limit and eviction policy).
+    extra: Vec<String>,
 }
 
 impl Server {
@@ -58,6 +60,7 @@ impl Server {
             port,
             dir: dir.to_owned(),
             child: None,
+            extra: Vec::new(),
         };
         s.up();
         s
@@ -67,6 +70,7 @@ impl Server {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
@@ -97,6 +101,95 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.down();
     }
+}
+
+impl Server {
+    fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let mut s = Server::start(dir);
+        s.down();
+        s.extra = extra.iter().map(|a| a.to_string()).collect();
+        s.up();
+        s
+    }
+}
+
+#[test]
+fn an_evicting_server_is_refused_and_an_evicted_log_takes_its_epoch_with_it() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        dir.path(),
+        &["--maxmemory", "4mb", "--maxmemory-policy", "volatile-ttl"],
+    );
+    let (db, ids) = registry_file(dir.path());
+    // By default: refused at the first connection, with the fix, whatever the fallback.
+    for query in ["", "?fallback=local:2"] {
+        let reg = sipcreds_open::open_registry(db.to_str().unwrap(), &server.url(query)).unwrap();
+        let e = reg.try_acquire("acme", &ids[0]).unwrap_err();
+        assert_eq!(e.code(), sipcreds::ErrorCode::Storage);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("volatile-ttl") && msg.contains("noeviction"),
+            "{msg}"
+        );
+        assert!(msg.contains("eviction=allow"), "{msg}");
+    }
+    // Allowed: fill the group's second, then make the server evict its log.
+    let reg =
+        sipcreds_open::open_registry(db.to_str().unwrap(), &server.url("?eviction=allow")).unwrap();
+    let first = reg.try_acquire("acme", &ids[0]).unwrap();
+    // A new group's hold-down: wait it out, then admit the whole limit at once.
+    if let sipcreds::Decision::Rejected { retry_after } = first {
+        std::thread::sleep(retry_after + Duration::from_millis(5));
+    }
+    let t0 = Instant::now();
+    let mut admitted = 0;
+    while admitted < LIMIT {
+        assert!(
+            reg.try_acquire("acme", &ids[admitted % 2])
+                .unwrap()
+                .is_admitted()
+        );
+        admitted += 1;
+    }
+    let client = redis::Client::open(server.url("")).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let logs = |conn: &mut redis::Connection| -> Vec<String> {
+        redis::cmd("KEYS")
+            .arg("sipcreds:cps:g:*")
+            .query(conn)
+            .unwrap()
+    };
+    assert_eq!(logs(&mut conn).len(), 1);
+    // Volatile keys that outlive the log's TTL: volatile-ttl evicts the log first.
+    let filler = "x".repeat(16 * 1024);
+    for i in 0..2000 {
+        let _: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("filler:{i}"))
+            .arg(&filler)
+            .arg("EX")
+            .arg(360_000)
+            .query(&mut conn);
+        if logs(&mut conn).is_empty() {
+            break;
+        }
+    }
+    assert!(
+        logs(&mut conn).is_empty(),
+        "the server never evicted the log"
+    );
+    // Still within the second of the limit's admissions: nothing more may be admitted. (With
+    // the epoch in a key of its own, which has no TTL and so survives volatile eviction, the
+    // whole limit was admitted again here.)
+    let d = reg.try_acquire("acme", &ids[0]).unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_millis(900),
+        "too slow to judge: {:?}",
+        t0.elapsed()
+    );
+    assert!(!d.is_admitted(), "admitted right after the log was evicted");
 }
 
 /// A SQLite registry with two credentials in one `cpsKey` group of limit 10.

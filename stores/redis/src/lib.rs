@@ -10,10 +10,19 @@
 //! if it is within the caller's wait, and answers how far away it is.
 //!
 //! **A server that forgets.** A restart without persistence, a failover to a replica that had
-//! not seen the last writes, or a flush would forget the admissions of the last second, and
-//! the next second could admit the limit again on top of them. The script keeps an epoch key:
-//! when it finds none (the data is gone, or this is the first use), it records the time and
-//! admits nothing until one span after it. Every instance sees the same epoch.
+//! not seen the last writes, a flush, or an eviction would forget the admissions of the last
+//! second, and the next second could admit the limit again on top of them. Each group's log
+//! carries its own epoch (a member at score 0, in the same key, so the two are written,
+//! expired, evicted and lost together): when the script finds no log (the data is gone, or
+//! this is the group's first use), it starts one and admits nothing until one span after it.
+//! Every instance sees the same epoch. A log is kept for `hold` (one hour) after its last
+//! use, so only a group idle that long (or a forgotten one) waits out that span again.
+//!
+//! **Eviction.** A Redis with `maxmemory` set and a `maxmemory-policy` other than
+//! `noeviction` may evict a group's log. That cannot break the limit (the epoch goes with
+//! the log), but each eviction holds the group's calls back for a span. So at its first
+//! connection the backend reads the server's policy (`INFO memory`) and refuses to decide,
+//! with a `storage` error that says the fix, unless the URL says `?eviction=allow`.
 //!
 //! **When Redis cannot be reached** (connection refused, timeout), [`OnUnavailable`] decides:
 //! - [`OnUnavailable::Refuse`] (the default): the decision is a `storage` error, and no call
@@ -43,37 +52,45 @@ use sipcreds::{
     SlidingWindow,
 };
 
-/// The script: KEYS[1] the group's log, KEYS[2] the epoch; ARGV limit, span (µs), max wait
-/// (µs), a unique member suffix. Answers `{admitted (0/1), µs from now to the slot}`.
+/// The script: KEYS[1] the group's log (its epoch the member at score 0); ARGV limit, span
+/// (µs), max wait (µs), a unique member suffix, the hold (ms). Answers `{admitted (0/1), µs
+/// from now to the slot}`.
 const SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
+local hold = tonumber(ARGV[5])
 local slot = now
-local epoch = tonumber(redis.call('GET', KEYS[2]))
-if not epoch then
+local head = redis.call('ZRANGEBYSCORE', KEYS[1], 0, 0)
+local epoch
+if head[1] then
+  epoch = tonumber(string.sub(head[1], 3))
+else
   epoch = now
-  redis.call('SET', KEYS[2], string.format('%d', now))
+  redis.call('ZADD', KEYS[1], 0, string.format('e:%d', now))
 end
 if epoch + span > slot then slot = epoch + span end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
-local n = redis.call('ZCARD', KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(0', now - span)
+local n = redis.call('ZCARD', KEYS[1]) - 1
 if n > 0 then
   local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
   if last > slot then slot = last end
 end
 if n >= limit then
-  local edge = tonumber(redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')[2]) + span
+  local edge = tonumber(redis.call('ZRANGE', KEYS[1], n - limit + 1, n - limit + 1, 'WITHSCORES')[2]) + span
   if edge > slot then slot = edge end
 end
-if slot - now > max_wait then
-  return {0, slot - now}
+local admitted = 0
+if slot - now <= max_wait then
+  redis.call('ZADD', KEYS[1], slot, string.format('%d:%s', slot, ARGV[4]))
+  admitted = 1
 end
-redis.call('ZADD', KEYS[1], slot, string.format('%d:%s', slot, ARGV[4]))
-redis.call('PEXPIRE', KEYS[1], math.floor((slot - now + span) / 1000) + 1000)
-return {1, slot - now}
+local ttl = math.floor((slot - now + span) / 1000) + 1000
+if ttl < hold then ttl = hold end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {admitted, slot - now}
 ";
 
 /// What to do when Redis cannot be reached (see the crate documentation).
@@ -116,6 +133,10 @@ pub struct RedisOptions {
     pub timeout: Duration,
     /// The least time between two connection attempts after a failure.
     pub retry_interval: Duration,
+    /// How long a group's log (and its epoch) is kept after its last use.
+    pub hold: Duration,
+    /// Decide even on a server whose `maxmemory-policy` may evict the logs (`?eviction=allow`).
+    pub allow_eviction: bool,
 }
 
 impl Default for RedisOptions {
@@ -125,6 +146,8 @@ impl Default for RedisOptions {
             prefix: "sipcreds:cps:".into(),
             timeout: Duration::from_millis(250),
             retry_interval: Duration::from_millis(100),
+            hold: Duration::from_secs(3600),
+            allow_eviction: false,
         }
     }
 }
@@ -142,6 +165,25 @@ impl RedisOptions {
             match pair.split_once('=') {
                 Some(("fallback", v)) => opts.on_unavailable = v.parse()?,
                 Some(("prefix", v)) => opts.prefix = v.to_owned(),
+                Some(("eviction", "allow")) => opts.allow_eviction = true,
+                Some(("eviction", "refuse")) => opts.allow_eviction = false,
+                Some(("eviction", v)) => {
+                    return Err(Error::storage(format!(
+                        "unknown eviction {:?}: use \"refuse\" (the default) or \"allow\"",
+                        sipcreds::printable(v, 64)
+                    )));
+                }
+                Some(("hold", v)) => {
+                    opts.hold = match v.parse::<u64>() {
+                        Ok(secs) if (1..=86_400 * 7).contains(&secs) => Duration::from_secs(secs),
+                        _ => {
+                            return Err(Error::storage(format!(
+                                "hold {:?} is not a number of seconds in 1-604800",
+                                sipcreds::printable(v, 64)
+                            )));
+                        }
+                    }
+                }
                 _ => keep.push(pair),
             }
         }
@@ -175,6 +217,8 @@ struct Shared {
     health: Mutex<Health>,
     member: AtomicU64,
     salt: u64,
+    /// The server's eviction policy was read and found safe (or allowed).
+    policy_checked: std::sync::atomic::AtomicBool,
     /// The groups handed out, so asking again for a key while the limiter holds it gives the
     /// same state (its local fallback window must survive a reload of the configuration).
     /// Weak: a group holds the backend, so a strong map would be a cycle.
@@ -229,14 +273,15 @@ impl RedisRateBackend {
                 health: Mutex::new(Health::default()),
                 member: AtomicU64::new(0),
                 salt,
+                policy_checked: std::sync::atomic::AtomicBool::new(false),
                 groups: Mutex::new(HashMap::new()),
             }),
         })
     }
 
-    /// Check that Redis answers.
+    /// Check that Redis answers (and that its eviction policy is safe, see the crate docs).
     pub fn ping(&self) -> Result<()> {
-        let mut conn = self.shared.connection()?;
+        let mut conn = self.shared.connection().map_err(Failure::into_error)?;
         redis::cmd("PING")
             .query::<String>(&mut conn)
             .map_err(|e| self.shared.unreachable(&e))?;
@@ -258,18 +303,47 @@ impl Shared {
         ))
     }
 
-    fn connection(&self) -> Result<redis::Connection> {
+    fn connection(&self) -> std::result::Result<redis::Connection, Failure> {
         if let Some(c) = self.pool.lock().ok().and_then(|mut p| p.pop()) {
             return Ok(c);
         }
-        let conn = self
+        let unreachable = |e: &redis::RedisError| Failure::Unreachable(self.unreachable(e));
+        let mut conn = self
             .client
             .get_connection_with_timeout(self.options.timeout)
-            .map_err(|e| self.unreachable(&e))?;
+            .map_err(|e| unreachable(&e))?;
         conn.set_read_timeout(Some(self.options.timeout))
             .and_then(|()| conn.set_write_timeout(Some(self.options.timeout)))
-            .map_err(|e| self.unreachable(&e))?;
+            .map_err(|e| unreachable(&e))?;
+        if !self.policy_checked.load(Ordering::Acquire) {
+            let info: String = redis::cmd("INFO")
+                .arg("memory")
+                .query(&mut conn)
+                .map_err(|e| unreachable(&e))?;
+            self.check_policy(&info)?;
+            self.policy_checked.store(true, Ordering::Release);
+        }
         Ok(conn)
+    }
+
+    /// Refuse a server that may evict the logs (unless allowed): `maxmemory` set and a
+    /// `maxmemory-policy` other than `noeviction`.
+    fn check_policy(&self, info: &str) -> std::result::Result<(), Failure> {
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(':'))
+                .map(str::trim)
+        };
+        let maxmemory: u64 = field("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let policy = field("maxmemory_policy").unwrap_or("noeviction");
+        if maxmemory == 0 || policy == "noeviction" || self.options.allow_eviction {
+            return Ok(());
+        }
+        Err(Failure::Refused(Error::storage(format!(
+            "the Redis at {} has maxmemory {maxmemory} with maxmemory-policy {}: it may evict the CPS limiter's logs, and every eviction holds that group's calls back for a second; set `maxmemory-policy noeviction` (or give the limiter a Redis of its own), or add ?eviction=allow to the limiter URL to accept it",
+            self.shown,
+            sipcreds::printable(policy, 64)
+        ))))
     }
 
     fn give_back(&self, conn: redis::Connection) {
@@ -281,17 +355,23 @@ impl Shared {
     }
 
     /// One decision in Redis: `(admitted, µs from the server's now to the slot)`.
-    fn decide(&self, group: &str, limit: u32, span: Nanos, max_wait: Nanos) -> Result<(bool, u64)> {
+    fn decide(
+        &self,
+        group: &str,
+        limit: u32,
+        span: Nanos,
+        max_wait: Nanos,
+    ) -> std::result::Result<(bool, u64), Failure> {
         let mut conn = self.connection()?;
         let n = self.member.fetch_add(1, Ordering::Relaxed);
         let reply: redis::RedisResult<(i64, i64)> = self
             .script
             .key(format!("{}g:{group}", self.options.prefix))
-            .key(format!("{}epoch", self.options.prefix))
             .arg(limit)
             .arg(micros_ceil(span))
             .arg(max_wait / 1000)
             .arg(format!("{:x}-{n:x}", self.salt))
+            .arg(self.options.hold.as_millis().min(i64::MAX as u128) as u64)
             .invoke(&mut conn);
         match reply {
             Ok((admitted, wait)) => {
@@ -299,7 +379,23 @@ impl Shared {
                 Ok((admitted == 1, wait.max(0) as u64))
             }
             // A broken connection is dropped, not pooled.
-            Err(e) => Err(self.unreachable(&e)),
+            Err(e) => Err(Failure::Unreachable(self.unreachable(&e))),
+        }
+    }
+}
+
+/// Why a decision could not be made in Redis.
+enum Failure {
+    /// Redis does not answer: an outage, for [`OnUnavailable`] to handle.
+    Unreachable(Error),
+    /// Redis answers but must not be used as it is set up: never a fallback.
+    Refused(Error),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Failure::Unreachable(e) | Failure::Refused(e) => e,
         }
     }
 }
@@ -382,7 +478,12 @@ impl GroupState for RedisGroup {
                 shared.shown
             )))
         } else {
-            shared.decide(&self.key, limit, span, max_wait)
+            match shared.decide(&self.key, limit, span, max_wait) {
+                Ok(r) => Ok(r),
+                Err(Failure::Unreachable(e)) => Err(e),
+                // A misconfigured server is no outage: refused, whatever the fallback.
+                Err(Failure::Refused(e)) => return Err(e),
+            }
         };
         let mut h = shared
             .health
@@ -459,8 +560,8 @@ impl LimiterBackend for RedisRateBackend {
         Ok(g)
     }
 
-    /// Redis expires idle groups' logs itself (each carries a TTL of one span past its last
-    /// slot); here, forget the groups no limiter holds any more.
+    /// Redis expires idle groups' logs itself (each carries a TTL of `hold`, at least one
+    /// span past its last slot); here, forget the groups no limiter holds any more.
     fn sweep(&self, _now: Nanos) {
         if let Ok(mut groups) = self.shared.groups.lock() {
             groups.retain(|_, g| g.strong_count() > 0);
