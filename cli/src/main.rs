@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use sipcreds::{Error, ErrorCode, Registry};
+use sipcreds::{Agent, Credential, Error, ErrorCode, NumberRecord, Provider, Registry};
 
 use output::Output;
 
@@ -214,16 +214,15 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Lint { file: Some(file) } => lint_file(&file),
         Command::Lint { file: None } => {
             let reg = open(&cli.db)?;
-            let findings: Vec<Value> = reg.lint(org)?.iter().map(to_value).collect();
+            let findings = reg.lint(org)?;
             let count = reg.list_credentials(org)?.len();
-            let human = output::findings(&findings, count);
-            Ok(Output::new(Value::Array(findings), human))
+            Ok(output::findings(findings, to_value, count))
         }
-        Command::Limits => {
-            let groups = open(&cli.db)?.rate_groups(org)?;
-            let human = output::limits(&groups);
-            Ok(Output::new(to_value(&groups), human))
-        }
+        Command::Limits => Ok(Output::list(
+            open(&cli.db)?.rate_groups(org)?,
+            to_value,
+            output::limits,
+        )),
         Command::Import { file } => import(&open(&cli.db)?, org, &file),
         Command::Acquire { credential_id } => {
             acquire(&cli.db, cli.limiter.as_deref(), org, &credential_id)
@@ -349,8 +348,7 @@ fn lint_file(file: &Path) -> Result<Output, Error> {
         findings.push(to_value(&f));
     }
     let invalid = findings.iter().any(|f| f["severity"] == "error");
-    let human = output::findings(&findings, items.len());
-    let mut out = Output::new(Value::Array(findings), human);
+    let mut out = output::findings(findings, Value::clone, items.len());
     if invalid {
         out.exit = 1;
     }
@@ -435,14 +433,11 @@ fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output,
                 output::fields(&format!("created {}", c.id), &j),
             ))
         }
-        CredentialsCmd::List => {
-            let list = reg.list_credentials(org)?;
-            let human = output::credentials(&list);
-            Ok(Output::new(
-                Value::Array(list.iter().map(|c| c.to_json()).collect()),
-                human,
-            ))
-        }
+        CredentialsCmd::List => Ok(Output::list(
+            reg.list_credentials(org)?,
+            Credential::to_json,
+            output::credentials,
+        )),
         CredentialsCmd::Show { id } => {
             let c = reg.get_credential(org, &id)?;
             let j = c.to_json();
@@ -497,14 +492,11 @@ fn numbers(reg: &Registry, org: &str, cmd: NumbersCmd) -> Result<Output, Error> 
             let r = reg.delete_number(org, &number)?;
             Ok(Output::new(r.to_json(), format!("deleted {}\n", r.number)))
         }
-        NumbersCmd::List => {
-            let list = reg.list_numbers(org)?;
-            let human = output::numbers(&list);
-            Ok(Output::new(
-                Value::Array(list.iter().map(|n| n.to_json()).collect()),
-                human,
-            ))
-        }
+        NumbersCmd::List => Ok(Output::list(
+            reg.list_numbers(org)?,
+            NumberRecord::to_json,
+            output::numbers,
+        )),
     }
 }
 
@@ -523,14 +515,11 @@ fn agents(reg: &Registry, org: &str, cmd: AgentsCmd) -> Result<Output, Error> {
             "updated",
         )),
         AgentsCmd::Delete { agent_id } => Ok(one(reg.delete_agent(org, &agent_id)?, "deleted")),
-        AgentsCmd::List => {
-            let list = reg.list_agents(org)?;
-            let human = output::agents(&list);
-            Ok(Output::new(
-                Value::Array(list.iter().map(|a| a.to_json()).collect()),
-                human,
-            ))
-        }
+        AgentsCmd::List => Ok(Output::list(
+            reg.list_agents(org)?,
+            Agent::to_json,
+            output::agents,
+        )),
     }
 }
 
@@ -544,18 +533,15 @@ fn providers(reg: &Registry, org: &str, cmd: ProvidersCmd) -> Result<Output, Err
                 c.provider.id,
                 c.provider.kind,
                 c.credentials.len(),
-                output::credentials(&c.credentials)
+                output::credentials_text(&c.credentials)
             );
             Ok(Output::new(c.to_json(), human))
         }
-        ProvidersCmd::List => {
-            let list = reg.list_providers(org)?;
-            let human = output::providers(&list);
-            Ok(Output::new(
-                Value::Array(list.iter().map(|p| p.to_json()).collect()),
-                human,
-            ))
-        }
+        ProvidersCmd::List => Ok(Output::list(
+            reg.list_providers(org)?,
+            Provider::to_json,
+            output::providers,
+        )),
         ProvidersCmd::Delete { id } => {
             let r = reg.delete_provider(org, &id)?;
             let human = format!(

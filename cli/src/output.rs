@@ -4,7 +4,7 @@
 //! terminal (or `NO_COLOR` is set).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use owo_colors::OwoColorize;
@@ -13,52 +13,106 @@ use sipcreds::{
     Agent, Credential, Diagnosis, Error, NumberRecord, Provider, RateGroup, UsageReport,
 };
 
-/// A command's result: the JSON form, the human form, and the exit code.
-#[derive(Debug)]
+/// Writes one form of a result (JSON or human) to a buffered stream.
+type Render = Box<dyn FnOnce(&mut dyn Write, bool) -> std::io::Result<()>>;
+
+/// A command's result: how to write its JSON form or its human form, and the exit code.
+/// A list is written item by item (never built whole as one `Value` or `String`), and only
+/// the form asked for is made.
 pub struct Output {
-    pub json: Value,
-    pub human: String,
+    render: Render,
     pub exit: u8,
 }
 
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output").field("exit", &self.exit).finish()
+    }
+}
+
 impl Output {
+    /// A small result, both forms ready.
     pub fn new(json: Value, human: String) -> Self {
+        Output::stream(move |w, as_json| {
+            if as_json {
+                write_json(w, &json)
+            } else {
+                w.write_all(human.as_bytes())
+            }
+        })
+    }
+
+    /// A result written by `render(writer, as_json)`.
+    pub fn stream(
+        render: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()> + 'static,
+    ) -> Self {
         Output {
-            json,
-            human,
+            render: Box::new(render),
             exit: 0,
         }
     }
-}
 
-/// Print the result or the error and pick the exit code (0 success, 1 error).
-pub fn finish(result: Result<Output, Error>, json: bool) -> ExitCode {
-    match (result, json) {
-        (Ok(out), true) => {
-            print_json(&out.json);
-            ExitCode::from(out.exit)
-        }
-        (Ok(out), false) => {
-            let mut o = anstream::stdout();
-            let _ = write!(o, "{}", out.human);
-            ExitCode::from(out.exit)
-        }
-        (Err(e), true) => {
-            print_json(&e.to_json());
-            ExitCode::from(1)
-        }
-        (Err(e), false) => {
-            let mut o = anstream::stderr();
-            let _ = write!(o, "{}", error(&e));
-            ExitCode::from(1)
-        }
+    /// A list: the JSON array written element by element (the same bytes as the whole array
+    /// pretty-printed), or the human table streamed by `table`.
+    pub fn list<T: 'static>(
+        items: Vec<T>,
+        to_json: fn(&T) -> Value,
+        table: fn(&[T], &mut dyn Write) -> std::io::Result<()>,
+    ) -> Self {
+        Output::stream(move |w, as_json| {
+            if as_json {
+                use serde::Serializer as _;
+                let mut ser = serde_json::Serializer::pretty(&mut *w);
+                ser.collect_seq(items.iter().map(to_json))
+                    .map_err(std::io::Error::other)?;
+                w.write_all(b"\n")
+            } else {
+                table(&items, w)
+            }
+        })
     }
 }
 
-fn print_json(v: &Value) {
-    let mut o = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut o, v);
-    let _ = writeln!(o);
+fn write_json(w: &mut dyn Write, v: &Value) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, v).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+/// Print the result or the error and pick the exit code (0 success, 1 error). Standard output
+/// is buffered (one `write` per 64 KiB, not per value) and flushed before the exit; a reader
+/// that went away (`| head`) ends the output quietly.
+pub fn finish(result: Result<Output, Error>, json: bool) -> ExitCode {
+    const BUF: usize = 64 * 1024;
+    match result {
+        Ok(out) => {
+            let written = if json {
+                let mut o = std::io::BufWriter::with_capacity(BUF, std::io::stdout().lock());
+                (out.render)(&mut o, true).and_then(|()| o.flush())
+            } else {
+                let mut o = std::io::BufWriter::with_capacity(BUF, anstream::stdout());
+                (out.render)(&mut o, false).and_then(|()| o.flush())
+            };
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    let _ = writeln!(anstream::stderr(), "error: cannot write the output: {e}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::from(out.exit),
+            }
+        }
+        Err(e) if json => {
+            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = write_json(&mut o, &e.to_json());
+            let _ = o.flush();
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            let mut o = std::io::BufWriter::new(anstream::stderr());
+            let _ = write!(o, "{}", error(&e));
+            let _ = o.flush();
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `error[code]: message`, then the field, then any usage.
@@ -152,43 +206,113 @@ pub fn fields(title: &str, v: &Value) -> String {
     s
 }
 
-/// Rows under a bold header, columns aligned.
-fn table(header: &[&str], rows: &[Vec<String>], empty: &str) -> String {
-    if rows.is_empty() {
-        return format!("{empty}\n");
+/// The widest a table cell is shown; longer ones end in `…`.
+const MAX_CELL: usize = 120;
+
+/// A cell's text, at most [`MAX_CELL`] characters.
+fn cell(text: String) -> String {
+    if text.chars().count() <= MAX_CELL {
+        return text;
+    }
+    let mut t: String = text.chars().take(MAX_CELL - 1).collect();
+    t.push('…');
+    t
+}
+
+/// Items joined by `, ` up to about [`MAX_CELL`] characters, then `… and 5,998 more`.
+fn joined<S: AsRef<str>>(items: &[S]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let item = item.as_ref();
+        let sep = if i == 0 { "" } else { ", " };
+        if i > 0 && out.chars().count() + sep.len() + item.chars().count() > MAX_CELL - 24 {
+            let _ = write!(out, ", … and {} more", thousands(items.len() - i));
+            return out;
+        }
+        out.push_str(sep);
+        out.push_str(item);
+    }
+    out
+}
+
+/// `5998` → `5,998`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Rows under a bold header, columns aligned, streamed: a first pass over the items measures
+/// the columns, a second writes each row as it is made (nothing holds the whole table). Cells
+/// are capped at [`MAX_CELL`] characters and padded by hand (a formatter's width would
+/// panic past 65,535).
+fn table<T>(
+    w: &mut dyn Write,
+    header: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Vec<String>,
+    empty: &str,
+) -> std::io::Result<()> {
+    if items.is_empty() {
+        return writeln!(w, "{empty}");
     }
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+    for item in items {
+        for (wd, c) in widths.iter_mut().zip(row(item)) {
+            *wd = (*wd).max(cell(c).chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:w$}"))
-            .collect();
-        padded.join("  ").trim_end().to_owned()
+    let mut line = String::new();
+    let mut put = |w: &mut dyn Write, cells: Vec<String>, bold: bool| -> std::io::Result<()> {
+        line.clear();
+        let n = cells.len();
+        for (i, (c, wd)) in cells.into_iter().zip(&widths).enumerate() {
+            let c = cell(c);
+            let pad = wd.saturating_sub(c.chars().count());
+            line.push_str(&c);
+            if i + 1 < n {
+                line.extend(std::iter::repeat_n(' ', pad + 2));
+            }
+        }
+        let shown = line.trim_end();
+        if bold {
+            writeln!(w, "{}", shown.bold())
+        } else {
+            writeln!(w, "{shown}")
+        }
     };
-    let mut s = format!(
-        "{}\n",
-        line(header.iter().map(|h| h.to_string()).collect()).bold()
-    );
-    for r in rows {
-        let _ = writeln!(s, "{}", line(r.clone()));
+    put(w, header.iter().map(|h| h.to_string()).collect(), true)?;
+    for item in items {
+        put(w, row(item), false)?;
     }
-    s
+    Ok(())
 }
 
 fn opt(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "-".into(), |x| x.to_string())
 }
 
-pub fn credentials(list: &[Credential]) -> String {
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|c| {
+pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &[
+            "ID",
+            "NAME",
+            "SERVER",
+            "TRANSPORT",
+            "AUTH USER",
+            "CPS",
+            "CPS KEY",
+            "SOURCE",
+        ],
+        list,
+        |c| {
             let i = &c.input;
             vec![
                 c.id.to_string(),
@@ -203,80 +327,74 @@ pub fn credentials(list: &[Credential]) -> String {
                     sipcreds::Source::Provider(p) => format!("provider {p}"),
                 },
             ]
-        })
-        .collect();
-    table(
-        &[
-            "ID",
-            "NAME",
-            "SERVER",
-            "TRANSPORT",
-            "AUTH USER",
-            "CPS",
-            "CPS KEY",
-            "SOURCE",
-        ],
-        &rows,
+        },
         "no credentials",
     )
+}
+
+/// [`credentials`] into a string, for small lists shown inside another message.
+pub fn credentials_text(list: &[Credential]) -> String {
+    let mut out = Vec::new();
+    let _ = credentials(list, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub fn usage(id: &str, u: &UsageReport) -> String {
     if u.is_empty() {
         return format!("{id} is not in use\n");
     }
-    let mut s = format!("{} {}\n", "numbers:".bold(), u.phone_numbers.join(", "));
-    let rows: Vec<Vec<String>> = u
-        .agents
-        .iter()
-        .map(|a| vec![a.id.clone(), a.name.clone(), a.via.join(", ")])
-        .collect();
-    s.push_str(&table(
+    let mut s = format!("{} {}\n", "numbers:".bold(), joined(&u.phone_numbers));
+    let mut out = Vec::new();
+    let _ = table(
+        &mut out,
         &["AGENT", "NAME", "VIA"],
-        &rows,
+        &u.agents,
+        |a| vec![a.id.clone(), a.name.clone(), joined(&a.via)],
         "no agents use them",
-    ));
+    );
+    s.push_str(&String::from_utf8_lossy(&out));
     s
 }
 
-pub fn numbers(list: &[NumberRecord]) -> String {
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|n| vec![n.number.to_string(), opt(n.credential_id.as_ref())])
-        .collect();
-    table(&["NUMBER", "CREDENTIAL"], &rows, "no numbers")
+pub fn numbers(list: &[NumberRecord], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &["NUMBER", "CREDENTIAL"],
+        list,
+        |n| vec![n.number.to_string(), opt(n.credential_id.as_ref())],
+        "no numbers",
+    )
 }
 
-pub fn agents(list: &[Agent]) -> String {
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|a| {
-            vec![
-                a.id.to_string(),
-                a.name.to_string(),
-                a.numbers
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ]
-        })
-        .collect();
-    table(&["ID", "NAME", "NUMBERS"], &rows, "no agents")
+pub fn agents(list: &[Agent], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &["ID", "NAME", "NUMBERS"],
+        list,
+        |a| {
+            let numbers: Vec<String> = a.numbers.iter().map(|n| n.to_string()).collect();
+            vec![a.id.to_string(), a.name.to_string(), joined(&numbers)]
+        },
+        "no agents",
+    )
 }
 
-pub fn providers(list: &[Provider]) -> String {
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|p| vec![p.id.to_string(), p.kind.clone(), p.name.to_string()])
-        .collect();
-    table(&["ID", "KIND", "NAME"], &rows, "no providers")
+pub fn providers(list: &[Provider], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &["ID", "KIND", "NAME"],
+        list,
+        |p| vec![p.id.to_string(), p.kind.clone(), p.name.to_string()],
+        "no providers",
+    )
 }
 
-pub fn limits(groups: &[RateGroup]) -> String {
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
+pub fn limits(groups: &[RateGroup], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &["GROUP", "MEMBERS", "LIMIT", "CREDENTIALS"],
+        groups,
+        |g| {
             let limit = match g.limit {
                 Some(l) if g.conflicting_limits => format!("{l} cps (members differ)"),
                 Some(l) => format!("{l} cps"),
@@ -286,47 +404,57 @@ pub fn limits(groups: &[RateGroup]) -> String {
                 g.key.clone(),
                 g.members.len().to_string(),
                 limit,
-                g.members.join(", "),
+                joined(&g.members),
             ]
-        })
-        .collect();
-    table(
-        &["GROUP", "MEMBERS", "LIMIT", "CREDENTIALS"],
-        &rows,
+        },
         "no credentials, so no rate groups",
     )
 }
 
-pub fn findings(findings: &[Value], items: usize) -> String {
-    let mut s = String::new();
-    for f in findings {
-        let sev = scalar(&f["severity"]);
-        let sev_shown = match sev.as_str() {
-            "error" => sev.red().bold().to_string(),
-            "warning" => sev.yellow().bold().to_string(),
-            _ => sev.cyan().to_string(),
-        };
-        let _ = writeln!(
-            s,
-            "{} {} {} ({}): {}",
-            scalar(&f["credential"]).bold(),
-            sev_shown,
-            scalar(&f["code"]),
-            scalar(&f["field"]),
-            scalar(&f["message"])
-        );
-        let _ = writeln!(s, "    {} {}", "fix:".green(), scalar(&f["fix"]));
-    }
-    let count = |sev: &str| findings.iter().filter(|f| f["severity"] == sev).count();
-    let _ = writeln!(
-        s,
-        "{} credential(s): {} error(s), {} warning(s), {} info",
-        items,
-        count("error"),
-        count("warning"),
-        count("info")
-    );
-    s
+/// Lint findings: the JSON array, or one block per finding and a count, item by item.
+pub fn findings<T: 'static>(findings: Vec<T>, to_json: fn(&T) -> Value, items: usize) -> Output {
+    Output::stream(move |w, as_json| {
+        if as_json {
+            use serde::Serializer as _;
+            let mut ser = serde_json::Serializer::pretty(&mut *w);
+            ser.collect_seq(findings.iter().map(to_json))
+                .map_err(std::io::Error::other)?;
+            return w.write_all(b"\n");
+        }
+        let (mut errors, mut warnings, mut infos) = (0, 0, 0);
+        for f in &findings {
+            let f = to_json(f);
+            let sev = scalar(&f["severity"]);
+            let sev_shown = match sev.as_str() {
+                "error" => {
+                    errors += 1;
+                    sev.red().bold().to_string()
+                }
+                "warning" => {
+                    warnings += 1;
+                    sev.yellow().bold().to_string()
+                }
+                _ => {
+                    infos += 1;
+                    sev.cyan().to_string()
+                }
+            };
+            writeln!(
+                w,
+                "{} {} {} ({}): {}",
+                scalar(&f["credential"]).bold(),
+                sev_shown,
+                scalar(&f["code"]),
+                scalar(&f["field"]),
+                scalar(&f["message"])
+            )?;
+            writeln!(w, "    {} {}", "fix:".green(), scalar(&f["fix"]))?;
+        }
+        writeln!(
+            w,
+            "{items} credential(s): {errors} error(s), {warnings} warning(s), {infos} info"
+        )
+    })
 }
 
 pub fn diagnosis(d: &Diagnosis) -> String {

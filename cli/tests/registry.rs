@@ -606,3 +606,104 @@ fn thousands_of_generated_passwords_never_in_cli_output_or_files() {
     // The finder finds what it should.
     assert!(finder.find(&format!("..{}..", passwords[1234])).is_some());
 }
+
+#[test]
+fn every_output_path_holds_up_with_thousands_in_a_group() {
+    let cli = Cli::new();
+    // 6,000 credentials in one cpsKey group (its CREDENTIALS cell was a 200 KB string, past
+    // the formatter's width limit: `limits` panicked).
+    let lines: String = (0..6000)
+        .map(|i| {
+            format!(
+                "{{\"server\":\"t{i}.example.com\",\"cpsKey\":\"big\",\"cpsLimit\":{}}}\n",
+                10 + i % 3
+            )
+        })
+        .collect();
+    let path = cli.dir.path().join("big.jsonl");
+    std::fs::write(&path, lines).unwrap();
+    cli.ok("acme", &["import", path.to_str().unwrap()], "");
+    let out = cli.raw("acme", &["limits"], "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("key:big") && text.contains("6000"), "{text}");
+    assert!(text.contains("… and 5,99"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
+    // JSON keeps every member.
+    let v = cli.ok("acme", &["limits"], "");
+    assert_eq!(v[0]["members"].as_array().unwrap().len(), 6000);
+    // The human list streams all 6,000 rows; lint and the JSON list too.
+    let out = cli.raw("acme", &["credentials", "list"], "");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 6001);
+    let v = cli.ok("acme", &["credentials", "list"], "");
+    assert_eq!(v.as_array().unwrap().len(), 6000);
+    let out = cli.raw("acme", &["lint"], "");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6000 credential(s)"));
+    // A reader that goes away early is no error and no panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(["credentials", "list", "--json"])
+        .env("SIPCREDS_DB", cli.db())
+        .env("SIPCREDS_ORG", "acme")
+        .env_remove("SIPCREDS_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn the_json_list_is_written_in_large_chunks() {
+    // Unbuffered, every token of the pretty JSON was its own write(2): 2.1 million for 100k
+    // credentials. Count them with strace where it is installed.
+    if Command::new("strace").arg("-V").output().is_err() {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "strace is not installed: scripts/ci/services.sh installs it"
+        );
+        eprintln!("skipped: no strace");
+        return;
+    }
+    let cli = Cli::new();
+    let lines: String = (0..2000)
+        .map(|i| {
+            format!(
+                "{{\"server\":\"t{i}.example.com\",\"authUser\":\"u{i}\",\"authPassword\":\"p\"}}\n"
+            )
+        })
+        .collect();
+    let path = cli.dir.path().join("n.jsonl");
+    std::fs::write(&path, lines).unwrap();
+    cli.ok("acme", &["import", path.to_str().unwrap()], "");
+    let trace = cli.dir.path().join("trace");
+    let out = Command::new("strace")
+        .args(["-f", "-e", "trace=write", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_sipcreds"))
+        .args(["credentials", "list", "--json"])
+        .env("SIPCREDS_DB", cli.db())
+        .env("SIPCREDS_ORG", "acme")
+        .env_remove("SIPCREDS_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let bytes = out.stdout.len();
+    let writes = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("write(1,"))
+        .count();
+    assert!(bytes > 1_000_000, "{bytes}");
+    // 64 KiB chunks: about bytes / 65536 writes.
+    assert!(
+        writes <= bytes / 32_768 + 2,
+        "{writes} writes for {bytes} bytes"
+    );
+}

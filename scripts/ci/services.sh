@@ -17,6 +17,8 @@ install() {
   local need=()
   [ -n "$(pg_bin)" ] || need+=(postgresql)
   command -v redis-server > /dev/null || need+=(redis-server)
+  # The CLI's output test counts write(2) calls with strace.
+  command -v strace > /dev/null || need+=(strace)
   if [ "${#need[@]}" -gt 0 ]; then
     echo "installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
