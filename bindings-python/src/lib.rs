@@ -135,7 +135,29 @@ fn foreign() -> Value {
 /// container, so deeper levels only need their shape, and a hostile depth costs nothing).
 const MAX_DEPTH: u32 = 8;
 
-fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
+/// A `str` as UTF-8, or `None` when it cannot be: a lone surrogate (as `os.environ` and
+/// `sys.argv` give for bytes that are not UTF-8). CPython's `UnicodeEncodeError` for it would
+/// carry the whole string (a password, a body) in its `args`: it is dropped here, and the
+/// caller answers the field's own validation code instead.
+fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<std::borrow::Cow<'a, str>> {
+    s.to_cow().ok()
+}
+
+/// The message for a value that is not valid text.
+fn not_text(what: &str) -> String {
+    format!(
+        "{what} is not valid text: it holds a lone surrogate (as os.environ or sys.argv give for bytes that are not UTF-8); decode the bytes as UTF-8 first"
+    )
+}
+
+/// Dict values converted to JSON, remembering the first key whose string could not be
+/// encoded (its value becomes a non-string, so the core answers that field's own code).
+#[derive(Default)]
+struct Conversion {
+    undecodable: Option<String>,
+}
+
+fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32, conv: &mut Conversion) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -144,7 +166,8 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
         return Ok(Value::Bool(b.is_true()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+        // The copy lives in the value, which the caller wipes (`sipcreds::wipe_value`).
+        return Ok(utf8(s).map_or_else(foreign, |t| Value::String(t.into_owned())));
     }
     if obj.cast::<PyInt>().is_ok() {
         if let Ok(i) = obj.extract::<i64>() {
@@ -169,11 +192,21 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {
-            match k.cast::<PyString>() {
-                Ok(k) => {
-                    map.insert(k.to_cow()?.into_owned(), value_from_py(&v, depth + 1)?);
+            match k
+                .cast::<PyString>()
+                .ok()
+                .and_then(|k| utf8(&k).map(|t| t.into_owned()))
+            {
+                Some(k) => {
+                    if depth == 0
+                        && conv.undecodable.is_none()
+                        && v.cast::<PyString>().is_ok_and(|s| utf8(&s).is_none())
+                    {
+                        conv.undecodable = Some(k.clone());
+                    }
+                    map.insert(k, value_from_py(&v, depth + 1, conv)?);
                 }
-                Err(_) => return Ok(foreign()),
+                None => return Ok(foreign()),
             }
         }
         return Ok(Value::Object(map));
@@ -181,7 +214,7 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
     if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
         let mut items = Vec::new();
         for item in obj.try_iter()? {
-            items.push(value_from_py(&item?, depth + 1)?);
+            items.push(value_from_py(&item?, depth + 1, conv)?);
         }
         return Ok(Value::Array(items));
     }
@@ -190,31 +223,84 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32) -> PyResult<Value> {
 
 /// A request body: a dict (converted field by field) or JSON text (`str` or UTF-8 `bytes`,
 /// read by the core's strict reader: size limit, duplicate keys).
+/// Every copy of a caller's body is wiped when dropped: the text in a `Zeroizing` buffer,
+/// the converted dict's strings by [`sipcreds::wipe_value`].
 enum Body {
-    Text(String),
-    Value(Value),
+    Text(zeroize::Zeroizing<String>),
+    Value(Value, Conversion),
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if let Body::Value(v, _) = self {
+            sipcreds::wipe_value(std::mem::take(v));
+        }
+    }
+}
+
+impl Body {
+    /// Read it with `text` or `value`; an error about a field whose string could not be
+    /// encoded says so (instead of "must be a string").
+    fn parse<T>(
+        &self,
+        text: impl FnOnce(&str) -> Result<T, Error>,
+        value: impl FnOnce(&Value) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        match self {
+            Body::Text(t) => text(t),
+            Body::Value(v, conv) => value(v).map_err(|e| match (e, &conv.undecodable) {
+                (
+                    Error::Invalid {
+                        code,
+                        field: Some(f),
+                        ..
+                    },
+                    Some(k),
+                ) if f == k.as_str() => {
+                    let message = not_text(&f);
+                    Error::Invalid {
+                        code,
+                        field: Some(f),
+                        message,
+                    }
+                }
+                (e, _) => e,
+            }),
+        }
+    }
 }
 
 fn body_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<Body, Error>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Ok(Body::Text(s.to_cow()?.into_owned())));
+        return Ok(match utf8(s) {
+            Some(t) => Ok(Body::Text(zeroize::Zeroizing::new(t.into_owned()))),
+            None => Err(invalid_json(not_text("the JSON text"))),
+        });
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(match std::str::from_utf8(b.as_bytes()) {
-            Ok(s) => Ok(Body::Text(s.to_owned())),
+            Ok(s) => Ok(Body::Text(zeroize::Zeroizing::new(s.to_owned()))),
             Err(_) => Err(invalid_json("the body is not UTF-8")),
         });
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         for k in d.keys() {
-            if k.cast::<PyString>().is_err() {
-                return Ok(Err(invalid_json(format!(
-                    "every key must be a string, not {}",
-                    type_name(&k)
-                ))));
+            match k.cast::<PyString>() {
+                Err(_) => {
+                    return Ok(Err(invalid_json(format!(
+                        "every key must be a string, not {}",
+                        type_name(&k)
+                    ))));
+                }
+                Ok(s) if utf8(&s).is_none() => {
+                    return Ok(Err(invalid_json(not_text("a key of the dict"))));
+                }
+                Ok(_) => {}
             }
         }
-        return Ok(Ok(Body::Value(value_from_py(obj, 0)?)));
+        let mut conv = Conversion::default();
+        let value = value_from_py(obj, 0, &mut conv)?;
+        return Ok(Ok(Body::Value(value, conv)));
     }
     Ok(Err(invalid_json(format!(
         "expected a dict or a JSON string, not {}",
@@ -230,30 +316,30 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 fn input_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialInput> {
-    match body_from_py(obj)?.or_raise(py)? {
-        Body::Text(t) => CredentialInput::from_json(&t),
-        Body::Value(v) => CredentialInput::from_value(&v),
-    }
-    .or_raise(py)
+    body_from_py(obj)?
+        .or_raise(py)?
+        .parse(CredentialInput::from_json, CredentialInput::from_value)
+        .or_raise(py)
 }
 
 fn patch_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialPatch> {
-    match body_from_py(obj)?.or_raise(py)? {
-        Body::Text(t) => CredentialPatch::from_json(&t),
-        Body::Value(v) => CredentialPatch::from_value(&v),
-    }
-    .or_raise(py)
+    body_from_py(obj)?
+        .or_raise(py)?
+        .parse(CredentialPatch::from_json, CredentialPatch::from_value)
+        .or_raise(py)
 }
 
 /// A list of credential inputs (a list of dicts or strings, or one JSON array as text):
 /// errors name the item, `credentials[i].field`, as the core does for JSON arrays.
 fn inputs_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<CredentialInput>> {
     if obj.cast::<PyString>().is_ok() || obj.cast::<PyBytes>().is_ok() {
-        let text = match body_from_py(obj)?.or_raise(py)? {
-            Body::Text(t) => t,
-            Body::Value(_) => unreachable!("text bodies are text"),
-        };
-        return sipcreds::read_inputs(&text, "credentials").or_raise(py);
+        let body = body_from_py(obj)?.or_raise(py)?;
+        return body
+            .parse(
+                |text| sipcreds::read_inputs(text, "credentials"),
+                |_| Err(invalid_json("the credentials must be a list")),
+            )
+            .or_raise(py);
     }
     if obj.cast::<PyDict>().is_ok() {
         return Err(py_error(
@@ -273,11 +359,8 @@ fn inputs_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Creden
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;
-        let parsed = match body_from_py(&item)? {
-            Ok(Body::Text(t)) => CredentialInput::from_json(&t),
-            Ok(Body::Value(v)) => CredentialInput::from_value(&v),
-            Err(e) => Err(e),
-        };
+        let parsed = body_from_py(&item)?
+            .and_then(|b| b.parse(CredentialInput::from_json, CredentialInput::from_value));
         out.push(
             parsed
                 .map_err(|e| e.at_index("credentials", i))
@@ -448,8 +531,9 @@ impl PyCredential {
     }
 
     /// The password in clear, for the SIP stack that must send it; `None` without one.
-    fn reveal_password(&self) -> Option<String> {
-        self.inner.expose_password().map(str::to_owned)
+    fn reveal_password<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
+        // Straight from the credential's wiped buffer into the Python str: no Rust copy.
+        self.inner.expose_password().map(|p| PyString::new(py, p))
     }
 
     fn __repr__(&self) -> String {

@@ -288,7 +288,7 @@ impl CredentialInput {
     /// The value is re-encoded and read by the same strict reader, so every surface
     /// applies exactly the same rules, the size bound included.
     pub fn from_value(value: &Value) -> Result<CredentialInput, Error> {
-        Self::from_json(&value.to_string())
+        Self::from_json(&wiped_json_text(value)?)
     }
 
     fn from_raw(obj: &mut RawObject<'_>) -> Result<CredentialInput, Error> {
@@ -524,7 +524,76 @@ impl CredentialPatch {
 
     /// Parse an already-decoded JSON value with the same rules as [`CredentialPatch::from_json`].
     pub fn from_value(value: &Value) -> Result<CredentialPatch, Error> {
-        Self::from_json(&value.to_string())
+        Self::from_json(&wiped_json_text(value)?)
+    }
+}
+
+/// A value's JSON text in a buffer allocated once at its exact size and wiped when dropped:
+/// a growing `String` would leave copies of the password behind in every block it outgrew.
+/// A value above the body limit is `too_large` without being written out.
+fn wiped_json_text(value: &Value) -> Result<zeroize::Zeroizing<String>, Error> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let invalid = || {
+        Error::invalid(
+            ErrorCode::InvalidJson,
+            "body",
+            "the body cannot be encoded as JSON",
+        )
+    };
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(|_| invalid())?;
+    if count.0 > wire::MAX_BODY_BYTES {
+        return Err(Error::Invalid {
+            code: ErrorCode::TooLarge,
+            field: None,
+            message: format!(
+                "the body is {} bytes; the limit is {} bytes (64 KiB)",
+                count.0,
+                wire::MAX_BODY_BYTES
+            ),
+        });
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *buf, value).map_err(|_| invalid())?;
+    // serde_json writes UTF-8; the bytes move into the String without a copy.
+    let bytes = std::mem::take(&mut *buf);
+    String::from_utf8(bytes)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| {
+            let mut bytes = e.into_bytes();
+            zeroize::Zeroize::zeroize(&mut bytes);
+            invalid()
+        })
+}
+
+/// Wipe every string of a value (and its object keys) as it is dropped: for a binding that
+/// built the value from a caller's object, whose strings may hold a password.
+///
+/// ```
+/// let v = serde_json::json!({"authPassword": "s3cret", "list": ["a"]});
+/// sipcreds::wipe_value(v);
+/// ```
+pub fn wipe_value(value: Value) {
+    use zeroize::Zeroize;
+    match value {
+        Value::String(mut s) => s.zeroize(),
+        Value::Array(items) => items.into_iter().for_each(wipe_value),
+        Value::Object(map) => {
+            for (mut k, v) in map {
+                k.zeroize();
+                wipe_value(v);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
