@@ -13,6 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeRegistry {
   /** Open the registry (the SQLite file and its key are opened here, once). */
   constructor(path?: string | undefined | null, limiter?: string | undefined | null)
+  /**
+   * Open the registry on the thread pool (the file, its key, a PostgreSQL connection):
+   * `Registry.open()` of `sipcreds.js`.
+   */
+  static open(path?: string | undefined | null, limiter?: string | undefined | null): Promise<NativeRegistry>
   createCredential(org: string, body: string): Promise<Reply>
   createCredentials(org: string, body: string): Promise<Reply>
   getCredential(org: string, id: string): Promise<Reply>
@@ -40,10 +45,14 @@ export declare class NativeRegistry {
   lint(org: string): Promise<Reply>
   rateGroups(org: string): Promise<Reply>
   /**
-   * One decision, synchronously (no I/O once the org's credentials are loaded, which the
-   * first decision of an org does): `{"admitted": ..., "waitMs"|"retryAfterMs": ...}`.
+   * One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|
+   * "retryAfterMs": ...}`. It reads the store on the first decision of an org (and once a
+   * second on a shared store or limiter), and asks Redis on every decision with a Redis
+   * limiter: `tryAcquireAsync` does the same on the thread pool.
    */
   tryAcquire(org: string, credentialId: string): string
+  /** `try_acquire` on the thread pool. */
+  tryAcquireAsync(org: string, credentialId: string): Promise<Reply>
   /**
    * Book the next free slot, on the thread pool; rejected when the wait exceeds
    * `max_wait_ms`.
@@ -58,9 +67,18 @@ export declare class NativeRegistry {
 export declare class Reply {
   /** The reply as JSON text (never a password). */
   get json(): string
-  /** The password of the `index`-th credential of the reply, or `null` without one. */
+  /**
+   * The password of the `index`-th credential of the reply, or `null` without one: the JS
+   * string is made straight from the credential's wiped buffer (no Rust copy).
+   */
   revealPassword(index: number): string | null
 }
+
+/**
+ * Panic inside the boundary, on the JS thread or (`inTask`) on the thread pool: for the
+ * test that proves a panic becomes an error instead of aborting Node.
+ */
+export declare function __panicForTest(inTask: boolean): string | Promise<unknown>
 
 /**
  * Validate one credential body (JSON text) for `validateCredential`: on success the 11
@@ -93,6 +111,12 @@ export declare function redactLocation(location: string): string
 
 /** The symptoms `diagnose` knows. */
 export declare function symptoms(): Array<string>
+
+/**
+ * The error for a field whose value is not valid text (a JS string with a lone surrogate):
+ * the field's own code, as the §8 error JSON.
+ */
+export declare function undecodableFieldError(field: string): string
 
 /** Validate one credential body (JSON text) and return its normalized fields as JSON text. */
 export declare function validateCredentialJson(body: string): string

@@ -136,8 +136,13 @@ export interface RegistryOptions {
  * (`new Registry('sipcreds.db')`), or PostgreSQL (`new Registry('postgres://…')`, key in
  * `SIPCREDS_KEY`). */
 export declare class Registry {
+  /** Opens the store here, on the JS thread: the SQLite file and its key file (a few
+   * milliseconds), or a connection to PostgreSQL (a network round trip, up to its connect
+   * timeout). `Registry.open` does the same work on the thread pool. */
   constructor(path?: string | null, options?: RegistryOptions)
-  /** The SQLite file or PostgreSQL URL as given, or `null` in memory. */
+  /** The constructor's work on the thread pool: never blocks the JS thread. */
+  static open(path?: string | null, options?: RegistryOptions): Promise<Registry>
+  /** The SQLite file or PostgreSQL URL (its password masked), or `null` in memory. */
   readonly path: string | null
   createCredential(org: string, input: Body): Promise<Credential>
   /** Many credentials in one transaction: all or nothing. */
@@ -162,8 +167,15 @@ export declare class Registry {
   deleteProvider(org: string, id: string): Promise<ProviderDeleteReport>
   lint(org: string): Promise<Finding[]>
   rateGroups(org: string): Promise<RateGroup[]>
-  /** Admit a call now, or say when to retry. Synchronous. */
+  /** Admit a call now, or say when to retry. Synchronous, and so it blocks the JS thread
+   * while it waits: on the first decision of an org (it reads the org's rate groups from the
+   * store), once a second on a shared store or limiter (PostgreSQL, the `file` limiter,
+   * Redis: it re-reads them), and on every decision with a Redis limiter (one round trip,
+   * at most its 250 ms timeout). With the in-process limiter every other decision is memory
+   * only (well under a microsecond). Use `tryAcquireAsync` where that matters. */
   tryAcquire(org: string, credentialId: string): Decision
+  /** `tryAcquire` on the thread pool: never blocks the JS thread. */
+  tryAcquireAsync(org: string, credentialId: string): Promise<Decision>
   /** Book the next free slot and say how long to wait before dialing. */
   reserve(org: string, credentialId: string, maxWaitMs: number): Promise<Decision>
   /** `reserve`, then resolve when the booked slot comes (at once when rejected). */

@@ -84,12 +84,25 @@ function typeName(v) {
  * core then answers the field's own wrong-type error, as the contract asks. */
 const FOREIGN = Object.freeze({})
 
+/** Is this string valid Unicode (no lone surrogate)? napi would turn a lone surrogate into
+ * U+FFFD, silently changing a password, so such a string is refused instead. */
+function wellFormed(s) {
+  return typeof s.isWellFormed === 'function' ? s.isWellFormed() : !/[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))
+}
+
 function jsonSafe(obj) {
   let copy = null
   for (const key of Object.keys(obj)) {
     const v = obj[key]
     const t = typeof v
     let replaced
+    if (!wellFormed(key)) {
+      throw invalid('invalid_json', null, 'a key of the object is not valid text: it holds a lone surrogate')
+    }
+    if (t === 'string' && !wellFormed(v)) {
+      // The field's own code, from the core; never the value.
+      throw convert(new Error(native.undecodableFieldError(key)))
+    }
     if (t === 'string' || t === 'boolean' || v === null) {
       continue
     } else if (t === 'number') {
@@ -120,21 +133,26 @@ function jsonSafe(obj) {
 
 /** A body as JSON text: a JSON string as is, a Buffer as UTF-8, a plain object stringified. */
 function body(value, what = 'credential') {
-  if (typeof value === 'string') return value
+  if (typeof value === 'string') return wellFormedText(value)
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(jsonSafe(value))
   throw invalid('invalid_json', null, `expected the ${what} as an object or a JSON string, not ${typeName(value)}`)
 }
 
+function wellFormedText(value) {
+  if (wellFormed(value)) return value
+  throw invalid('invalid_json', null, 'the JSON text is not valid text: it holds a lone surrogate (an unpaired half of a UTF-16 pair); decode it as UTF-8 first')
+}
+
 /** A list of bodies as one JSON array text. */
 function listBody(value) {
-  if (typeof value === 'string') return value
+  if (typeof value === 'string') return wellFormedText(value)
   if (value instanceof Uint8Array) return body(value)
   if (!Array.isArray(value)) {
     throw invalid('invalid_json', 'credentials', `expected an array of credential inputs, not ${typeName(value)}`)
   }
   const parts = value.map((item, i) => {
-    if (typeof item === 'string') return item
+    if (typeof item === 'string') return wellFormedText(item)
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) return JSON.stringify(jsonSafe(item))
     throw invalid('invalid_json', `credentials[${i}]`, `credentials[${i}]: expected an object, not ${typeName(item)}`)
   })
@@ -270,16 +288,27 @@ function waitMs(value) {
 
 /** The registry of every org: in memory (`new Registry()`), or the embedded SQLite file
  * (`new Registry('sipcreds.db')`). Store operations return Promises and run off the JS
- * thread; `tryAcquire` is synchronous. */
+ * thread. Three calls can block the JS thread, and each has an async twin: the constructor
+ * (it opens the file and its key, or connects to PostgreSQL: `await Registry.open(...)`),
+ * and `tryAcquire` (it reads the store on an org's first decision and once a second on a
+ * shared store, and asks Redis on every decision with a Redis limiter: `tryAcquireAsync`). */
 class Registry {
   #native
   #path
 
-  constructor(path, options = {}) {
-    const p = path == null ? null : String(path)
-    const limiter = options.limiter == null ? null : text(options.limiter, 'invalid_json', 'limiter')
-    this.#native = call(() => new native.NativeRegistry(p, limiter))
+  constructor(path, options = {}, opened = undefined) {
+    const p = path == null ? null : wellFormedText(String(path))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_json', 'limiter'))
+    this.#native = opened ?? call(() => new native.NativeRegistry(p, limiter))
     this.#path = p === null ? null : native.redactLocation(p)
+  }
+
+  /** The constructor's work (opening the file or connecting) on the thread pool. */
+  static async open(path, options = {}) {
+    const p = path == null ? null : wellFormedText(String(path))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_json', 'limiter'))
+    const opened = await reply(() => native.NativeRegistry.open(p, limiter))
+    return new Registry(path, options, opened)
   }
 
   /** The SQLite file, or `null` in memory. */
@@ -370,9 +399,15 @@ class Registry {
   }
 
   /** Admit a call now, or say when to retry: `{ admitted: true, waitMs: 0 }` or
-   * `{ admitted: false, retryAfterMs }`. Synchronous. */
+   * `{ admitted: false, retryAfterMs }`. Synchronous: see the class comment for when it
+   * waits for the store or Redis; `tryAcquireAsync` never blocks. */
   tryAcquire(o, credentialId) {
     return JSON.parse(call(() => this.#native.tryAcquire(org(o), id(credentialId))))
+  }
+
+  /** `tryAcquire` on the thread pool: a Promise of the same decision. */
+  tryAcquireAsync(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.tryAcquireAsync(org(o), id(credentialId))))
   }
 
   /** Book the next free slot: `{ admitted: true, waitMs }` (dial after that long), or

@@ -33,6 +33,21 @@ fn fail(e: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, json.to_string())
 }
 
+/// The panic boundary of the addon: a panic in Rust (a bug) must not unwind into Node, whose
+/// process it would abort. It becomes a `storage` error that says so; the panic's own message
+/// is not passed on (it could quote a value).
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(fail(CoreError::storage(
+            "internal error: the sipcreds addon panicked (a bug; please report it); nothing was changed by this call",
+        )))
+    })
+}
+
+/// A caller's body text, wiped when dropped: napi-rs copies a JS string into exactly one Rust
+/// buffer, and this is it.
+type Body = zeroize::Zeroizing<String>;
+
 fn to_text(v: &Value) -> String {
     // serde_json's writer, not `Display` (which goes through the formatting machinery).
     serde_json::to_string(v).unwrap_or_default()
@@ -54,13 +69,21 @@ impl Reply {
         self.json.clone()
     }
 
-    /// The password of the `index`-th credential of the reply, or `null` without one.
-    #[napi]
-    pub fn reveal_password(&self, index: u32) -> Option<String> {
-        self.credentials
-            .get(index as usize)
-            .and_then(|c| c.expose_password())
-            .map(str::to_owned)
+    /// The password of the `index`-th credential of the reply, or `null` without one: the JS
+    /// string is made straight from the credential's wiped buffer (no Rust copy).
+    #[napi(ts_return_type = "string | null")]
+    pub fn reveal_password<'env>(
+        &self,
+        env: &'env Env,
+        index: u32,
+    ) -> Result<Option<napi::JsString<'env>>> {
+        guard(|| {
+            self.credentials
+                .get(index as usize)
+                .and_then(|c| c.expose_password())
+                .map(|p| env.create_string(p))
+                .transpose()
+        })
     }
 }
 
@@ -105,7 +128,8 @@ impl Task for Op {
 
     fn compute(&mut self) -> Result<Reply> {
         match self.0.take() {
-            Some(work) => work(),
+            // On a libuv worker thread: a panic there would abort the process.
+            Some(work) => guard(work),
             None => Err(napi::Error::new(
                 Status::GenericFailure,
                 "the operation already ran",
@@ -137,20 +161,26 @@ fn inputs(body: &str) -> Result<Vec<CredentialInput>> {
 /// Validate one credential body (JSON text) and return its normalized fields as JSON text.
 #[napi]
 pub fn validate_credential_json(body: String) -> Result<String> {
-    CredentialInput::from_json(&body)
-        .map(|input| input.to_normalized_json_string())
-        .map_err(fail)
+    let body = Body::new(body);
+    guard(|| {
+        CredentialInput::from_json(&body)
+            .map(|input| input.to_normalized_json_string())
+            .map_err(fail)
+    })
 }
 
 /// Validate one credential body (JSON text): the normalized fields as JSON text, or, when
 /// invalid, the §8 error JSON `{"error": {...}}` (returned, not thrown: `sipcreds.js` throws
 /// its own `ValidationError`, and one error object costs less than two).
 #[napi]
-pub fn check_credential_json(body: String) -> String {
-    match CredentialInput::from_json(&body) {
-        Ok(input) => input.to_normalized_json_string(),
-        Err(e) => to_text(&e.to_json()),
-    }
+pub fn check_credential_json(body: String) -> Result<String> {
+    let body = Body::new(body);
+    guard(|| {
+        Ok(match CredentialInput::from_json(&body) {
+            Ok(input) => input.to_normalized_json_string(),
+            Err(e) => to_text(&e.to_json()),
+        })
+    })
 }
 
 /// Validate one credential body (JSON text) for `validateCredential`: on success the 11
@@ -160,8 +190,13 @@ pub fn check_credential_json(body: String) -> String {
 /// the object or the error from the parts directly, several times cheaper than `JSON.parse`
 /// of the same data.
 #[napi]
-pub fn check_credential_fields(body: String) -> String {
-    let input = match CredentialInput::from_json(&body) {
+pub fn check_credential_fields(body: String) -> Result<String> {
+    let body = Body::new(body);
+    guard(|| Ok(credential_fields(&body)))
+}
+
+fn credential_fields(body: &str) -> String {
+    let input = match CredentialInput::from_json(body) {
         Ok(input) => input,
         Err(e) => {
             return format!(
@@ -197,15 +232,38 @@ pub fn check_credential_fields(body: String) -> String {
 /// Lint one credential body: findings as JSON text.
 #[napi]
 pub fn lint_credential_json(body: String) -> Result<String> {
-    let input = input(&body)?;
-    Ok(Reply::serialize(&sipcreds::lint_credential(&input))?.json)
+    let body = Body::new(body);
+    guard(|| {
+        let input = input(&body)?;
+        Ok(Reply::serialize(&sipcreds::lint_credential(&input))?.json)
+    })
 }
 
 /// Likely causes of a SIP failure, most likely first, as JSON text.
 #[napi]
 pub fn diagnose_json(symptom: String, reason: Option<String>) -> Result<String> {
-    let d = sipcreds::diagnose(&symptom, reason.as_deref()).map_err(fail)?;
-    Ok(Reply::serialize(&d)?.json)
+    guard(|| {
+        let d = sipcreds::diagnose(&symptom, reason.as_deref()).map_err(fail)?;
+        Ok(Reply::serialize(&d)?.json)
+    })
+}
+
+/// The error for a field whose value is not valid text (a JS string with a lone surrogate):
+/// the field's own code, as the §8 error JSON.
+#[napi]
+pub fn undecodable_field_error(field: String) -> String {
+    to_text(&sipcreds::undecodable_field(&field).to_json())
+}
+
+/// Panic inside the boundary, on the JS thread or (`inTask`) on the thread pool: for the
+/// test that proves a panic becomes an error instead of aborting Node.
+#[doc(hidden)]
+#[napi(js_name = "__panicForTest")]
+pub fn panic_for_test(in_task: bool) -> Result<Either<String, AsyncTask<Op>>> {
+    if in_task {
+        return Ok(Either::B(op(|| panic!("a test panic on the thread pool"))));
+    }
+    guard(|| panic!("a test panic on the JS thread"))
 }
 
 /// The symptoms `diagnose` knows.
@@ -252,15 +310,31 @@ impl NativeRegistry {
     /// Open the registry (the SQLite file and its key are opened here, once).
     #[napi(constructor)]
     pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {
-        let inner =
-            sipcreds_open::open_optional(path.as_deref(), limiter.as_deref().unwrap_or("process"))
-                .map_err(fail)?;
-        Ok(NativeRegistry { inner })
+        let (path, limiter) = (path.map(Body::new), limiter.map(Body::new));
+        guard(|| {
+            let inner = sipcreds_open::open_optional(
+                path.as_deref().map(String::as_str),
+                limiter.as_deref().map_or("process", String::as_str),
+            )
+            .map_err(fail)?;
+            Ok(NativeRegistry { inner })
+        })
+    }
+
+    /// Open the registry on the thread pool (the file, its key, a PostgreSQL connection):
+    /// `Registry.open()` of `sipcreds.js`.
+    #[napi(ts_return_type = "Promise<NativeRegistry>")]
+    pub fn open(path: Option<String>, limiter: Option<String>) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask(Some((
+            path.map(Body::new),
+            limiter.map(Body::new),
+        ))))
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn create_credential(&self, org: String, body: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
+        let body = Body::new(body);
         op(move || {
             let input = input(&body)?;
             reg.create_credential(&org, input)
@@ -272,6 +346,7 @@ impl NativeRegistry {
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn create_credentials(&self, org: String, body: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
+        let body = Body::new(body);
         op(move || {
             let inputs = inputs(&body)?;
             reg.create_credentials(&org, inputs)
@@ -303,6 +378,7 @@ impl NativeRegistry {
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn update_credential(&self, org: String, id: String, patch: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
+        let patch = Body::new(patch);
         op(move || {
             let patch = CredentialPatch::from_json(&patch).map_err(fail)?;
             reg.update_credential(&org, &id, patch)
@@ -434,6 +510,7 @@ impl NativeRegistry {
         body: String,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();
+        let body = Body::new(body);
         op(move || {
             let inputs = inputs(&body)?;
             let connected = reg
@@ -474,12 +551,26 @@ impl NativeRegistry {
         op(move || Reply::serialize(&reg.rate_groups(&org).map_err(fail)?))
     }
 
-    /// One decision, synchronously (no I/O once the org's credentials are loaded, which the
-    /// first decision of an org does): `{"admitted": ..., "waitMs"|"retryAfterMs": ...}`.
+    /// One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|
+    /// "retryAfterMs": ...}`. It reads the store on the first decision of an org (and once a
+    /// second on a shared store or limiter), and asks Redis on every decision with a Redis
+    /// limiter: `tryAcquireAsync` does the same on the thread pool.
     #[napi]
     pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
-        let d = self.inner.try_acquire(&org, &credential_id).map_err(fail)?;
-        Ok(to_text(&d.to_json()))
+        guard(|| {
+            let d = self.inner.try_acquire(&org, &credential_id).map_err(fail)?;
+            Ok(to_text(&d.to_json()))
+        })
+    }
+
+    /// `try_acquire` on the thread pool.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn try_acquire_async(&self, org: String, credential_id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let d = reg.try_acquire(&org, &credential_id).map_err(fail)?;
+            Ok(Reply::of(d.to_json()))
+        })
     }
 
     /// Book the next free slot, on the thread pool; rejected when the wait exceeds
@@ -491,7 +582,7 @@ impl NativeRegistry {
         credential_id: String,
         max_wait_ms: f64,
     ) -> Result<AsyncTask<Op>> {
-        let max_wait = wait_ms(max_wait_ms)?;
+        let max_wait = guard(|| wait_ms(max_wait_ms))?;
         let reg = self.inner.clone();
         Ok(op(move || {
             let d = reg.reserve(&org, &credential_id, max_wait).map_err(fail)?;
@@ -508,4 +599,27 @@ fn wait_ms(ms: f64) -> Result<Duration> {
             message: format!("maxWaitMs must be a number of milliseconds, 0 or more, not {ms}"),
         })
     })
+}
+
+/// Opening a registry on the thread pool.
+pub struct OpenTask(Option<(Option<Body>, Option<Body>)>);
+
+impl Task for OpenTask {
+    type Output = sipcreds::Registry;
+    type JsValue = NativeRegistry;
+
+    fn compute(&mut self) -> Result<sipcreds::Registry> {
+        let (path, limiter) = self.0.take().unwrap_or_default();
+        guard(|| {
+            sipcreds_open::open_optional(
+                path.as_deref().map(String::as_str),
+                limiter.as_deref().map_or("process", String::as_str),
+            )
+            .map_err(fail)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, inner: sipcreds::Registry) -> Result<NativeRegistry> {
+        Ok(NativeRegistry { inner })
+    }
 }

@@ -195,12 +195,12 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32, conv: &mut Conversion) -> P
             match k
                 .cast::<PyString>()
                 .ok()
-                .and_then(|k| utf8(&k).map(|t| t.into_owned()))
+                .and_then(|k| utf8(k).map(|t| t.into_owned()))
             {
                 Some(k) => {
                     if depth == 0
                         && conv.undecodable.is_none()
-                        && v.cast::<PyString>().is_ok_and(|s| utf8(&s).is_none())
+                        && v.cast::<PyString>().is_ok_and(|s| utf8(s).is_none())
                     {
                         conv.undecodable = Some(k.clone());
                     }
@@ -292,7 +292,7 @@ fn body_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<Body, Error>> {
                         type_name(&k)
                     ))));
                 }
-                Ok(s) if utf8(&s).is_none() => {
+                Ok(s) if utf8(s).is_none() => {
                     return Ok(Err(invalid_json(not_text("a key of the dict"))));
                 }
                 Ok(_) => {}

@@ -575,6 +575,43 @@ fn wiped_json_text(value: &Value) -> Result<zeroize::Zeroizing<String>, Error> {
         })
 }
 
+/// The error for a field whose value a binding could not turn into text (a Python `str` or
+/// a JS string holding a lone surrogate, as `os.environ` and `sys.argv` give for bytes that
+/// are not UTF-8): the field's own validation code, as the parser answers for a value of the
+/// wrong type (`unknown_field` for a field it does not know), and a message that says why;
+/// never the value (§8).
+///
+/// ```
+/// let e = sipcreds::undecodable_field("authPassword");
+/// assert_eq!(e.code().as_str(), "invalid_auth_password");
+/// assert_eq!(e.field(), Some("authPassword"));
+/// ```
+pub fn undecodable_field(field: &str) -> Error {
+    let mut probe = Map::new();
+    probe.insert(field.to_owned(), Value::Array(Vec::new()));
+    match CredentialPatch::from_value(&Value::Object(probe)) {
+        Err(Error::Invalid {
+            code,
+            field: Some(f),
+            ..
+        }) => {
+            let message = format!(
+                "{f} is not valid text: it holds a lone surrogate (an unpaired half of a UTF-16 pair, as os.environ or sys.argv give for bytes that are not UTF-8); decode the bytes as UTF-8 first"
+            );
+            Error::Invalid {
+                code,
+                field: Some(f),
+                message,
+            }
+        }
+        _ => Error::Invalid {
+            code: ErrorCode::InvalidJson,
+            field: None,
+            message: "the body holds text that is not valid Unicode (a lone surrogate)".into(),
+        },
+    }
+}
+
 /// Wipe every string of a value (and its object keys) as it is dropped: for a binding that
 /// built the value from a caller's object, whose strings may hold a password.
 ///

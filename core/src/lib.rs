@@ -46,7 +46,7 @@ mod wire;
 
 pub use credential::{
     Auth, Change, Credential, CredentialInput, CredentialPatch, NormalizedFields, Source,
-    read_input_list, read_inputs, timestamp, wipe_value,
+    read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{
