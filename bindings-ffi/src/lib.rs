@@ -500,7 +500,14 @@ pub unsafe extern "C" fn sipcreds_credential_reveal_password(
         };
         let c = reg.get_credential(org, id)?;
         match c.expose_password() {
-            Some(p) => Ok(p.to_owned()),
+            // Room for the NUL up front: `CString::new` then neither grows nor shrinks the
+            // buffer, so the one copy handed to the caller is the only one made, and
+            // `sipcreds_string_free` wipes it.
+            Some(p) => {
+                let mut s = String::with_capacity(p.len() + 1);
+                s.push_str(p);
+                Ok(s)
+            }
             None => {
                 none = true;
                 Ok(String::new())

@@ -199,3 +199,81 @@ fn the_sqlite_store_wipes_every_copy() {
         assert_eq!(n, 0, "{n} unwiped block(s) held the password {pw:?}");
     }
 }
+
+/// A JSON object of strings, each copied once into the value (as a binding's conversion does).
+fn object(pairs: &[(&str, &str)]) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in pairs {
+        m.insert((*k).to_owned(), serde_json::Value::String((*v).to_owned()));
+    }
+    serde_json::Value::Object(m)
+}
+
+#[test]
+fn values_from_a_binding_are_read_and_wiped_without_a_stray_copy() {
+    for (pw, _) in passwords().into_iter().step_by(3) {
+        let (n, ()) = unwiped_while(&pw, || {
+            // As a binding builds them from a dict or an object: strings holding the password.
+            let v = object(&[
+                ("server", "sip.example.com"),
+                ("authUser", "acme"),
+                ("authPassword", &pw),
+            ]);
+            let input = CredentialInput::from_value(&v).unwrap();
+            assert_eq!(input.auth.as_ref().unwrap().password.expose(), pw);
+            sipcreds::wipe_value(v);
+            drop(input);
+            let v = object(&[("authPassword", &pw), ("authUser", "u")]);
+            drop(CredentialPatch::from_value(&v).unwrap());
+            sipcreds::wipe_value(v);
+        });
+        assert_eq!(n, 0, "{n} unwiped block(s) held the password {pw:?}");
+    }
+    // The check sees a value dropped without the wipe.
+    let (pw, _) = &passwords()[0];
+    let (n, ()) = unwiped_while(pw, || {
+        let v = object(&[("authPassword", pw)]);
+        drop(v);
+    });
+    assert!(n > 0);
+}
+
+#[test]
+#[allow(unsafe_code)]
+fn the_c_abi_reveal_hands_out_one_copy_and_free_wipes_it() {
+    use sipcreds_ffi::*;
+    use std::ffi::{CStr, CString};
+    use std::os::raw::c_char;
+    let org = CString::new("acme").unwrap();
+    for (pw, lit) in passwords().into_iter().step_by(7) {
+        let create = CString::new(body(&lit)).unwrap();
+        let (n, ()) = unwiped_while(&pw, || {
+            // SAFETY: the C API used as its header says: valid strings, out-parameters, and
+            // every string and handle freed once.
+            unsafe {
+                let mut reg: *mut sipcreds_registry = std::ptr::null_mut();
+                let mut out: *mut c_char = std::ptr::null_mut();
+                sipcreds_registry_open(std::ptr::null(), &mut reg, &mut out);
+                sipcreds_string_free(out);
+                let mut json: *mut c_char = std::ptr::null_mut();
+                sipcreds_registry_create_credential(reg, org.as_ptr(), create.as_ptr(), &mut json);
+                let v: serde_json::Value =
+                    serde_json::from_slice(CStr::from_ptr(json).to_bytes()).unwrap();
+                sipcreds_string_free(json);
+                let id = CString::new(v["id"].as_str().unwrap()).unwrap();
+                let mut revealed: *mut c_char = std::ptr::null_mut();
+                let status = sipcreds_credential_reveal_password(
+                    reg,
+                    org.as_ptr(),
+                    id.as_ptr(),
+                    &mut revealed,
+                );
+                assert_eq!(status as u32, 0);
+                assert_eq!(CStr::from_ptr(revealed).to_str().unwrap(), pw);
+                sipcreds_string_free(revealed);
+                sipcreds_registry_free(reg);
+            }
+        });
+        assert_eq!(n, 0, "{n} unwiped block(s) held the password {pw:?}");
+    }
+}
