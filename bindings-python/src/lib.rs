@@ -143,6 +143,73 @@ fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<std::borrow::Cow<'a, str>> {
     s.to_cow().ok()
 }
 
+/// What a text argument is, for its error when it is not valid text.
+trait TextKind {
+    /// The §8 error for a value of this argument that cannot be encoded as UTF-8.
+    fn undecodable() -> Error;
+}
+
+/// A text argument (an org, an id, a number, a name) read without CPython's
+/// `UnicodeEncodeError`, whose `args` would carry the value: a `str` with a lone surrogate
+/// answers the argument's own code (`invalid_org`, `not_found`, ...), as §8 asks.
+struct Text<K>(String, std::marker::PhantomData<K>);
+
+impl<K> std::ops::Deref for Text<K> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a, 'py, K: TextKind> FromPyObject<'a, 'py> for Text<K> {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let s = obj.cast::<PyString>()?;
+        match utf8(&s) {
+            Some(t) => Ok(Text(t.into_owned(), std::marker::PhantomData)),
+            None => Err(py_error(obj.py(), K::undecodable())),
+        }
+    }
+}
+
+macro_rules! text_kinds {
+    ($($alias:ident = $kind:ident => $err:expr;)*) => {$(
+        enum $kind {}
+        impl TextKind for $kind {
+            fn undecodable() -> Error {
+                $err
+            }
+        }
+        type $alias = Text<$kind>;
+    )*};
+}
+
+fn invalid_text(code: ErrorCode, field: &'static str) -> Error {
+    Error::Invalid {
+        code,
+        field: Some(field.into()),
+        message: not_text(field),
+    }
+}
+
+fn unknown_id(what: &'static str, field: &'static str) -> Error {
+    Error::NotFound {
+        what,
+        field,
+        id: "(not valid text)".into(),
+    }
+}
+
+text_kinds! {
+    OrgText = OrgKind => invalid_text(ErrorCode::InvalidOrg, "org");
+    IdText = IdKind => unknown_id("object", "id");
+    CredentialIdText = CredentialIdKind => unknown_id("credential", "credentialId");
+    AgentIdText = AgentIdKind => unknown_id("agent", "agentId");
+    NumberText = NumberKind => invalid_text(ErrorCode::InvalidPhoneNumber, "number");
+    NameText = NameKind => invalid_text(ErrorCode::InvalidName, "name");
+    SymptomText = SymptomKind => invalid_text(ErrorCode::InvalidSymptom, "symptom");
+}
+
 /// The message for a value that is not valid text.
 fn not_text(what: &str) -> String {
     format!(
@@ -401,9 +468,10 @@ fn lint_credential<'py>(
 #[pyo3(signature = (symptom, reason = None))]
 fn diagnose<'py>(
     py: Python<'py>,
-    symptom: &str,
+    symptom: SymptomText,
     reason: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let symptom: &str = &symptom;
     let d = sipcreds::diagnose(symptom, reason).or_raise(py)?;
     serialize_to_py(py, &d)
 }
@@ -718,9 +786,10 @@ impl PyRegistry {
     fn create_credential(
         &self,
         py: Python<'_>,
-        org: &str,
+        org: OrgText,
         credential: &Bound<'_, PyAny>,
     ) -> PyResult<PyCredential> {
+        let org: &str = &org;
         let input = input_from_py(py, credential)?;
         let c = py
             .detach(|| self.inner.create_credential(org, input))
@@ -732,9 +801,10 @@ impl PyRegistry {
     fn create_credentials<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
+        org: OrgText,
         credentials: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let org: &str = &org;
         let inputs = inputs_from_py(py, credentials)?;
         let created = py
             .detach(|| self.inner.create_credentials(org, inputs))
@@ -742,14 +812,18 @@ impl PyRegistry {
         credential_list(py, created)
     }
 
-    fn get_credential(&self, py: Python<'_>, org: &str, id: &str) -> PyResult<PyCredential> {
+    fn get_credential(&self, py: Python<'_>, org: OrgText, id: IdText) -> PyResult<PyCredential> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let c = py
             .detach(|| self.inner.get_credential(org, id))
             .or_raise(py)?;
         Ok(PyCredential::new(c))
     }
 
-    fn list_credentials<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+    fn list_credentials<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+        let org: &str = &org;
         let list = py
             .detach(|| self.inner.list_credentials(org))
             .or_raise(py)?;
@@ -759,10 +833,13 @@ impl PyRegistry {
     fn update_credential(
         &self,
         py: Python<'_>,
-        org: &str,
-        id: &str,
+        org: OrgText,
+        id: IdText,
         patch: &Bound<'_, PyAny>,
     ) -> PyResult<PyCredential> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let patch = patch_from_py(py, patch)?;
         let c = py
             .detach(|| self.inner.update_credential(org, id, patch))
@@ -770,7 +847,10 @@ impl PyRegistry {
         Ok(PyCredential::new(c))
     }
 
-    fn usage<'py>(&self, py: Python<'py>, org: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn usage<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let u = py.detach(|| self.inner.usage(org, id)).or_raise(py)?;
         serialize_to_py(py, &u)
     }
@@ -779,10 +859,12 @@ impl PyRegistry {
     fn delete_credential<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        id: &str,
+        org: OrgText,
+        id: IdText,
         force: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
         let r = py
             .detach(|| self.inner.delete_credential(org, id, force))
             .or_raise(py)?;
@@ -794,10 +876,15 @@ impl PyRegistry {
     fn link_number<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        number: &str,
-        credential_id: &str,
+        org: OrgText,
+        number: NumberText,
+        credential_id: CredentialIdText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let credential_id: &str = &credential_id;
+
+        let number: &str = &number;
         let r = py
             .detach(|| self.inner.link_number(org, number, credential_id))
             .or_raise(py)?;
@@ -807,9 +894,12 @@ impl PyRegistry {
     fn unlink_number<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        number: &str,
+        org: OrgText,
+        number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let number: &str = &number;
         let r = py
             .detach(|| self.inner.unlink_number(org, number))
             .or_raise(py)?;
@@ -819,16 +909,20 @@ impl PyRegistry {
     fn delete_number<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        number: &str,
+        org: OrgText,
+        number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let number: &str = &number;
         let r = py
             .detach(|| self.inner.delete_number(org, number))
             .or_raise(py)?;
         to_py(py, &r.to_json())
     }
 
-    fn list_numbers<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+    fn list_numbers<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+        let org: &str = &org;
         let list = py.detach(|| self.inner.list_numbers(org)).or_raise(py)?;
         json_list(py, list.iter().map(|n| n.to_json()))
     }
@@ -838,16 +932,27 @@ impl PyRegistry {
     fn create_agent<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        name: &str,
+        org: OrgText,
+        name: NameText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let name: &str = &name;
         let a = py
             .detach(|| self.inner.create_agent(org, name))
             .or_raise(py)?;
         to_py(py, &a.to_json())
     }
 
-    fn get_agent<'py>(&self, py: Python<'py>, org: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn get_agent<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let a = py.detach(|| self.inner.get_agent(org, id)).or_raise(py)?;
         to_py(py, &a.to_json())
     }
@@ -855,10 +960,15 @@ impl PyRegistry {
     fn assign_number<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        agent_id: &str,
-        number: &str,
+        org: OrgText,
+        agent_id: AgentIdText,
+        number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let agent_id: &str = &agent_id;
+
+        let number: &str = &number;
         let a = py
             .detach(|| self.inner.assign_number(org, agent_id, number))
             .or_raise(py)?;
@@ -868,10 +978,15 @@ impl PyRegistry {
     fn unassign_number<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        agent_id: &str,
-        number: &str,
+        org: OrgText,
+        agent_id: AgentIdText,
+        number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let agent_id: &str = &agent_id;
+
+        let number: &str = &number;
         let a = py
             .detach(|| self.inner.unassign_number(org, agent_id, number))
             .or_raise(py)?;
@@ -881,16 +996,20 @@ impl PyRegistry {
     fn delete_agent<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        id: &str,
+        org: OrgText,
+        id: IdText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let a = py
             .detach(|| self.inner.delete_agent(org, id))
             .or_raise(py)?;
         to_py(py, &a.to_json())
     }
 
-    fn list_agents<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+    fn list_agents<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+        let org: &str = &org;
         let list = py.detach(|| self.inner.list_agents(org)).or_raise(py)?;
         json_list(py, list.iter().map(|a| a.to_json()))
     }
@@ -902,11 +1021,13 @@ impl PyRegistry {
     fn connect_provider<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
+        org: OrgText,
         kind: &str,
-        name: &str,
+        name: NameText,
         credentials: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let org: &str = &org;
+        let name: &str = &name;
         let inputs = inputs_from_py(py, credentials)?;
         let connected = py
             .detach(|| self.inner.connect_provider(org, kind, name, inputs))
@@ -923,7 +1044,8 @@ impl PyRegistry {
         Ok(out)
     }
 
-    fn list_providers<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyList>> {
+    fn list_providers<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+        let org: &str = &org;
         let list = py.detach(|| self.inner.list_providers(org)).or_raise(py)?;
         json_list(py, list.iter().map(|p| p.to_json()))
     }
@@ -931,9 +1053,12 @@ impl PyRegistry {
     fn delete_provider<'py>(
         &self,
         py: Python<'py>,
-        org: &str,
-        id: &str,
+        org: OrgText,
+        id: IdText,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+
+        let id: &str = &id;
         let r = py
             .detach(|| self.inner.delete_provider(org, id))
             .or_raise(py)?;
@@ -942,18 +1067,27 @@ impl PyRegistry {
 
     // -- troubleshooting and rate limits
 
-    fn lint<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn lint<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
         let f = py.detach(|| self.inner.lint(org)).or_raise(py)?;
         serialize_to_py(py, &f)
     }
 
-    fn rate_groups<'py>(&self, py: Python<'py>, org: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn rate_groups<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
         let g = py.detach(|| self.inner.rate_groups(org)).or_raise(py)?;
         serialize_to_py(py, &g)
     }
 
     /// Admit a call on the credential's rate group now, or say when to retry.
-    fn try_acquire(&self, py: Python<'_>, org: &str, credential_id: &str) -> PyResult<PyDecision> {
+    fn try_acquire(
+        &self,
+        py: Python<'_>,
+        org: OrgText,
+        credential_id: IdText,
+    ) -> PyResult<PyDecision> {
+        let org: &str = &org;
+        let credential_id: &str = &credential_id;
         let d = py
             .detach(|| self.inner.try_acquire(org, credential_id))
             .or_raise(py)?;
@@ -965,10 +1099,12 @@ impl PyRegistry {
     fn reserve(
         &self,
         py: Python<'_>,
-        org: &str,
-        credential_id: &str,
+        org: OrgText,
+        credential_id: IdText,
         max_wait: f64,
     ) -> PyResult<PyDecision> {
+        let org: &str = &org;
+        let credential_id: &str = &credential_id;
         let max_wait = seconds(py, "max_wait", max_wait)?;
         let d = py
             .detach(|| self.inner.reserve(org, credential_id, max_wait))
@@ -981,10 +1117,12 @@ impl PyRegistry {
     fn acquire(
         &self,
         py: Python<'_>,
-        org: &str,
-        credential_id: &str,
+        org: OrgText,
+        credential_id: IdText,
         max_wait: f64,
     ) -> PyResult<PyDecision> {
+        let org: &str = &org;
+        let credential_id: &str = &credential_id;
         let max_wait = seconds(py, "max_wait", max_wait)?;
         let d = py
             .detach(|| {

@@ -186,3 +186,24 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(sipcreds.StorageError) as info:
         sipcreds.Registry(str(tmp_path / "l.db"))
     assert "symbolic link" in str(info.value)
+
+
+def test_text_arguments_that_cannot_be_utf8_get_their_own_code() -> None:
+    reg = sipcreds.Registry()
+    c = reg.create_credential("acme", {"server": "sip.example.com"})
+    bad = SECRET + "\udcff"
+    cases = [
+        (lambda: reg.list_credentials(bad), sipcreds.ValidationError, "invalid_org", "org"),
+        (lambda: reg.get_credential("acme", bad), sipcreds.NotFoundError, "not_found", "id"),
+        (lambda: reg.link_number("acme", bad, c.id), sipcreds.ValidationError, "invalid_phone_number", "number"),
+        (lambda: reg.link_number("acme", "+14155550100", bad), sipcreds.NotFoundError, "not_found", "credentialId"),
+        (lambda: reg.create_agent("acme", bad), sipcreds.ValidationError, "invalid_name", "name"),
+        (lambda: reg.try_acquire("acme", bad), sipcreds.NotFoundError, "not_found", "id"),
+        (lambda: sipcreds.diagnose(bad), sipcreds.ValidationError, "invalid_symptom", "symptom"),
+    ]
+    for call, cls, code, field in cases:
+        with pytest.raises(cls) as info:
+            call()
+        assert (info.value.code, info.value.field) == (code, field)
+        assert SECRET not in shown(info.value)
+    assert reg.list_numbers("acme") == []
