@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -192,7 +193,7 @@ def test_text_arguments_that_cannot_be_utf8_get_their_own_code() -> None:
     reg = sipcreds.Registry()
     c = reg.create_credential("acme", {"server": "sip.example.com"})
     bad = SECRET + "\udcff"
-    cases = [
+    cases: list[tuple[Callable[[], object], type[sipcreds.Error], str, str]] = [
         (lambda: reg.list_credentials(bad), sipcreds.ValidationError, "invalid_org", "org"),
         (lambda: reg.get_credential("acme", bad), sipcreds.NotFoundError, "not_found", "id"),
         (lambda: reg.link_number("acme", bad, c.id), sipcreds.ValidationError, "invalid_phone_number", "number"),
