@@ -231,6 +231,18 @@ fn a_url_password_on_the_command_line_is_refused() {
             "acquire",
             "cred_x",
         ],
+        &[
+            "--limiter",
+            "redis:/:Hunter2@127.0.0.1:1/",
+            "acquire",
+            "cred_x",
+        ],
+        &[
+            "--db",
+            "app:Hunter2@db.example.com/x",
+            "credentials",
+            "list",
+        ],
     ] {
         let out = sipcreds(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -276,7 +276,7 @@ pub enum Error {
         message: String,
     },
     /// No such object in this organization (another org's object is not found too).
-    #[error("{what} {id:?} not found")]
+    #[error("{what} \"{}\" not found", printable(.id, 100))]
     NotFound {
         /// The kind of object: `credential`, `provider`, `phone number`, `agent`.
         what: &'static str,

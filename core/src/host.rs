@@ -725,7 +725,14 @@ pub fn redact_location(location: &str) -> String {
                 None => location.to_owned(),
             }
         }
-        None => location.to_owned(),
+        // No scheme (a mistyped `redis:/…`, a bare `user:password@host`): the same rule from
+        // the first `:` to the last `@`, so a URL taken for a path is never shown whole.
+        None => match (location.find(':'), location.rfind('@')) {
+            (Some(colon), Some(at)) if colon < at => {
+                format!("{}:***{}", &location[..colon], &location[at..])
+            }
+            _ => location.to_owned(),
+        },
     };
     mask_parameters(&masked_userinfo)
 }

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | in this process (default) | `process` |
 //! | in the SQLite file, shared by the processes on one machine | `file` |
-//! | in Redis, shared by every instance | `redis://host:port/db`, optionally `?fallback=refuse` (default) or `?fallback=local:N` |
+//! | in Redis, shared by every instance | `redis://host:port/db`, optionally `?fallback=refuse` (default) or `?fallback=local:N`, `?eviction=allow`, `?hold=SECONDS`, `?prefix=P` |
 //!
 //! ```
 //! let dir = std::env::temp_dir().join(format!("sipcreds-open-doc-{}", std::process::id()));
@@ -66,7 +66,8 @@ impl std::str::FromStr for Limiter {
                 code: ErrorCode::InvalidJson,
                 field: Some("limiter".into()),
                 message: format!(
-                    "unknown limiter {s:?}: use \"process\" (in memory), \"file\" (shared through the SQLite file) or a redis:// URL (shared by every instance)"
+                    "unknown limiter \"{}\": use \"process\" (in memory), \"file\" (shared through the SQLite file) or a redis:// URL (shared by every instance)",
+                    sipcreds::printable(&sipcreds::redact_location(s), 80)
                 ),
             }),
         }
