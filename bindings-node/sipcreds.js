@@ -281,7 +281,7 @@ function sleep(ms) {
 
 function waitMs(value) {
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw invalid('invalid_json', 'maxWaitMs', `maxWaitMs must be a number of milliseconds, 0 or more, not ${String(value)}`)
+    throw invalid('invalid_option', 'maxWaitMs', `maxWaitMs must be a number of milliseconds, 0 or more, not ${String(value)}`)
   }
   return value
 }
@@ -298,7 +298,7 @@ class Registry {
 
   constructor(path, options = {}, opened = undefined) {
     const p = path == null ? null : wellFormedText(String(path))
-    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_json', 'limiter'))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_option', 'limiter'))
     this.#native = opened ?? call(() => new native.NativeRegistry(p, limiter))
     this.#path = p === null ? null : native.redactLocation(p)
   }
@@ -306,7 +306,7 @@ class Registry {
   /** The constructor's work (opening the file or connecting) on the thread pool. */
   static async open(path, options = {}) {
     const p = path == null ? null : wellFormedText(String(path))
-    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_json', 'limiter'))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_option', 'limiter'))
     const opened = await reply(() => native.NativeRegistry.open(p, limiter))
     return new Registry(path, options, opened)
   }

@@ -139,6 +139,10 @@ enum sipcreds_status
    */
   SIPCREDS_STORAGE = 21,
   /**
+   * `invalid_option`: an option of the operation (a limiter URL, a wait) does not parse.
+   */
+  SIPCREDS_INVALID_OPTION = 22,
+  /**
    * C only: a required pointer argument was NULL (the error JSON's field names it).
    */
   SIPCREDS_NULL_ARGUMENT = 1000,

@@ -70,6 +70,8 @@ pub enum sipcreds_status {
     SIPCREDS_CONFLICT = 20,
     /// `storage`: the file, the key or the database.
     SIPCREDS_STORAGE = 21,
+    /// `invalid_option`: an option of the operation (a limiter URL, a wait) does not parse.
+    SIPCREDS_INVALID_OPTION = 22,
     /// C only: a required pointer argument was NULL (the error JSON's field names it).
     SIPCREDS_NULL_ARGUMENT = 1000,
     /// C only: the library failed internally (a bug: please report it); nothing was changed
@@ -102,6 +104,7 @@ impl sipcreds_status {
             ErrorCode::InUse => SIPCREDS_IN_USE,
             ErrorCode::Conflict => SIPCREDS_CONFLICT,
             ErrorCode::Storage => SIPCREDS_STORAGE,
+            ErrorCode::InvalidOption => SIPCREDS_INVALID_OPTION,
         }
     }
 
@@ -130,6 +133,7 @@ impl sipcreds_status {
             SIPCREDS_IN_USE => c"in_use",
             SIPCREDS_CONFLICT => c"conflict",
             SIPCREDS_STORAGE => c"storage",
+            SIPCREDS_INVALID_OPTION => c"invalid_option",
             SIPCREDS_NULL_ARGUMENT => c"null_argument",
             SIPCREDS_INTERNAL => c"internal",
         }
@@ -438,7 +442,7 @@ pub unsafe extern "C" fn sipcreds_registry_open_with(
         let limiter = if limiter.is_null() {
             "process"
         } else {
-            unsafe { text(limiter, "limiter", ErrorCode::InvalidJson)? }
+            unsafe { text(limiter, "limiter", ErrorCode::InvalidOption)? }
         };
         let inner = sipcreds_open::open_optional(location, limiter)?;
         handle = Box::into_raw(Box::new(sipcreds_registry { inner }));

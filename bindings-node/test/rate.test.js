@@ -92,5 +92,5 @@ test('concurrent acquire() calls are paced into the booked slots', async () => {
   const rejected = await reg.reserve('acme', a.id, 0)
   assert.equal(rejected.admitted, false)
   assert.ok(rejected.retryAfterMs > 0)
-  await assert.rejects(reg.reserve('acme', a.id, -1), (e) => e.code === 'invalid_json' && e.field === 'maxWaitMs')
+  await assert.rejects(reg.reserve('acme', a.id, -1), (e) => e.code === 'invalid_option' && e.field === 'maxWaitMs')
 })

@@ -715,7 +715,7 @@ fn seconds(py: Python<'_>, field: &'static str, s: f64) -> PyResult<Duration> {
         py_error(
             py,
             Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some(field.into()),
                 message: format!("{field} must be a number of seconds, 0 or more, not {s}"),
             },

@@ -274,14 +274,14 @@ fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Outpu
     let limiter = match limiter {
         Some("process" | "memory") | None if sipcreds_open::is_postgres(db) => {
             return Err(Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some("limiter".into()),
                 message: "acquire needs a limiter every process shares: with PostgreSQL, give --limiter redis://host:port (or SIPCREDS_LIMITER)".into(),
             });
         }
         Some("process" | "memory") => {
             return Err(Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some("limiter".into()),
                 message: "acquire needs a limiter every process shares: \"file\" or a redis:// URL"
                     .into(),
@@ -374,12 +374,17 @@ fn import(reg: &Registry, org: &str, file: &Path) -> Result<Output, Error> {
         }
         return Err(Error::Invalid {
             code: first.code(),
-            field: Some(
-                format!("items[{i}].{}", first.field().unwrap_or(""))
+            field: Some({
+                let field = format!("items[{i}].{}", first.field().unwrap_or(""))
                     .trim_end_matches('.')
-                    .to_owned()
-                    .into(),
-            ),
+                    .to_owned();
+                // An echoed key stays within §8's 64 characters with its prefix.
+                if first.code() == ErrorCode::UnknownField {
+                    sipcreds::printable(&field, sipcreds::MAX_ECHOED_FIELD_CHARS).into()
+                } else {
+                    field.into()
+                }
+            }),
             message: format!(
                 "{} of {} entries are invalid; nothing was imported. {}",
                 errors.len(),

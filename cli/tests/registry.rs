@@ -707,3 +707,30 @@ fn the_json_list_is_written_in_large_chunks() {
         "{writes} writes for {bytes} bytes"
     );
 }
+
+#[test]
+fn an_import_line_whose_key_forges_a_log_line_is_refused_printably() {
+    let cli = Cli::new();
+    let key = format!("x\u{1b}]0;owned\u{7}\r\nINFO import ok{}", "k".repeat(100));
+    let line = serde_json::json!({"server": "a.example.com", key: 1}).to_string();
+    let path = cli.dir.path().join("evil.jsonl");
+    std::fs::write(&path, format!("{{\"server\":\"b.example.com\"}}\n{line}\n")).unwrap();
+    let (code, v) = cli.json("acme", &["import", path.to_str().unwrap()], "");
+    assert_eq!(code, 1);
+    assert_eq!(v["error"]["code"], "unknown_field");
+    let field = v["error"]["field"].as_str().unwrap();
+    assert!(field.chars().count() <= 64, "{field}");
+    assert!(field.starts_with("items[1].x\\u001b]0;owned"), "{field}");
+    // Human output to a terminal or a log: no control character at all.
+    let out = cli.raw("acme", &["import", path.to_str().unwrap()], "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+    assert!(!err.contains("\nINFO import ok"), "{err}");
+    assert_eq!(
+        cli.ok("acme", &["credentials", "list"], "")
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

@@ -74,7 +74,7 @@ pub fn printable(s: &str, max: usize) -> String {
 /// use sipcreds::ErrorCode;
 /// assert_eq!(ErrorCode::InvalidServer.as_str(), "invalid_server");
 /// assert_eq!("in_use".parse::<ErrorCode>(), Ok(ErrorCode::InUse));
-/// assert_eq!(ErrorCode::ALL.len(), 21);
+/// assert_eq!(ErrorCode::ALL.len(), 22);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
@@ -121,11 +121,14 @@ pub enum ErrorCode {
     Conflict = 20,
     /// The storage backend failed.
     Storage = 21,
+    /// An option of an operation (not a field of a body) does not parse: a limiter URL, a
+    /// wait, a probe's timeout or CA file. `field` names the option.
+    InvalidOption = 22,
 }
 
 impl ErrorCode {
     /// All codes, in the order of §8.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::InvalidJson,
         ErrorCode::TooLarge,
         ErrorCode::UnknownField,
@@ -142,6 +145,7 @@ impl ErrorCode {
         ErrorCode::InvalidOrg,
         ErrorCode::InvalidPhoneNumber,
         ErrorCode::InvalidSymptom,
+        ErrorCode::InvalidOption,
         ErrorCode::NotFound,
         ErrorCode::ReadOnly,
         ErrorCode::InUse,
@@ -168,6 +172,7 @@ impl ErrorCode {
             ErrorCode::InvalidOrg => "invalid_org",
             ErrorCode::InvalidPhoneNumber => "invalid_phone_number",
             ErrorCode::InvalidSymptom => "invalid_symptom",
+            ErrorCode::InvalidOption => "invalid_option",
             ErrorCode::NotFound => "not_found",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::InUse => "in_use",
@@ -210,6 +215,9 @@ impl ErrorCode {
                 "phone numbers must be E.164: +, first digit 1-9, 8-15 digits"
             }
             ErrorCode::InvalidSymptom => "diagnose does not know this symptom",
+            ErrorCode::InvalidOption => {
+                "an option of the operation (a limiter URL, a wait, a timeout) does not parse"
+            }
             ErrorCode::NotFound => "no such object in this organization",
             ErrorCode::ReadOnly => {
                 "the credential is managed by a provider and cannot be changed here"
@@ -389,6 +397,10 @@ impl Error {
             } => Error::Invalid {
                 code,
                 field: Some(match field {
+                    // An echoed key stays within §8's 64 characters with its prefix.
+                    Some(f) if code == ErrorCode::UnknownField => {
+                        printable(&format!("{list}[{i}].{f}"), MAX_ECHOED_FIELD_CHARS).into()
+                    }
                     Some(f) => format!("{list}[{i}].{f}").into(),
                     None => format!("{list}[{i}]").into(),
                 }),
@@ -451,7 +463,7 @@ mod tests {
         let spec = "invalid_json too_large unknown_field missing_field invalid_name invalid_server \
             invalid_auth_user invalid_auth_password incomplete_auth invalid_domain invalid_transport \
             invalid_cps_limit invalid_cps_key invalid_org invalid_phone_number invalid_symptom \
-            not_found read_only in_use conflict storage";
+            invalid_option not_found read_only in_use conflict storage";
         let ours: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(ours, spec.split_whitespace().collect::<Vec<_>>());
     }

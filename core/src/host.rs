@@ -265,6 +265,9 @@ fn check_chars(s: &str) -> Result<(), HostProblem> {
 /// and bidirectional overrides, which JSON leaves as they are).
 pub(crate) fn quote(s: &str) -> String {
     const MAX: usize = 80;
+    // A value shaped like a userinfo (`user:password@host`) never shows its password, in
+    // whichever field it was given (a SIP URI pasted into `authUser`, say).
+    let s = &*mask_userinfo(s);
     let shown: String = if s.chars().count() > MAX {
         s.chars().take(MAX).chain("…".chars()).collect()
     } else {
@@ -843,6 +846,13 @@ mod tests {
                 "{domain}"
             );
         }
+        // In another field too (a SIP URI pasted into authUser).
+        let e = crate::CredentialInput::from_json(
+            r#"{"server":"a.b","authUser":"acme:PASSWORD@sip.example.com","authPassword":"x"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("PASSWORD") && e.contains("acme:***@"), "{e}");
         // A user without a password is quoted as it is, so the message still helps.
         let msg = server("acme@sip.example.com").unwrap_err();
         assert!(msg.contains("\"acme@\""), "{msg}");

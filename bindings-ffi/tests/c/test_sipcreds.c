@@ -421,10 +421,10 @@ static void locations(void) {
     sipcreds_registry *reg = NULL;
     char *out = NULL;
     sipcreds_status st = sipcreds_registry_open_with(NULL, "bogus", &reg, &out);
-    CHECK(st == SIPCREDS_INVALID_JSON && reg == NULL && contains(out, "\"field\":\"limiter\""), "bogus limiter: %s", out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && reg == NULL && contains(out, "\"field\":\"limiter\""), "bogus limiter: %s", out);
     sipcreds_string_free(out);
     st = sipcreds_registry_open_with(NULL, "file", &reg, &out);
-    CHECK(st == SIPCREDS_INVALID_JSON && reg == NULL, "file limiter without a path: %s", out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && reg == NULL, "file limiter without a path: %s", out);
     sipcreds_string_free(out);
 
     st = sipcreds_registry_open_with(NULL, "redis://:Hunter2-pw@127.0.0.1:1/", &reg, &out);

@@ -107,6 +107,7 @@ fn inputs(body: &str) -> Result<Vec<sipcreds::CredentialInput>> {
 /// Validate one credential (§3 JSON): its normalized fields as JSON.
 #[uniffi::export]
 pub fn validate_credential_json(body: String) -> Result<String> {
+    let body = zeroize::Zeroizing::new(body);
     Ok(sipcreds::CredentialInput::from_json(&body)?.to_normalized_json_string())
 }
 
@@ -143,6 +144,8 @@ impl Registry {
 
     /// Create a credential from its §3 JSON: the stored credential as JSON.
     pub fn create_credential(&self, org: String, body: String) -> Result<String> {
+        // The body holds the password: wiped when dropped (uniffi hands it over without a copy).
+        let body = zeroize::Zeroizing::new(body);
         let input = sipcreds::CredentialInput::from_json(&body)?;
         Ok(json(&self.inner.create_credential(&org, input)?.to_json()))
     }
@@ -162,6 +165,7 @@ impl Registry {
 
     /// Apply a patch: the updated credential as JSON.
     pub fn update_credential(&self, org: String, id: String, patch: String) -> Result<String> {
+        let patch = zeroize::Zeroizing::new(patch);
         let patch = sipcreds::CredentialPatch::from_json(&patch)?;
         Ok(json(
             &self.inner.update_credential(&org, &id, patch)?.to_json(),
@@ -178,7 +182,9 @@ impl Registry {
         serialized(&self.inner.delete_credential(&org, &id, force)?)
     }
 
-    /// The password, for the SIP stack that must send it: the one way to read it.
+    /// The password, for the SIP stack that must send it: the one way to read it. (uniffi
+    /// moves this string into the buffer it hands to Swift or Kotlin and frees that buffer
+    /// itself, without wiping it: see SECURITY.md.)
     pub fn reveal_password(&self, org: String, id: String) -> Result<Option<String>> {
         Ok(self
             .inner
@@ -266,6 +272,7 @@ impl Registry {
         name: String,
         credentials: String,
     ) -> Result<String> {
+        let credentials = zeroize::Zeroizing::new(credentials);
         let inputs = inputs(&credentials)?;
         Ok(json(
             &self

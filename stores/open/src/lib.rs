@@ -50,7 +50,7 @@ impl std::str::FromStr for Limiter {
             return match scheme.as_str() {
                 "redis" | "rediss" | "redis+unix" => Ok(Limiter::Redis(lowercase_scheme(s))),
                 _ => Err(Error::Invalid {
-                    code: ErrorCode::InvalidJson,
+                    code: ErrorCode::InvalidOption,
                     field: Some("limiter".into()),
                     message: format!(
                         "unknown limiter URL {}: the shared limiter is redis:// or rediss:// (TLS)",
@@ -63,7 +63,7 @@ impl std::str::FromStr for Limiter {
             "process" | "memory" => Ok(Limiter::Process),
             "file" | "sqlite" => Ok(Limiter::File),
             _ => Err(Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some("limiter".into()),
                 message: format!(
                     "unknown limiter \"{}\": use \"process\" (in memory), \"file\" (shared through the SQLite file) or a redis:// URL (shared by every instance)",
@@ -136,7 +136,7 @@ pub fn open_optional(location: Option<&str>, limiter: &str) -> Result<Registry> 
                 Arc::new(redis_limiter(&url)?),
             )),
             Limiter::File => Err(Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some("limiter".into()),
                 message: "the \"file\" limiter lives in the database file: give a path".into(),
             }),
@@ -153,7 +153,7 @@ pub fn open_with(location: &str, limiter: &str, key: Option<Key>) -> Result<Regi
         let location = &lowercase_scheme(location);
         if limiter == Limiter::File {
             return Err(Error::Invalid {
-                code: ErrorCode::InvalidJson,
+                code: ErrorCode::InvalidOption,
                 field: Some("limiter".into()),
                 message: "the \"file\" limiter lives in a SQLite file; with PostgreSQL, share the limits through a redis:// URL".into(),
             });

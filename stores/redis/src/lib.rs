@@ -115,10 +115,20 @@ impl std::str::FromStr for OnUnavailable {
         }
         match s.strip_prefix("local:").and_then(|n| n.parse::<u32>().ok()) {
             Some(n) if n >= 1 => Ok(OnUnavailable::LocalShare { instances: n }),
-            _ => Err(Error::storage(format!(
-                "unknown fallback {s:?}: use \"refuse\" or \"local:N\" (N instances share the limit)"
+            _ => Err(limiter_option(format!(
+                "unknown fallback \"{}\": use \"refuse\" or \"local:N\" (N instances share the limit)",
+                sipcreds::printable(s, 64)
             ))),
         }
+    }
+}
+
+/// An option of the limiter URL that does not parse (`invalid_option`, field `limiter`).
+fn limiter_option(message: String) -> Error {
+    Error::Invalid {
+        code: sipcreds::ErrorCode::InvalidOption,
+        field: Some("limiter".into()),
+        message,
     }
 }
 
@@ -168,7 +178,7 @@ impl RedisOptions {
                 Some(("eviction", "allow")) => opts.allow_eviction = true,
                 Some(("eviction", "refuse")) => opts.allow_eviction = false,
                 Some(("eviction", v)) => {
-                    return Err(Error::storage(format!(
+                    return Err(limiter_option(format!(
                         "unknown eviction {:?}: use \"refuse\" (the default) or \"allow\"",
                         sipcreds::printable(v, 64)
                     )));
@@ -177,7 +187,7 @@ impl RedisOptions {
                     opts.hold = match v.parse::<u64>() {
                         Ok(secs) if (1..=86_400 * 7).contains(&secs) => Duration::from_secs(secs),
                         _ => {
-                            return Err(Error::storage(format!(
+                            return Err(limiter_option(format!(
                                 "hold {:?} is not a number of seconds in 1-604800",
                                 sipcreds::printable(v, 64)
                             )));
