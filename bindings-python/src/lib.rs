@@ -814,7 +814,6 @@ impl PyRegistry {
 
     fn get_credential(&self, py: Python<'_>, org: OrgText, id: IdText) -> PyResult<PyCredential> {
         let org: &str = &org;
-
         let id: &str = &id;
         let c = py
             .detach(|| self.inner.get_credential(org, id))
@@ -838,7 +837,6 @@ impl PyRegistry {
         patch: &Bound<'_, PyAny>,
     ) -> PyResult<PyCredential> {
         let org: &str = &org;
-
         let id: &str = &id;
         let patch = patch_from_py(py, patch)?;
         let c = py
@@ -849,7 +847,6 @@ impl PyRegistry {
 
     fn usage<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let id: &str = &id;
         let u = py.detach(|| self.inner.usage(org, id)).or_raise(py)?;
         serialize_to_py(py, &u)
@@ -881,9 +878,7 @@ impl PyRegistry {
         credential_id: CredentialIdText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let credential_id: &str = &credential_id;
-
         let number: &str = &number;
         let r = py
             .detach(|| self.inner.link_number(org, number, credential_id))
@@ -898,7 +893,6 @@ impl PyRegistry {
         number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let number: &str = &number;
         let r = py
             .detach(|| self.inner.unlink_number(org, number))
@@ -913,7 +907,6 @@ impl PyRegistry {
         number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let number: &str = &number;
         let r = py
             .detach(|| self.inner.delete_number(org, number))
@@ -936,7 +929,6 @@ impl PyRegistry {
         name: NameText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let name: &str = &name;
         let a = py
             .detach(|| self.inner.create_agent(org, name))
@@ -951,7 +943,6 @@ impl PyRegistry {
         id: IdText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let id: &str = &id;
         let a = py.detach(|| self.inner.get_agent(org, id)).or_raise(py)?;
         to_py(py, &a.to_json())
@@ -965,9 +956,7 @@ impl PyRegistry {
         number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let agent_id: &str = &agent_id;
-
         let number: &str = &number;
         let a = py
             .detach(|| self.inner.assign_number(org, agent_id, number))
@@ -983,9 +972,7 @@ impl PyRegistry {
         number: NumberText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let agent_id: &str = &agent_id;
-
         let number: &str = &number;
         let a = py
             .detach(|| self.inner.unassign_number(org, agent_id, number))
@@ -1000,7 +987,6 @@ impl PyRegistry {
         id: IdText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let id: &str = &id;
         let a = py
             .detach(|| self.inner.delete_agent(org, id))
@@ -1057,7 +1043,6 @@ impl PyRegistry {
         id: IdText,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-
         let id: &str = &id;
         let r = py
             .detach(|| self.inner.delete_provider(org, id))

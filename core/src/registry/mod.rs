@@ -191,6 +191,15 @@ fn unlink_and_delete(tx: &mut dyn Tx, org: &Org, id: &CredentialId) -> Result<Ve
     Ok(numbers.iter().map(ToString::to_string).collect())
 }
 
+/// A credential the caller may change: it exists in the org and no provider owns it.
+fn require_writable(tx: &dyn Tx, org: &Org, id: &CredentialId) -> Result<Credential> {
+    let current = require_credential(tx, org, id, "id")?;
+    match read_only(&current) {
+        Some(e) => Err(e),
+        None => Ok(current),
+    }
+}
+
 fn read_only(c: &Credential) -> Option<Error> {
     match &c.source {
         Source::Provider(p) => Some(Error::ReadOnly {
@@ -519,10 +528,7 @@ impl Registry {
         self.write_rated(
             &org,
             |tx| {
-                let current = require_credential(tx, &org, &id, "id")?;
-                if let Some(e) = read_only(&current) {
-                    return Err(e);
-                }
+                let current = require_writable(tx, &org, &id)?;
                 if let Some(expected) = patch.expected_version
                     && expected != current.version
                 {
@@ -572,10 +578,7 @@ impl Registry {
         self.write_rated(
             &org,
             |tx| {
-                let current = require_credential(tx, &org, &id, "id")?;
-                if let Some(e) = read_only(&current) {
-                    return Err(e);
-                }
+                require_writable(tx, &org, &id)?;
                 if !force {
                     let usage = usage_of(tx, &org, &id)?;
                     if !usage.is_empty() {
