@@ -134,9 +134,20 @@ function jsonSafe(obj) {
 /** A body as JSON text: a JSON string as is, a Buffer as UTF-8, a plain object stringified. */
 function body(value, what = 'credential') {
   if (typeof value === 'string') return wellFormedText(value)
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+  if (value instanceof Uint8Array) return utf8(value)
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return JSON.stringify(jsonSafe(value))
   throw invalid('invalid_json', null, `expected the ${what} as an object or a JSON string, not ${typeName(value)}`)
+}
+
+/** Bytes as UTF-8 text, refused (not silently replaced by U+FFFD, which would change a
+ * password) when they are not UTF-8. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+function utf8(bytes) {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    throw invalid('invalid_json', null, 'the body is not UTF-8')
+  }
 }
 
 function wellFormedText(value) {

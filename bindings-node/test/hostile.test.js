@@ -134,3 +134,12 @@ test('Registry.open and tryAcquireAsync keep the JS thread free and answer the s
   assert.ok(d.retryAfterMs > 0)
   await assert.rejects(reg.tryAcquireAsync('acme', 'cred_01JD0000000000000000000000'), (e) => e.code === 'not_found')
 })
+
+test('a Buffer that is not UTF-8 is invalid_json, never a password with U+FFFD in it', () => {
+  const bytes = Buffer.concat([
+    Buffer.from('{"server":"sip.example.com","authUser":"a","authPassword":"' + SECRET),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"}'),
+  ])
+  assert.throws(() => sipcreds.validateCredential(bytes), (e) => e.code === 'invalid_json' && !shown(e).includes(SECRET))
+})

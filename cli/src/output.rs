@@ -460,7 +460,8 @@ pub fn findings<T: 'static>(findings: Vec<T>, to_json: fn(&T) -> Value, items: u
 pub fn diagnosis(d: &Diagnosis) -> String {
     let mut s = format!("{}\n", d.summary.bold());
     if let Some(r) = &d.reason {
-        let _ = writeln!(s, "reason: {r}");
+        // The caller's text, shown as it is only where it is safe to print (§8).
+        let _ = writeln!(s, "reason: {}", sipcreds::printable(r, 200));
     }
     for (i, c) in d.causes.iter().enumerate() {
         let _ = writeln!(s, "\n{}. {} {}", i + 1, c.code.bold(), c.cause);

@@ -319,3 +319,26 @@ fn acquire_needs_a_shared_limiter() {
         .unwrap();
     assert_eq!(stdout_json(&out)["error"]["field"], "limiter");
 }
+
+#[test]
+fn a_reason_phrase_is_shown_printably() {
+    // With colours forced, as on a terminal (anstream strips escapes only when it may).
+    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
+        .args([
+            "diagnose",
+            "403",
+            "--reason",
+            "User channel limit exceeded\u{1b}]0;owned\u{7}",
+        ])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("\u{1b}]0;owned") && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u001b]0;owned"), "{text}");
+}
