@@ -208,6 +208,8 @@ text_kinds! {
     NumberText = NumberKind => invalid_text(ErrorCode::InvalidPhoneNumber, "number");
     NameText = NameKind => invalid_text(ErrorCode::InvalidName, "name");
     SymptomText = SymptomKind => invalid_text(ErrorCode::InvalidSymptom, "symptom");
+    ReasonText = ReasonKind => invalid_text(ErrorCode::InvalidSymptom, "reason");
+    KindText = KindKind => invalid_text(ErrorCode::InvalidName, "kind");
 }
 
 /// The message for a value that is not valid text.
@@ -469,10 +471,10 @@ fn lint_credential<'py>(
 fn diagnose<'py>(
     py: Python<'py>,
     symptom: SymptomText,
-    reason: Option<&str>,
+    reason: Option<ReasonText>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let symptom: &str = &symptom;
-    let d = sipcreds::diagnose(symptom, reason).or_raise(py)?;
+    let d = sipcreds::diagnose(symptom, reason.as_deref()).or_raise(py)?;
     serialize_to_py(py, &d)
 }
 
@@ -761,7 +763,21 @@ impl PyRegistry {
         let shown = path
             .as_ref()
             .map(|p| sipcreds::redact_location(&p.display().to_string()));
-        let location = path.map(|p| p.to_string_lossy().into_owned());
+        // A path that is not UTF-8 is refused: a lossy conversion would open another file.
+        let location = match path {
+            None => None,
+            Some(p) => Some(p.to_str().map(str::to_owned).ok_or_else(|| {
+                py_error(
+                    py,
+                    Error::Invalid {
+                        code: ErrorCode::InvalidOption,
+                        field: Some("path".into()),
+                        message: "path is not valid UTF-8; rename the file or give a UTF-8 path"
+                            .into(),
+                    },
+                )
+            })?),
+        };
         let inner = py
             .detach(|| sipcreds_open::open_optional(location.as_deref(), limiter))
             .or_raise(py)?;
@@ -1008,11 +1024,12 @@ impl PyRegistry {
         &self,
         py: Python<'py>,
         org: OrgText,
-        kind: &str,
+        kind: KindText,
         name: NameText,
         credentials: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let org: &str = &org;
+        let kind: &str = &kind;
         let name: &str = &name;
         let inputs = inputs_from_py(py, credentials)?;
         let connected = py

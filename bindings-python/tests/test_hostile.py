@@ -201,6 +201,9 @@ def test_text_arguments_that_cannot_be_utf8_get_their_own_code() -> None:
         (lambda: reg.create_agent("acme", bad), sipcreds.ValidationError, "invalid_name", "name"),
         (lambda: reg.try_acquire("acme", bad), sipcreds.NotFoundError, "not_found", "id"),
         (lambda: sipcreds.diagnose(bad), sipcreds.ValidationError, "invalid_symptom", "symptom"),
+        (lambda: sipcreds.diagnose("403", bad), sipcreds.ValidationError, "invalid_symptom", "reason"),
+        (lambda: reg.connect_provider("acme", bad, "T", []), sipcreds.ValidationError, "invalid_name", "kind"),
+        (lambda: sipcreds.Registry(bad), sipcreds.ValidationError, "invalid_option", "path"),
     ]
     for call, cls, code, field in cases:
         with pytest.raises(cls) as info:
