@@ -58,6 +58,27 @@ pub enum Durability {
     Full,
 }
 
+/// Switch the file to WAL. On a new file that other processes open at the same moment,
+/// SQLite answers `SQLITE_BUSY` at once (the journal-mode change does not wait in the busy
+/// handler), so it is retried, with a short backoff, for as long as the busy timeout.
+pub(crate) fn set_wal(conn: &Connection) -> Result<()> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && start.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(sql_error(e)),
+        }
+    }
+}
+
 /// The SQLite backend. Share it between threads through the [`sipcreds::Registry`].
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -101,8 +122,7 @@ impl SqliteStore {
         // Room for every statement of the store (rusqlite keeps 16 by default, fewer than we
         // use, and an evicted statement is parsed again on its next use).
         conn.set_prepared_statement_cache_capacity(64);
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql_error)?;
+        set_wal(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql_error)?;
         let sync = match durability {

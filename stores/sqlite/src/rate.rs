@@ -50,8 +50,7 @@ impl SqliteRateBackend {
         let conn = Connection::open(path.as_ref()).map_err(sql_error)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql_error)?;
+        crate::set_wal(&conn)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql_error)?;

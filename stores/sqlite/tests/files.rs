@@ -152,14 +152,19 @@ fn two_processes_creating_the_key_at_once_agree_on_one() {
                 .args(["--exact", "files_child_writer", "--test-threads=1"])
                 .env("SIPCREDS_FILES_CHILD_DB", &db)
                 .env_remove("SIPCREDS_KEY")
-                .stdout(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success());
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
     // One key, which decrypts all four rows; no temporary file left.
     let reg = Registry::new(SqliteStore::open(&db).unwrap());
