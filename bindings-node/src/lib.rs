@@ -312,11 +312,7 @@ impl NativeRegistry {
     pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {
         let (path, limiter) = (path.map(Body::new), limiter.map(Body::new));
         guard(|| {
-            let inner = sipcreds_open::open_optional(
-                path.as_deref().map(String::as_str),
-                limiter.as_deref().map_or("process", String::as_str),
-            )
-            .map_err(fail)?;
+            let inner = open_registry(path.as_ref(), limiter.as_ref())?;
             Ok(NativeRegistry { inner })
         })
     }
@@ -601,6 +597,16 @@ fn wait_ms(ms: f64) -> Result<Duration> {
     })
 }
 
+/// The registry at `path` (in memory without one) with `limiter` (`process` by default): the
+/// one open of the constructor and of `Registry.open`.
+fn open_registry(path: Option<&Body>, limiter: Option<&Body>) -> Result<sipcreds::Registry> {
+    sipcreds_open::open_optional(
+        path.map(|p| p.as_str()),
+        limiter.map_or("process", |l| l.as_str()),
+    )
+    .map_err(fail)
+}
+
 /// Opening a registry on the thread pool.
 pub struct OpenTask(Option<(Option<Body>, Option<Body>)>);
 
@@ -610,13 +616,7 @@ impl Task for OpenTask {
 
     fn compute(&mut self) -> Result<sipcreds::Registry> {
         let (path, limiter) = self.0.take().unwrap_or_default();
-        guard(|| {
-            sipcreds_open::open_optional(
-                path.as_deref().map(String::as_str),
-                limiter.as_deref().map_or("process", String::as_str),
-            )
-            .map_err(fail)
-        })
+        guard(|| open_registry(path.as_ref(), limiter.as_ref()))
     }
 
     fn resolve(&mut self, _env: Env, inner: sipcreds::Registry) -> Result<NativeRegistry> {
