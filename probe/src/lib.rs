@@ -1,0 +1,153 @@
+//! # sipcreds-probe
+//!
+//! The live probe of sipcreds (SPEC §12): given a stored credential, contact the trunk the
+//! way a SIP stack would and say what happened, step by step, in the terms of `diagnose`.
+//!
+//! 1. `resolve`: RFC 3263 (SRV by priority and weight, then A/AAAA), or the IP literal;
+//! 2. `connect`: UDP on a connected socket, TCP, or TLS verified against the bundled Mozilla
+//!    roots, the system's store or a CA file (never unverified);
+//! 3. `options`: an OPTIONS request;
+//! 4. `register`: a REGISTER *without Contact* (a binding query: nothing is registered),
+//!    answering one 401/407 with RFC 7616/8760 digest.
+//!
+//! The outcome is one stable code ([`Outcome`]); the causes are those of
+//! [`sipcreds::diagnose`] for the outcome's symptom. Bounds: one budget for the whole probe
+//! (default 5 s), RFC 3261 Timer A within it, at most 12 requests, at most one authenticated
+//! retry per request (one more only on `stale=true`), never INVITE, never a registration, one
+//! probe of a credential at a time in a process.
+//!
+//! ```no_run
+//! use sipcreds::{Registry, CredentialInput};
+//! use sipcreds_probe::{ProbeOptions, probe_registry_blocking};
+//! let reg = Registry::in_memory();
+//! let cred = reg.create_credential("acme", CredentialInput::from_json(
+//!     r#"{"server": "sip.example.com", "authUser": "u", "authPassword": "p"}"#).unwrap()).unwrap();
+//! let report = probe_registry_blocking(&reg, "acme", cred.id.as_str(), &ProbeOptions::default()).unwrap();
+//! println!("{} {:?}", report.outcome, report.causes.first().map(|c| c.fix));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod digest;
+pub mod message;
+mod options;
+mod report;
+pub mod resolve;
+mod run;
+pub mod transport;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use sipcreds::{Credential, CredentialInput, Error, Registry};
+
+pub use options::{DEFAULT_TIMEOUT, MAX_TIMEOUT, MIN_TIMEOUT, ProbeOptions};
+pub use report::{
+    ChallengeInfo, Outcome, Report, Step, StepName, Verdict, classify, speaks_of_a_limit,
+};
+pub use resolve::{Source, Target};
+pub use run::{MAX_REQUESTS, T1, T2};
+
+type Key = (String, String);
+
+/// One lock per credential probed in this process: a second probe of it waits for the first.
+fn lock_of(org: &str, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let locks = LOCKS.get_or_init(Default::default);
+    let mut map = locks.lock().unwrap_or_else(|p| p.into_inner());
+    let key = (org.to_owned(), id.to_owned());
+    if let Some(lock) = map.get(&key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    // Forget the credentials nobody probes any more, so the map stays as small as the
+    // probes running.
+    if map.len() > 1024 {
+        map.retain(|_, w| w.strong_count() > 0);
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    map.insert(key, Arc::downgrade(&lock));
+    lock
+}
+
+/// Probe a credential input that is not stored (its id, if any, only goes in the report).
+/// Runs without the per-credential lock.
+pub async fn probe_input(id: Option<&str>, input: &CredentialInput, options: &ProbeOptions) -> Report {
+    run::probe_input(id, input, options).await
+}
+
+/// Probe a stored credential. A second probe of the same credential in this process waits
+/// for the first one to end (and then runs within its own budget).
+pub async fn probe(credential: &Credential, options: &ProbeOptions) -> Report {
+    let lock = lock_of(credential.org.as_str(), credential.id.as_str());
+    let _held = lock.lock().await;
+    run::probe_input(Some(credential.id.as_str()), &credential.input, options).await
+}
+
+/// Probe the credential `id` of `org`: `not_found` when there is none. A probe that fails is
+/// a [`Report`], not an error; errors are for what stops the probe from starting.
+pub async fn probe_registry(
+    registry: &Registry,
+    org: &str,
+    id: &str,
+    options: &ProbeOptions,
+) -> Result<Report, Error> {
+    let credential = registry.get_credential(org, id)?;
+    Ok(probe(&credential, options).await)
+}
+
+/// The runtime of the blocking calls: two worker threads, started on first use.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sipcreds-probe")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::storage(format!("the probe's runtime cannot start: {e}")))
+}
+
+fn block_on<T: Send>(fut: impl std::future::Future<Output = T> + Send) -> Result<T, Error> {
+    let rt = runtime()?;
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // Called from inside a runtime: block a helper thread, not the caller's executor.
+        std::thread::scope(|s| {
+            s.spawn(|| rt.block_on(fut))
+                .join()
+                .map_err(|_| Error::storage("the probe panicked"))
+        })
+    } else {
+        Ok(rt.block_on(fut))
+    }
+}
+
+/// [`probe`], blocking the calling thread (the probe runs on a shared two-thread runtime).
+pub fn probe_blocking(credential: &Credential, options: &ProbeOptions) -> Result<Report, Error> {
+    block_on(probe(credential, options))
+}
+
+/// [`probe_registry`], blocking the calling thread.
+pub fn probe_registry_blocking(
+    registry: &Registry,
+    org: &str,
+    id: &str,
+    options: &ProbeOptions,
+) -> Result<Report, Error> {
+    let credential = registry.get_credential(org, id)?;
+    probe_blocking(&credential, options)
+}
+
+/// [`probe_registry_blocking`] with the options as JSON (the form the C, Node and Python
+/// surfaces pass), answering the report as a JSON string.
+pub fn probe_registry_json(
+    registry: &Registry,
+    org: &str,
+    id: &str,
+    options_json: &str,
+) -> Result<String, Error> {
+    let options = ProbeOptions::from_json(options_json)?;
+    probe_registry_blocking(registry, org, id, &options).map(|r| r.to_json_string())
+}
