@@ -6,6 +6,7 @@
 //! standard input, never from the command line.
 
 mod output;
+mod probe;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -90,6 +91,36 @@ enum Command {
     },
     /// List every error code with its number and meaning.
     Codes,
+    /// The live probe: resolve, connect, OPTIONS, and a REGISTER binding query (no Contact:
+    /// nothing is registered) answering one digest challenge; the outcome, the failing step
+    /// and the fix. Exit 0 for ok and reachable, 4 for any other outcome.
+    Probe {
+        /// The credential to probe.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Probe every credential of the org (JSON Lines with --json, else a summary table).
+        #[arg(long)]
+        all: bool,
+        /// How many probes run at once with --all.
+        #[arg(long, default_value_t = 16, requires = "all")]
+        concurrency: usize,
+        /// Send OPTIONS only, not the REGISTER binding query.
+        #[arg(long)]
+        no_register: bool,
+        /// The budget of one whole probe, in seconds (0.1 to 60; default 5).
+        #[arg(long)]
+        timeout: Option<String>,
+        /// Verify TLS against the CA certificates of this PEM file (instead of the bundled
+        /// Mozilla roots and the system's store).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Ask this nameserver (ip:port) instead of the system's resolver.
+        #[arg(long)]
+        nameserver: Option<String>,
+        /// Bind the probe's sockets to this local IP.
+        #[arg(long)]
+        local_address: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +255,40 @@ fn run(cli: Cli) -> Result<Output, Error> {
             output::limits,
         )),
         Command::Import { file } => import(&open(&cli.db)?, org, &file),
+        Command::Probe {
+            id,
+            all,
+            concurrency,
+            no_register,
+            timeout,
+            ca_file,
+            nameserver,
+            local_address,
+        } => {
+            // The options are checked before the store is opened or anything is sent.
+            let mut options = sipcreds_probe::ProbeOptions::default();
+            if let Some(t) = timeout {
+                options = options.with_timeout(sipcreds_probe::ProbeOptions::parse_timeout(&t)?)?;
+            }
+            if let Some(f) = ca_file {
+                options = options.with_ca_file(f)?;
+            }
+            if let Some(ns) = nameserver {
+                options.nameserver = Some(sipcreds_probe::ProbeOptions::parse_nameserver(&ns)?);
+            }
+            if let Some(a) = local_address {
+                options.local_address =
+                    Some(sipcreds_probe::ProbeOptions::parse_local_address(&a)?);
+            }
+            if no_register {
+                options.register = Some(false);
+            }
+            let reg = open(&cli.db)?;
+            match id {
+                Some(id) if !all => probe::one(&reg, org, &id, options),
+                _ => probe::all(&reg, org, concurrency, options),
+            }
+        }
         Command::Acquire { credential_id } => {
             acquire(&cli.db, cli.limiter.as_deref(), org, &credential_id)
         }

@@ -22,6 +22,8 @@ type Render = Box<dyn FnOnce(&mut dyn Write, bool) -> std::io::Result<()>>;
 pub struct Output {
     render: Render,
     pub exit: u8,
+    /// An exit code the rendering decides (`probe --all` knows it once every probe ended).
+    pub late_exit: Option<std::sync::Arc<std::sync::atomic::AtomicU8>>,
 }
 
 impl std::fmt::Debug for Output {
@@ -49,6 +51,7 @@ impl Output {
         Output {
             render: Box::new(render),
             exit: 0,
+            late_exit: None,
         }
     }
 
@@ -97,7 +100,10 @@ pub fn finish(result: Result<Output, Error>, json: bool) -> ExitCode {
                     let _ = writeln!(anstream::stderr(), "error: cannot write the output: {e}");
                     ExitCode::from(1)
                 }
-                _ => ExitCode::from(out.exit),
+                _ => ExitCode::from(
+                    out.late_exit
+                        .map_or(out.exit, |e| e.load(std::sync::atomic::Ordering::Relaxed)),
+                ),
             }
         }
         Err(e) if json => {

@@ -19,12 +19,21 @@ install() {
   command -v redis-server > /dev/null || need+=(redis-server)
   # The CLI's output test counts write(2) calls with strace.
   command -v strace > /dev/null || need+=(strace)
+  # The live probe's peers (probe/tests/live): started by the tests themselves, on ports of
+  # their own, and killed by pid; Debian's packaged services are not used.
+  [ -x /usr/sbin/kamailio ] || need+=(kamailio)
+  [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
+  command -v sipp > /dev/null || need+=(sip-tester)
+  [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
   if [ "${#need[@]}" -gt 0 ]; then
     echo "installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
     apt-get install -y -qq "${need[@]}" >&2
     # Debian starts the packaged services; ours run on their own ports and directories.
+    # A packaged kamailio service would hold 5060: stop it if the package started one.
+    if command -v systemctl > /dev/null; then systemctl stop kamailio > /dev/null 2>&1 || true; fi
+    pkill -x kamailio > /dev/null 2>&1 || true
   fi
 }
 
