@@ -1069,6 +1069,44 @@ impl PyRegistry {
 
     // -- troubleshooting and rate limits
 
+    /// The live probe (§12) of a stored credential: resolve, connect, OPTIONS, and a REGISTER
+    /// binding query answering one digest challenge. The interpreter is detached for the
+    /// whole probe. A probe that fails is a report; errors are for what stops it starting
+    /// (`not_found`, `invalid_option`).
+    #[pyo3(signature = (org, id, options = None))]
+    fn probe<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+        options: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let options = match options {
+            None => sipcreds_probe::ProbeOptions::default(),
+            Some(o) => {
+                let mut conv = Conversion::default();
+                let value = value_from_py(o, 0, &mut conv)?;
+                if let Some(key) = conv.undecodable {
+                    return Err(py_error(
+                        py,
+                        Error::invalid(
+                            sipcreds::ErrorCode::InvalidOption,
+                            sipcreds::printable(&key, sipcreds::MAX_ECHOED_FIELD_CHARS),
+                            not_text("the option"),
+                        ),
+                    ));
+                }
+                sipcreds_probe::ProbeOptions::from_value(&value).or_raise(py)?
+            }
+        };
+        let report = py
+            .detach(|| sipcreds_probe::probe_registry_blocking(&self.inner, org, id, &options))
+            .or_raise(py)?;
+        serialize_to_py(py, &report)
+    }
+
     fn lint<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let f = py.detach(|| self.inner.lint(org)).or_raise(py)?;

@@ -12,6 +12,9 @@ calls-per-second rate limiting, lint findings and troubleshooting, on one Rust c
 from __future__ import annotations
 
 import asyncio
+import os
+from typing import Optional, Union
+
 from ._errors import (
     ConflictError,
     Error,
@@ -33,6 +36,7 @@ from ._native import (
     validate_credential,
 )
 from ._native import Registry as _NativeRegistry
+from .types import ProbeOptions, ProbeReport
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -71,6 +75,65 @@ class Registry(_NativeRegistry):
     One object is safe to share between threads; store work and rate-limit waits release
     the GIL.
     """
+
+    def probe(
+        self,
+        org: str,
+        id: str,
+        options: Optional[ProbeOptions] = None,
+        *,
+        timeout: Optional[float] = None,
+        register: Optional[bool] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        nameserver: Optional[str] = None,
+        local_address: Optional[str] = None,
+    ) -> ProbeReport:
+        """The live probe (SPEC §12) of the stored credential ``id``: resolve (RFC 3263),
+        connect (UDP, TCP, or verified TLS), send OPTIONS and a Contact-less REGISTER (a binding
+        query: nothing is registered) answering one digest challenge, and report the outcome
+        (``ok``, ``auth_rejected``, ``realm_mismatch``, ``timeout``, ...) with timed steps and
+        the causes and fixes of ``diagnose``. The GIL is released while it runs.
+
+        Options are the §12 names in ``options`` (``timeout``, ``register``, ``caFile``,
+        ``nameserver``, ``localAddress``) or the keywords. A probe that fails is a report;
+        ``NotFoundError`` and ``ValidationError`` (``invalid_option``) are for what stops it
+        from starting."""
+        merged: dict[str, object] = dict(options or {})
+        for key, value in (
+            ("timeout", timeout),
+            ("register", register),
+            ("caFile", os.fspath(ca_file) if ca_file is not None else None),
+            ("nameserver", nameserver),
+            ("localAddress", local_address),
+        ):
+            if value is not None:
+                merged[key] = value
+        return super().probe(org, id, merged or None)  # type: ignore[arg-type]
+
+    async def probe_async(
+        self,
+        org: str,
+        id: str,
+        options: Optional[ProbeOptions] = None,
+        *,
+        timeout: Optional[float] = None,
+        register: Optional[bool] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        nameserver: Optional[str] = None,
+        local_address: Optional[str] = None,
+    ) -> ProbeReport:
+        """``probe`` in a worker thread, so the event loop never blocks."""
+        return await asyncio.to_thread(
+            self.probe,
+            org,
+            id,
+            options,
+            timeout=timeout,
+            register=register,
+            ca_file=ca_file,
+            nameserver=nameserver,
+            local_address=local_address,
+        )
 
     async def reserve_async(self, org: str, credential_id: str, max_wait: float) -> Decision:
         """``reserve`` in a worker thread (the first decision of an org may read the store),

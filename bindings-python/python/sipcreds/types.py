@@ -22,6 +22,11 @@ __all__ = [
     "Finding",
     "NormalizedCredential",
     "NumberDict",
+    "ProbeChallenge",
+    "ProbeOptions",
+    "ProbeReport",
+    "ProbeStep",
+    "ProbeTarget",
     "ProviderDeleteReport",
     "ProviderDict",
     "RateGroupDict",
@@ -73,6 +78,76 @@ class Cause(TypedDict):
 
 class Diagnosis(TypedDict):
     symptom: str
+    causes: list[Cause]
+
+
+class ProbeTarget(TypedDict):
+    address: str
+    port: int
+    transport: Literal["udp", "tcp", "tls"]
+    source: Literal["srv", "a", "literal"]
+
+class ProbeStep(TypedDict):
+    step: Literal["resolve", "connect", "options", "register"]
+    target: Optional[str]
+    ok: bool
+    ms: float
+    status: Optional[int]
+    reason: Optional[str]
+    detail: Optional[str]
+
+class ProbeChallenge(TypedDict):
+    realm: str
+    algorithm: str
+    qop: Optional[str]
+
+class ProbeOptions(TypedDict, total=False):
+    """The options of ``Registry.probe`` (the §12 names)."""
+
+    timeout: float
+    register: bool
+    caFile: str
+    nameserver: str
+    localAddress: str
+
+class ProbeReport(TypedDict):
+    """The report of the live probe (SPEC §12)."""
+
+    credentialId: Optional[str]
+    server: str
+    transport: Literal["udp", "tcp", "tls"]
+    outcome: Literal[
+        "ok",
+        "reachable",
+        "auth_rejected",
+        "forbidden",
+        "realm_mismatch",
+        "timeout",
+        "connection_refused",
+        "host_unreachable",
+        "dns_failure",
+        "tls_handshake_failed",
+        "overloaded",
+        "rate_limited",
+        "server_error",
+        "invalid_response",
+    ]
+    symptom: Optional[str]
+    status: Optional[int]
+    reason: Optional[str]
+    targets: list[ProbeTarget]
+    steps: list[ProbeStep]
+    challenge: Optional[ProbeChallenge]
+    configuredRealm: str
+    realmMatches: Optional[bool]
+    publicAddress: Optional[str]
+    serverHeader: Optional[str]
+    tlsError: Optional[
+        Literal["unknown_issuer", "expired", "name_mismatch", "alert", "not_tls", "other"]
+    ]
+    retryAfter: Optional[int]
+    elapsedMs: float
+    requestsSent: int
     causes: list[Cause]
 
 class AgentUsage(TypedDict):

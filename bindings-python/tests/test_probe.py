@@ -1,0 +1,219 @@
+"""The live probe through the Python package, against a real Kamailio on loopback (started
+here, killed by pid), a silent UDP socket and a closed port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import sipcreds
+from sipcreds.types import ProbeReport
+
+KAMAILIO = shutil.which("kamailio") or ("/usr/sbin/kamailio" if os.path.exists("/usr/sbin/kamailio") else None)
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = int(t.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+
+
+CONFIG = """#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=1
+auto_aliases=no
+listen=udp:127.0.0.1:{port}
+listen=tcp:127.0.0.1:{port}
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "auth.so"
+modparam("auth", "algorithm", "SHA-256")
+request_route {{
+  if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
+  if (is_method("REGISTER")) {{
+    if (!pv_auth_check("sip.test", "secret", "0", "1")) {{
+      auth_challenge("sip.test", "1");
+      exit;
+    }}
+    sl_send_reply("200", "OK");
+    exit;
+  }}
+  sl_send_reply("405", "Method Not Allowed");
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def kamailio() -> Iterator[int]:
+    if KAMAILIO is None:
+        if os.environ.get("SIPCREDS_REQUIRE_SERVICES") == "1":
+            pytest.fail("kamailio is not installed and SIPCREDS_REQUIRE_SERVICES=1")
+        pytest.skip("kamailio is not installed")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        cfg = Path(d) / "k.cfg"
+        cfg.write_text(CONFIG.format(port=port))
+        log = open(Path(d) / "log", "w")
+        proc = subprocess.Popen(
+            [KAMAILIO, "-f", str(cfg), "-P", str(Path(d) / "pid"), "-E", "-DD", "-w", d],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                me = s.getsockname()[1]
+                s.settimeout(0.1)
+                while True:
+                    assert proc.poll() is None, (Path(d) / "log").read_text()
+                    s.sendto(
+                        (
+                            f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKw\r\n"
+                            "From: <sip:w@x>;tag=1\r\nTo: <sip:x>\r\nCall-ID: w\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                        ).encode(),
+                        ("127.0.0.1", port),
+                    )
+                    try:
+                        if s.recv(2048).startswith(b"SIP/2.0"):
+                            break
+                    except OSError:
+                        pass
+                    assert time.monotonic() < deadline, "kamailio does not answer"
+            yield port
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()
+
+
+def make(reg: sipcreds.Registry, port: int, password: str, domain: str = "sip.test") -> str:
+    c = reg.create_credential(
+        "acme",
+        {"server": f"127.0.0.1:{port}", "authUser": "alice", "authPassword": password, "domain": domain},
+    )
+    return c.id
+
+
+def test_kamailio_ok_rejected_and_realm(kamailio: int) -> None:
+    reg = sipcreds.Registry()
+    ok = reg.probe("acme", make(reg, kamailio, "secret"))
+    assert ok["outcome"] == "ok", ok
+    assert ok["challenge"] == {"realm": "sip.test", "algorithm": "SHA-256", "qop": "auth"}
+    assert ok["realmMatches"] is True
+    assert ok["requestsSent"] == 3
+    assert [s["step"] for s in ok["steps"]] == ["resolve", "connect", "options", "register", "register"]
+    assert ok["causes"] == []
+
+    bad = reg.probe("acme", make(reg, kamailio, "not-the-password"), timeout=2)
+    assert bad["outcome"] == "auth_rejected"
+    assert bad["symptom"] == "401"
+    assert bad["causes"][0]["code"] == "wrong_credentials"
+    assert "not-the-password" not in repr(bad)
+
+    realm = reg.probe("acme", make(reg, kamailio, "secret", domain="elsewhere.test"))
+    assert realm["outcome"] == "realm_mismatch"
+    assert realm["configuredRealm"] == "elsewhere.test"
+    assert realm["challenge"] is not None and realm["challenge"]["realm"] == "sip.test"
+
+    off = reg.probe("acme", make(reg, kamailio, "secret"), {"register": False})
+    assert off["outcome"] == "reachable"
+    assert off["requestsSent"] == 1
+
+
+def test_probe_async_and_closed_port(kamailio: int) -> None:
+    reg = sipcreds.Registry()
+    good = make(reg, kamailio, "secret")
+    closed = reg.create_credential("acme", {"server": f"127.0.0.1:{free_port()}", "transport": "tcp"}).id
+
+    async def both() -> tuple[ProbeReport, ProbeReport]:
+        return await asyncio.gather(reg.probe_async("acme", good), reg.probe_async("acme", closed, timeout=1))
+
+    a, b = asyncio.run(both())
+    assert a["outcome"] == "ok"
+    assert b["outcome"] == "connection_refused"
+    assert b["symptom"] == "connection_refused"
+
+
+def test_the_gil_is_released_during_a_silent_probe() -> None:
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    reg = sipcreds.Registry()
+    cid = reg.create_credential("acme", {"server": f"127.0.0.1:{silent.getsockname()[1]}"}).id
+    ticks = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    began = time.monotonic()
+    r = reg.probe("acme", cid, timeout=0.5)
+    took = time.monotonic() - began
+    stop.set()
+    t.join()
+    silent.close()
+    assert r["outcome"] == "timeout"
+    assert abs(r["elapsedMs"] - 500) <= 50, r["elapsedMs"]
+    assert 0.45 <= took <= 0.6
+    assert ticks > 100, f"the other thread ran {ticks} times: the GIL was held"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeout": 0.01}, "timeout"),
+        ({"timeout": "never"}, "timeout"),
+        ({"caFile": "/nonexistent.pem"}, "caFile"),
+        ({"nameserver": "localhost"}, "nameserver"),
+        ({"localAddress": "me"}, "localAddress"),
+        ({"retries": 3}, "retries"),
+    ],
+)
+def test_options_that_do_not_parse_are_invalid_option(options: dict[str, object], field: str) -> None:
+    reg = sipcreds.Registry()
+    cid = reg.create_credential("acme", {"server": "127.0.0.1:9"}).id
+    with pytest.raises(sipcreds.ValidationError) as e:
+        reg.probe("acme", cid, options)  # type: ignore[arg-type]
+    assert e.value.code == "invalid_option"
+    assert e.value.field == field
+
+
+def test_an_unknown_credential_is_not_found() -> None:
+    with pytest.raises(sipcreds.NotFoundError) as e:
+        sipcreds.Registry().probe("acme", "cred_01J00000000000000000000000")
+    assert e.value.code == "not_found"
