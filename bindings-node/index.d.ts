@@ -43,6 +43,12 @@ export declare class NativeRegistry {
   listProviders(org: string): Promise<Reply>
   deleteProvider(org: string, id: string): Promise<Reply>
   lint(org: string): Promise<Reply>
+  /**
+   * The live probe (§12) of a stored credential, on the thread pool: the report as JSON.
+   * `options` is the §12 options object as JSON text (`{"timeout": 2, ...}`), checked
+   * before anything is sent (`invalid_option`).
+   */
+  probe(org: string, id: string, options?: string | undefined | null): Promise<Reply>
   rateGroups(org: string): Promise<Reply>
   /**
    * One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|

@@ -58,6 +58,76 @@ export interface Diagnosis {
   causes: Cause[]
 }
 
+/** The outcome of a live probe (SPEC §12). */
+export type ProbeOutcome =
+  | 'ok'
+  | 'reachable'
+  | 'auth_rejected'
+  | 'forbidden'
+  | 'realm_mismatch'
+  | 'timeout'
+  | 'connection_refused'
+  | 'host_unreachable'
+  | 'dns_failure'
+  | 'tls_handshake_failed'
+  | 'overloaded'
+  | 'rate_limited'
+  | 'server_error'
+  | 'invalid_response'
+
+export interface ProbeTarget {
+  address: string
+  port: number
+  transport: 'udp' | 'tcp' | 'tls'
+  source: 'srv' | 'a' | 'literal'
+}
+
+export interface ProbeStep {
+  step: 'resolve' | 'connect' | 'options' | 'register'
+  target: string | null
+  ok: boolean
+  ms: number
+  status: number | null
+  reason: string | null
+  detail: string | null
+}
+
+export interface ProbeOptions {
+  /** The budget of the whole probe in seconds (0.1 to 60; default 5). */
+  timeout?: number
+  /** Send the REGISTER binding query (default: when the credential has an authUser). */
+  register?: boolean
+  /** Verify TLS against the CA certificates of this PEM file. */
+  caFile?: string
+  /** Ask this nameserver ('ip:port') instead of the system's resolver. */
+  nameserver?: string
+  /** Bind the probe's sockets to this local IP. */
+  localAddress?: string
+}
+
+/** The report of a live probe (SPEC §12). */
+export interface ProbeReport {
+  credentialId: string | null
+  server: string
+  transport: 'udp' | 'tcp' | 'tls'
+  outcome: ProbeOutcome
+  symptom: string | null
+  status: number | null
+  reason: string | null
+  targets: ProbeTarget[]
+  steps: ProbeStep[]
+  challenge: { realm: string; algorithm: string; qop: string | null } | null
+  configuredRealm: string
+  realmMatches: boolean | null
+  publicAddress: string | null
+  serverHeader: string | null
+  tlsError: 'unknown_issuer' | 'expired' | 'name_mismatch' | 'alert' | 'not_tls' | 'other' | null
+  retryAfter: number | null
+  elapsedMs: number
+  requestsSent: number
+  causes: Cause[]
+}
+
 export interface AgentUsage {
   id: string
   name: string
@@ -166,6 +236,8 @@ export declare class Registry {
   listProviders(org: string): Promise<Provider[]>
   deleteProvider(org: string, id: string): Promise<ProviderDeleteReport>
   lint(org: string): Promise<Finding[]>
+  /** The live probe (SPEC §12) of a stored credential, off the JS thread. */
+  probe(org: string, credentialId: string, options?: ProbeOptions | null): Promise<ProbeReport>
   rateGroups(org: string): Promise<RateGroup[]>
   /** Admit a call now, or say when to retry. Synchronous, and so it blocks the JS thread
    * while it waits: on the first decision of an org (it reads the org's rate groups from the

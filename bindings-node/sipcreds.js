@@ -405,6 +405,30 @@ class Registry {
   lint(o) {
     return reply(async () => jsonOf(await this.#native.lint(org(o))))
   }
+  /** The live probe (SPEC §12) of a stored credential, off the JS thread: resolve, connect,
+   * OPTIONS, and a Contact-less REGISTER (nothing is registered) answering one digest
+   * challenge. Resolves to the report (`outcome`, `steps`, `challenge`, `causes`, ...); a
+   * probe that fails is a report, and the Promise rejects only for what stops it starting
+   * (`not_found`, `invalid_option`). Options: `timeout` (seconds), `register`, `caFile`,
+   * `nameserver` ('ip:port'), `localAddress`. */
+  probe(o, credentialId, options = {}) {
+    return reply(async () => {
+      let opts = null
+      if (options != null) {
+        if (typeof options !== 'object' || Array.isArray(options)) {
+          throw invalid('invalid_option', 'options', `the probe options must be an object, not ${typeName(options)}`)
+        }
+        for (const [k, v] of Object.entries(options)) {
+          if (!wellFormed(k) || (typeof v === 'string' && !wellFormed(v))) {
+            throw invalid('invalid_option', wellFormed(k) ? k : 'options', 'a probe option is not valid text: it holds a lone surrogate')
+          }
+        }
+        opts = JSON.stringify(options)
+      }
+      return jsonOf(await this.#native.probe(org(o), id(credentialId), opts))
+    })
+  }
+
   rateGroups(o) {
     return reply(async () => jsonOf(await this.#native.rateGroups(org(o))))
   }

@@ -541,6 +541,21 @@ impl NativeRegistry {
         op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
     }
 
+    /// The live probe (§12) of a stored credential, on the thread pool: the report as JSON.
+    /// `options` is the §12 options object as JSON text (`{"timeout": 2, ...}`), checked
+    /// before anything is sent (`invalid_option`).
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn probe(&self, org: String, id: String, options: Option<String>) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
+                .map_err(fail)?;
+            let report = sipcreds_probe::probe_registry_blocking(&reg, &org, &id, &options)
+                .map_err(fail)?;
+            Reply::serialize(&report)
+        })
+    }
+
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn rate_groups(&self, org: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
