@@ -517,6 +517,26 @@ sipcreds_status sipcreds_registry_lint(const struct sipcreds_registry *registry,
                                        char **out_json);
 
 /**
+ * The live probe (SPEC §12) of the stored credential `id`: resolve, connect, OPTIONS, and a
+ * Contact-less REGISTER (a binding query: nothing is registered) answering one digest
+ * challenge. Blocks the calling thread for at most the probe's budget (`timeout`, default
+ * 5 s). `options_json` is NULL for the defaults, or an object of the §12 options
+ * (`{"timeout": 2, "register": false, "caFile": "...", "nameserver": "127.0.0.1:53",
+ * "localAddress": "127.0.0.1"}`). A probe that fails is a report in `*out_json`
+ * (`SIPCREDS_OK`); an error is for what stops it from starting (`SIPCREDS_NOT_FOUND`,
+ * `SIPCREDS_INVALID_OPTION`).
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated (`options_json` may
+ * be NULL); `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_probe(const struct sipcreds_registry *registry,
+                                        const char *org,
+                                        const char *id,
+                                        const char *options_json,
+                                        char **out_json);
+
+/**
  * The org's rate groups.
  *
  * # Safety

@@ -987,6 +987,41 @@ pub unsafe extern "C" fn sipcreds_registry_lint(
     })
 }
 
+/// The live probe (SPEC §12) of the stored credential `id`: resolve, connect, OPTIONS, and a
+/// Contact-less REGISTER (a binding query: nothing is registered) answering one digest
+/// challenge. Blocks the calling thread for at most the probe's budget (`timeout`, default
+/// 5 s). `options_json` is NULL for the defaults, or an object of the §12 options
+/// (`{"timeout": 2, "register": false, "caFile": "...", "nameserver": "127.0.0.1:53",
+/// "localAddress": "127.0.0.1"}`). A probe that fails is a report in `*out_json`
+/// (`SIPCREDS_OK`); an error is for what stops it from starting (`SIPCREDS_NOT_FOUND`,
+/// `SIPCREDS_INVALID_OPTION`).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated (`options_json` may
+/// be NULL); `out_json` is NULL or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_probe(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let options = if options_json.is_null() {
+            ""
+        } else {
+            // SAFETY: forwarded caller contract.
+            unsafe { text(options_json, "options", ErrorCode::InvalidOption)? }
+        };
+        Ok(sipcreds_probe::probe_registry_json(reg, org, id, options)?)
+    })
+}
+
 /// The org's rate groups.
 ///
 /// # Safety

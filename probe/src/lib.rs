@@ -49,24 +49,53 @@ pub use resolve::{Source, Target};
 pub use run::{MAX_REQUESTS, T1, T2};
 
 type Key = (String, String);
+type Locks = Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>;
+
+fn locks() -> &'static Locks {
+    static LOCKS: OnceLock<Locks> = OnceLock::new();
+    LOCKS.get_or_init(Default::default)
+}
 
 /// One lock per credential probed in this process: a second probe of it waits for the first.
-fn lock_of(org: &str, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    let locks = LOCKS.get_or_init(Default::default);
-    let mut map = locks.lock().unwrap_or_else(|p| p.into_inner());
-    let key = (org.to_owned(), id.to_owned());
-    if let Some(lock) = map.get(&key).and_then(Weak::upgrade) {
-        return lock;
+/// The entry lives as long as a probe of the credential runs or waits.
+struct Held {
+    key: Key,
+    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Held {
+    fn of(org: &str, id: &str) -> Held {
+        let key = (org.to_owned(), id.to_owned());
+        let mut map = locks().lock().unwrap_or_else(|p| p.into_inner());
+        let lock = match map.get(&key).and_then(Weak::upgrade) {
+            Some(lock) => lock,
+            None => {
+                let lock = Arc::new(tokio::sync::Mutex::new(()));
+                map.insert(key.clone(), Arc::downgrade(&lock));
+                lock
+            }
+        };
+        Held {
+            key,
+            lock: Some(lock),
+        }
     }
-    // Forget the credentials nobody probes any more, so the map stays as small as the
-    // probes running.
-    if map.len() > 1024 {
-        map.retain(|_, w| w.strong_count() > 0);
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // Under the map's mutex, so nobody takes the lock between the two steps.
+        let mut map = locks().lock().unwrap_or_else(|p| p.into_inner());
+        drop(self.lock.take());
+        if map.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            map.remove(&self.key);
+        }
     }
-    let lock = Arc::new(tokio::sync::Mutex::new(()));
-    map.insert(key, Arc::downgrade(&lock));
-    lock
+}
+
+/// How many credentials have a probe running or waiting in this process.
+pub fn probes_in_flight() -> usize {
+    locks().lock().unwrap_or_else(|p| p.into_inner()).len()
 }
 
 /// Probe a credential input that is not stored (its id, if any, only goes in the report).
@@ -78,9 +107,17 @@ pub async fn probe_input(id: Option<&str>, input: &CredentialInput, options: &Pr
 /// Probe a stored credential. A second probe of the same credential in this process waits
 /// for the first one to end (and then runs within its own budget).
 pub async fn probe(credential: &Credential, options: &ProbeOptions) -> Report {
-    let lock = lock_of(credential.org.as_str(), credential.id.as_str());
-    let _held = lock.lock().await;
-    run::probe_input(Some(credential.id.as_str()), &credential.input, options).await
+    let held = Held::of(credential.org.as_str(), credential.id.as_str());
+    let lock = held.lock.clone();
+    let report = match lock {
+        Some(lock) => {
+            let _guard = lock.lock().await;
+            run::probe_input(Some(credential.id.as_str()), &credential.input, options).await
+        }
+        None => run::probe_input(Some(credential.id.as_str()), &credential.input, options).await,
+    };
+    drop(held);
+    report
 }
 
 /// Probe the credential `id` of `org`: `not_found` when there is none. A probe that fails is

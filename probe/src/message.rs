@@ -311,6 +311,28 @@ fn convert(challenge: AuthChallenge, proxy: bool) -> Option<Challenge> {
     }
 }
 
+/// The invariants the fuzz target `sip_response` checks on any bytes (and the replay of its
+/// corpus in `probe/tests/fuzz_replay.rs`): no panic; a parsed response has a status of
+/// 100–699, bounded texts and at most 17 challenges; framing never claims more than
+/// [`MAX_MESSAGE_BYTES`]; a framed message frames to itself again (the stream reader never
+/// loops on its own output).
+#[doc(hidden)]
+pub fn check_invariants(data: &[u8]) {
+    if let Ok(r) = parse_response(data) {
+        assert!((100..=699).contains(&r.status));
+        for t in [&r.reason, &r.server].into_iter().flatten() {
+            assert!(t.chars().count() <= MAX_TEXT_CHARS + 1, "{t:?}");
+        }
+        assert!(r.challenges.len() <= 17);
+    }
+    if let Ok(Some(n)) = frame(data) {
+        assert!(n <= MAX_MESSAGE_BYTES);
+        if n <= data.len() {
+            assert_eq!(frame(&data[..n]), Ok(Some(n)));
+        }
+    }
+}
+
 /// The transport token of a Via header.
 pub fn via_transport(transport: sipcreds::Transport) -> &'static str {
     match transport {

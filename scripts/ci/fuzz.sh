@@ -8,7 +8,7 @@ command -v cargo-fuzz > /dev/null || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1
 SECS="${FUZZ_SECONDS:-10}"
 cargo fuzz build
-for target in credential_json patch_json server e164 registry_memory registry_ops; do
+for target in credential_json patch_json server e164 registry_memory registry_ops sip_response; do
   corpus="corpus/${target/registry_memory/registry_ops}" # the two stateful targets share one
   mkdir -p "$corpus"
   # Run on a scratch copy so CI never rewrites the committed corpus.

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "sipcreds.h"
 
@@ -474,6 +477,70 @@ static void locations(void) {
     sipcreds_registry_free(reg);
 }
 
+/* A socket bound to a free loopback port; its port in *port. */
+static int bound(int type, int *port) {
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind");
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* The live probe: a silent UDP peer (timeout within the budget), a closed TCP port
+ * (refused), and the errors that stop a probe from starting. */
+static void probe(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    CHECK(sipcreds_registry_open(NULL, &reg, &out) == SIPCREDS_OK, "open");
+    int silent_port = 0, closed_port = 0;
+    int silent = bound(SOCK_DGRAM, &silent_port);
+    int closed = bound(SOCK_STREAM, &closed_port);
+    close(closed);
+    char body[256], id_silent[64], id_closed[64];
+    snprintf(body, sizeof body, "{\"server\":\"127.0.0.1:%d\",\"authUser\":\"u\",\"authPassword\":\"%s\"}",
+             silent_port, PASSWORD);
+    CHECK(sipcreds_registry_create_credential(reg, "acme", body, &out) == SIPCREDS_OK, "create: %s", out);
+    extract(seen(out), "id", id_silent, sizeof id_silent);
+    sipcreds_string_free(out);
+    snprintf(body, sizeof body, "{\"server\":\"127.0.0.1:%d\",\"transport\":\"tcp\"}", closed_port);
+    CHECK(sipcreds_registry_create_credential(reg, "acme", body, &out) == SIPCREDS_OK, "create: %s", out);
+    extract(out, "id", id_closed, sizeof id_closed);
+    sipcreds_string_free(out);
+
+    sipcreds_status st = sipcreds_registry_probe(reg, "acme", id_silent, "{\"timeout\": 0.3}", &out);
+    CHECK(st == SIPCREDS_OK && contains(seen(out), "\"outcome\":\"timeout\"") && contains(out, "\"symptom\":\"timeout\""),
+          "silent: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", id_closed, NULL, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"outcome\":\"connection_refused\"") && contains(out, "\"causes\":[{"),
+          "closed: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", id_closed, "{\"timeout\": 99}", &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"timeout\""), "bad timeout: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", id_closed, "{\"caFile\": \"/nonexistent.pem\"}", &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"caFile\""), "bad ca: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", id_closed, "not json", &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION, "not json: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", "cred_01J00000000000000000000000", NULL, &out);
+    CHECK(st == SIPCREDS_NOT_FOUND, "unknown: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(NULL, "acme", id_closed, NULL, &out);
+    CHECK(st != SIPCREDS_OK, "NULL registry: %u", st);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe(reg, "acme", id_closed, NULL, NULL);
+    CHECK(st == SIPCREDS_OK, "NULL out: %u", st);
+    close(silent);
+    sipcreds_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s VECTORS_FILE DB_DIR\n", argv[0]);
@@ -487,6 +554,7 @@ int main(int argc, char **argv) {
     null_and_garbage();
     threads();
     locations();
+    probe();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
