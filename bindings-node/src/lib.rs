@@ -550,8 +550,8 @@ impl NativeRegistry {
         op(move || {
             let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
                 .map_err(fail)?;
-            let report = sipcreds_probe::probe_registry_blocking(&reg, &org, &id, &options)
-                .map_err(fail)?;
+            let report =
+                sipcreds_probe::probe_registry_blocking(&reg, &org, &id, &options).map_err(fail)?;
             Reply::serialize(&report)
         })
     }

@@ -88,7 +88,10 @@ pub fn human(r: &Report) -> String {
             "realm:".dimmed(),
             text(&c.realm),
             text(&c.algorithm),
-            c.qop.as_deref().map(|q| format!(", qop {}", text(q))).unwrap_or_default(),
+            c.qop
+                .as_deref()
+                .map(|q| format!(", qop {}", text(q)))
+                .unwrap_or_default(),
             r.configured_realm,
             verdict
         );
@@ -284,7 +287,10 @@ impl SummaryRow {
             server: sipcreds::printable(&r.server, 40),
             transport: r.transport.clone(),
             outcome: r.outcome,
-            status: r.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            status: r
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
             ms: r.elapsed_ms,
             fix: r
                 .causes

@@ -117,7 +117,12 @@ async fn read_message<S: tokio::io::AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]
 }
 
 /// A minimal client: the same messages as the probe, built with its own request type.
-async fn client(transport: &str, addr: SocketAddr, tls: &Arc<rustls::ClientConfig>, register: bool) {
+async fn client(
+    transport: &str,
+    addr: SocketAddr,
+    tls: &Arc<rustls::ClientConfig>,
+    register: bool,
+) {
     use sipcreds_probe::message::{Request, parse_response, random_hex};
     let tp = sipcreds::Transport::parse(transport).unwrap();
     let mut w = Wire::open(transport, addr, tls).await;
@@ -149,14 +154,24 @@ async fn client(transport: &str, addr: SocketAddr, tls: &Arc<rustls::ClientConfi
     assert_eq!(r.status, 401);
     let ch = &r.challenges[0];
     let header = sipcreds_probe::digest::authorization(
-        ch, "alice", "secret", "REGISTER", &req.uri, &random_hex(16), 1,
+        ch,
+        "alice",
+        "secret",
+        "REGISTER",
+        &req.uri,
+        &random_hex(16),
+        1,
     )
     .unwrap();
     req.authorization = Some((false, header));
     req.cseq = 2;
     req.branch = format!("z9hG4bK{}", random_hex(20));
     let r = w.round_trip(&req.to_bytes()).await;
-    assert!(r.starts_with(b"SIP/2.0 200"), "{}", String::from_utf8_lossy(&r));
+    assert!(
+        r.starts_with(b"SIP/2.0 200"),
+        "{}",
+        String::from_utf8_lossy(&r)
+    );
 }
 
 fn rss_peak_kb() -> u64 {
@@ -169,7 +184,9 @@ fn rss_peak_kb() -> u64 {
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -202,7 +219,11 @@ fn main() {
     );
     let mut worst: f64 = 0.0;
     for transport in ["udp", "tcp", "tls"] {
-        let port = if transport == "tls" { k.tls_port } else { k.port };
+        let port = if transport == "tls" {
+            k.tls_port
+        } else {
+            k.port
+        };
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         for register in [false, true] {
             let input = CredentialInput::from_json(&format!(
@@ -329,7 +350,10 @@ fn main() {
             deviations.push((t.elapsed().as_secs_f64() - budget) * 1000.0);
         }
     }
-    let max = deviations.iter().cloned().fold(0.0f64, |a, b| a.max(b.abs()));
+    let max = deviations
+        .iter()
+        .cloned()
+        .fold(0.0f64, |a, b| a.max(b.abs()));
     println!(
         "silent peer, budgets 0.5/1/2 s × 3: ends {:.1} ms past its budget at most (target ± 50 ms)",
         max

@@ -370,7 +370,10 @@ mod tests {
             Some((Algorithm::Sha512_256, true))
         );
         assert_eq!(Algorithm::parse("AKAv1-MD5"), None);
-        assert_eq!(Qop::choose(&["auth-int".into(), "auth".into()]), Ok(Qop::Auth));
+        assert_eq!(
+            Qop::choose(&["auth-int".into(), "auth".into()]),
+            Ok(Qop::Auth)
+        );
         assert!(Qop::choose(&["x".into()]).is_err());
     }
 
@@ -386,8 +389,16 @@ mod tests {
             stale: false,
             userhash: false,
         };
-        let h = authorization(&ch, "alice", "hunter2", "REGISTER", "sip:example.com", "cn", 1)
-            .unwrap();
+        let h = authorization(
+            &ch,
+            "alice",
+            "hunter2",
+            "REGISTER",
+            "sip:example.com",
+            "cn",
+            1,
+        )
+        .unwrap();
         assert!(!h.contains("hunter2"));
         assert!(h.contains("uri=\"sip:example.com\""));
         assert!(h.contains("algorithm=SHA-256"));

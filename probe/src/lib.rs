@@ -100,7 +100,11 @@ pub fn probes_in_flight() -> usize {
 
 /// Probe a credential input that is not stored (its id, if any, only goes in the report).
 /// Runs without the per-credential lock.
-pub async fn probe_input(id: Option<&str>, input: &CredentialInput, options: &ProbeOptions) -> Report {
+pub async fn probe_input(
+    id: Option<&str>,
+    input: &CredentialInput,
+    options: &ProbeOptions,
+) -> Report {
     run::probe_input(id, input, options).await
 }
 

@@ -137,9 +137,10 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, ParseError> {
                     continue;
                 }
                 if let Some(n) = header_value(line, &["content-length", "l"]) {
-                    let n = n.trim().parse::<usize>().map_err(|_| {
-                        ParseError("the Content-Length is not a number".into())
-                    })?;
+                    let n = n
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| ParseError("the Content-Length is not a number".into()))?;
                     content_length = Some(n);
                 }
             }
@@ -470,7 +471,10 @@ l: 0\r\n\r\n";
         assert_eq!(r.challenges[1].qop, vec!["auth", "auth-int"]);
         assert!(r.challenges[1].stale);
         assert_eq!(r.server.as_deref(), Some("kamailio (5.6.3 (x86_64/linux))"));
-        assert!(!format!("{r:?}").contains("n1"), "the nonce is not in Debug");
+        assert!(
+            !format!("{r:?}").contains("n1"),
+            "the nonce is not in Debug"
+        );
         assert_eq!(frame(CHALLENGE).unwrap(), Some(CHALLENGE.len()));
     }
 
@@ -483,7 +487,10 @@ l: 0\r\n\r\n";
             assert!(f.is_none_or(|n| n > cut), "{cut}: {f:?}");
         }
         assert_eq!(frame(msg).unwrap(), Some(msg.len()));
-        assert!(frame(b"\x16\x03\x01\x02\x00").is_err(), "a TLS record is not SIP");
+        assert!(
+            frame(b"\x16\x03\x01\x02\x00").is_err(),
+            "a TLS record is not SIP"
+        );
         assert!(frame(b"SIP/2.0 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
     }
 

@@ -320,7 +320,13 @@ mod tests {
             assert_eq!(e.code(), ErrorCode::InvalidOption, "{body}");
             assert_eq!(e.field(), Some(field), "{body}");
         }
-        assert_eq!(ProbeOptions::from_json("").unwrap().timeout, DEFAULT_TIMEOUT);
-        assert_eq!(ProbeOptions::from_json("null").unwrap().timeout, DEFAULT_TIMEOUT);
+        assert_eq!(
+            ProbeOptions::from_json("").unwrap().timeout,
+            DEFAULT_TIMEOUT
+        );
+        assert_eq!(
+            ProbeOptions::from_json("null").unwrap().timeout,
+            DEFAULT_TIMEOUT
+        );
     }
 }

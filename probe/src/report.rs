@@ -243,7 +243,13 @@ pub fn speaks_of_a_limit(reason: Option<&str>) -> bool {
 /// - `after_auth`: it answers the authenticated retry.
 /// - `register`: it answers a REGISTER (else an OPTIONS).
 /// - `options_forbidden`: the OPTIONS was answered 403 too.
-pub fn classify(status: u16, reason: Option<&str>, after_auth: bool, register: bool, options_forbidden: bool) -> Verdict {
+pub fn classify(
+    status: u16,
+    reason: Option<&str>,
+    after_auth: bool,
+    register: bool,
+    options_forbidden: bool,
+) -> Verdict {
     let limit = speaks_of_a_limit(reason);
     match status {
         200..=299 => Verdict::Success,
@@ -288,7 +294,10 @@ mod tests {
                 let d = sipcreds::diagnose(&symptom, None).unwrap();
                 assert!(!d.causes.is_empty(), "{o}");
             } else {
-                assert!(matches!(o, Outcome::Ok | Outcome::Reachable | Outcome::InvalidResponse));
+                assert!(matches!(
+                    o,
+                    Outcome::Ok | Outcome::Reachable | Outcome::InvalidResponse
+                ));
             }
         }
     }
@@ -299,20 +308,47 @@ mod tests {
         let c = |s, r, a, reg, of| classify(s, r, a, reg, of);
         assert_eq!(c(200, None, true, true, false), Verdict::Success);
         assert_eq!(c(401, None, false, true, false), Verdict::Challenge);
-        assert_eq!(c(401, None, true, true, false), Verdict::Final(AuthRejected));
-        assert_eq!(c(407, None, true, true, false), Verdict::Final(AuthRejected));
-        assert_eq!(c(403, None, true, true, false), Verdict::Final(AuthRejected));
-        assert_eq!(c(403, Some("User channel limit exceeded"), false, true, false), Verdict::Final(RateLimited));
-        assert_eq!(c(503, Some("CPS limit exceeded"), false, false, false), Verdict::Final(RateLimited));
-        assert_eq!(c(500, Some("Too many calls"), false, false, false), Verdict::Final(RateLimited));
-        assert_eq!(c(503, Some("Service Unavailable"), false, false, false), Verdict::Final(Overloaded));
+        assert_eq!(
+            c(401, None, true, true, false),
+            Verdict::Final(AuthRejected)
+        );
+        assert_eq!(
+            c(407, None, true, true, false),
+            Verdict::Final(AuthRejected)
+        );
+        assert_eq!(
+            c(403, None, true, true, false),
+            Verdict::Final(AuthRejected)
+        );
+        assert_eq!(
+            c(403, Some("User channel limit exceeded"), false, true, false),
+            Verdict::Final(RateLimited)
+        );
+        assert_eq!(
+            c(503, Some("CPS limit exceeded"), false, false, false),
+            Verdict::Final(RateLimited)
+        );
+        assert_eq!(
+            c(500, Some("Too many calls"), false, false, false),
+            Verdict::Final(RateLimited)
+        );
+        assert_eq!(
+            c(503, Some("Service Unavailable"), false, false, false),
+            Verdict::Final(Overloaded)
+        );
         assert_eq!(c(480, None, false, true, false), Verdict::Final(Overloaded));
         assert_eq!(c(405, None, false, false, false), Verdict::NotServed);
         assert_eq!(c(403, None, false, false, false), Verdict::NotServed);
         assert_eq!(c(403, None, false, true, false), Verdict::NotServed);
         assert_eq!(c(403, None, false, true, true), Verdict::Final(Forbidden));
-        assert_eq!(c(488, None, false, true, false), Verdict::Final(ServerError));
-        assert_eq!(c(500, Some("Server Internal Error"), false, true, false), Verdict::Final(ServerError));
+        assert_eq!(
+            c(488, None, false, true, false),
+            Verdict::Final(ServerError)
+        );
+        assert_eq!(
+            c(500, Some("Server Internal Error"), false, true, false),
+            Verdict::Final(ServerError)
+        );
         assert!(!speaks_of_a_limit(Some("Forbidden")));
         assert!(speaks_of_a_limit(Some("Maximum concurrent calls reached")));
     }

@@ -72,7 +72,10 @@ pub fn srv_prefix(transport: Transport) -> &'static str {
     }
 }
 
-fn resolver(nameserver: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, DnsFailure> {
+fn resolver(
+    nameserver: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<TokioResolver, DnsFailure> {
     let mut opts = ResolverOpts::default();
     opts.timeout = timeout.max(Duration::from_millis(50));
     opts.attempts = 1;
@@ -147,7 +150,9 @@ fn is_negative(e: &NetError) -> bool {
         NetError::Dns(hickory_resolver::net::DnsError::NoRecordsFound(_))
     ) || matches!(
         e,
-        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(ResponseCode::NXDomain))
+        NetError::Dns(hickory_resolver::net::DnsError::ResponseCode(
+            ResponseCode::NXDomain
+        ))
     )
 }
 
@@ -170,7 +175,10 @@ async fn addresses(r: &TokioResolver, name: &str) -> Result<Vec<IpAddr>, DnsFail
 
 /// RFC 2782's order: ascending priority; within one priority, a weighted random draw
 /// (weight 0 entries first among equals, as the RFC asks, then by weight).
-pub fn order_srv(mut records: Vec<(u16, u16, u16, String)>, mut rand: impl FnMut() -> u32) -> Vec<(u16, String)> {
+pub fn order_srv(
+    mut records: Vec<(u16, u16, u16, String)>,
+    mut rand: impl FnMut() -> u32,
+) -> Vec<(u16, String)> {
     records.sort_by_key(|r| r.0);
     let mut out = Vec::with_capacity(records.len());
     let mut i = 0;
@@ -257,12 +265,9 @@ pub async fn resolve(
                 .answers()
                 .iter()
                 .filter_map(|rec| match &rec.data {
-                    RData::SRV(srv) => Some((
-                        srv.priority,
-                        srv.weight,
-                        srv.port,
-                        srv.target.to_string(),
-                    )),
+                    RData::SRV(srv) => {
+                        Some((srv.priority, srv.weight, srv.port, srv.target.to_string()))
+                    }
                     _ => None,
                 })
                 .collect();

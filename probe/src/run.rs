@@ -141,7 +141,11 @@ impl Run<'_> {
         let mut next = Instant::now() + interval;
         loop {
             let retransmit = conn.is_datagram() && self.sent < MAX_REQUESTS;
-            let wait = if retransmit { next.min(deadline) } else { deadline };
+            let wait = if retransmit {
+                next.min(deadline)
+            } else {
+                deadline
+            };
             match conn.recv(wait).await {
                 Ok(data) => {
                     let r = message::parse_response(&data).map_err(|e| Failure::Invalid(e.0))?;
@@ -256,7 +260,13 @@ impl Run<'_> {
                     // A target that never answered (UDP refusal or silence before any
                     // response) gives way to the next one.
                     let unanswered = self.status.is_none()
-                        && matches!(f, Failure::Timeout | Failure::Refused | Failure::Unreachable(_) | Failure::Closed);
+                        && matches!(
+                            f,
+                            Failure::Timeout
+                                | Failure::Refused
+                                | Failure::Unreachable(_)
+                                | Failure::Closed
+                        );
                     return Err(if unanswered {
                         Ended::Next(outcome)
                     } else {
@@ -283,27 +293,42 @@ impl Run<'_> {
             let answer = matches!(verdict, Verdict::Challenge) || stale_again;
             if answer {
                 let Some(ch) = Self::pick(&r.challenges).cloned() else {
-                    self.push_status(step, target, began, &r, false, Some(format!(
-                        "{} without a digest challenge to answer",
-                        r.status
-                    )));
+                    self.push_status(
+                        step,
+                        target,
+                        began,
+                        &r,
+                        false,
+                        Some(format!("{} without a digest challenge to answer", r.status)),
+                    );
                     return Err(Ended::Done(Outcome::ServerError));
                 };
                 self.challenge_info(&ch);
                 let configured = input.realm().to_plain_string();
                 if !ch.realm.eq_ignore_ascii_case(&configured) {
-                    self.push_status(step, target, began, &r, false, Some(format!(
-                        "the server asks for realm {:?}; the credential is configured for {:?}",
-                        ch.realm, configured
-                    )));
+                    self.push_status(
+                        step,
+                        target,
+                        began,
+                        &r,
+                        false,
+                        Some(format!(
+                            "the server asks for realm {:?}; the credential is configured for {:?}",
+                            ch.realm, configured
+                        )),
+                    );
                     return Err(Ended::Done(Outcome::RealmMismatch));
                 }
-                let (Some(user), Some(password)) =
-                    (input.auth_user(), input.expose_password())
+                let (Some(user), Some(password)) = (input.auth_user(), input.expose_password())
                 else {
-                    self.push_status(step, target, began, &r, true, Some(
-                        "challenged; the credential has no authUser to answer with".into(),
-                    ));
+                    self.push_status(
+                        step,
+                        target,
+                        began,
+                        &r,
+                        true,
+                        Some("challenged; the credential has no authUser to answer with".into()),
+                    );
                     return Err(Ended::Done(Outcome::Reachable));
                 };
                 let cnonce = message::random_hex(16);
@@ -317,14 +342,29 @@ impl Run<'_> {
                     1,
                 ) {
                     Ok(header) => {
-                        self.push_status(step, target, began, &r, true, Some(format!(
-                            "{} challenge (realm {:?}, {}{}{}); answering it once",
-                            r.status,
-                            ch.realm,
-                            ch.algorithm,
-                            if ch.qop.is_empty() { String::new() } else { format!(", qop {}", ch.qop.join(",")) },
-                            if stale_again { ", the nonce was stale" } else { "" }
-                        )));
+                        self.push_status(
+                            step,
+                            target,
+                            began,
+                            &r,
+                            true,
+                            Some(format!(
+                                "{} challenge (realm {:?}, {}{}{}); answering it once",
+                                r.status,
+                                ch.realm,
+                                ch.algorithm,
+                                if ch.qop.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", qop {}", ch.qop.join(","))
+                                },
+                                if stale_again {
+                                    ", the nonce was stale"
+                                } else {
+                                    ""
+                                }
+                            )),
+                        );
                         if stale_again {
                             stale_retry = true;
                         }
@@ -335,9 +375,14 @@ impl Run<'_> {
                         continue;
                     }
                     Err(why) => {
-                        self.push_status(step, target, began, &r, true, Some(format!(
-                            "{why}: the credentials cannot be tested"
-                        )));
+                        self.push_status(
+                            step,
+                            target,
+                            began,
+                            &r,
+                            true,
+                            Some(format!("{why}: the credentials cannot be tested")),
+                        );
                         return Err(Ended::Done(Outcome::Reachable));
                     }
                 }
@@ -345,7 +390,11 @@ impl Run<'_> {
             match verdict {
                 Verdict::Success => {
                     detail = Some(if after_auth {
-                        format!("{} {}: the credentials are accepted", r.status, reason_or(&r))
+                        format!(
+                            "{} {}: the credentials are accepted",
+                            r.status,
+                            reason_or(&r)
+                        )
                     } else {
                         format!("{} {}", r.status, reason_or(&r))
                     });
@@ -353,10 +402,7 @@ impl Run<'_> {
                 Verdict::NotServed => {
                     if after_auth {
                         ok = false;
-                        detail = Some(format!(
-                            "{} after the authenticated retry",
-                            r.status
-                        ));
+                        detail = Some(format!("{} after the authenticated retry", r.status));
                         self.push_status(step, target, began, &r, ok, detail);
                         return Err(Ended::Done(Outcome::ServerError));
                     }
@@ -372,7 +418,9 @@ impl Run<'_> {
                             "{} after the authenticated retry: the server refuses these credentials",
                             r.status
                         ),
-                        Outcome::RateLimited => format!("{} {}: a rate or channel limit", r.status, reason_or(&r)),
+                        Outcome::RateLimited => {
+                            format!("{} {}: a rate or channel limit", r.status, reason_or(&r))
+                        }
                         Outcome::Overloaded => match r.retry_after {
                             Some(s) => format!("{} {}: retry after {s} s", r.status, reason_or(&r)),
                             None => format!("{} {}", r.status, reason_or(&r)),
@@ -447,8 +495,11 @@ impl Run<'_> {
                 let (outcome, detail) = self.failure_outcome(&f);
                 let detail = match f {
                     Failure::Timeout => match self.input.transport {
-                        sipcreds::Transport::Tls => "TLS handshake: no answer within the budget".to_owned(),
-                        _ => "TCP connect: no answer within the budget (a firewall dropping SYNs?)".to_owned(),
+                        sipcreds::Transport::Tls => {
+                            "TLS handshake: no answer within the budget".to_owned()
+                        }
+                        _ => "TCP connect: no answer within the budget (a firewall dropping SYNs?)"
+                            .to_owned(),
                     },
                     _ => detail,
                 };
@@ -461,8 +512,16 @@ impl Run<'_> {
         ended
     }
 
-    async fn exchanges(&mut self, conn: &mut Connection, target: &Target, deadline: Instant) -> Ended {
-        let options_forbidden = match self.exchange(conn, target, "OPTIONS", deadline, false).await {
+    async fn exchanges(
+        &mut self,
+        conn: &mut Connection,
+        target: &Target,
+        deadline: Instant,
+    ) -> Ended {
+        let options_forbidden = match self
+            .exchange(conn, target, "OPTIONS", deadline, false)
+            .await
+        {
             Err(ended) => return ended,
             Ok((_, r)) => r.status == 403,
         };
@@ -473,7 +532,10 @@ impl Run<'_> {
         if !register {
             return Ended::Done(Outcome::Reachable);
         }
-        match self.exchange(conn, target, "REGISTER", deadline, options_forbidden).await {
+        match self
+            .exchange(conn, target, "REGISTER", deadline, options_forbidden)
+            .await
+        {
             Err(Ended::Next(o)) => Ended::Done(o),
             Err(done) => done,
             Ok((Verdict::Success, _)) if self.challenge.is_some() => Ended::Done(Outcome::Ok),
@@ -525,7 +587,13 @@ impl Run<'_> {
         .await;
         let targets = match found {
             Err(_) => {
-                self.step(StepName::Resolve, None, false, began, "DNS: no answer within the budget".to_owned());
+                self.step(
+                    StepName::Resolve,
+                    None,
+                    false,
+                    began,
+                    "DNS: no answer within the budget".to_owned(),
+                );
                 return (Vec::new(), Outcome::Timeout);
             }
             Ok(Err(f)) => {
@@ -554,7 +622,11 @@ impl Run<'_> {
             }
             // The budget is shared by the targets still to try.
             let share = self.deadline.saturating_duration_since(now) / (n - i) as u32;
-            let deadline = if i + 1 == n { self.deadline } else { now + share };
+            let deadline = if i + 1 == n {
+                self.deadline
+            } else {
+                now + share
+            };
             match self.target(target, deadline).await {
                 Ended::Done(o) => return (targets, o),
                 Ended::Next(o) => last = o,

@@ -145,7 +145,10 @@ fn bind_addr(local: Option<IpAddr>, remote: &SocketAddr) -> SocketAddr {
 fn tls_failure(e: &io::Error, seen: &Seen) -> Failure {
     let first = seen.first.load(Ordering::Relaxed);
     let plain = first != 0 && !(0x14..=0x17).contains(&(first & 0xff));
-    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    if let Some(tls) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         return match tls {
             rustls::Error::InvalidCertificate(c) => match c {
                 CertificateError::UnknownIssuer => Failure::Tls(

@@ -35,7 +35,10 @@ fn check(r: &Report, password: Option<&str>) {
         assert!(!json.contains(p), "the password is in the report: {json}");
     }
     assert!(!json.contains("nonce"), "a nonce is in the report: {json}");
-    assert!(!json.contains("response="), "a digest response is in the report: {json}");
+    assert!(
+        !json.contains("response="),
+        "a digest response is in the report: {json}"
+    );
     assert_eq!(r.outcome.is_success(), r.causes.is_empty(), "{json}");
 }
 
@@ -70,16 +73,33 @@ async fn kamailio_matrix(algorithm: &str) {
     for (transport, port) in [("udp", k.port), ("tcp", k.port), ("tls", k.tls_port)] {
         let ok = run(&kam_input(port, transport, "secret", "sip.test"), &o).await;
         check(&ok, Some("secret"));
-        assert_eq!(ok.outcome, Outcome::Ok, "{transport}: {ok:#?}\n{}", k.peer.log_text());
+        assert_eq!(
+            ok.outcome,
+            Outcome::Ok,
+            "{transport}: {ok:#?}\n{}",
+            k.peer.log_text()
+        );
         let ch = ok.challenge.as_ref().unwrap();
         assert_eq!(ch.algorithm.to_ascii_uppercase(), algorithm);
         assert_eq!(ch.realm, "sip.test");
         assert_eq!(ok.realm_matches, Some(true));
-        assert_eq!(ok.requests_sent, 3, "OPTIONS, REGISTER, the authenticated REGISTER");
+        assert_eq!(
+            ok.requests_sent, 3,
+            "OPTIONS, REGISTER, the authenticated REGISTER"
+        );
         assert!(ok.public_address.is_some(), "{ok:#?}");
-        assert!(ok.server_header.as_deref().unwrap_or("").contains("kamailio"));
+        assert!(
+            ok.server_header
+                .as_deref()
+                .unwrap_or("")
+                .contains("kamailio")
+        );
 
-        let bad = run(&kam_input(port, transport, "wrong-password", "sip.test"), &o).await;
+        let bad = run(
+            &kam_input(port, transport, "wrong-password", "sip.test"),
+            &o,
+        )
+        .await;
         check(&bad, Some("wrong-password"));
         assert_eq!(bad.outcome, Outcome::AuthRejected, "{transport}: {bad:#?}");
         assert_eq!(bad.symptom.as_deref(), Some("401"));
@@ -88,7 +108,11 @@ async fn kamailio_matrix(algorithm: &str) {
 
         let realm = run(&kam_input(port, transport, "secret", "other.test"), &o).await;
         check(&realm, Some("secret"));
-        assert_eq!(realm.outcome, Outcome::RealmMismatch, "{transport}: {realm:#?}");
+        assert_eq!(
+            realm.outcome,
+            Outcome::RealmMismatch,
+            "{transport}: {realm:#?}"
+        );
         assert_eq!(realm.configured_realm, "other.test");
         assert_eq!(realm.challenge.as_ref().unwrap().realm, "sip.test");
         assert_eq!(realm.realm_matches, Some(false));
@@ -98,7 +122,10 @@ async fn kamailio_matrix(algorithm: &str) {
     let log = k.peer.log_text();
     assert!(log.contains("REGISTER RECEIVED"), "{log}");
     for line in log.lines().filter(|l| l.contains("REGISTER RECEIVED")) {
-        assert!(line.contains("contact=<null>"), "a Contact was sent: {line}");
+        assert!(
+            line.contains("contact=<null>"),
+            "a Contact was sent: {line}"
+        );
     }
     assert!(!log.contains("INVITE RECEIVED"), "{log}");
 }
@@ -136,7 +163,10 @@ async fn a_plain_tcp_port_spoken_to_with_tls_is_not_tls() {
         return;
     };
     let r = run(
-        &input(&format!(r#"{{"server": "127.0.0.1:{}", "transport": "tls"}}"#, k.port)),
+        &input(&format!(
+            r#"{{"server": "127.0.0.1:{}", "transport": "tls"}}"#,
+            k.port
+        )),
         &opts(1.0),
     )
     .await;
@@ -172,11 +202,36 @@ async fn tls_certificates_expired_wrong_name_unknown_issuer() {
     let ca = tls::ca("good");
     let other = tls::ca("other");
     let cases = [
-        ("valid", tls::leaf(&ca, &["sip.test"], false), Some(&ca), None),
-        ("expired", tls::leaf(&ca, &["sip.test"], true), Some(&ca), Some("expired")),
-        ("wrong name", tls::leaf(&ca, &["other.test"], false), Some(&ca), Some("name_mismatch")),
-        ("unknown issuer", tls::leaf(&other, &["sip.test"], false), Some(&ca), Some("unknown_issuer")),
-        ("not in the bundled roots", tls::leaf(&ca, &["sip.test"], false), None, Some("unknown_issuer")),
+        (
+            "valid",
+            tls::leaf(&ca, &["sip.test"], false),
+            Some(&ca),
+            None,
+        ),
+        (
+            "expired",
+            tls::leaf(&ca, &["sip.test"], true),
+            Some(&ca),
+            Some("expired"),
+        ),
+        (
+            "wrong name",
+            tls::leaf(&ca, &["other.test"], false),
+            Some(&ca),
+            Some("name_mismatch"),
+        ),
+        (
+            "unknown issuer",
+            tls::leaf(&other, &["sip.test"], false),
+            Some(&ca),
+            Some("unknown_issuer"),
+        ),
+        (
+            "not in the bundled roots",
+            tls::leaf(&ca, &["sip.test"], false),
+            None,
+            Some("unknown_issuer"),
+        ),
     ];
     for (what, leaf, trust, expect) in cases {
         let addr = tls::server(&leaf).await;
@@ -186,7 +241,10 @@ async fn tls_certificates_expired_wrong_name_unknown_issuer() {
         }
         o.nameserver = Some(dns.addr);
         let r = run(
-            &input(&format!(r#"{{"server": "sip.test:{}", "transport": "tls"}}"#, addr.port())),
+            &input(&format!(
+                r#"{{"server": "sip.test:{}", "transport": "tls"}}"#,
+                addr.port()
+            )),
             &o,
         )
         .await;
@@ -207,7 +265,11 @@ async fn tls_certificates_expired_wrong_name_unknown_issuer() {
     let leaf = tls::leaf(&ca, &["127.0.0.1"], false);
     let addr = tls::server(&leaf).await;
     let o = opts(2.0).with_ca_file(&ca.pem_file).unwrap();
-    let r = run(&input(&format!(r#"{{"server": "{addr}", "transport": "tls"}}"#)), &o).await;
+    let r = run(
+        &input(&format!(r#"{{"server": "{addr}", "transport": "tls"}}"#)),
+        &o,
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Reachable, "{r:#?}");
 }
 
@@ -235,12 +297,18 @@ async fn srv_with_a_dead_first_target_succeeds_on_the_second() {
     check(&r, Some("secret"));
     assert_eq!(r.outcome, Outcome::Ok, "{r:#?}\n{}", dns.peer.log_text());
     assert_eq!(r.targets.len(), 2, "{r:#?}");
-    assert!(r.targets.iter().all(|t| t.source == sipcreds_probe::Source::Srv));
+    assert!(
+        r.targets
+            .iter()
+            .all(|t| t.source == sipcreds_probe::Source::Srv)
+    );
     assert_eq!(r.targets[0].port, dead);
     assert_eq!(r.targets[1].port, k.port);
     let dead_target = format!("127.0.0.1:{dead}");
     assert!(
-        r.steps.iter().any(|s| s.target.as_deref() == Some(dead_target.as_str()) && !s.ok),
+        r.steps
+            .iter()
+            .any(|s| s.target.as_deref() == Some(dead_target.as_str()) && !s.ok),
         "the dead target is reported: {r:#?}"
     );
 
@@ -249,7 +317,14 @@ async fn srv_with_a_dead_first_target_succeeds_on_the_second() {
     check(&r, None);
     assert_eq!(r.outcome, Outcome::DnsFailure, "{r:#?}");
     assert_eq!(r.symptom.as_deref(), Some("dns_failure"));
-    assert!(r.steps[0].detail.as_deref().unwrap_or("").contains("NXDOMAIN"), "{r:#?}");
+    assert!(
+        r.steps[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("NXDOMAIN"),
+        "{r:#?}"
+    );
 }
 
 /// UDP sockets that count what they receive and never answer.
@@ -259,7 +334,8 @@ fn silent_sockets(n: usize) -> (Vec<u16>, Arc<AtomicUsize>, Vec<std::thread::Joi
     let mut threads = Vec::new();
     for _ in 0..n {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         ports.push(sock.local_addr().unwrap().port());
         let count = count.clone();
         threads.push(std::thread::spawn(move || {
@@ -289,7 +365,11 @@ async fn never_more_than_12_requests_even_with_many_silent_targets() {
     };
     let mut o = opts(10.0);
     o.nameserver = Some(dns.addr);
-    let r = run(&input(r#"{"server": "many.test", "authUser": "u", "authPassword": "pw-many"}"#), &o).await;
+    let r = run(
+        &input(r#"{"server": "many.test", "authUser": "u", "authPassword": "pw-many"}"#),
+        &o,
+    )
+    .await;
     check(&r, Some("pw-many"));
     assert_eq!(r.outcome, Outcome::Timeout, "{r:#?}");
     assert_eq!(r.targets.len(), 8);
@@ -305,10 +385,16 @@ async fn one_probe_of_a_credential_at_a_time() {
     let (ports, _count, _threads) = silent_sockets(2);
     let reg = sipcreds::Registry::in_memory();
     let a = reg
-        .create_credential("org", input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, ports[0])))
+        .create_credential(
+            "org",
+            input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, ports[0])),
+        )
         .unwrap();
     let b = reg
-        .create_credential("org", input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, ports[1])))
+        .create_credential(
+            "org",
+            input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, ports[1])),
+        )
         .unwrap();
     let o = opts(0.5);
     let began = std::time::Instant::now();
@@ -332,16 +418,25 @@ fn the_blocking_calls_and_their_errors() {
     let reg = sipcreds::Registry::in_memory();
     let port = peers::free_port();
     let c = reg
-        .create_credential("org", input(&format!(r#"{{"server": "127.0.0.1:{port}", "transport": "tcp"}}"#)))
+        .create_credential(
+            "org",
+            input(&format!(
+                r#"{{"server": "127.0.0.1:{port}", "transport": "tcp"}}"#
+            )),
+        )
         .unwrap();
-    let r = sipcreds_probe::probe_registry_blocking(&reg, "org", c.id.as_str(), &opts(1.0)).unwrap();
+    let r =
+        sipcreds_probe::probe_registry_blocking(&reg, "org", c.id.as_str(), &opts(1.0)).unwrap();
     assert_eq!(r.outcome, Outcome::ConnectionRefused);
     assert_eq!(r.credential_id.as_deref(), Some(c.id.as_str()));
     let e = sipcreds_probe::probe_registry_json(&reg, "org", "cred_nope", "{}").unwrap_err();
     assert_eq!(e.code().as_str(), "not_found");
     let e = sipcreds_probe::probe_registry_json(&reg, "org", c.id.as_str(), r#"{"timeout": 0}"#)
         .unwrap_err();
-    assert_eq!((e.code().as_str(), e.field()), ("invalid_option", Some("timeout")));
+    assert_eq!(
+        (e.code().as_str(), e.field()),
+        ("invalid_option", Some("timeout"))
+    );
     let json = sipcreds_probe::probe_registry_json(&reg, "org", c.id.as_str(), r#"{"timeout": 1}"#)
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -18,9 +18,13 @@ pub fn require(bin: &str) -> Option<PathBuf> {
         }
     }
     if std::env::var("SIPCREDS_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("{bin} is not installed, and SIPCREDS_REQUIRE_SERVICES=1: run scripts/ci/services.sh");
+        panic!(
+            "{bin} is not installed, and SIPCREDS_REQUIRE_SERVICES=1: run scripts/ci/services.sh"
+        );
     }
-    eprintln!("SKIPPED: {bin} is not installed (apt-get install kamailio kamailio-tls-modules sip-tester dnsmasq-base)");
+    eprintln!(
+        "SKIPPED: {bin} is not installed (apt-get install kamailio kamailio-tls-modules sip-tester dnsmasq-base)"
+    );
     None
 }
 
@@ -78,19 +82,28 @@ impl Peer {
 
     /// Fail if the peer already exited (a bad configuration), with its log.
     pub fn assert_running(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            if let Ok(Some(status)) = c.try_wait() {
-                panic!("{} exited at once ({status}):\n{}", self.name, self.log_text());
-            }
+        if let Some(c) = self.child.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            panic!(
+                "{} exited at once ({status}):\n{}",
+                self.name,
+                self.log_text()
+            );
         }
     }
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         let group = format!("-{}", child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let end = Instant::now() + Duration::from_secs(2);
         while Instant::now() < end {
             if let Ok(Some(_)) = child.try_wait() {
@@ -98,7 +111,10 @@ impl Drop for Peer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = child.wait();
     }
 }
@@ -106,7 +122,8 @@ impl Drop for Peer {
 /// Wait until something answers on UDP `port` with a SIP response to an OPTIONS.
 pub fn wait_for_sip_udp(peer: &mut Peer, port: u16) {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let end = Instant::now() + Duration::from_secs(10);
     let mut buf = [0u8; 4096];
     let mut n = 0;
@@ -118,13 +135,17 @@ pub fn wait_for_sip_udp(peer: &mut Peer, port: u16) {
             "OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKwait{n}\r\nFrom: <sip:wait@127.0.0.1>;tag=w\r\nTo: <sip:127.0.0.1>\r\nCall-ID: wait-{n}-{port}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
         );
         let _ = sock.send_to(msg.as_bytes(), ("127.0.0.1", port));
-        if let Ok((len, _)) = sock.recv_from(&mut buf) {
-            if buf[..len].starts_with(b"SIP/2.0") {
-                return;
-            }
+        if let Ok((len, _)) = sock.recv_from(&mut buf)
+            && buf[..len].starts_with(b"SIP/2.0")
+        {
+            return;
         }
     }
-    panic!("{} does not answer on UDP {port}:\n{}", peer.name, peer.log_text());
+    panic!(
+        "{} does not answer on UDP {port}:\n{}",
+        peer.name,
+        peer.log_text()
+    );
 }
 
 /// Wait until a TCP port accepts.
@@ -138,7 +159,11 @@ pub fn wait_for_tcp(peer: &mut Peer, port: u16) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("{} does not listen on TCP {port}:\n{}", peer.name, peer.log_text());
+    panic!(
+        "{} does not listen on TCP {port}:\n{}",
+        peer.name,
+        peer.log_text()
+    );
 }
 
 /// What a Kamailio instance does with REGISTER.
@@ -194,7 +219,9 @@ listen=tcp:127.0.0.1:{port}
 "#
     );
     if cfg.tls.is_some() {
-        text.push_str(&format!("enable_tls=yes\nlisten=tls:127.0.0.1:{tls_port}\n"));
+        text.push_str(&format!(
+            "enable_tls=yes\nlisten=tls:127.0.0.1:{tls_port}\n"
+        ));
     }
     text.push_str(
         r#"mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
@@ -299,7 +326,17 @@ pub fn sipp(scenario: &str) -> Option<Sipp> {
     let mut cmd = Command::new(bin);
     cmd.arg("-sf")
         .arg(&path)
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", "u1", "-nostdin", "-trace_msg", "-message_file"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-t",
+            "u1",
+            "-nostdin",
+            "-trace_msg",
+            "-message_file",
+        ])
         .arg(&messages)
         .current_dir(dir.path());
     let mut peer = Peer::start("sipp", &mut cmd, dir);
@@ -310,7 +347,11 @@ pub fn sipp(scenario: &str) -> Option<Sipp> {
         if UdpSocket::bind(("127.0.0.1", port)).is_err() {
             break;
         }
-        assert!(Instant::now() < end, "sipp does not bind UDP {port}:\n{}", peer.log_text());
+        assert!(
+            Instant::now() < end,
+            "sipp does not bind UDP {port}:\n{}",
+            peer.log_text()
+        );
         std::thread::sleep(Duration::from_millis(30));
     }
     Some(Sipp {
@@ -345,7 +386,10 @@ pub fn dnsmasq(records: &[String]) -> Option<Dns> {
         "--log-queries",
         "--log-facility=-",
     ])
-    .arg(format!("--pid-file={}", dir.path().join("dnsmasq.pid").display()))
+    .arg(format!(
+        "--pid-file={}",
+        dir.path().join("dnsmasq.pid").display()
+    ))
     .args(records);
     let mut peer = Peer::start("dnsmasq", &mut cmd, dir);
     wait_for_tcp(&mut peer, port);

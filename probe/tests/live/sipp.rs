@@ -62,12 +62,20 @@ async fn silence_is_a_timeout_within_the_budget() {
         return;
     };
     for budget in [0.3, 1.0] {
-        let r = run(&input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, p.port)), &opts(budget)).await;
+        let r = run(
+            &input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, p.port)),
+            &opts(budget),
+        )
+        .await;
         check(&r, None);
         assert_eq!(r.outcome, Outcome::Timeout, "{r:#?}");
         assert_eq!(r.symptom.as_deref(), Some("timeout"));
         let want = budget * 1000.0;
-        assert!((r.elapsed_ms - want).abs() <= 50.0, "budget {want} ms, took {} ms", r.elapsed_ms);
+        assert!(
+            (r.elapsed_ms - want).abs() <= 50.0,
+            "budget {want} ms, took {} ms",
+            r.elapsed_ms
+        );
         // Timer A: sent at 0 and 500 ms within 1 s (the next would be at 1.5 s).
         let expected = if budget < 0.5 { 1 } else { 2 };
         assert_eq!(r.requests_sent, expected, "{r:#?}");
@@ -81,7 +89,11 @@ async fn a_405_to_options_is_still_reachable() {
     let Some(p) = peers::sipp(&scenario(Some("405 Method Not Allowed"), &[])) else {
         return;
     };
-    let r = run(&input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, p.port)), &opts(2.0)).await;
+    let r = run(
+        &input(&format!(r#"{{"server": "127.0.0.1:{}"}}"#, p.port)),
+        &opts(2.0),
+    )
+    .await;
     check(&r, None);
     assert_eq!(r.outcome, Outcome::Reachable, "{r:#?}");
     assert_eq!(r.status, Some(405));
@@ -108,7 +120,12 @@ async fn a_challenge_repeated_after_the_retry_is_auth_rejected_with_one_retry() 
     check(&r, Some("pw-sipp"));
     assert_eq!(r.outcome, Outcome::AuthRejected, "{r:#?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(p.received("REGISTER"), 2, "one REGISTER and exactly one authenticated retry:\n{}", std::fs::read_to_string(&p.messages).unwrap_or_default());
+    assert_eq!(
+        p.received("REGISTER"),
+        2,
+        "one REGISTER and exactly one authenticated retry:\n{}",
+        std::fs::read_to_string(&p.messages).unwrap_or_default()
+    );
     assert_eq!(r.requests_sent, 3);
     let log = std::fs::read_to_string(&p.messages).unwrap_or_default();
     assert!(!log.contains("pw-sipp"), "the password went on the wire");

@@ -20,9 +20,10 @@ pub struct Ca {
 
 pub fn ca(name: &str) -> Ca {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, format!("sipcreds test CA {name}"));
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("sipcreds test CA {name}"),
+    );
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::KeyCertSign,
@@ -70,9 +71,10 @@ pub fn leaf(ca: &Ca, names: &[&str], expired: bool) -> Leaf {
             Err(_) => SanType::DnsName((*n).try_into().unwrap()),
         });
     }
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names.first().copied().unwrap_or("x"));
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        names.first().copied().unwrap_or("x"),
+    );
     let now = time::OffsetDateTime::now_utc();
     if expired {
         params.not_before = now - time::Duration::days(30);
@@ -107,14 +109,20 @@ pub async fn server(leaf: &Leaf) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
                 loop {
-                    let Ok(n) = tls.read(&mut chunk).await else { return };
+                    let Ok(n) = tls.read(&mut chunk).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
@@ -124,7 +132,10 @@ pub async fn server(leaf: &Leaf) -> SocketAddr {
                         let text = String::from_utf8_lossy(&msg);
                         let pick = |name: &str| {
                             text.lines()
-                                .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+                                .find(|l| {
+                                    l.to_ascii_lowercase()
+                                        .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+                                })
                                 .unwrap_or("")
                                 .to_owned()
                         };
