@@ -112,41 +112,39 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, ParseError> {
             "the answer does not start with a SIP status line".into(),
         ));
     }
-    let mut parser = PullParser::new(buf, 0);
+    // The head ends at the first empty line: a line terminator (LF, or CRLF) right after
+    // another. A folded header line has whitespace after its LF, so it never matches.
+    let end = buf.iter().enumerate().find_map(|(i, &b)| {
+        if b != b'\n' {
+            return None;
+        }
+        let rest = &buf[i + 1..];
+        if rest.starts_with(b"\r\n") {
+            Some(i + 3)
+        } else if rest.starts_with(b"\n") {
+            Some(i + 2)
+        } else {
+            None
+        }
+    });
+    let Some(head) = end else {
+        if buf.len() > MAX_MESSAGE_BYTES {
+            return Err(ParseError(format!(
+                "no end of the message head in {MAX_MESSAGE_BYTES} bytes"
+            )));
+        }
+        return Ok(None);
+    };
     let mut content_length: Option<usize> = None;
-    let mut first = true;
-    loop {
-        match parser.next() {
-            None => break,
-            Some(Err(_)) => {
-                if buf.len() > MAX_MESSAGE_BYTES {
-                    return Err(ParseError(format!(
-                        "no end of the message head in {MAX_MESSAGE_BYTES} bytes"
-                    )));
-                }
-                return Ok(None);
-            }
-            Some(Ok(line)) => {
-                if first {
-                    first = false;
-                    if !line.starts_with(b"SIP/") {
-                        return Err(ParseError(
-                            "the answer does not start with a SIP status line".into(),
-                        ));
-                    }
-                    continue;
-                }
-                if let Some(n) = header_value(line, &["content-length", "l"]) {
-                    let n = n
-                        .trim()
-                        .parse::<usize>()
-                        .map_err(|_| ParseError("the Content-Length is not a number".into()))?;
-                    content_length = Some(n);
-                }
-            }
+    for line in buf[..head].split(|b| *b == b'\n').skip(1) {
+        if let Some(v) = header_value(line, &["content-length", "l"]) {
+            let v = v.trim();
+            content_length = Some(
+                v.parse::<usize>()
+                    .map_err(|_| ParseError("the Content-Length is not a number".into()))?,
+            );
         }
     }
-    let head = parser.head_end();
     // Over a stream a message without Content-Length has no body (RFC 3261 §18.3 makes the
     // header mandatory there; a missing one is read as 0).
     let total = head.saturating_add(content_length.unwrap_or(0));

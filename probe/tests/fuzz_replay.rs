@@ -1,11 +1,14 @@
 //! Replays the committed corpus and crashers of the `sip_response` fuzz target
-//! (`fuzz/corpus/sip_response/`, `fuzz/artifacts/sip_response/`) through the same checks.
+//! (`fuzz/corpus/sip_response/`, and the minimized crashers in `probe/tests/fuzz-crashers/sip_response/`) through the same checks.
 
 #[test]
 fn sip_response_corpus_and_crashers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut n = 0;
-    for dir in ["fuzz/corpus/sip_response", "fuzz/artifacts/sip_response"] {
+    for dir in [
+        "fuzz/corpus/sip_response",
+        "probe/tests/fuzz-crashers/sip_response",
+    ] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -17,5 +20,5 @@ fn sip_response_corpus_and_crashers() {
             n += 1;
         }
     }
-    assert!(n >= 7, "the corpus is missing: {n} inputs");
+    assert!(n >= 8, "the corpus is missing: {n} inputs");
 }
