@@ -303,8 +303,19 @@ pub async fn resolve(
                 _ => Ok(targets),
             }
         }
+        // No SRV record: A/AAAA on the default port (RFC 3263 §4.2). A server that refuses or
+        // fails the SRV query gets the same fallback, as SIP stacks do; if A/AAAA fails too,
+        // both failures are reported.
         Err(e) if is_negative(&e) => a_records(&r, &fqdn, default_port, transport).await,
-        Err(e) => Err(failure(service.trim_end_matches('.'), "SRV", &e)),
+        Err(e) => {
+            let srv = failure(service.trim_end_matches('.'), "SRV", &e);
+            a_records(&r, &fqdn, default_port, transport)
+                .await
+                .map_err(|a| DnsFailure {
+                    kind: a.kind,
+                    detail: format!("{}; before that, {}", a.detail, srv.detail),
+                })
+        }
     }
 }
 

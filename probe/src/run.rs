@@ -358,11 +358,7 @@ impl Run<'_> {
                                 } else {
                                     format!(", qop {}", ch.qop.join(","))
                                 },
-                                if stale_again {
-                                    ", the nonce was stale"
-                                } else {
-                                    ""
-                                }
+                                if stale_again { ", stale=true" } else { "" }
                             )),
                         );
                         if stale_again {

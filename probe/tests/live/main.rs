@@ -327,6 +327,47 @@ async fn srv_with_a_dead_first_target_succeeds_on_the_second() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nameserver_that_refuses_srv_still_gives_the_a_record() {
+    // Without --local, dnsmasq answers REFUSED for the names it does not hold (the SRV name).
+    let Some(k) = peers::kamailio(&KamailioConfig::default()) else {
+        return;
+    };
+    let bin = peers::require("dnsmasq").unwrap();
+    let dir = peers::scratch("dnsmasq-refused");
+    let port = peers::free_port();
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args([
+        "-k",
+        &format!("--port={port}"),
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--user=root",
+        "--host-record=plain.test,127.0.0.1",
+    ]);
+    let mut peer = peers::Peer::start("dnsmasq", &mut cmd, dir);
+    peers::wait_for_tcp(&mut peer, port);
+    let mut o = opts(3.0);
+    o.nameserver = Some(([127, 0, 0, 1], port).into());
+    // The A record on the default port: Kamailio is not there, but the name resolved.
+    let r = run(&input(r#"{"server": "plain.test"}"#), &o).await;
+    assert_eq!(r.targets.len(), 1, "{r:#?}");
+    assert_eq!(r.targets[0].port, 5060);
+    assert_eq!(r.targets[0].source, sipcreds_probe::Source::A);
+    // With the port given: only A, and Kamailio answers.
+    let r = run(
+        &input(&format!(r#"{{"server": "plain.test:{}"}}"#, k.port)),
+        &o,
+    )
+    .await;
+    assert_eq!(r.outcome, Outcome::Reachable, "{r:#?}");
+    // An unknown name: REFUSED for both.
+    let r = run(&input(r#"{"server": "unknown.test"}"#), &o).await;
+    assert_eq!(r.outcome, Outcome::DnsFailure, "{r:#?}");
+}
+
 /// UDP sockets that count what they receive and never answer.
 fn silent_sockets(n: usize) -> (Vec<u16>, Arc<AtomicUsize>, Vec<std::thread::JoinHandle<()>>) {
     let count = Arc::new(AtomicUsize::new(0));

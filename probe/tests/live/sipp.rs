@@ -130,6 +130,86 @@ async fn a_challenge_repeated_after_the_retry_is_auth_rejected_with_one_retry() 
     let log = std::fs::read_to_string(&p.messages).unwrap_or_default();
     assert!(!log.contains("pw-sipp"), "the password went on the wire");
     assert!(!log.contains("INVITE sip:"), "an INVITE was sent");
+    // The retry keeps the Call-ID and adds 1 to the CSeq; the Request-URI is the realm's.
+    let registers: Vec<&str> = log.split("REGISTER sip:").skip(1).collect();
+    assert_eq!(registers.len(), 2);
+    let header = |msg: &str, name: &str| {
+        msg.lines()
+            .find(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+            })
+            .map(|l| l.split_once(':').unwrap().1.trim().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        header(registers[0], "Call-ID"),
+        header(registers[1], "Call-ID")
+    );
+    assert_eq!(header(registers[0], "CSeq"), "1 REGISTER");
+    assert_eq!(header(registers[1], "CSeq"), "2 REGISTER");
+    assert!(
+        registers[1].starts_with("sip.test SIP/2.0"),
+        "{}",
+        registers[1]
+    );
+    assert!(header(registers[1], "Authorization").contains("uri=\"sip:sip.test\""));
+    assert!(header(registers[0], "Via").contains(";branch=z9hG4bK"));
+    assert!(header(registers[0], "Via").contains(";rport"));
+    assert_ne!(
+        header(registers[0], "Via"),
+        header(registers[1], "Via"),
+        "a new branch"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_nonce_gets_one_more_retry_and_a_407_is_answered_with_proxy_authorization() {
+    let stale = "WWW-Authenticate: Digest realm=\"sip.test\", nonce=\"fresh\", algorithm=MD5, qop=\"auth\", stale=true\n";
+    let register = vec![
+        reply("401 Unauthorized", CHALLENGE),
+        reply("401 Unauthorized", stale),
+        reply("200 OK", ""),
+    ];
+    let Some(p) = peers::sipp(&scenario(Some("200 OK"), &register)) else {
+        return;
+    };
+    let body = format!(
+        r#"{{"server": "127.0.0.1:{}", "domain": "sip.test", "authUser": "bob", "authPassword": "pw-sipp"}}"#,
+        p.port
+    );
+    let r = run(&input(&body), &opts(3.0)).await;
+    check(&r, Some("pw-sipp"));
+    assert_eq!(r.outcome, Outcome::Ok, "{r:#?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        p.received("REGISTER"),
+        3,
+        "stale=true: one more retry, no more"
+    );
+
+    let proxy = "Proxy-Authenticate: Digest realm=\"sip.test\", nonce=\"p1\", algorithm=MD5\n";
+    let register = vec![
+        reply("407 Proxy Authentication Required", proxy),
+        reply("200 OK", ""),
+    ];
+    let Some(p) = peers::sipp(&scenario(Some("200 OK"), &register)) else {
+        return;
+    };
+    let body = format!(
+        r#"{{"server": "127.0.0.1:{}", "domain": "sip.test", "authUser": "bob", "authPassword": "pw-sipp"}}"#,
+        p.port
+    );
+    let r = run(&input(&body), &opts(3.0)).await;
+    assert_eq!(r.outcome, Outcome::Ok, "{r:#?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = std::fs::read_to_string(&p.messages).unwrap_or_default();
+    assert!(
+        log.contains("Proxy-Authorization: Digest username=\"bob\""),
+        "{log}"
+    );
+    // RFC 2069 digest (no qop): no cnonce, no nc.
+    assert!(!log.contains("nc=00000001"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
