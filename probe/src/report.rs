@@ -4,7 +4,9 @@
 use serde::Serialize;
 use sipcreds::Cause;
 
-use crate::resolve::Target;
+use std::net::{IpAddr, SocketAddr};
+
+use sipcreds::Transport;
 
 /// One stable outcome per report (§12's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -108,6 +110,43 @@ impl Outcome {
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Where a target came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An SRV record's target.
+    Srv,
+    /// An A or AAAA record of the host itself.
+    A,
+    /// The server is an IP literal.
+    Literal,
+}
+
+/// One address to try, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// The IP address.
+    pub address: IpAddr,
+    /// The port.
+    pub port: u16,
+    /// The transport.
+    #[serde(serialize_with = "transport_str")]
+    pub transport: Transport,
+    /// How it was found.
+    pub source: Source,
+}
+
+fn transport_str<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.as_str())
+}
+
+impl Target {
+    /// `ip:port` (`[v6]:port`).
+    pub fn socket(&self) -> SocketAddr {
+        SocketAddr::new(self.address, self.port)
     }
 }
 

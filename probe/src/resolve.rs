@@ -14,45 +14,9 @@ use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RData;
-use serde::Serialize;
 use sipcreds::{Host, Transport};
 
-/// Where a target came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// An SRV record's target.
-    Srv,
-    /// An A or AAAA record of the host itself.
-    A,
-    /// The server is an IP literal.
-    Literal,
-}
-
-/// One address to try, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Target {
-    /// The IP address.
-    pub address: IpAddr,
-    /// The port.
-    pub port: u16,
-    /// The transport.
-    #[serde(serialize_with = "transport_str")]
-    pub transport: Transport,
-    /// How it was found.
-    pub source: Source,
-}
-
-fn transport_str<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(t.as_str())
-}
-
-impl Target {
-    /// `ip:port` (`[v6]:port`).
-    pub fn socket(&self) -> SocketAddr {
-        SocketAddr::new(self.address, self.port)
-    }
-}
+pub use crate::report::{Source, Target};
 
 /// Why no target was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
