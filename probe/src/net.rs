@@ -22,7 +22,7 @@ fn locks() -> &'static Locks {
 /// The entry lives as long as a probe of the credential runs or waits.
 struct Held {
     key: Key,
-    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Held {
@@ -37,19 +37,16 @@ impl Held {
                 lock
             }
         };
-        Held {
-            key,
-            lock: Some(lock),
-        }
+        Held { key, lock }
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        // Under the map's mutex, so nobody takes the lock between the two steps.
+        // Under the map's mutex, where every other taker upgrades its entry: when this is the
+        // last strong reference, nobody holds or waits for the lock, and the entry goes.
         let mut map = locks().lock().unwrap_or_else(|p| p.into_inner());
-        drop(self.lock.take());
-        if map.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+        if Arc::strong_count(&self.lock) == 1 {
             map.remove(&self.key);
         }
     }
@@ -74,16 +71,9 @@ pub async fn probe_input(
 /// for the first one to end (and then runs within its own budget).
 pub async fn probe(credential: &Credential, options: &ProbeOptions) -> Report {
     let held = Held::of(credential.org.as_str(), credential.id.as_str());
-    let lock = held.lock.clone();
-    let report = match lock {
-        Some(lock) => {
-            let _guard = lock.lock().await;
-            run::probe_input(Some(credential.id.as_str()), &credential.input, options).await
-        }
-        None => run::probe_input(Some(credential.id.as_str()), &credential.input, options).await,
-    };
-    drop(held);
-    report
+    // Declared after `held`, so released before it.
+    let _guard = held.lock.lock().await;
+    run::probe_input(Some(credential.id.as_str()), &credential.input, options).await
 }
 
 /// Probe the credential `id` of `org`: `not_found` when there is none. A probe that fails is

@@ -211,16 +211,7 @@ pub async fn resolve(
     let r = resolver(nameserver, timeout)?;
     let fqdn = format!("{}.", name.trim_end_matches('.'));
     if let Some(port) = port {
-        return Ok(addresses(&r, &fqdn)
-            .await?
-            .into_iter()
-            .map(|address| Target {
-                address,
-                port,
-                transport,
-                source: Source::A,
-            })
-            .collect());
+        return a_records(&r, &fqdn, port, transport).await;
     }
     let service = format!("{}{fqdn}", srv_prefix(transport));
     match r.srv_lookup(service.as_str()).await {

@@ -142,6 +142,14 @@ fn bind_addr(local: Option<IpAddr>, remote: &SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, 0)
 }
 
+fn plain_answer() -> Failure {
+    Failure::Tls(
+        "not_tls",
+        "the server answered a TLS ClientHello with something that is not TLS: a plain TCP port?"
+            .into(),
+    )
+}
+
 fn tls_failure(e: &io::Error, seen: &Seen) -> Failure {
     let first = seen.first.load(Ordering::Relaxed);
     let plain = first != 0 && !(0x14..=0x17).contains(&(first & 0xff));
@@ -159,7 +167,10 @@ fn tls_failure(e: &io::Error, seen: &Seen) -> Failure {
                     Failure::Tls("expired", "the server's certificate has expired".into())
                 }
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    Failure::Tls("expired", "the server's certificate is not valid yet".into())
+                    Failure::Tls(
+                        "expired",
+                        "the server's certificate is not valid yet".into(),
+                    )
                 }
                 CertificateError::NotValidForName
                 | CertificateError::NotValidForNameContext { .. } => Failure::Tls(
@@ -171,19 +182,12 @@ fn tls_failure(e: &io::Error, seen: &Seen) -> Failure {
             rustls::Error::AlertReceived(alert) => {
                 Failure::Tls("alert", format!("the server sent the TLS alert {alert:?}"))
             }
-            _ if plain => Failure::Tls(
-                "not_tls",
-                "the server answered a TLS ClientHello with something that is not TLS: a plain TCP port?".into(),
-            ),
+            _ if plain => plain_answer(),
             other => Failure::Tls("other", format!("TLS failed: {other}")),
         };
     }
     if plain {
-        return Failure::Tls(
-            "not_tls",
-            "the server answered a TLS ClientHello with something that is not TLS: a plain TCP port?"
-                .into(),
-        );
+        return plain_answer();
     }
     match io_failure(e) {
         Failure::Closed if seen.bytes.load(Ordering::Relaxed) == 0 => Failure::Tls(

@@ -333,24 +333,12 @@ async fn a_nameserver_that_refuses_srv_still_gives_the_a_record() {
     let Some(k) = peers::kamailio(&KamailioConfig::default()) else {
         return;
     };
-    let bin = peers::require("dnsmasq").unwrap();
-    let dir = peers::scratch("dnsmasq-refused");
-    let port = peers::free_port();
-    let mut cmd = std::process::Command::new(bin);
-    cmd.args([
-        "-k",
-        &format!("--port={port}"),
-        "--listen-address=127.0.0.1",
-        "--bind-interfaces",
-        "--no-resolv",
-        "--no-hosts",
-        "--user=root",
-        "--host-record=plain.test,127.0.0.1",
-    ]);
-    let mut peer = peers::Peer::start("dnsmasq", &mut cmd, dir);
-    peers::wait_for_tcp(&mut peer, port);
+    let Some(dns) = peers::dnsmasq_with(&["--host-record=plain.test,127.0.0.1".into()], false)
+    else {
+        return;
+    };
     let mut o = opts(3.0);
-    o.nameserver = Some(([127, 0, 0, 1], port).into());
+    o.nameserver = Some(dns.addr);
     // The A record on the default port: Kamailio is not there, but the name resolved.
     let r = run(&input(r#"{"server": "plain.test"}"#), &o).await;
     assert_eq!(r.targets.len(), 1, "{r:#?}");

@@ -370,6 +370,12 @@ pub struct Dns {
 }
 
 pub fn dnsmasq(records: &[String]) -> Option<Dns> {
+    dnsmasq_with(records, true)
+}
+
+/// [`dnsmasq`], with or without `--local=/test/`: without it, dnsmasq answers REFUSED (not
+/// NXDOMAIN) for the names it does not hold.
+pub fn dnsmasq_with(records: &[String], local_zone: bool) -> Option<Dns> {
     let bin = require("dnsmasq")?;
     let dir = scratch("dnsmasq");
     let port = free_port();
@@ -381,11 +387,11 @@ pub fn dnsmasq(records: &[String]) -> Option<Dns> {
         "--bind-interfaces",
         "--no-resolv",
         "--no-hosts",
-        "--local=/test/",
         "--user=root",
         "--log-queries",
         "--log-facility=-",
     ])
+    .args(local_zone.then_some("--local=/test/"))
     .arg(format!(
         "--pid-file={}",
         dir.path().join("dnsmasq.pid").display()
