@@ -11,8 +11,13 @@ use sipcreds::{Error, Result};
 
 /// Create the database file with mode 0600 if it does not exist yet, so that SQLite (which
 /// would create it with 0644 under the usual umask) opens a private file, and gives its
-/// `-wal` and `-shm` files the same mode.
+/// `-wal` and `-shm` files the same mode. The names SQLite does not take as a file path (the
+/// in-memory `:memory:`, the private temporary `""`, a `file:` URI) are left to SQLite: a file
+/// named `:memory:` used to appear in the working folder.
 pub(crate) fn create_private_database(path: &Path) -> Result<()> {
+    if !names_a_plain_file(path) {
+        return Ok(());
+    }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -26,6 +31,13 @@ pub(crate) fn create_private_database(path: &Path) -> Result<()> {
         // A missing folder and the like: SQLite's own open says it, with its path.
         Err(_) => Ok(()),
     }
+}
+
+/// Whether SQLite opens `path` as a file of that name (it takes `:memory:` and `""` as
+/// databases with no file, and `file:...` as a URI, rusqlite opening with `SQLITE_OPEN_URI`).
+fn names_a_plain_file(path: &Path) -> bool {
+    let text = path.as_os_str().as_encoded_bytes();
+    !(text.is_empty() || text == b":memory:" || text.starts_with(b"file:"))
 }
 
 /// Read an existing key file, refusing one that another user could have planted or read.
@@ -122,5 +134,26 @@ pub(crate) fn write_key_file(path: &Path, text: &str) -> Result<bool> {
         }
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(fail(e.error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sqlite_keeps_in_memory_get_no_file() {
+        // Run in the crate folder (cargo test's working directory): before the fix this left a
+        // file named ":memory:" there.
+        for name in [":memory:", "", "file:private?mode=memory"] {
+            create_private_database(Path::new(name)).unwrap();
+            if !name.is_empty() {
+                assert!(!Path::new(name).exists(), "{name:?} was created as a file");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        create_private_database(&db).unwrap();
+        assert!(db.exists());
     }
 }
