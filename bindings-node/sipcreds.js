@@ -5,18 +5,52 @@
 
 const native = loadNative()
 
-/** The addon, built with cargo first if it is missing (a fresh `npm install ./bindings-node`
- * where npm did not run the install script). `SIPCREDS_NO_BUILD=1` turns the build off. */
+/** The addon. An installed package carries it prebuilt (`sipcreds.<platform>.node`, or the
+ * optional package `sipcreds-<platform>`); a source checkout (`npm install ./bindings-node`)
+ * builds it with cargo on the first `require` where npm did not run the install script
+ * (`SIPCREDS_NO_BUILD=1` turns that off). When no binary matches this platform the error says
+ * which platform that is and what this package carries. */
 function loadNative() {
   try {
     return require('./index.js')
   } catch (e) {
     const fs = require('node:fs')
-    const built = fs.readdirSync(__dirname).some((f) => f.startsWith('sipcreds.') && f.endsWith('.node'))
-    if (built || process.env.SIPCREDS_NO_BUILD) throw e
-    require('./scripts/build.js').build()
-    return require('./index.js')
+    const path = require('node:path')
+    const carried = fs.readdirSync(__dirname).filter((f) => /^sipcreds\..+\.node$/.test(f))
+    const checkout = fs.existsSync(path.join(__dirname, 'Cargo.toml'))
+    if (carried.length === 0 && checkout && !process.env.SIPCREDS_NO_BUILD) {
+      require('./scripts/build.js').build()
+      return require('./index.js')
+    }
+    throw noBinary(e, carried)
   }
+}
+
+/** The napi-rs name of this platform (`linux-x64-gnu`, `darwin-arm64`, `win32-x64-msvc`). */
+function platformName() {
+  const { platform, arch } = process
+  if (platform === 'linux') {
+    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
+    const glibc = !report || Boolean(report.header?.glibcVersionRuntime)
+    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
+  }
+  if (platform === 'win32') return `win32-${arch}-msvc`
+  return `${platform}-${arch}`
+}
+
+function noBinary(cause, carried) {
+  const name = platformName()
+  const has = carried.length ? carried.map((f) => f.slice('sipcreds.'.length, -'.node'.length)).join(', ') : 'none'
+  const error = new Error(
+    `sipcreds: no native addon for this platform (${name}). This package carries prebuilt ` +
+      `addons for: ${has}; the optional package sipcreds-${name} is not installed. Install a ` +
+      `sipcreds build for ${name}, or build from source: npm install <checkout>/bindings-node ` +
+      `(needs a Rust toolchain).`,
+    { cause },
+  )
+  error.code = 'ERR_SIPCREDS_NO_BINARY'
+  error.platform = name
+  return error
 }
 
 /** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */

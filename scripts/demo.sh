@@ -4,8 +4,14 @@
 # report, a refused delete, a validation error and a diagnosis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p sipcreds-cli
-bin="$PWD/target/release/sipcreds"
+if [ -n "${SIPCREDS_BIN:-}" ]; then
+  bin="$SIPCREDS_BIN" # an installed sipcreds (CI runs the release archive's)
+else
+  # The host triple named, as scripts/release.sh does: one release tree for every artifact.
+  host="$(rustc -vV | sed -n 's/^host: //p')"
+  cargo build --release --locked --target "$host" -p sipcreds-cli
+  bin="$PWD/target/$host/release/sipcreds"
+fi
 work="$PWD/target/demo"
 rm -rf "$work" && mkdir -p "$work"
 export SIPCREDS_DB="$work/sipcreds.db" SIPCREDS_ORG=acme

@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, clippy, the Rust workspace tests (core unit and
-# property tests, doctests, the conformance vectors through the core and the CLI), and the
-# Python package (built, pip-installed and tested by scripts/ci/python.sh), and the Node
-# package (built, npm-installed and tested by scripts/ci/node.sh), and the C ABI and uniffi
-# interface (scripts/ci/ffi.sh: C tests under valgrind and ASan, generated bindings), and a
-# short smoke run of every fuzz target (scripts/ci/fuzz.sh). PostgreSQL and Redis are
-# installed (Debian packages) and started on loopback first (scripts/ci/services.sh), for the
-# multi-instance tests of every stage; they are stopped at the end.
-# Each stage runs even if an earlier one failed; the script exits non-zero if any failed.
+# property tests, doctests, the conformance vectors through the core and the CLI, the live
+# probe against real peers), then ONE release build of every artifact users install
+# (scripts/release.sh: the Python wheel and sdist, the npm package, the C archive, the CLI
+# archive, into dist/), and each artifact installed as a user would, with no cargo or rustc on
+# PATH, and tested there: the wheel in a fresh virtualenv (scripts/ci/python.sh), the npm
+# package in an empty folder (scripts/ci/node.sh), the C archive through its pkg-config file,
+# plain, under valgrind and under ASan (scripts/ci/ffi.sh, with the uniffi bindings), the CLI
+# archive running the main job (scripts/ci/cli.sh); the contributors' source installs are
+# checked too. Last, a short smoke run of every fuzz target (scripts/ci/fuzz.sh).
+# PostgreSQL, Redis and the probe's peers are installed (Debian packages) and started on
+# loopback first (scripts/ci/services.sh); they are stopped at the end.
+# Each stage runs even if an earlier one failed (a stage that needs dist/ fails if the release
+# stage did); the script exits non-zero if any failed, and prints each stage's time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 failed=()
+times=""
+t_start=$SECONDS
 stage() {
   local name="$1"; shift
   echo "::: stage: $name"
   local t0=$SECONDS
   if "$@"; then
     echo "::: stage $name passed in $((SECONDS - t0)) s"
+    times+=" $name $((SECONDS - t0))s"
   else
     echo "::: stage $name FAILED (exit $?) after $((SECONDS - t0)) s"
+    times+=" $name FAILED-$((SECONDS - t0))s"
     failed+=("$name")
   fi
 }
@@ -45,11 +54,15 @@ stage services start_services
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exclude sipcreds-node --exclude sipcreds-uniffi
+stage release bash scripts/ci/release.sh
 stage python bash scripts/ci/python.sh
 stage node bash scripts/ci/node.sh
 stage ffi bash scripts/ci/ffi.sh
+stage cli bash scripts/ci/cli.sh
 stage fuzz bash scripts/ci/fuzz.sh
 
+echo "::: stage times:${times}"
+echo "::: total $((SECONDS - t_start)) s"
 if [ ${#failed[@]} -ne 0 ]; then
   echo "FAILED stages: ${failed[*]}"
   exit 1

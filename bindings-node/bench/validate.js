@@ -12,7 +12,7 @@ const net = require('node:net')
 const url = require('node:url')
 const { performance } = require('node:perf_hooks')
 const { z } = require('zod')
-const sipcreds = require('..')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 // ---------------------------------------------------------------------------------------
 // The zod schema: §3 and §4 of the contract, as a careful TypeScript team would write it.

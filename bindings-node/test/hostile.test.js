@@ -8,8 +8,8 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const util = require('node:util')
-const sipcreds = require('..')
-const native = require('../index.js')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
+const native = require(path.join(process.env.SIPCREDS_NODE_PACKAGE || path.join(__dirname, '..'), 'index.js'))
 
 const SECRET = 'Hunter2-never-shown'
 

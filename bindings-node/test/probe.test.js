@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
-const { Registry, NotFoundError, ValidationError } = require('..')
+const { Registry, NotFoundError, ValidationError } = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 const KAMAILIO = ['/usr/sbin/kamailio', '/usr/bin/kamailio'].find((p) => fs.existsSync(p))
 let kam = null

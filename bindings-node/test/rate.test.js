@@ -4,7 +4,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { performance } = require('node:perf_hooks')
-const sipcreds = require('..')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 /** Windows that certainly held more than `limit` admissions: each admission happened within
  * its [before, after] span (ms); `limit + 1` spans inside one second prove a violation. */

@@ -6,7 +6,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const util = require('node:util')
-const sipcreds = require('..')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 const PASSWORD = 'Pa55-word-that-must-never-show'
 const TRUNK = {
@@ -235,7 +235,7 @@ test('safeValidateCredential answers without throwing, like validateCredential',
 })
 
 test('module helpers', () => {
-  assert.equal(sipcreds.version, require('../package.json').version)
+  assert.equal(sipcreds.version, require(`${process.env.SIPCREDS_NODE_PACKAGE || '..'}/package.json`).version)
   const codes = sipcreds.listAllErrors().map((e) => e.code)
   assert.ok(codes.includes('invalid_server') && codes.includes('storage'))
   assert.equal(new Set(codes).size, codes.length)

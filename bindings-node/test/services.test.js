@@ -6,7 +6,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const util = require('node:util')
-const sipcreds = require('..')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 const PG = process.env.SIPCREDS_TEST_POSTGRES_URL
 const REDIS = process.env.SIPCREDS_TEST_REDIS_URL

@@ -5,7 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const sipcreds = require('..')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
 
 const file = process.env.SIPCREDS_VECTORS || path.join(__dirname, '..', '..', 'tests', 'vectors', 'credentials.json')
 const vectors = JSON.parse(fs.readFileSync(file, 'utf8'))

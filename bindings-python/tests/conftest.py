@@ -20,3 +20,10 @@ def load_vectors() -> list[dict[str, Any]]:
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SIPCREDS_KEY", raising=False)
     return tmp_path / "sipcreds.db"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which sipcreds the suite tests: CI runs it against the installed wheel."""
+    import sipcreds
+
+    return f"sipcreds {sipcreds.__version__} from {Path(sipcreds.__file__).parent}"

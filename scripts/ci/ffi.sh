@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The C ABI and the uniffi interface: regenerate sipcreds.h with cbindgen and fail on a diff,
-# build and install libsipcreds with its pkg-config file, run the C tests plain, under
-# valgrind and under AddressSanitizer + UBSan, then generate the Swift, Kotlin and Python
-# bindings with uniffi-bindgen (library mode) and run the Python smoke scenario.
+# The C library as users install it: dist/c/sipcreds-c-*.tar.gz (scripts/ci/release.sh made it)
+# unpacked into a folder, then, with no cargo or rustc on PATH, the C tests compiled against it
+# through its pkg-config file and run plain, under valgrind and under AddressSanitizer + UBSan
+# (statically linked). Then the uniffi interface: the Swift, Kotlin and Python bindings
+# generated from the release tree's library (library mode) and the Python smoke scenario.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/ci/lib.sh
+ROOT="$PWD"
+HOST="$(host_triple)"
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
 
 need=()
 command -v gcc > /dev/null || need+=(gcc)
@@ -15,22 +20,30 @@ if [ ${#need[@]} -ne 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" > /dev/null
 fi
 
-cargo build --locked -p sipcreds-ffi --features generate-header
-if ! git diff --exit-code -- bindings-ffi/include/sipcreds.h; then
-  echo "bindings-ffi/include/sipcreds.h differs from what cbindgen generates: run 'make -C bindings-ffi header' and commit"
-  exit 1
-fi
+archive="$(ls "$ROOT"/dist/c/sipcreds-c-*.tar.gz)"
+(
+  without_rust
+  unpacked="$ROOT/target/ci-c-installed"
+  rm -rf "$unpacked" && mkdir -p "$unpacked"
+  tar -C "$unpacked" -xzf "$archive"
+  prefix="$(ls -d "$unpacked"/sipcreds-c-*)"
+  echo "testing the archive $(basename "$archive") unpacked in $prefix"
+  got="$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion sipcreds)"
+  [ "$got" = "$VERSION" ] || { echo "sipcreds.pc says $got, Cargo.toml $VERSION"; exit 1; }
+  for f in lib/libsipcreds.so lib/libsipcreds.a include/sipcreds.h LICENSE-MIT LICENSE-APACHE; do
+    [ -f "$prefix/$f" ] || { echo "$f missing from the archive"; exit 1; }
+  done
+  make -C bindings-ffi test PREBUILT=1 PREFIX="$prefix" BUILD="$ROOT/target/ci-c-test" CC=gcc
+)
 
-make -C bindings-ffi test CC=gcc
-
-cargo build --locked --release -p sipcreds-uniffi
+REL="target/$HOST/release"
 VENV=target/ci-uniffi-venv
 [ -x "$VENV/bin/uniffi-bindgen" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check uniffi-bindgen==0.31.0; }
 OUT=target/uniffi
 rm -rf "$OUT"
 for lang in swift kotlin python; do
-  "$VENV/bin/uniffi-bindgen" generate --no-format --library target/release/libsipcreds_uniffi.so --language "$lang" --out-dir "$OUT/$lang"
+  "$VENV/bin/uniffi-bindgen" generate --no-format --library "$REL/libsipcreds_uniffi.so" --language "$lang" --out-dir "$OUT/$lang"
 done
 ls "$OUT"/swift/sipcreds_uniffi.swift "$OUT"/kotlin/uniffi/sipcreds_uniffi/sipcreds_uniffi.kt "$OUT"/python/sipcreds_uniffi.py
-cp target/release/libsipcreds_uniffi.so "$OUT/python/"
+cp "$REL/libsipcreds_uniffi.so" "$OUT/python/"
 python3 bindings-ffi/uniffi/tests/smoke.py "$OUT/python"

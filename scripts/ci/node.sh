@@ -1,39 +1,51 @@
 #!/usr/bin/env bash
-# The Node package: install its dev tools, rebuild the addon with the napi CLI and fail if the
-# committed index.js / index.d.ts drift from what it generates, install the package from an
-# empty folder as users do (`npm install ./bindings-node`, then `require('sipcreds')`), run
-# the `node --test` suite, type-check the TypeScript example with `tsc --strict`, and run the
-# benchmark on a small set (both validators must agree on every input).
+# The Node package as users install it: dist/node/sipcreds-*.tgz (scripts/ci/release.sh
+# packed it) installed into an empty folder whose PATH has no cargo or rustc, then the
+# `node --test` suite and the benchmark on a small set against that installed package
+# (SIPCREDS_NODE_PACKAGE), and `tsc --strict` on the TypeScript example and the .d.ts files.
+# Then the contributors' source install (`npm install ./bindings-node`, which builds the
+# addon with cargo on the first require).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo="$PWD"
-cd bindings-node
-npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-t0=$SECONDS
-npx napi build --platform --release --js index.js --dts index.d.ts
-echo "napi build took $((SECONDS - t0)) s"
-if ! git diff --exit-code -- index.js index.d.ts; then
-  echo "index.js / index.d.ts differ from what napi generates: run 'npm run generate' in bindings-node and commit"
-  exit 1
-fi
+source scripts/ci/lib.sh
+ROOT="$PWD"
+tgz="$(ls "$ROOT"/dist/node/sipcreds-*.tgz)"
 
-# A fresh install from an empty folder: no addon in the package folder, so the first
-# require builds it (npm 11 does not run the install script of an unapproved package).
-rm -f sipcreds.*.node
-consumer="$(mktemp -d)"
 (
+  without_rust
+  consumer="$ROOT/target/ci-node-consumer"
+  rm -rf "$consumer" && mkdir -p "$consumer"
   cd "$consumer"
   npm init -y > /dev/null
-  npm install --no-audit --no-fund --loglevel=error "$repo/bindings-node"
+  t0=$SECONDS
+  npm install --no-audit --no-fund --loglevel=error "$tgz"
+  echo "npm install $(basename "$tgz") took $((SECONDS - t0)) s"
+  export SIPCREDS_NODE_PACKAGE="$consumer/node_modules/sipcreds"
   node -e "
     const s = require('sipcreds')
     const out = s.validateCredential({ server: 'SIP.Example.com', transport: 'TLS' })
     if (out.port !== 5061) throw new Error('unexpected ' + JSON.stringify(out))
-    console.log('require(\"sipcreds\") from an empty folder: ok, version', s.version)
+    console.log('require(\"sipcreds\") from', require.resolve('sipcreds'), 'version', s.version)
+  "
+  cd "$ROOT/bindings-node"
+  node --test test/
+  npx tsc -p tsconfig.json && echo "tsc --strict: examples/quickstart.ts and the .d.ts files type-check"
+  node bench/validate.js 2000 1
+)
+
+# The source install: no addon in the package folder, so the first require builds it (npm 11
+# does not run the install script of an unapproved package) into the shared release tree.
+rm -f bindings-node/sipcreds.*.node
+consumer="$(mktemp -d)"
+(
+  cd "$consumer"
+  npm init -y > /dev/null
+  npm install --no-audit --no-fund --loglevel=error "$ROOT/bindings-node"
+  node -e "
+    const s = require('sipcreds')
+    const out = s.validateCredential({ server: 'SIP.Example.com', transport: 'TLS' })
+    if (out.port !== 5061) throw new Error('unexpected ' + JSON.stringify(out))
+    console.log('source install: require(\"sipcreds\") ok, version', s.version)
   "
 )
 rm -rf "$consumer"
-
-node --test test/
-npx tsc -p tsconfig.json && echo "tsc --strict: examples/quickstart.ts and the .d.ts files type-check"
-node bench/validate.js 2000 1

@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
-# The Python package: build and pip-install it into a fresh virtualenv (maturin is its PEP 517
-# build backend, so `pip install ./bindings-python` is the whole build), then run the pytest
-# suite, check the committed stubs against the built module, type-check the examples, run
-# the quickstart, and run the benchmark on a small set (both validators must agree).
+# The Python package as users install it: the wheel from dist/ (scripts/ci/release.sh built
+# it) pip-installed into a fresh virtualenv whose PATH has no cargo or rustc, then the pytest
+# suite, the stub check against the installed module, mypy --strict on the examples, the
+# benchmarks and the tests, the quickstart, and the benchmark on a small set, all against the
+# installed wheel. Then the contributors' source install (`pip install ./bindings-python`,
+# maturin as the PEP 517 backend) into another venv, with a smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/ci/lib.sh
+ROOT="$PWD"
 PY="${PYTHON:-python3}"
-VENV=target/ci-venv
-rm -rf "$VENV"
-"$PY" -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check pytest mypy pydantic typing_extensions
-echo "building the wheel (release) and installing it"
+HOST="$(host_triple)"
+wheel="$(ls "$ROOT"/dist/python/sipcreds-*.whl)"
+
+(
+  without_rust
+  VENV="$ROOT/target/ci-venv"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check pytest mypy pydantic typing_extensions
+  t0=$SECONDS
+  "$VENV/bin/pip" install -q --disable-pip-version-check --only-binary=:all: "$wheel"
+  echo "pip install $(basename "$wheel") took $((SECONDS - t0)) s"
+  cd /tmp
+  "$VENV/bin/python" -c 'import sipcreds, sys; f = sipcreds.__file__; print("testing", f, sipcreds.__version__); sys.exit("not the installed wheel" if "site-packages" not in f else 0)'
+  cd "$ROOT/bindings-python"
+  # pytest puts tests/ (not bindings-python/ or python/) on sys.path: `import sipcreds` is the
+  # installed wheel, which conftest.py prints.
+  "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
+  (cd /tmp && "$VENV/bin/python" -m mypy.stubtest sipcreds)
+  "$VENV/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null examples bench tests
+  "$VENV/bin/python" examples/quickstart.py > /dev/null
+  "$VENV/bin/python" bench/bench_validate.py --n 2000 --repeat 1
+)
+
+# The source install contributors use; it builds with cargo into the same release tree
+# (CARGO_BUILD_TARGET names the host triple, as every release step does), so only the
+# module's own crate is compiled.
+SRC_VENV="$ROOT/target/ci-venv-source"
+rm -rf "$SRC_VENV"
+"$PY" -m venv "$SRC_VENV"
 t0=$SECONDS
-"$VENV/bin/pip" install -q --disable-pip-version-check ./bindings-python
-echo "pip install ./bindings-python took $((SECONDS - t0)) s"
-cd bindings-python
-# Run from outside the source tree so that `import sipcreds` is the installed package.
-"../$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
-(cd /tmp && "$OLDPWD/../$VENV/bin/python" -m mypy.stubtest sipcreds)
-"../$VENV/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null examples bench tests
-"../$VENV/bin/python" examples/quickstart.py > /dev/null
-"../$VENV/bin/python" bench/bench_validate.py --n 2000 --repeat 1
+CARGO_BUILD_TARGET="$HOST" "$SRC_VENV/bin/pip" install -q --disable-pip-version-check ./bindings-python
+echo "pip install ./bindings-python (source) took $((SECONDS - t0)) s"
+(cd /tmp && "$SRC_VENV/bin/python" -c '
+import sipcreds
+out = sipcreds.validate_credential({"server": "SIP.Example.com", "transport": "TLS"})
+assert out["port"] == 5061, out
+print("source install: ok,", sipcreds.__file__)
+')

@@ -1,0 +1,1 @@
+//! Feature unification for the release artifacts: see `Cargo.toml`. No code.
