@@ -3,13 +3,13 @@
 //! | store | location |
 //! |---|---|
 //! | SQLite (embedded, the default) | a file path: `sipcreds.db` |
-//! | PostgreSQL (several instances) | `postgres://user:password@host:port/db` |
+//! | PostgreSQL (several instances) | `postgres://user:password@host:port/db`, TLS by `?sslmode=verify-full&sslrootcert=ca.pem` (see [`sipcreds_postgres::tls`]) |
 //!
 //! | CPS limiter | `limiter` |
 //! |---|---|
 //! | in this process (default) | `process` |
 //! | in the SQLite file, shared by the processes on one machine | `file` |
-//! | in Redis, shared by every instance | `redis://host:port/db`, optionally `?fallback=refuse` (default) or `?fallback=local:N`, `?eviction=allow`, `?hold=SECONDS`, `?prefix=P` |
+//! | in Redis, shared by every instance | `redis://host:port/db` (`rediss://` for TLS, with `?cafile=PATH` for a CA of your own), optionally `?fallback=refuse` (default) or `?fallback=local:N`, `?eviction=allow`, `?hold=SECONDS`, `?prefix=P` |
 //!
 //! ```
 //! let dir = std::env::temp_dir().join(format!("sipcreds-open-doc-{}", std::process::id()));

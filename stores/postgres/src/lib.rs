@@ -21,10 +21,13 @@
 //! - Passwords are encrypted with XChaCha20-Poly1305 under the 32-byte key from
 //!   `SIPCREDS_KEY`, in the same format as the SQLite store (bound to org and credential id);
 //!   a key check stored at creation refuses a wrong key at connect time.
-//! - Connections are plain TCP or a Unix socket (`NoTls`): run it on loopback, a private
-//!   network or through a TLS tunnel. The password of the URL never appears in messages.
+//! - Connections are TLS (rustls) as libpq's `sslmode` and `sslrootcert` on the URL say
+//!   (see [`tls`]: `?sslmode=verify-full&sslrootcert=ca.pem` in production; the default is
+//!   libpq's `prefer`), or a Unix socket. The password of the URL never appears in messages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+pub mod tls;
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -32,7 +35,7 @@ use std::time::Duration;
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{IsolationLevel, NoTls, Row, Statement};
+use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
     Provider, ProviderId, Result, Storage, Tx,
@@ -41,6 +44,7 @@ use sipcreds_sqlite::Key;
 use sipcreds_sqlite::row::{
     CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, provider, ts,
 };
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A pooled connection and the statements prepared on it (each registry statement is parsed
 /// and planned once per connection, then runs in one round trip).
@@ -51,6 +55,7 @@ struct Conn {
 
 struct Manager {
     config: postgres::Config,
+    tls: MakeRustlsConnect,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -59,7 +64,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
         Ok(Conn {
-            client: self.config.connect(NoTls)?,
+            client: self.config.connect(self.tls.clone())?,
             statements: HashMap::new(),
         })
     }
@@ -91,6 +96,21 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+/// A connection error with its causes (rust-postgres says "error performing TLS handshake"
+/// and keeps rustls's reason, an unknown issuer say, as the source).
+fn connect_error(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = s.source();
+    }
+    text
+}
+
 fn pg_error(e: postgres::Error) -> Error {
     // The driver's messages name the server's error (and its detail), never the URL.
     match e.as_db_error() {
@@ -99,8 +119,8 @@ fn pg_error(e: postgres::Error) -> Error {
     }
 }
 
-/// The URL without its password, for messages.
-fn shown_url(config: &postgres::Config) -> String {
+/// The URL without its password, for messages (with its `sslmode`).
+fn shown_url(config: &postgres::Config, tls: &tls::TlsSettings) -> String {
     let host = config
         .get_hosts()
         .first()
@@ -111,9 +131,10 @@ fn shown_url(config: &postgres::Config) -> String {
         .unwrap_or_default();
     let port = config.get_ports().first().copied().unwrap_or(5432);
     format!(
-        "postgres://{}@{host}:{port}/{}",
+        "postgres://{}@{host}:{port}/{}?sslmode={}",
         config.get_user().unwrap_or(""),
-        config.get_dbname().unwrap_or("")
+        config.get_dbname().unwrap_or(""),
+        tls.mode.as_str()
     )
 }
 
@@ -253,20 +274,26 @@ impl PostgresStore {
 
     /// Connect with an explicit key.
     pub fn connect_with(url: &str, key: Key) -> Result<PostgresStore> {
+        let (url, tls) = tls::split_location(url)?;
         let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             Error::storage(format!("the PostgreSQL URL is not valid: {e}"))
         })?;
+        config.ssl_mode(tls.driver_mode());
+        let connector = MakeRustlsConnect::new(tls.client_config()?);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
-        let shown = shown_url(&config);
+        let shown = shown_url(&config, &tls);
         // One connection first, directly: a wrong URL or a server that is down fails at once
         // (the pool would retry until its timeout), and it runs the migrations.
-        let mut first = config
-            .connect(NoTls)
-            .map_err(|e| Error::storage(format!("cannot connect to {shown}: {e}")))?;
+        let mut first = config.connect(connector.clone()).map_err(|e| {
+            Error::storage(format!("cannot connect to {shown}: {}", connect_error(&e)))
+        })?;
         migrate(&mut first, &key)?;
-        let manager = Manager { config };
+        let manager = Manager {
+            config,
+            tls: connector,
+        };
         // No test query at each checkout (a round trip per transaction): a connection the
         // server closed is dropped when it is returned, after failing one operation.
         let pool = r2d2::Pool::builder()

@@ -124,6 +124,14 @@ impl std::str::FromStr for OnUnavailable {
 }
 
 /// An option of the limiter URL that does not parse (`invalid_option`, field `limiter`).
+/// A query value, percent-decoded (`%2F` is `/`).
+fn percent_decode(v: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(v)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
 fn limiter_option(message: String) -> Error {
     Error::Invalid {
         code: sipcreds::ErrorCode::InvalidOption,
@@ -147,6 +155,9 @@ pub struct RedisOptions {
     pub hold: Duration,
     /// Decide even on a server whose `maxmemory-policy` may evict the logs (`?eviction=allow`).
     pub allow_eviction: bool,
+    /// With `rediss://`: the PEM file of the CA(s) the server's certificate must chain to
+    /// (`?cafile=PATH`), instead of the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for RedisOptions {
@@ -158,6 +169,7 @@ impl Default for RedisOptions {
             retry_interval: Duration::from_millis(100),
             hold: Duration::from_secs(3600),
             allow_eviction: false,
+            ca_file: None,
         }
     }
 }
@@ -175,6 +187,16 @@ impl RedisOptions {
             match pair.split_once('=') {
                 Some(("fallback", v)) => opts.on_unavailable = v.parse()?,
                 Some(("prefix", v)) => opts.prefix = v.to_owned(),
+                Some(("cafile", v)) => {
+                    let path = percent_decode(v)
+                        .ok_or_else(|| limiter_option("cafile is not UTF-8".into()))?;
+                    if path.is_empty() {
+                        return Err(limiter_option(
+                            "cafile is empty: give the PEM file of the server's CA".into(),
+                        ));
+                    }
+                    opts.ca_file = Some(path.into());
+                }
                 Some(("eviction", "allow")) => opts.allow_eviction = true,
                 Some(("eviction", "refuse")) => opts.allow_eviction = false,
                 Some(("eviction", v)) => {
@@ -260,14 +282,36 @@ impl RedisRateBackend {
     /// sent until the first decision; see [`RedisRateBackend::ping`] to check it now.
     pub fn open(url: &str, options: RedisOptions) -> Result<Self> {
         let shown = sipcreds::redact_location(url);
-        let client = redis::Client::open(url)
-            // Not `{e}`: the client's message may quote the URL whole, password and all.
-            .map_err(|e| {
-                Error::storage(format!(
-                    "the Redis URL {shown} is not valid ({:?}): use redis://[user:password@]host[:port][/db], or rediss:// for TLS",
-                    e.kind()
-                ))
-            })?;
+        // Not `{e}`: the client's message may quote the URL whole, password and all.
+        let invalid = |e: redis::RedisError| {
+            Error::storage(format!(
+                "the Redis URL {shown} is not valid ({:?}): use redis://[user:password@]host[:port][/db], or rediss:// for TLS",
+                e.kind()
+            ))
+        };
+        let client = match &options.ca_file {
+            None => redis::Client::open(url).map_err(invalid)?,
+            Some(path) => {
+                if sipcreds::location_scheme(url).as_deref() != Some("rediss") {
+                    return Err(limiter_option(format!(
+                        "cafile is for TLS: the limiter URL {shown} must be rediss://"
+                    )));
+                }
+                let pem = std::fs::read(path)
+                    .map_err(|e| limiter_option(format!("cafile {}: {e}", path.display())))?;
+                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                    return Err(limiter_option(format!(
+                        "cafile {}: no PEM certificate in it",
+                        path.display()
+                    )));
+                }
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                };
+                redis::Client::build_with_tls(url, certificates).map_err(invalid)?
+            }
+        };
         let salt = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
