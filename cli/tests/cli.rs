@@ -7,16 +7,18 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn sipcreds(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(args)
-        .env_remove("SIPCREDS_DB")
-        .env_remove("SIPCREDS_ORG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sipcreds");
+    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(args)
+    .env_remove("SIPCREDS_DB")
+    .env_remove("SIPCREDS_ORG")
+    .env("NO_COLOR", "1")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run sipcreds");
     // The child may exit before reading everything (too_large): ignore a broken pipe.
     let _ = child.stdin.take().expect("stdin").write_all(stdin);
     child.wait_with_output().expect("wait")
@@ -252,15 +254,17 @@ fn a_url_password_on_the_command_line_is_refused() {
     }
     // From the environment it is accepted (and the unreachable server is a storage error
     // that does not show the password).
-    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(["credentials", "list", "--json"])
-        .env("SIPCREDS_DB", "postgres://app:Hunter2-pw@127.0.0.1:1/x")
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
-        .output()
-        .unwrap();
+    let out = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(["credentials", "list", "--json"])
+    .env("SIPCREDS_DB", "postgres://app:Hunter2-pw@127.0.0.1:1/x")
+    .env(
+        "SIPCREDS_KEY",
+        "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+    )
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout_json(&out)["error"]["code"], "storage");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Hunter2"));
@@ -273,17 +277,19 @@ fn a_url_password_on_the_command_line_is_refused() {
         ("x.db", "Redis://:Hunter2@127.0.0.1:1/0?fallback=nope"),
         ("x.db", "memcached://:Hunter2@127.0.0.1:1/"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-            .args(["acquire", "cred_x", "--json"])
-            .current_dir(dir.path())
-            .env("SIPCREDS_DB", db)
-            .env("SIPCREDS_LIMITER", limiter)
-            .env(
-                "SIPCREDS_KEY",
-                "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-            )
-            .output()
-            .unwrap();
+        let out = Command::new(sipcreds_conformance::cli_bin(env!(
+            "CARGO_BIN_EXE_sipcreds"
+        )))
+        .args(["acquire", "cred_x", "--json"])
+        .current_dir(dir.path())
+        .env("SIPCREDS_DB", db)
+        .env("SIPCREDS_LIMITER", limiter)
+        .env(
+            "SIPCREDS_KEY",
+            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+        )
+        .output()
+        .unwrap();
         assert_eq!(out.status.code(), Some(1), "{db} {limiter}");
         let shown = String::from_utf8_lossy(&out.stdout);
         assert!(!shown.contains("Hunter2"), "{shown}");
@@ -303,37 +309,43 @@ fn a_url_password_on_the_command_line_is_refused() {
 fn acquire_needs_a_shared_limiter() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("x.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(["acquire", "cred_x", "--limiter", "process", "--json"])
-        .env("SIPCREDS_DB", &db)
-        .env_remove("SIPCREDS_KEY")
-        .output()
-        .unwrap();
+    let out = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(["acquire", "cred_x", "--limiter", "process", "--json"])
+    .env("SIPCREDS_DB", &db)
+    .env_remove("SIPCREDS_KEY")
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v = stdout_json(&out);
     assert_eq!(v["error"]["field"], "limiter", "{v}");
-    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(["acquire", "cred_x", "--json"])
-        .env("SIPCREDS_DB", "postgres://app@127.0.0.1:1/x")
-        .output()
-        .unwrap();
+    let out = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(["acquire", "cred_x", "--json"])
+    .env("SIPCREDS_DB", "postgres://app@127.0.0.1:1/x")
+    .output()
+    .unwrap();
     assert_eq!(stdout_json(&out)["error"]["field"], "limiter");
 }
 
 #[test]
 fn a_reason_phrase_is_shown_printably() {
     // With colours forced, as on a terminal (anstream strips escapes only when it may).
-    let out = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args([
-            "diagnose",
-            "403",
-            "--reason",
-            "User channel limit exceeded\u{1b}]0;owned\u{7}",
-        ])
-        .env_remove("NO_COLOR")
-        .env("CLICOLOR_FORCE", "1")
-        .output()
-        .unwrap();
+    let out = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args([
+        "diagnose",
+        "403",
+        "--reason",
+        "User channel limit exceeded\u{1b}]0;owned\u{7}",
+    ])
+    .env_remove("NO_COLOR")
+    .env("CLICOLOR_FORCE", "1")
+    .output()
+    .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -16,17 +16,19 @@ use serde_json::Value;
 const PASSWORD: &str = "probe-Pa55word-never-shown";
 
 fn sipcreds(db: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(args)
-        .env("SIPCREDS_DB", db)
-        .env("SIPCREDS_ORG", "acme")
-        .env_remove("SIPCREDS_KEY")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sipcreds");
+    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(args)
+    .env("SIPCREDS_DB", db)
+    .env("SIPCREDS_ORG", "acme")
+    .env_remove("SIPCREDS_KEY")
+    .env("NO_COLOR", "1")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run sipcreds");
     let _ = child.stdin.take().expect("stdin").write_all(stdin);
     let out = child.wait_with_output().expect("wait");
     for stream in [&out.stdout, &out.stderr] {

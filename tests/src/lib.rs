@@ -104,5 +104,12 @@ pub fn check(v: &Vector, outcome: Result<&Value, &Value>) -> Result<(), String> 
     }
 }
 
+/// The `sipcreds` binary the CLI tests run: `SIPCREDS_CLI_BIN` when set (CI runs the suites
+/// against the binary of the release archive, installed with no cargo on `PATH`), else the
+/// one cargo built for the test (`env!("CARGO_BIN_EXE_sipcreds")`, passed by the caller).
+pub fn cli_bin(built: &str) -> std::path::PathBuf {
+    std::env::var_os("SIPCREDS_CLI_BIN").map_or_else(|| built.into(), std::path::PathBuf::from)
+}
+
 pub mod graph;
 pub mod suite;
