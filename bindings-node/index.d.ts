@@ -22,24 +22,28 @@ export declare class NativeRegistry {
   createCredentials(org: string, body: string): Promise<Reply>
   getCredential(org: string, id: string): Promise<Reply>
   listCredentials(org: string): Promise<Reply>
+  listCredentialsPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
   updateCredential(org: string, id: string, patch: string): Promise<Reply>
   usage(org: string, id: string): Promise<Reply>
   deleteCredential(org: string, id: string, force: boolean): Promise<Reply>
   linkNumber(org: string, number: string, credentialId: string): Promise<Reply>
   unlinkNumber(org: string, number: string): Promise<Reply>
   deleteNumber(org: string, number: string): Promise<Reply>
+  listNumbersPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
   listNumbers(org: string): Promise<Reply>
   createAgent(org: string, name: string): Promise<Reply>
   getAgent(org: string, id: string): Promise<Reply>
   assignNumber(org: string, agentId: string, number: string): Promise<Reply>
   unassignNumber(org: string, agentId: string, number: string): Promise<Reply>
   deleteAgent(org: string, id: string): Promise<Reply>
+  listAgentsPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
   listAgents(org: string): Promise<Reply>
   /**
    * Connect a provider: the reply is `{"provider": ..., "credentials": [...]}`, its
    * credentials in order.
    */
   connectProvider(org: string, kind: string, name: string, body: string): Promise<Reply>
+  listProvidersPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
   listProviders(org: string): Promise<Reply>
   deleteProvider(org: string, id: string): Promise<Reply>
   lint(org: string): Promise<Reply>

@@ -194,6 +194,18 @@ export interface ErrorCodeInfo {
   description: string
 }
 
+/** Which page of a list (SPEC §5): `limit` 1–1000, `after` the previous page's `next`. */
+export interface PageRequest {
+  limit?: number
+  after?: string | null
+}
+
+/** One page of a list: its items, and the `after` of the next page (`null` on the last). */
+export interface Page<T> {
+  items: T[]
+  next: string | null
+}
+
 export interface RegistryOptions {
   /** `'process'` (default): admissions in this process's memory. `'file'`: in the database
    * file, shared by every process that opens it this way. A `redis://` URL: in Redis, shared
@@ -219,6 +231,9 @@ export declare class Registry {
   createCredentials(org: string, inputs: Body[] | string): Promise<Credential[]>
   getCredential(org: string, id: string): Promise<Credential>
   listCredentials(org: string): Promise<Credential[]>
+  /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
+   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+  listCredentials(org: string, page: PageRequest): Promise<Page<Credential>>
   updateCredential(org: string, id: string, patch: Body): Promise<Credential>
   usage(org: string, id: string): Promise<Usage>
   deleteCredential(org: string, id: string, options?: { force?: boolean } | boolean): Promise<DeleteReport>
@@ -226,14 +241,23 @@ export declare class Registry {
   unlinkNumber(org: string, number: string): Promise<PhoneNumber>
   deleteNumber(org: string, number: string): Promise<PhoneNumber>
   listNumbers(org: string): Promise<PhoneNumber[]>
+  /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
+   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+  listNumbers(org: string, page: PageRequest): Promise<Page<PhoneNumber>>
   createAgent(org: string, name: string): Promise<Agent>
   getAgent(org: string, id: string): Promise<Agent>
   assignNumber(org: string, agentId: string, number: string): Promise<Agent>
   unassignNumber(org: string, agentId: string, number: string): Promise<Agent>
   deleteAgent(org: string, id: string): Promise<Agent>
   listAgents(org: string): Promise<Agent[]>
+  /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
+   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+  listAgents(org: string, page: PageRequest): Promise<Page<Agent>>
   connectProvider(org: string, kind: string, name: string, credentials: Body[] | string): Promise<ConnectedProvider>
   listProviders(org: string): Promise<Provider[]>
+  /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
+   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+  listProviders(org: string, page: PageRequest): Promise<Page<Provider>>
   deleteProvider(org: string, id: string): Promise<ProviderDeleteReport>
   lint(org: string): Promise<Finding[]>
   /** The live probe (SPEC §12) of a stored credential, off the JS thread. */

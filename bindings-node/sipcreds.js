@@ -218,6 +218,25 @@ function id(value, field = 'id') {
   throw new NotFoundError(`${field} must be a string id, not ${typeName(value)}`, 'not_found', field)
 }
 
+/** A page's `{ limit, after }` checked for type (core checks the range and the cursor), or
+ * `undefined` for the whole list (no page, or one with neither). `after` alone pages 1000 at
+ * a time. */
+function pageOf(page) {
+  if (page === undefined || page === null) return undefined
+  if (typeof page !== 'object' || Array.isArray(page)) {
+    throw invalid('invalid_option', 'page', `page must be an object { limit, after }, not ${typeName(page)}`)
+  }
+  const { limit, after } = page
+  if (limit === undefined && (after === undefined || after === null)) return undefined
+  if (limit !== undefined && !Number.isInteger(limit)) {
+    throw invalid('invalid_option', 'limit', `limit must be an integer from 1 to 1000, not ${typeName(limit)}`)
+  }
+  return {
+    limit: limit === undefined ? 1000 : limit,
+    after: after === undefined || after === null ? null : text(after, 'invalid_option', 'after'),
+  }
+}
+
 function number(value) {
   return text(value, 'invalid_phone_number', 'number')
 }
@@ -256,6 +275,12 @@ function credentialOf(r) {
 
 function credentialsOf(r) {
   return JSON.parse(r.json).map((c, i) => credential(c, r, i))
+}
+
+function credentialPageOf(r) {
+  const out = JSON.parse(r.json)
+  out.items = out.items.map((c, i) => credential(c, r, i))
+  return out
 }
 
 function jsonOf(r) {
@@ -370,8 +395,13 @@ class Registry {
   getCredential(o, credentialId) {
     return reply(async () => credentialOf(await this.#native.getCredential(org(o), id(credentialId))))
   }
-  listCredentials(o) {
-    return reply(async () => credentialsOf(await this.#native.listCredentials(org(o))))
+  listCredentials(o, page) {
+    return reply(async () => {
+      const g = org(o)
+      const p = pageOf(page)
+      if (!p) return credentialsOf(await this.#native.listCredentials(g))
+      return credentialPageOf(await this.#native.listCredentialsPage(g, p.limit, p.after))
+    })
   }
   updateCredential(o, credentialId, patch) {
     return reply(async () =>
@@ -396,8 +426,13 @@ class Registry {
   deleteNumber(o, n) {
     return reply(async () => jsonOf(await this.#native.deleteNumber(org(o), number(n))))
   }
-  listNumbers(o) {
-    return reply(async () => jsonOf(await this.#native.listNumbers(org(o))))
+  listNumbers(o, page) {
+    return reply(async () => {
+      const g = org(o)
+      const p = pageOf(page)
+      if (!p) return jsonOf(await this.#native.listNumbers(g))
+      return jsonOf(await this.#native.listNumbersPage(g, p.limit, p.after))
+    })
   }
   createAgent(o, name) {
     return reply(async () => jsonOf(await this.#native.createAgent(org(o), text(name, 'invalid_name', 'name'))))
@@ -414,8 +449,13 @@ class Registry {
   deleteAgent(o, agentId) {
     return reply(async () => jsonOf(await this.#native.deleteAgent(org(o), id(agentId))))
   }
-  listAgents(o) {
-    return reply(async () => jsonOf(await this.#native.listAgents(org(o))))
+  listAgents(o, page) {
+    return reply(async () => {
+      const g = org(o)
+      const p = pageOf(page)
+      if (!p) return jsonOf(await this.#native.listAgents(g))
+      return jsonOf(await this.#native.listAgentsPage(g, p.limit, p.after))
+    })
   }
   connectProvider(o, kind, name, credentials) {
     return reply(async () => {
@@ -430,8 +470,13 @@ class Registry {
       return out
     })
   }
-  listProviders(o) {
-    return reply(async () => jsonOf(await this.#native.listProviders(org(o))))
+  listProviders(o, page) {
+    return reply(async () => {
+      const g = org(o)
+      const p = pageOf(page)
+      if (!p) return jsonOf(await this.#native.listProviders(g))
+      return jsonOf(await this.#native.listProvidersPage(g, p.limit, p.after))
+    })
   }
   deleteProvider(o, providerId) {
     return reply(async () => jsonOf(await this.#native.deleteProvider(org(o), id(providerId))))

@@ -323,6 +323,21 @@ sipcreds_status sipcreds_registry_list_credentials(const struct sipcreds_registr
                                                    char **out_json);
 
 /**
+ * One page of the org's credentials, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+ * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+ * `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_list_credentials_page(const struct sipcreds_registry *registry,
+                                                        const char *org,
+                                                        uint32_t limit,
+                                                        const char *after,
+                                                        char **out_json);
+
+/**
  * Apply a patch (§3; `expectedVersion` optional): the updated credential.
  *
  * # Safety
@@ -394,6 +409,21 @@ sipcreds_status sipcreds_registry_delete_number(const struct sipcreds_registry *
 sipcreds_status sipcreds_registry_list_numbers(const struct sipcreds_registry *registry,
                                                const char *org,
                                                char **out_json);
+
+/**
+ * One page of the org's phone numbers, sorted (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+ * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+ * `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_list_numbers_page(const struct sipcreds_registry *registry,
+                                                    const char *org,
+                                                    uint32_t limit,
+                                                    const char *after,
+                                                    char **out_json);
 
 /**
  * Create an agent.
@@ -469,6 +499,21 @@ sipcreds_status sipcreds_registry_list_agents(const struct sipcreds_registry *re
                                               char **out_json);
 
 /**
+ * One page of the org's agents, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+ * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+ * `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_list_agents_page(const struct sipcreds_registry *registry,
+                                                   const char *org,
+                                                   uint32_t limit,
+                                                   const char *after,
+                                                   char **out_json);
+
+/**
  * Connect a provider with a JSON array of credential inputs: `{"provider", "credentials"}`.
  *
  * # Safety
@@ -492,6 +537,21 @@ sipcreds_status sipcreds_registry_connect_provider(const struct sipcreds_registr
 sipcreds_status sipcreds_registry_list_providers(const struct sipcreds_registry *registry,
                                                  const char *org,
                                                  char **out_json);
+
+/**
+ * One page of the org's providers, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+ * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+ * `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_list_providers_page(const struct sipcreds_registry *registry,
+                                                      const char *org,
+                                                      uint32_t limit,
+                                                      const char *after,
+                                                      char **out_json);
 
 /**
  * Delete a provider, its credentials, and their links.

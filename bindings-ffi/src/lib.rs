@@ -538,6 +538,28 @@ fn credentials_json(list: &[sipcreds::Credential]) -> String {
     ))
 }
 
+/// `{"items": [...], "next": cursor | null}`.
+fn page_json<T>(p: &sipcreds::Paged<T>, f: impl Fn(&T) -> Value) -> String {
+    json_text(&serde_json::json!({
+        "items": p.items.iter().map(f).collect::<Vec<_>>(),
+        "next": p.next,
+    }))
+}
+
+/// The page of `limit` items after `after` (NULL: the first page).
+///
+/// # Safety
+/// `after` is NULL or NUL-terminated.
+unsafe fn page_arg(limit: u32, after: *const c_char) -> Result<sipcreds::Page, Failure> {
+    let after = if after.is_null() {
+        None
+    } else {
+        // SAFETY: forwarded caller contract.
+        Some(unsafe { text(after, "after", ErrorCode::InvalidOption)? })
+    };
+    Ok(sipcreds::Page::new(u64::from(limit), after)?)
+}
+
 fn list_json<T>(list: &[T], f: impl Fn(&T) -> Value) -> String {
     json_text(&Value::Array(list.iter().map(f).collect()))
 }
@@ -629,6 +651,33 @@ pub unsafe extern "C" fn sipcreds_registry_list_credentials(
         // SAFETY: forwarded caller contract.
         let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
         Ok(credentials_json(&reg.list_credentials(org)?))
+    })
+}
+
+/// One page of the org's credentials, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+/// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+///
+/// # Safety
+/// `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+/// `out_json` is NULL or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_credentials_page(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    limit: u32,
+    after: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let page = unsafe { page_arg(limit, after)? };
+        Ok(page_json(
+            &reg.list_credentials_page(org, &page)?,
+            sipcreds::Credential::to_json,
+        ))
     })
 }
 
@@ -767,6 +816,32 @@ pub unsafe extern "C" fn sipcreds_registry_list_numbers(
     })
 }
 
+/// One page of the org's phone numbers, sorted (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+/// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+///
+/// # Safety
+/// `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+/// `out_json` is NULL or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_numbers_page(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    limit: u32,
+    after: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let page = unsafe { page_arg(limit, after)? };
+        Ok(page_json(&reg.list_numbers_page(org, &page)?, |n| {
+            n.to_json()
+        }))
+    })
+}
+
 /// Create an agent.
 ///
 /// # Safety
@@ -900,6 +975,32 @@ pub unsafe extern "C" fn sipcreds_registry_list_agents(
     })
 }
 
+/// One page of the org's agents, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+/// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+///
+/// # Safety
+/// `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+/// `out_json` is NULL or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_agents_page(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    limit: u32,
+    after: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let page = unsafe { page_arg(limit, after)? };
+        Ok(page_json(&reg.list_agents_page(org, &page)?, |a| {
+            a.to_json()
+        }))
+    })
+}
+
 /// Connect a provider with a JSON array of credential inputs: `{"provider", "credentials"}`.
 ///
 /// # Safety
@@ -945,6 +1046,32 @@ pub unsafe extern "C" fn sipcreds_registry_list_providers(
         // SAFETY: forwarded caller contract.
         let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
         Ok(list_json(&reg.list_providers(org)?, |p| p.to_json()))
+    })
+}
+
+/// One page of the org's providers, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
+/// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
+///
+/// # Safety
+/// `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+/// `out_json` is NULL or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_list_providers_page(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    limit: u32,
+    after: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        // SAFETY: forwarded caller contract.
+        let page = unsafe { page_arg(limit, after)? };
+        Ok(page_json(&reg.list_providers_page(org, &page)?, |p| {
+            p.to_json()
+        }))
     })
 }
 

@@ -110,6 +110,26 @@ impl Reply {
         }
     }
 
+    /// `{"items": [...], "next": cursor | null}`, the credentials kept for `revealPassword`.
+    fn credential_page(p: sipcreds::Paged<Credential>) -> Reply {
+        let json = serde_json::json!({
+            "items": p.items.iter().map(Credential::to_json).collect::<Vec<_>>(),
+            "next": p.next,
+        });
+        Reply {
+            json: to_text(&json),
+            credentials: p.items,
+        }
+    }
+
+    /// `{"items": [...], "next": cursor | null}`.
+    fn page<T>(p: sipcreds::Paged<T>, to_json: impl Fn(&T) -> Value) -> Reply {
+        Reply::of(serde_json::json!({
+            "items": p.items.iter().map(to_json).collect::<Vec<_>>(),
+            "next": p.next,
+        }))
+    }
+
     fn serialize<T: serde::Serialize>(v: &T) -> Result<Reply> {
         let v = serde_json::to_value(v)
             .map_err(|e| fail(CoreError::storage(format!("cannot serialize: {e}"))))?;
@@ -144,6 +164,17 @@ impl Task for Op {
 
 fn op(work: impl FnOnce() -> Result<Reply> + Send + 'static) -> AsyncTask<Op> {
     AsyncTask::new(Op(Some(Box::new(work))))
+}
+
+/// The page of `limit` (a JS number; sipcreds.js has checked it is an integer) after `after`.
+/// A number no page can hold (negative, fractional, huge) is out of range for core's rule.
+fn page(limit: f64, after: Option<&str>) -> Result<sipcreds::Page> {
+    let limit = if limit.fract() == 0.0 && (0.0..=1e15).contains(&limit) {
+        limit as u64
+    } else {
+        0
+    };
+    sipcreds::Page::new(limit, after).map_err(fail)
 }
 
 fn input(body: &str) -> Result<CredentialInput> {
@@ -372,6 +403,22 @@ impl NativeRegistry {
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_credentials_page(
+        &self,
+        org: String,
+        limit: f64,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_credentials_page(&org, &page)
+                .map(Reply::credential_page)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
     pub fn update_credential(&self, org: String, id: String, patch: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
         let patch = Body::new(patch);
@@ -421,6 +468,22 @@ impl NativeRegistry {
         op(move || {
             reg.delete_number(&org, &number)
                 .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_numbers_page(
+        &self,
+        org: String,
+        limit: f64,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_numbers_page(&org, &page)
+                .map(|p| Reply::page(p, |n| n.to_json()))
                 .map_err(fail)
         })
     }
@@ -486,6 +549,22 @@ impl NativeRegistry {
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_agents_page(
+        &self,
+        org: String,
+        limit: f64,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_agents_page(&org, &page)
+                .map(|p| Reply::page(p, |a| a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
     pub fn list_agents(&self, org: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
         op(move || {
@@ -516,6 +595,22 @@ impl NativeRegistry {
                 json: to_text(&connected.to_json()),
                 credentials: connected.credentials,
             })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_providers_page(
+        &self,
+        org: String,
+        limit: f64,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_providers_page(&org, &page)
+                .map(|p| Reply::page(p, |p| p.to_json()))
+                .map_err(fail)
         })
     }
 

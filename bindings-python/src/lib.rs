@@ -744,6 +744,68 @@ fn credential_list<'py>(
     Ok(out)
 }
 
+/// The page a `limit=` / `after=` pair asks for, or `None` for the whole list (both absent).
+/// `after` alone pages 1000 at a time. A limit that is not an int, or a cursor that is not a
+/// str, is `invalid_option` with its field, as a limit out of range is (core's rule).
+fn page_from_py(
+    limit: Option<&Bound<'_, PyAny>>,
+    after: Option<&Bound<'_, PyAny>>,
+) -> Result<Option<sipcreds::Page>, Error> {
+    let option = |field: &'static str, message: String| Error::Invalid {
+        code: ErrorCode::InvalidOption,
+        field: Some(field.into()),
+        message,
+    };
+    let limit = match limit {
+        None => None,
+        Some(l)
+            if l.is_instance_of::<pyo3::types::PyBool>()
+                || !l.is_instance_of::<pyo3::types::PyInt>() =>
+        {
+            return Err(option(
+                "limit",
+                format!("limit must be an int from 1 to 1000, not {}", type_name(l)),
+            ));
+        }
+        // Out of u64 (negative or huge): a number out of range all the same.
+        Some(l) => Some(l.extract::<u64>().unwrap_or(0)),
+    };
+    let after = match after {
+        None => None,
+        Some(a) => Some(a.extract::<String>().map_err(|_| {
+            let why = if a.is_instance_of::<pyo3::types::PyString>() {
+                "after is not valid text (a lone surrogate): give the previous page's \"next\""
+                    .into()
+            } else {
+                format!(
+                    "after must be the str cursor of the previous page, not {}",
+                    type_name(a)
+                )
+            };
+            option("after", why)
+        })?),
+    };
+    match (limit, after) {
+        (None, None) => Ok(None),
+        (limit, after) => {
+            sipcreds::Page::new(limit.unwrap_or(sipcreds::Page::MAX_LIMIT), after.as_deref())
+                .map(Some)
+        }
+    }
+}
+
+/// `{"items": [...], "next": cursor | None}`.
+fn page_dict<'py>(
+    py: Python<'py>,
+    items: Bound<'py, PyList>,
+    next: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("items", items)?;
+    d.set_item("next", next)?;
+    Ok(d.into_any())
+}
+
 fn json_list<'py>(
     py: Python<'py>,
     items: impl Iterator<Item = Value>,
@@ -837,12 +899,27 @@ impl PyRegistry {
         Ok(PyCredential::new(c))
     }
 
-    fn list_credentials<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+    /// Every credential (a list), or with `limit=` / `after=` one page:
+    /// `{"items": [...], "next": cursor | None}`.
+    #[pyo3(signature = (org, *, limit=None, after=None))]
+    fn list_credentials<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        limit: Option<&Bound<'py, PyAny>>,
+        after: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let list = py
-            .detach(|| self.inner.list_credentials(org))
+        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
+            let list = py
+                .detach(|| self.inner.list_credentials(org))
+                .or_raise(py)?;
+            return Ok(credential_list(py, list)?.into_any());
+        };
+        let p = py
+            .detach(|| self.inner.list_credentials_page(org, &page))
             .or_raise(py)?;
-        credential_list(py, list)
+        page_dict(py, credential_list(py, p.items)?, p.next)
     }
 
     fn update_credential(
@@ -930,10 +1007,29 @@ impl PyRegistry {
         to_py(py, &r.to_json())
     }
 
-    fn list_numbers<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+    /// Every item (a list), or with `limit=` / `after=` one page:
+    /// `{"items": [...], "next": cursor | None}`.
+    #[pyo3(signature = (org, *, limit=None, after=None))]
+    fn list_numbers<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        limit: Option<&Bound<'py, PyAny>>,
+        after: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let list = py.detach(|| self.inner.list_numbers(org)).or_raise(py)?;
-        json_list(py, list.iter().map(|n| n.to_json()))
+        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
+            let list = py.detach(|| self.inner.list_numbers(org)).or_raise(py)?;
+            return Ok(json_list(py, list.iter().map(|n| n.to_json()))?.into_any());
+        };
+        let p = py
+            .detach(|| self.inner.list_numbers_page(org, &page))
+            .or_raise(py)?;
+        page_dict(
+            py,
+            json_list(py, p.items.iter().map(|n| n.to_json()))?,
+            p.next,
+        )
     }
 
     // -- agents
@@ -1010,10 +1106,29 @@ impl PyRegistry {
         to_py(py, &a.to_json())
     }
 
-    fn list_agents<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+    /// Every item (a list), or with `limit=` / `after=` one page:
+    /// `{"items": [...], "next": cursor | None}`.
+    #[pyo3(signature = (org, *, limit=None, after=None))]
+    fn list_agents<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        limit: Option<&Bound<'py, PyAny>>,
+        after: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let list = py.detach(|| self.inner.list_agents(org)).or_raise(py)?;
-        json_list(py, list.iter().map(|a| a.to_json()))
+        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
+            let list = py.detach(|| self.inner.list_agents(org)).or_raise(py)?;
+            return Ok(json_list(py, list.iter().map(|a| a.to_json()))?.into_any());
+        };
+        let p = py
+            .detach(|| self.inner.list_agents_page(org, &page))
+            .or_raise(py)?;
+        page_dict(
+            py,
+            json_list(py, p.items.iter().map(|a| a.to_json()))?,
+            p.next,
+        )
     }
 
     // -- providers
@@ -1047,10 +1162,29 @@ impl PyRegistry {
         Ok(out)
     }
 
-    fn list_providers<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyList>> {
+    /// Every item (a list), or with `limit=` / `after=` one page:
+    /// `{"items": [...], "next": cursor | None}`.
+    #[pyo3(signature = (org, *, limit=None, after=None))]
+    fn list_providers<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        limit: Option<&Bound<'py, PyAny>>,
+        after: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let list = py.detach(|| self.inner.list_providers(org)).or_raise(py)?;
-        json_list(py, list.iter().map(|p| p.to_json()))
+        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
+            let list = py.detach(|| self.inner.list_providers(org)).or_raise(py)?;
+            return Ok(json_list(py, list.iter().map(|p| p.to_json()))?.into_any());
+        };
+        let p = py
+            .detach(|| self.inner.list_providers_page(org, &page))
+            .or_raise(py)?;
+        page_dict(
+            py,
+            json_list(py, p.items.iter().map(|p| p.to_json()))?,
+            p.next,
+        )
     }
 
     fn delete_provider<'py>(

@@ -123,12 +123,62 @@ enum Command {
     },
 }
 
+/// One page of a list (SPEC §5) instead of the whole list.
+#[derive(Debug, clap::Args)]
+struct PageArgs {
+    /// Only one page, of at most N items (1-1000); the JSON is then {"items": [...], "next"}.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
+    /// The page after this cursor: the "next" of the previous page (1000 items without --limit).
+    #[arg(long, value_name = "CURSOR")]
+    after: Option<String>,
+}
+
+/// A list command: one page when `--limit`/`--after` ask for it (`{"items", "next"}`), else
+/// the whole list read a page at a time (its JSON array written as the pages come, so memory
+/// stays bounded however long the list).
+fn list_output<T: 'static>(
+    args: PageArgs,
+    page: impl Fn(&sipcreds::Page) -> Result<sipcreds::Paged<T>, Error> + 'static,
+    to_json: fn(&T) -> Value,
+    table: fn(&[T], &mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<Output, Error> {
+    use sipcreds::Page;
+    if args.limit.is_some() || args.after.is_some() {
+        let p = page(&Page::new(
+            args.limit.unwrap_or(Page::MAX_LIMIT),
+            args.after.as_deref(),
+        )?)?;
+        let json = json!({
+            "items": p.items.iter().map(to_json).collect::<Vec<_>>(),
+            "next": p.next,
+        });
+        let mut human = Vec::new();
+        table(&p.items, &mut human).map_err(|e| Error::storage(e.to_string()))?;
+        if let Some(next) = &p.next {
+            human.extend_from_slice(format!("next: {next}\n").as_bytes());
+        }
+        return Ok(Output::new(
+            json,
+            String::from_utf8_lossy(&human).into_owned(),
+        ));
+    }
+    // The first page now: its errors (a bad org) are the command's own.
+    let first = page(&Page::first(Page::MAX_LIMIT)?)?;
+    Ok(Output::paged_list(
+        first,
+        move |after| page(&Page::new(Page::MAX_LIMIT, Some(after))?),
+        to_json,
+        table,
+    ))
+}
+
 #[derive(Debug, Subcommand)]
 enum CredentialsCmd {
     /// Create a credential from the JSON on standard input.
     Create,
-    /// List the org's credentials.
-    List,
+    /// List the org's credentials (every one, read a page at a time; or one page).
+    List(PageArgs),
     /// Show one credential.
     Show { id: String },
     /// What uses a credential: numbers, and agents through them.
@@ -154,8 +204,8 @@ enum NumbersCmd {
     Unlink { number: String },
     /// Delete a number (also from every agent).
     Delete { number: String },
-    /// List the org's numbers.
-    List,
+    /// List the org's numbers (every one, read a page at a time; or one page).
+    List(PageArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,16 +218,16 @@ enum AgentsCmd {
     Unassign { agent_id: String, number: String },
     /// Delete an agent.
     Delete { agent_id: String },
-    /// List the org's agents.
-    List,
+    /// List the org's agents (every one, read a page at a time; or one page).
+    List(PageArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum ProvidersCmd {
     /// Connect a provider; its credentials are a JSON array on standard input.
     Connect { kind: String, name: String },
-    /// List the org's providers.
-    List,
+    /// List the org's providers (every one, read a page at a time; or one page).
+    List(PageArgs),
     /// Delete a provider with its credentials.
     Delete { id: String },
 }
@@ -503,11 +553,15 @@ fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output,
                 output::fields(&format!("created {}", c.id), &j),
             ))
         }
-        CredentialsCmd::List => Ok(Output::list(
-            reg.list_credentials(org)?,
-            Credential::to_json,
-            output::credentials,
-        )),
+        CredentialsCmd::List(args) => {
+            let (reg, org) = (reg.clone(), org.to_owned());
+            list_output(
+                args,
+                move |p| reg.list_credentials_page(&org, p),
+                Credential::to_json,
+                output::credentials,
+            )
+        }
         CredentialsCmd::Show { id } => {
             let c = reg.get_credential(org, &id)?;
             let j = c.to_json();
@@ -562,11 +616,15 @@ fn numbers(reg: &Registry, org: &str, cmd: NumbersCmd) -> Result<Output, Error> 
             let r = reg.delete_number(org, &number)?;
             Ok(Output::new(r.to_json(), format!("deleted {}\n", r.number)))
         }
-        NumbersCmd::List => Ok(Output::list(
-            reg.list_numbers(org)?,
-            NumberRecord::to_json,
-            output::numbers,
-        )),
+        NumbersCmd::List(args) => {
+            let (reg, org) = (reg.clone(), org.to_owned());
+            list_output(
+                args,
+                move |p| reg.list_numbers_page(&org, p),
+                NumberRecord::to_json,
+                output::numbers,
+            )
+        }
     }
 }
 
@@ -585,11 +643,15 @@ fn agents(reg: &Registry, org: &str, cmd: AgentsCmd) -> Result<Output, Error> {
             "updated",
         )),
         AgentsCmd::Delete { agent_id } => Ok(one(reg.delete_agent(org, &agent_id)?, "deleted")),
-        AgentsCmd::List => Ok(Output::list(
-            reg.list_agents(org)?,
-            Agent::to_json,
-            output::agents,
-        )),
+        AgentsCmd::List(args) => {
+            let (reg, org) = (reg.clone(), org.to_owned());
+            list_output(
+                args,
+                move |p| reg.list_agents_page(&org, p),
+                Agent::to_json,
+                output::agents,
+            )
+        }
     }
 }
 
@@ -607,11 +669,15 @@ fn providers(reg: &Registry, org: &str, cmd: ProvidersCmd) -> Result<Output, Err
             );
             Ok(Output::new(c.to_json(), human))
         }
-        ProvidersCmd::List => Ok(Output::list(
-            reg.list_providers(org)?,
-            Provider::to_json,
-            output::providers,
-        )),
+        ProvidersCmd::List(args) => {
+            let (reg, org) = (reg.clone(), org.to_owned());
+            list_output(
+                args,
+                move |p| reg.list_providers_page(&org, p),
+                Provider::to_json,
+                output::providers,
+            )
+        }
         ProvidersCmd::Delete { id } => {
             let r = reg.delete_provider(org, &id)?;
             let human = format!(

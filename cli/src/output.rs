@@ -76,6 +76,62 @@ impl Output {
     }
 }
 
+impl Output {
+    /// A whole list read a page at a time by `page(after)` (`first` already read): the JSON
+    /// array written as the pages come, in bounded memory (the same bytes as the whole array
+    /// pretty-printed); the human table measures every row first, so it reads them all. A
+    /// page that fails mid-way ends the output with that error.
+    pub fn paged_list<T: 'static>(
+        first: sipcreds::Paged<T>,
+        mut page: impl FnMut(&str) -> Result<sipcreds::Paged<T>, sipcreds::Error> + 'static,
+        to_json: fn(&T) -> Value,
+        table: fn(&[T], &mut dyn Write) -> std::io::Result<()>,
+    ) -> Self {
+        Output::stream(move |w, as_json| {
+            let mut failure = None;
+            let written = {
+                let mut items = first.items.into_iter();
+                let mut next = first.next;
+                let all = std::iter::from_fn(|| {
+                    loop {
+                        if let Some(item) = items.next() {
+                            return Some(item);
+                        }
+                        match page(&next.take()?) {
+                            Ok(p) => {
+                                items = p.items.into_iter();
+                                next = p.next;
+                            }
+                            Err(e) => {
+                                failure = Some(e);
+                                return None;
+                            }
+                        }
+                    }
+                });
+                if as_json {
+                    use serde::Serializer as _;
+                    let mut ser = serde_json::Serializer::pretty(&mut *w);
+                    ser.collect_seq(all.map(|t| to_json(&t)))
+                        .map_err(std::io::Error::other)
+                        .and_then(|()| w.write_all(b"\n"))
+                } else {
+                    let rows: Vec<T> = all.collect();
+                    if failure.is_some() {
+                        Ok(())
+                    } else {
+                        table(&rows, w)
+                    }
+                }
+            };
+            match failure {
+                Some(e) => Err(std::io::Error::other(e.to_string())),
+                None => written,
+            }
+        })
+    }
+}
+
 fn write_json(w: &mut dyn Write, v: &Value) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *w, v).map_err(std::io::Error::other)?;
     w.write_all(b"\n")

@@ -23,17 +23,19 @@ impl Cli {
     }
 
     fn raw(&self, org: &str, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-            .args(args)
-            .env("SIPCREDS_DB", self.db())
-            .env("SIPCREDS_ORG", org)
-            .env_remove("SIPCREDS_KEY")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
+            "CARGO_BIN_EXE_sipcreds"
+        )))
+        .args(args)
+        .env("SIPCREDS_DB", self.db())
+        .env("SIPCREDS_ORG", org)
+        .env_remove("SIPCREDS_KEY")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
         let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
         child.wait_with_output().unwrap()
     }
@@ -645,15 +647,17 @@ fn every_output_path_holds_up_with_thousands_in_a_group() {
     let out = cli.raw("acme", &["lint"], "");
     assert!(String::from_utf8_lossy(&out.stdout).contains("6000 credential(s)"));
     // A reader that goes away early is no error and no panic.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipcreds"))
-        .args(["credentials", "list", "--json"])
-        .env("SIPCREDS_DB", cli.db())
-        .env("SIPCREDS_ORG", "acme")
-        .env_remove("SIPCREDS_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )))
+    .args(["credentials", "list", "--json"])
+    .env("SIPCREDS_DB", cli.db())
+    .env("SIPCREDS_ORG", "acme")
+    .env_remove("SIPCREDS_KEY")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
@@ -686,7 +690,9 @@ fn the_json_list_is_written_in_large_chunks() {
     let out = Command::new("strace")
         .args(["-f", "-e", "trace=write", "-o"])
         .arg(&trace)
-        .arg(env!("CARGO_BIN_EXE_sipcreds"))
+        .arg(sipcreds_conformance::cli_bin(env!(
+            "CARGO_BIN_EXE_sipcreds"
+        )))
         .args(["credentials", "list", "--json"])
         .env("SIPCREDS_DB", cli.db())
         .env("SIPCREDS_ORG", "acme")
@@ -732,5 +738,77 @@ fn an_import_line_whose_key_forges_a_log_line_is_refused_printably() {
             .unwrap()
             .len(),
         0
+    );
+}
+
+#[test]
+fn lists_page_with_limit_and_after_and_whole_lists_read_in_pages() {
+    let cli = Cli::new();
+    // 2,500 credentials: the whole list spans three store pages of 1,000.
+    let lines: String = (0..2500)
+        .map(|i| format!("{{\"server\":\"t{i}.example.com\"}}\n"))
+        .collect();
+    let file = cli.dir.path().join("many.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    cli.ok("acme", &["import", file.to_str().unwrap()], "");
+    let whole = cli.ok("acme", &["credentials", "list"], "");
+    let whole = whole.as_array().unwrap();
+    assert_eq!(whole.len(), 2500);
+    let ids: Vec<&str> = whole.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "the whole list is in id (creation) order");
+
+    // Page by page, 700 at a time: the same ids, each next the last id of its page.
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut args = vec!["credentials", "list", "--limit", "700"];
+        if let Some(a) = &after {
+            args.extend(["--after", a.as_str()]);
+        }
+        let page = cli.ok("acme", &args, "");
+        let items = page["items"].as_array().unwrap();
+        paged.extend(items.iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => {
+                assert_eq!(Some(next), paged.last().map(String::as_str));
+                after = Some(next.to_owned());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(paged, ids);
+
+    // The human form of a page ends with its cursor.
+    let out = cli.raw("acme", &["credentials", "list", "--limit", "2"], "");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.trim_end().ends_with(&format!("next: {}", ids[1])),
+        "{text}"
+    );
+
+    // Bad pages: invalid_option with the field, exit 1; a limit that is no number is a usage error.
+    for (args, field) in [
+        (vec!["credentials", "list", "--limit", "0"], "limit"),
+        (vec!["credentials", "list", "--limit", "1001"], "limit"),
+        (vec!["numbers", "list", "--after", "not-a-number"], "after"),
+        (vec!["agents", "list", "--after", ids[0]], "after"),
+    ] {
+        let (code, v) = cli.json("acme", &args, "");
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(v["error"]["code"], "invalid_option", "{args:?}: {v}");
+        assert_eq!(v["error"]["field"], field, "{args:?}: {v}");
+    }
+    let out = cli.raw("acme", &["credentials", "list", "--limit", "many"], "");
+    assert_eq!(out.status.code(), Some(2));
+    // An empty list, whole and paged.
+    assert_eq!(
+        cli.ok("acme", &["agents", "list"], ""),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        cli.ok("acme", &["providers", "list", "--limit", "5"], ""),
+        serde_json::json!({"items": [], "next": null})
     );
 }

@@ -59,8 +59,8 @@ pub use rate::{
     ManualClock, MonotonicClock, Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Provider,
-    ProviderDeleteReport, Registry, Storage, Tx,
+    Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Page, Paged,
+    Provider, ProviderDeleteReport, Registry, Storage, Tx,
 };
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{

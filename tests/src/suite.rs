@@ -665,6 +665,193 @@ pub fn groups_and_lint(reg: &Registry) {
     );
 }
 
+/// Every page of a list, `limit` at a time, checking each cursor; the items' keys.
+fn walk<T>(
+    mut page: impl FnMut(Option<&str>) -> sipcreds::Result<sipcreds::Paged<T>>,
+    key: impl Fn(&T) -> String,
+    limit: usize,
+) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let p = page(after.as_deref()).unwrap();
+        assert!(p.items.len() <= limit);
+        keys.extend(p.items.iter().map(&key));
+        match p.next {
+            Some(next) => {
+                assert_eq!(p.items.len(), limit, "a page before the last is full");
+                assert_eq!(Some(&next), keys.last(), "next is the last key of the page");
+                after = Some(next);
+            }
+            None => return keys,
+        }
+    }
+}
+
+/// Pages (SPEC §5): every list pages in its own order with `limit` and `after`, a deleted
+/// cursor pages on from where it stood, and bad limits and cursors are `invalid_option`.
+pub fn pages(reg: &Registry) {
+    use sipcreds::Page;
+    let creds: Vec<String> = (0..7)
+        .map(|i| {
+            reg.create_credential_json("acme", &format!(r#"{{"server":"t{i}.example.com"}}"#))
+                .unwrap()
+                .id
+                .to_string()
+        })
+        .collect();
+    reg.create_credential_json("other", TRUNK).unwrap();
+    let numbers: Vec<String> = (0..5).map(|i| format!("+1415555010{i}")).collect();
+    for (i, n) in numbers.iter().enumerate().rev() {
+        reg.link_number("acme", n, &creds[i]).unwrap();
+    }
+    let agents: Vec<String> = (0..5)
+        .map(|i| {
+            let a = reg.create_agent("acme", &format!("Agent {i}")).unwrap();
+            reg.assign_number("acme", a.id.as_str(), &numbers[i])
+                .unwrap();
+            reg.assign_number("acme", a.id.as_str(), &numbers[(i + 1) % 5])
+                .unwrap();
+            a.id.to_string()
+        })
+        .collect();
+    let providers: Vec<String> = (0..3)
+        .map(|i| {
+            reg.connect_provider_json("acme", "twilio", &format!("P{i}"), "[]")
+                .unwrap()
+                .provider
+                .id
+                .to_string()
+        })
+        .collect();
+
+    for limit in [1, 2, 3, 7, 1000] {
+        let page = |after: Option<&str>| Page::new(limit as u64, after).unwrap();
+        let all: Vec<String> = reg
+            .list_credentials("acme")
+            .unwrap()
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        let paged = walk(
+            |a| reg.list_credentials_page("acme", &page(a)),
+            |c| c.id.to_string(),
+            limit,
+        );
+        assert_eq!(paged, all, "credentials, limit {limit}");
+        assert_eq!(paged, creds);
+        let paged = walk(
+            |a| reg.list_numbers_page("acme", &page(a)),
+            |n| n.number.to_string(),
+            limit,
+        );
+        assert_eq!(paged, numbers, "numbers, limit {limit}");
+        let paged = walk(
+            |a| reg.list_agents_page("acme", &page(a)),
+            |a| a.id.to_string(),
+            limit,
+        );
+        assert_eq!(paged, agents, "agents, limit {limit}");
+        let paged = walk(
+            |a| reg.list_providers_page("acme", &page(a)),
+            |p| p.id.to_string(),
+            limit,
+        );
+        assert_eq!(paged, providers, "providers, limit {limit}");
+    }
+    // A page carries the items whole: agents with their numbers, numbers with their links.
+    let p = reg
+        .list_agents_page("acme", &Page::new(2, Some(&agents[1])).unwrap())
+        .unwrap();
+    let whole = reg.list_agents("acme").unwrap();
+    assert_eq!(p.items, whole[2..4].to_vec());
+    assert_eq!(p.items[0].numbers.len(), 2);
+    let p = reg
+        .list_numbers_page("acme", &Page::first(2).unwrap())
+        .unwrap();
+    assert_eq!(p.items, reg.list_numbers("acme").unwrap()[..2].to_vec());
+    let p = reg
+        .list_credentials_page("acme", &Page::first(3).unwrap())
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(p.items.iter().map(|c| c.to_json()).collect::<Vec<_>>()).unwrap(),
+        serde_json::to_value(
+            reg.list_credentials("acme").unwrap()[..3]
+                .iter()
+                .map(|c| c.to_json())
+                .collect::<Vec<_>>()
+        )
+        .unwrap()
+    );
+
+    // A cursor deleted since pages on from where it stood.
+    reg.delete_credential("acme", &creds[2], true).unwrap();
+    let p = reg
+        .list_credentials_page("acme", &Page::new(2, Some(&creds[2])).unwrap())
+        .unwrap();
+    assert_eq!(
+        p.items.iter().map(|c| c.id.to_string()).collect::<Vec<_>>(),
+        creds[3..5].to_vec()
+    );
+    reg.delete_agent("acme", &agents[0]).unwrap();
+    let p = reg
+        .list_agents_page("acme", &Page::new(10, Some(&agents[0])).unwrap())
+        .unwrap();
+    assert_eq!(p.items.len(), 4);
+    assert_eq!(p.next, None);
+    // A number that was never there is a cursor too: the next ones after it.
+    let p = reg
+        .list_numbers_page("acme", &Page::new(10, Some("+14155550102")).unwrap())
+        .unwrap();
+    assert_eq!(
+        p.items
+            .iter()
+            .map(|n| n.number.to_string())
+            .collect::<Vec<_>>(),
+        numbers[3..].to_vec()
+    );
+    // Past the end, and an empty org: an empty last page.
+    let p = reg
+        .list_credentials_page("acme", &Page::new(5, Some(&creds[6])).unwrap())
+        .unwrap();
+    assert!(p.items.is_empty() && p.next.is_none());
+    let p = reg
+        .list_credentials_page("nobody", &Page::first(5).unwrap())
+        .unwrap();
+    assert!(p.items.is_empty() && p.next.is_none());
+
+    // Bad limits and cursors: invalid_option with the field, nothing read.
+    for limit in [0, 1001] {
+        let e = Page::new(limit, None).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            (ErrorCode::InvalidOption, Some("limit"))
+        );
+    }
+    let bad = |r: sipcreds::Result<()>| {
+        let e = r.unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            (ErrorCode::InvalidOption, Some("after")),
+            "{e}"
+        );
+    };
+    let page = |after: &str| Page::new(10, Some(after)).unwrap();
+    bad(reg.list_credentials_page("acme", &page("nope")).map(drop));
+    bad(reg
+        .list_credentials_page("acme", &page(&agents[1]))
+        .map(drop));
+    bad(reg
+        .list_numbers_page("acme", &page("14155550100"))
+        .map(drop));
+    bad(reg.list_agents_page("acme", &page(&creds[0])).map(drop));
+    bad(reg.list_providers_page("acme", &page("prov_x")).map(drop));
+    let e = reg
+        .list_credentials_page("ac me", &Page::first(1).unwrap())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOrg);
+}
+
 /// Generates one `#[test]` per suite check for a backend: `registry_conformance!(make)` where
 /// `make()` returns a fresh, empty [`Registry`].
 #[macro_export]
@@ -705,6 +892,10 @@ macro_rules! registry_conformance {
         #[test]
         fn groups_and_lint() {
             $crate::suite::groups_and_lint(&$make());
+        }
+        #[test]
+        fn pages() {
+            $crate::suite::pages(&$make());
         }
     };
 }

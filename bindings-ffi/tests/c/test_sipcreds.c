@@ -541,6 +541,76 @@ static void probe(void) {
     sipcreds_registry_free(reg);
 }
 
+/* Pages (SPEC §5): every page of the credentials two at a time, each cursor the last id of its
+ * page; the numbers after a cursor; bad limits and cursors are SIPCREDS_INVALID_OPTION with
+ * their field. */
+static void pages(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    sipcreds_status st = sipcreds_registry_open(NULL, &reg, &out);
+    CHECK(st == SIPCREDS_OK, "open: %u", st);
+    char ids[5][64];
+    for (int i = 0; i < 5; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"server\":\"t%d.example.com\"}", i);
+        st = sipcreds_registry_create_credential(reg, "acme", body, &out);
+        CHECK(st == SIPCREDS_OK, "create: %s", out);
+        extract(out, "id", ids[i], sizeof ids[i]);
+        sipcreds_string_free(out);
+    }
+    char after[64] = "";
+    int seen_items = 0, pages_read = 0;
+    for (;;) {
+        st = sipcreds_registry_list_credentials_page(reg, "acme", 2, after[0] ? after : NULL, &out);
+        CHECK(st == SIPCREDS_OK && contains(out, "\"items\":["), "page after %s: %s", after, out);
+        if (st != SIPCREDS_OK) break;
+        for (int i = 0; i < 5; i++) seen_items += contains(out, ids[i]);
+        pages_read++;
+        if (contains(out, "\"next\":null")) {
+            sipcreds_string_free(out);
+            break;
+        }
+        extract(out, "next", after, sizeof after);
+        sipcreds_string_free(out);
+        CHECK(pages_read < 10, "pages never end");
+        if (pages_read >= 10) break;
+    }
+    CHECK(seen_items == 5 && pages_read == 3, "%d items in %d pages", seen_items, pages_read);
+
+    st = sipcreds_registry_link_number(reg, "acme", "+14155550101", ids[0], &out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_link_number(reg, "acme", "+14155550103", ids[1], &out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_numbers_page(reg, "acme", 10, "+14155550102", &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "+14155550103") && !contains(out, "+14155550101") &&
+              contains(out, "\"next\":null"),
+          "numbers after: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_agents_page(reg, "acme", 5, NULL, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "{\"items\":[],\"next\":null}"), "no agents: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_providers_page(reg, "acme", 5, NULL, &out);
+    CHECK(st == SIPCREDS_OK, "providers: %s", out);
+    sipcreds_string_free(out);
+
+    st = sipcreds_registry_list_credentials_page(reg, "acme", 0, NULL, &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"limit\""), "limit 0: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_credentials_page(reg, "acme", 1001, NULL, &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"limit\""), "limit 1001: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_agents_page(reg, "acme", 5, ids[0], &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"after\""), "agent cursor: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_numbers_page(reg, "acme", 5, "\xc3\x28", &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"after\""), "not UTF-8: %s", out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_list_credentials_page(NULL, "acme", 5, NULL, &out);
+    CHECK(st != SIPCREDS_OK, "NULL registry");
+    sipcreds_string_free(out);
+    sipcreds_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s VECTORS_FILE DB_DIR\n", argv[0]);
@@ -554,6 +624,7 @@ int main(int argc, char **argv) {
     null_and_garbage();
     threads();
     locations();
+    pages();
     probe();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;

@@ -15,13 +15,16 @@ __all__ = [
     "AgentUsage",
     "Body",
     "Cause",
+    "AgentPage",
     "ConnectedProvider",
     "CredentialDict",
+    "CredentialPage",
     "DeleteReport",
     "Diagnosis",
     "Finding",
     "NormalizedCredential",
     "NumberDict",
+    "NumberPage",
     "ProbeChallenge",
     "ProbeOptions",
     "ProbeReport",
@@ -29,6 +32,7 @@ __all__ = [
     "ProbeTarget",
     "ProviderDeleteReport",
     "ProviderDict",
+    "ProviderPage",
     "RateGroupDict",
     "Usage",
 ]
@@ -185,6 +189,30 @@ class ProviderDict(TypedDict):
     kind: str
     name: str
     createdAt: str
+
+class CredentialPage(TypedDict):
+    """One page of ``list_credentials(org, limit=..., after=...)``."""
+
+    items: list["Credential"]
+    next: Optional[str]
+
+class NumberPage(TypedDict):
+    """One page of ``list_numbers(org, limit=..., after=...)``."""
+
+    items: list[NumberDict]
+    next: Optional[str]
+
+class AgentPage(TypedDict):
+    """One page of ``list_agents(org, limit=..., after=...)``."""
+
+    items: list[AgentDict]
+    next: Optional[str]
+
+class ProviderPage(TypedDict):
+    """One page of ``list_providers(org, limit=..., after=...)``."""
+
+    items: list[ProviderDict]
+    next: Optional[str]
 
 class ConnectedProvider(TypedDict):
     provider: ProviderDict

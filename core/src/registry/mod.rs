@@ -8,6 +8,7 @@
 //! to a deleted credential.
 
 mod memory;
+mod page;
 mod storage;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
+pub use page::{Page, Paged};
 pub use storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
@@ -515,6 +517,19 @@ impl Registry {
         self.read(|tx| tx.credentials(&org))
     }
 
+    /// A page of the org's credentials, in id order (creation order; SPEC §5). `after` is
+    /// the last id of the previous page; one that was deleted since still pages on from
+    /// where it stood.
+    pub fn list_credentials_page(&self, org: &str, page: &Page) -> Result<Paged<Credential>> {
+        let org = Org::parse(org)?;
+        let after = page.cursor("a credential id (cred_…)", |a| {
+            CredentialId::parse(a, "after")
+        })?;
+        let n = page.limit();
+        let items = self.read(|tx| tx.credentials_after(&org, after.as_ref(), n + 1))?;
+        Ok(Paged::from_lookahead(items, n, |c| c.id.to_string()))
+    }
+
     /// Apply a patch; the version goes up by one. `read_only` for provider credentials,
     /// `conflict` when `expectedVersion` differs.
     pub fn update_credential(
@@ -655,6 +670,15 @@ impl Registry {
         self.read(|tx| tx.numbers(&org))
     }
 
+    /// A page of the org's numbers, sorted; `after` is the last number of the previous page.
+    pub fn list_numbers_page(&self, org: &str, page: &Page) -> Result<Paged<NumberRecord>> {
+        let org = Org::parse(org)?;
+        let after = page.cursor("an E.164 number (+…)", PhoneNumber::parse)?;
+        let n = page.limit();
+        let items = self.read(|tx| tx.numbers_after(&org, after.as_ref(), n + 1))?;
+        Ok(Paged::from_lookahead(items, n, |r| r.number.to_string()))
+    }
+
     // ---------------------------------------------------------------- agents
 
     /// Create an agent.
@@ -719,6 +743,16 @@ impl Registry {
     pub fn list_agents(&self, org: &str) -> Result<Vec<Agent>> {
         let org = Org::parse(org)?;
         self.read(|tx| tx.agents(&org))
+    }
+
+    /// A page of the org's agents, in id order (creation order); `after` is the last id of
+    /// the previous page.
+    pub fn list_agents_page(&self, org: &str, page: &Page) -> Result<Paged<Agent>> {
+        let org = Org::parse(org)?;
+        let after = page.cursor("an agent id (agent_…)", |a| AgentId::parse(a, "after"))?;
+        let n = page.limit();
+        let items = self.read(|tx| tx.agents_after(&org, after.as_ref(), n + 1))?;
+        Ok(Paged::from_lookahead(items, n, |a| a.id.to_string()))
     }
 
     // ---------------------------------------------------------------- providers
@@ -795,6 +829,18 @@ impl Registry {
     pub fn list_providers(&self, org: &str) -> Result<Vec<Provider>> {
         let org = Org::parse(org)?;
         self.read(|tx| tx.providers(&org))
+    }
+
+    /// A page of the org's providers, in id order (creation order); `after` is the last id
+    /// of the previous page.
+    pub fn list_providers_page(&self, org: &str, page: &Page) -> Result<Paged<Provider>> {
+        let org = Org::parse(org)?;
+        let after = page.cursor("a provider id (prov_…)", |a| {
+            ProviderId::parse(a, "after")
+        })?;
+        let n = page.limit();
+        let items = self.read(|tx| tx.providers_after(&org, after.as_ref(), n + 1))?;
+        Ok(Paged::from_lookahead(items, n, |p| p.id.to_string()))
     }
 
     /// Delete a provider with its credentials (their numbers unlinked), and report it all.

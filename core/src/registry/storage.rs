@@ -137,6 +137,21 @@ pub trait Tx {
     }
     /// All of an org's credentials, in creation order.
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>>;
+    /// Up to `n` of an org's credentials with an id above `after`, in id order (by default
+    /// from [`Tx::credentials`]; a backend with an index reads only those).
+    fn credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<Credential>> {
+        Ok(super::page::after_in(
+            self.credentials(org)?,
+            after,
+            n,
+            |c| &c.id,
+        ))
+    }
     /// The ids of a provider's credentials.
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>>;
     /// Insert a new credential.
@@ -150,6 +165,17 @@ pub trait Tx {
     fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>>;
     /// All of an org's numbers, sorted.
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>>;
+    /// Up to `n` of an org's numbers above `after`, sorted (by default from [`Tx::numbers`]).
+    fn numbers_after(
+        &self,
+        org: &Org,
+        after: Option<&PhoneNumber>,
+        n: usize,
+    ) -> Result<Vec<NumberRecord>> {
+        Ok(super::page::after_in(self.numbers(org)?, after, n, |r| {
+            &r.number
+        }))
+    }
     /// The numbers linked to a credential, sorted (an indexed lookup).
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>>;
     /// Insert or replace a number's record.
@@ -161,6 +187,13 @@ pub trait Tx {
     fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>>;
     /// All of an org's agents, in creation order.
     fn agents(&self, org: &Org) -> Result<Vec<Agent>>;
+    /// Up to `n` of an org's agents with an id above `after`, in id order (by default from
+    /// [`Tx::agents`]).
+    fn agents_after(&self, org: &Org, after: Option<&AgentId>, n: usize) -> Result<Vec<Agent>> {
+        Ok(super::page::after_in(self.agents(org)?, after, n, |a| {
+            &a.id
+        }))
+    }
     /// The agents using any of these numbers, with the numbers they use among them
     /// (an indexed lookup by number).
     fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks>;
@@ -177,6 +210,18 @@ pub trait Tx {
     fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>>;
     /// All of an org's providers, in creation order.
     fn providers(&self, org: &Org) -> Result<Vec<Provider>>;
+    /// Up to `n` of an org's providers with an id above `after`, in id order (by default from
+    /// [`Tx::providers`]).
+    fn providers_after(
+        &self,
+        org: &Org,
+        after: Option<&ProviderId>,
+        n: usize,
+    ) -> Result<Vec<Provider>> {
+        Ok(super::page::after_in(self.providers(org)?, after, n, |p| {
+            &p.id
+        }))
+    }
     /// Insert a new provider.
     fn insert_provider(&mut self, p: &Provider) -> Result<()>;
     /// Delete a provider whose credentials are already deleted.

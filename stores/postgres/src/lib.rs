@@ -111,6 +111,37 @@ fn connect_error(e: &postgres::Error) -> String {
     text
 }
 
+/// Agents from their rows (id, name, created_at) and their numbers by agent id.
+fn agents_from(
+    org: &Org,
+    rows: &[Row],
+    mut numbers: HashMap<String, Vec<PhoneNumber>>,
+) -> Result<Vec<Agent>> {
+    rows.iter()
+        .map(|r| {
+            let id: &str = r.get(0);
+            Ok(Agent {
+                numbers: numbers.remove(id).unwrap_or_default(),
+                id: parse_agent_id(id)?,
+                org: org.clone(),
+                name: parse_name(r.get(1), "agent name")?,
+                created_at: from_ts(r.get(2))?,
+            })
+        })
+        .collect()
+}
+
+/// A number's row (number, credential_id).
+fn number_record(r: &Row) -> Result<NumberRecord> {
+    Ok(NumberRecord {
+        number: parse_number(r.get(0))?,
+        credential_id: r
+            .get::<_, Option<&str>>(1)
+            .map(parse_credential_id)
+            .transpose()?,
+    })
+}
+
 fn pg_error(e: postgres::Error) -> Error {
     // The driver's messages name the server's error (and its detail), never the URL.
     match e.as_db_error() {
@@ -475,6 +506,29 @@ impl PgTx<'_> {
         .collect()
     }
 
+    /// The numbers of the org's agents with an id in `(above, upto]` (all of them:
+    /// `("", None)`), by agent id, each list sorted: one query for a whole list or page.
+    fn agent_numbers_in(
+        &self,
+        org: &Org,
+        above: &str,
+        upto: Option<&str>,
+    ) -> Result<HashMap<String, Vec<PhoneNumber>>> {
+        let mut by_agent: HashMap<String, Vec<PhoneNumber>> = HashMap::new();
+        for r in self.query(
+            org,
+            "SELECT agent_id, number FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id > $2 \
+             AND ($3::TEXT IS NULL OR agent_id <= $3) ORDER BY agent_id, number",
+            &[&org.as_str(), &above, &upto],
+        )? {
+            by_agent
+                .entry(r.get::<_, String>(0))
+                .or_default()
+                .push(parse_number(r.get(1))?);
+        }
+        Ok(by_agent)
+    }
+
     fn to_agent(&self, org: &Org, r: &Row) -> Result<Agent> {
         let id: &str = r.get(0);
         Ok(Agent {
@@ -568,6 +622,31 @@ impl Tx for PgTx<'_> {
         .collect()
     }
 
+    fn credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<Credential>> {
+        // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
+        self.query(
+            org,
+            concat!(
+                "SELECT ",
+                cred_columns!(),
+                " FROM sipcreds_credentials WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3"
+            ),
+            &[
+                &org.as_str(),
+                &after.map_or("", CredentialId::as_str),
+                &(n as i64),
+            ],
+        )?
+        .iter()
+        .map(|r| cred_row(r).into_credential(self.key))
+        .collect()
+    }
+
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
         self.query(
             org,
@@ -622,15 +701,23 @@ impl Tx for PgTx<'_> {
             &[&org.as_str()],
         )?
         .iter()
-        .map(|r| {
-            Ok(NumberRecord {
-                number: parse_number(r.get(0))?,
-                credential_id: r
-                    .get::<_, Option<&str>>(1)
-                    .map(parse_credential_id)
-                    .transpose()?,
-            })
-        })
+        .map(number_record)
+        .collect()
+    }
+
+    fn numbers_after(
+        &self,
+        org: &Org,
+        after: Option<&PhoneNumber>,
+        n: usize,
+    ) -> Result<Vec<NumberRecord>> {
+        self.query(
+            org,
+            "SELECT number, credential_id FROM sipcreds_numbers WHERE org = $1 AND number > $2 ORDER BY number LIMIT $3",
+            &[&org.as_str(), &after.map_or("", PhoneNumber::as_str), &(n as i64)],
+        )?
+        .iter()
+        .map(number_record)
         .collect()
     }
 
@@ -681,14 +768,28 @@ impl Tx for PgTx<'_> {
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
-        self.query(
+        let agents = self.query(
             org,
             "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 ORDER BY seq",
             &[&org.as_str()],
-        )?
-        .iter()
-        .map(|r| self.to_agent(org, r))
-        .collect()
+        )?;
+        // Every agent's numbers in one query (not one per agent), sorted by agent then number.
+        let numbers = self.agent_numbers_in(org, "", None)?;
+        agents_from(org, &agents, numbers)
+    }
+
+    fn agents_after(&self, org: &Org, after: Option<&AgentId>, n: usize) -> Result<Vec<Agent>> {
+        let above = after.map_or("", AgentId::as_str);
+        let agents = self.query(
+            org,
+            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3",
+            &[&org.as_str(), &above, &(n as i64)],
+        )?;
+        let Some(last) = agents.last().map(|r| r.get::<_, String>(0)) else {
+            return Ok(Vec::new());
+        };
+        let numbers = self.agent_numbers_in(org, above, Some(&last))?;
+        agents_from(org, &agents, numbers)
     }
 
     fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks> {
@@ -767,6 +868,22 @@ impl Tx for PgTx<'_> {
             org,
             "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 ORDER BY seq",
             &[&org.as_str()],
+        )?
+        .iter()
+        .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+    }
+
+    fn providers_after(
+        &self,
+        org: &Org,
+        after: Option<&ProviderId>,
+        n: usize,
+    ) -> Result<Vec<Provider>> {
+        self.query(
+            org,
+            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3",
+            &[&org.as_str(), &after.map_or("", ProviderId::as_str), &(n as i64)],
         )?
         .iter()
         .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))

@@ -33,6 +33,7 @@ mod rate;
 pub mod row;
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -282,6 +283,55 @@ impl SqlTx<'_> {
         .collect()
     }
 
+    /// The numbers of the org's agents with an id in `(above, upto]` (all of them:
+    /// `("", None)`), by agent id, each list sorted: one query for a whole list or page.
+    fn agent_numbers_in(
+        &self,
+        org: &Org,
+        above: &str,
+        upto: Option<&str>,
+    ) -> Result<HashMap<String, Vec<PhoneNumber>>> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT agent_id, number FROM agent_numbers WHERE org = ?1 AND agent_id > ?2 \
+                 AND (?3 IS NULL OR agent_id <= ?3) ORDER BY agent_id, number",
+            )
+            .map_err(sql_error)?;
+        let mut rows = st
+            .query(params![org.as_str(), above, upto])
+            .map_err(sql_error)?;
+        let mut by_agent: HashMap<String, Vec<PhoneNumber>> = HashMap::new();
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let agent: String = r.get(0).map_err(sql_error)?;
+            let number: String = r.get(1).map_err(sql_error)?;
+            by_agent
+                .entry(agent)
+                .or_default()
+                .push(parse_number(&number)?);
+        }
+        Ok(by_agent)
+    }
+
+    /// Agents from their rows (id, name, created_at) and their numbers by agent id.
+    fn agents_from(
+        org: &Org,
+        rows: Vec<(String, String, i64)>,
+        mut numbers: HashMap<String, Vec<PhoneNumber>>,
+    ) -> Result<Vec<Agent>> {
+        rows.into_iter()
+            .map(|(id, name, created_at)| {
+                Ok(Agent {
+                    numbers: numbers.remove(&id).unwrap_or_default(),
+                    id: parse_agent_id(&id)?,
+                    org: org.clone(),
+                    name: parse_name(&name, "agent name")?,
+                    created_at: from_ts(created_at)?,
+                })
+            })
+            .collect()
+    }
+
     fn to_agent(&self, org: &Org, id: String, name: String, created_at: i64) -> Result<Agent> {
         Ok(Agent {
             numbers: self.agent_numbers(org, &id)?,
@@ -334,6 +384,35 @@ impl Tx for SqlTx<'_> {
             .map_err(sql_error)?;
         let rows: Vec<CredRow> = st
             .query_map(params![org.as_str()], cred_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter()
+            .map(|r| r.into_credential(self.key))
+            .collect()
+    }
+
+    fn credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<Credential>> {
+        // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
+        let mut st = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ))
+            .map_err(sql_error)?;
+        let rows: Vec<CredRow> = st
+            .query_map(
+                params![
+                    org.as_str(),
+                    after.map_or("", CredentialId::as_str),
+                    n as i64
+                ],
+                cred_row,
+            )
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
         rows.into_iter()
@@ -460,6 +539,39 @@ impl Tx for SqlTx<'_> {
             .collect()
     }
 
+    fn numbers_after(
+        &self,
+        org: &Org,
+        after: Option<&PhoneNumber>,
+        n: usize,
+    ) -> Result<Vec<NumberRecord>> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT number, credential_id FROM numbers WHERE org = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
+            )
+            .map_err(sql_error)?;
+        let rows: Vec<(String, Option<String>)> = st
+            .query_map(
+                params![
+                    org.as_str(),
+                    after.map_or("", PhoneNumber::as_str),
+                    n as i64
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter()
+            .map(|(n, c)| {
+                Ok(NumberRecord {
+                    number: parse_number(&n)?,
+                    credential_id: c.as_deref().map(parse_credential_id).transpose()?,
+                })
+            })
+            .collect()
+    }
+
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
         let mut st = self
             .tx
@@ -522,9 +634,30 @@ impl Tx for SqlTx<'_> {
             })
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter()
-            .map(|(id, name, at)| self.to_agent(org, id, name, at))
-            .collect()
+        // Every agent's numbers in one query (not one per agent), sorted by agent then number.
+        let numbers = self.agent_numbers_in(org, "", None)?;
+        Self::agents_from(org, rows, numbers)
+    }
+
+    fn agents_after(&self, org: &Org, after: Option<&AgentId>, n: usize) -> Result<Vec<Agent>> {
+        let above = after.map_or("", AgentId::as_str);
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT id, name, created_at FROM agents WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(sql_error)?;
+        let rows: Vec<(String, String, i64)> = st
+            .query_map(params![org.as_str(), above, n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        let Some(last) = rows.last().map(|r| r.0.clone()) else {
+            return Ok(Vec::new());
+        };
+        let numbers = self.agent_numbers_in(org, above, Some(&last))?;
+        Self::agents_from(org, rows, numbers)
     }
 
     fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks> {
@@ -629,6 +762,30 @@ impl Tx for SqlTx<'_> {
             .query_map(params![org.as_str()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.into_iter()
+            .map(|(id, kind, name, at)| Self::to_provider(org, id, kind, name, at))
+            .collect()
+    }
+
+    fn providers_after(
+        &self,
+        org: &Org,
+        after: Option<&ProviderId>,
+        n: usize,
+    ) -> Result<Vec<Provider>> {
+        let mut st = self
+            .tx
+            .prepare_cached(
+                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(sql_error)?;
+        let rows: Vec<(String, String, String, i64)> = st
+            .query_map(
+                params![org.as_str(), after.map_or("", ProviderId::as_str), n as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
         rows.into_iter()
