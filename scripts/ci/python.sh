@@ -4,7 +4,8 @@
 # suite, the stub check against the installed module, mypy --strict on the examples, the
 # benchmarks and the tests, the quickstart, and the benchmark on a small set, all against the
 # installed wheel. Then the contributors' source install (`pip install ./bindings-python`,
-# maturin as the PEP 517 backend) into another venv, with a smoke test.
+# maturin as the PEP 517 backend) into another venv, and the sdist built and installed as pip
+# does where no wheel matches, each with a smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/ci/lib.sh
@@ -48,4 +49,20 @@ import sipcreds
 out = sipcreds.validate_credential({"server": "SIP.Example.com", "transport": "TLS"})
 assert out["port"] == 5061, out
 print("source install: ok,", sipcreds.__file__)
+')
+
+# The sdist, as pip builds it where no wheel matches the platform (maturin and cargo from it
+# alone): into the shared release tree, so only the workspace's own crates compile again.
+SDIST_VENV="$ROOT/target/ci-venv-sdist"
+rm -rf "$SDIST_VENV"
+"$PY" -m venv "$SDIST_VENV"
+t0=$SECONDS
+CARGO_BUILD_TARGET="$HOST" CARGO_TARGET_DIR="$ROOT/target" \
+  "$SDIST_VENV/bin/pip" install -q --disable-pip-version-check --no-binary sipcreds "$ROOT"/dist/python/sipcreds-*.tar.gz
+echo "pip install of the sdist took $((SECONDS - t0)) s"
+(cd /tmp && "$SDIST_VENV/bin/python" -c '
+import sipcreds
+out = sipcreds.validate_credential({"server": "SIP.Example.com", "transport": "TLS"})
+assert out["port"] == 5061, out
+print("sdist install: ok,", sipcreds.__file__)
 ')
