@@ -132,6 +132,23 @@ struct PageArgs {
     /// The page after this cursor: the "next" of the previous page (1000 items without --limit).
     #[arg(long, value_name = "CURSOR")]
     after: Option<String>,
+    /// The whole list as JSON Lines: one compact object per line, written as the pages are
+    /// read (errors as with --json).
+    #[arg(long, conflicts_with_all = ["limit", "after"])]
+    jsonl: bool,
+}
+
+impl Command {
+    /// Whether a list command asked for JSON Lines (its errors are then JSON too).
+    fn jsonl(&self) -> bool {
+        match self {
+            Command::Credentials(CredentialsCmd::List(a))
+            | Command::Numbers(NumbersCmd::List(a))
+            | Command::Agents(AgentsCmd::List(a))
+            | Command::Providers(ProvidersCmd::List(a)) => a.jsonl,
+            _ => false,
+        }
+    }
 }
 
 /// A list command: one page when `--limit`/`--after` ask for it (`{"items", "next"}`), else
@@ -170,6 +187,7 @@ fn list_output<T: 'static>(
         move |after| page(&Page::new(Page::MAX_LIMIT, Some(after))?),
         to_json,
         table,
+        args.jsonl,
     ))
 }
 
@@ -266,7 +284,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let json = cli.json;
+    let json = cli.json || cli.command.jsonl();
     output::finish(run(cli), json)
 }
 

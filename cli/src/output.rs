@@ -79,13 +79,15 @@ impl Output {
 impl Output {
     /// A whole list read a page at a time by `page(after)` (`first` already read): the JSON
     /// array written as the pages come, in bounded memory (the same bytes as the whole array
-    /// pretty-printed); the human table measures every row first, so it reads them all. A
-    /// page that fails mid-way ends the output with that error.
+    /// pretty-printed), or with `lines` JSON Lines (one compact object a line); the human table
+    /// measures every row first, so it reads them all. A page that fails mid-way ends the
+    /// output with that error.
     pub fn paged_list<T: 'static>(
         first: sipcreds::Paged<T>,
         mut page: impl FnMut(&str) -> Result<sipcreds::Paged<T>, sipcreds::Error> + 'static,
         to_json: fn(&T) -> Value,
         table: fn(&[T], &mut dyn Write) -> std::io::Result<()>,
+        lines: bool,
     ) -> Self {
         Output::stream(move |w, as_json| {
             let mut failure = None;
@@ -109,7 +111,18 @@ impl Output {
                         }
                     }
                 });
-                if as_json {
+                if lines {
+                    let mut result = Ok(());
+                    for t in all {
+                        result = serde_json::to_writer(&mut *w, &to_json(&t))
+                            .map_err(std::io::Error::other)
+                            .and_then(|()| w.write_all(b"\n"));
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    result
+                } else if as_json {
                     use serde::Serializer as _;
                     let mut ser = serde_json::Serializer::pretty(&mut *w);
                     ser.collect_seq(all.map(|t| to_json(&t)))

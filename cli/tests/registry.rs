@@ -780,6 +780,34 @@ fn lists_page_with_limit_and_after_and_whole_lists_read_in_pages() {
     }
     assert_eq!(paged, ids);
 
+    // JSON Lines: one compact object per line, the same items; errors as JSON.
+    let out = cli.raw("acme", &["credentials", "list", "--jsonl"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2500);
+    assert_eq!(
+        lines
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ids
+    );
+    assert_eq!(lines[0], whole[0]);
+    let out = cli.raw("ac me", &["credentials", "list", "--jsonl"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "invalid_org");
+    let out = cli.raw(
+        "acme",
+        &["credentials", "list", "--jsonl", "--limit", "5"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "--jsonl is for whole lists");
+
     // The human form of a page ends with its cursor.
     let out = cli.raw("acme", &["credentials", "list", "--limit", "2"], "");
     let text = String::from_utf8(out.stdout).unwrap();
