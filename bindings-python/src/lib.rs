@@ -806,6 +806,27 @@ fn page_dict<'py>(
     Ok(d.into_any())
 }
 
+/// A JSON list answered whole (`whole`, a `list`) or, when `limit=` / `after=` ask for it,
+/// one page (`page`, `{"items": [...], "next": ...}`), read with the GIL released.
+fn json_list_or_page<'py, T>(
+    py: Python<'py>,
+    limit: Option<&Bound<'py, PyAny>>,
+    after: Option<&Bound<'py, PyAny>>,
+    whole: impl FnOnce() -> Result<Vec<T>, Error> + Send,
+    page: impl FnOnce(&sipcreds::Page) -> Result<sipcreds::Paged<T>, Error> + Send,
+    to_json: fn(&T) -> Value,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    T: Send,
+{
+    let Some(p) = page_from_py(limit, after).or_raise(py)? else {
+        let list = py.detach(whole).or_raise(py)?;
+        return Ok(json_list(py, list.iter().map(to_json))?.into_any());
+    };
+    let p = py.detach(|| page(&p)).or_raise(py)?;
+    page_dict(py, json_list(py, p.items.iter().map(to_json))?, p.next)
+}
+
 fn json_list<'py>(
     py: Python<'py>,
     items: impl Iterator<Item = Value>,
@@ -1018,17 +1039,13 @@ impl PyRegistry {
         after: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
-            let list = py.detach(|| self.inner.list_numbers(org)).or_raise(py)?;
-            return Ok(json_list(py, list.iter().map(|n| n.to_json()))?.into_any());
-        };
-        let p = py
-            .detach(|| self.inner.list_numbers_page(org, &page))
-            .or_raise(py)?;
-        page_dict(
+        json_list_or_page(
             py,
-            json_list(py, p.items.iter().map(|n| n.to_json()))?,
-            p.next,
+            limit,
+            after,
+            || self.inner.list_numbers(org),
+            |p| self.inner.list_numbers_page(org, p),
+            sipcreds::NumberRecord::to_json,
         )
     }
 
@@ -1117,17 +1134,13 @@ impl PyRegistry {
         after: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
-            let list = py.detach(|| self.inner.list_agents(org)).or_raise(py)?;
-            return Ok(json_list(py, list.iter().map(|a| a.to_json()))?.into_any());
-        };
-        let p = py
-            .detach(|| self.inner.list_agents_page(org, &page))
-            .or_raise(py)?;
-        page_dict(
+        json_list_or_page(
             py,
-            json_list(py, p.items.iter().map(|a| a.to_json()))?,
-            p.next,
+            limit,
+            after,
+            || self.inner.list_agents(org),
+            |p| self.inner.list_agents_page(org, p),
+            sipcreds::Agent::to_json,
         )
     }
 
@@ -1173,17 +1186,13 @@ impl PyRegistry {
         after: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
-        let Some(page) = page_from_py(limit, after).or_raise(py)? else {
-            let list = py.detach(|| self.inner.list_providers(org)).or_raise(py)?;
-            return Ok(json_list(py, list.iter().map(|p| p.to_json()))?.into_any());
-        };
-        let p = py
-            .detach(|| self.inner.list_providers_page(org, &page))
-            .or_raise(py)?;
-        page_dict(
+        json_list_or_page(
             py,
-            json_list(py, p.items.iter().map(|p| p.to_json()))?,
-            p.next,
+            limit,
+            after,
+            || self.inner.list_providers(org),
+            |p| self.inner.list_providers_page(org, p),
+            sipcreds::Provider::to_json,
         )
     }
 

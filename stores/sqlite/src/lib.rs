@@ -529,14 +529,7 @@ impl Tx for SqlTx<'_> {
             .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter()
-            .map(|(n, c)| {
-                Ok(NumberRecord {
-                    number: parse_number(&n)?,
-                    credential_id: c.as_deref().map(parse_credential_id).transpose()?,
-                })
-            })
-            .collect()
+        number_records(rows)
     }
 
     fn numbers_after(
@@ -562,14 +555,7 @@ impl Tx for SqlTx<'_> {
             )
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
-        rows.into_iter()
-            .map(|(n, c)| {
-                Ok(NumberRecord {
-                    number: parse_number(&n)?,
-                    credential_id: c.as_deref().map(parse_credential_id).transpose()?,
-                })
-            })
-            .collect()
+        number_records(rows)
     }
 
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
@@ -814,4 +800,16 @@ impl Tx for SqlTx<'_> {
         )?;
         Ok(())
     }
+}
+
+/// Number rows (number, credential_id) as records.
+fn number_records(rows: Vec<(String, Option<String>)>) -> Result<Vec<NumberRecord>> {
+    rows.into_iter()
+        .map(|(n, c)| {
+            Ok(NumberRecord {
+                number: parse_number(&n)?,
+                credential_id: c.as_deref().map(parse_credential_id).transpose()?,
+            })
+        })
+        .collect()
 }
