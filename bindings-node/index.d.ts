@@ -100,13 +100,6 @@ export declare function __panicForTest(inTask: boolean): string | Promise<unknow
  */
 export declare function checkCredentialFields(body: string): string
 
-/**
- * Validate one credential body (JSON text): the normalized fields as JSON text, or, when
- * invalid, the §8 error JSON `{"error": {...}}` (returned, not thrown: `sipcreds.js` throws
- * its own `ValidationError`, and one error object costs less than two).
- */
-export declare function checkCredentialJson(body: string): string
-
 /** Likely causes of a SIP failure, most likely first, as JSON text. */
 export declare function diagnoseJson(symptom: string, reason?: string | undefined | null): string
 
@@ -127,9 +120,6 @@ export declare function symptoms(): Array<string>
  * the field's own code, as the §8 error JSON.
  */
 export declare function undecodableFieldError(field: string): string
-
-/** Validate one credential body (JSON text) and return its normalized fields as JSON text. */
-export declare function validateCredentialJson(body: string): string
 
 /** The version shared by every surface. */
 export declare function version(): string

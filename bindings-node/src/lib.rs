@@ -189,31 +189,6 @@ fn inputs(body: &str) -> Result<Vec<CredentialInput>> {
 // ---------------------------------------------------------------------------------------
 // Module functions (synchronous: no I/O).
 
-/// Validate one credential body (JSON text) and return its normalized fields as JSON text.
-#[napi]
-pub fn validate_credential_json(body: String) -> Result<String> {
-    let body = Body::new(body);
-    guard(|| {
-        CredentialInput::from_json(&body)
-            .map(|input| input.to_normalized_json_string())
-            .map_err(fail)
-    })
-}
-
-/// Validate one credential body (JSON text): the normalized fields as JSON text, or, when
-/// invalid, the §8 error JSON `{"error": {...}}` (returned, not thrown: `sipcreds.js` throws
-/// its own `ValidationError`, and one error object costs less than two).
-#[napi]
-pub fn check_credential_json(body: String) -> Result<String> {
-    let body = Body::new(body);
-    guard(|| {
-        Ok(match CredentialInput::from_json(&body) {
-            Ok(input) => input.to_normalized_json_string(),
-            Err(e) => to_text(&e.to_json()),
-        })
-    })
-}
-
 /// Validate one credential body (JSON text) for `validateCredential`: on success the 11
 /// normalized fields in the order of §9, each after a NUL, with U+0001 for null (no field can
 /// hold either character, the parser refuses control characters); on failure the §8 error

@@ -314,7 +314,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
         Command::Lint { file: None } => {
             let reg = open(&cli.db)?;
             let findings = reg.lint(org)?;
-            let count = reg.list_credentials(org)?.len();
+            let count = reg.count_credentials(org)?;
             Ok(output::findings(findings, to_value, count))
         }
         Command::Limits => Ok(Output::list(

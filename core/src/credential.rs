@@ -132,11 +132,6 @@ impl<T> Change<T> {
             Change::Set(v) => Some(v),
         }
     }
-
-    /// True for [`Change::Keep`].
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Change::Keep)
-    }
 }
 
 fn no_null<T>(

@@ -56,11 +56,12 @@ pub use host::{Domain, Host, Port, ServerAddress, location_scheme, redact_locati
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,
-    ManualClock, MonotonicClock, Nanos, RateGroup, RateLimiter, SECOND, SlidingWindow, rate_groups,
+    ManualClock, MonotonicClock, Nanos, RateGroup, RateLimiter, RateRow, SECOND, SlidingWindow,
+    group_key, rate_groups,
 };
 pub use registry::{
     Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Page, Paged,
-    Provider, ProviderDeleteReport, Registry, Storage, Tx,
+    Provider, ProviderDeleteReport, RateChanges, Registry, Storage, Tx,
 };
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{

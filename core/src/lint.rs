@@ -1,6 +1,5 @@
 //! Lint findings (§7): configurations that validate but will probably fail or misbehave.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -169,58 +168,115 @@ pub fn lint_credentials<'a, L: AsRef<str>>(
         .into_iter()
         .map(|(l, c)| (l.as_ref().to_owned(), c))
         .collect();
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, (_, c)) in items.iter().enumerate() {
-        if let Some(k) = &c.cps_key {
-            groups.entry(k.as_str()).or_default().push(i);
-        }
-    }
+    let checks = GroupChecks::new(items.iter().map(|(l, c)| {
+        (
+            l.as_str(),
+            c.cps_limit.map(|l| l.get()),
+            c.cps_key.as_ref().map(|k| k.as_str()),
+        )
+    }));
     let mut out = Vec::new();
-    for (i, (label, c)) in items.iter().enumerate() {
-        let mut fs = lint_fields(c);
-        let group_limited = match &c.cps_key {
-            Some(k) => groups[k.as_str()]
-                .iter()
-                .any(|&j| items[j].1.cps_limit.is_some()),
-            None => c.cps_limit.is_some(),
-        };
-        if !group_limited {
-            fs.push(no_cps_limit());
-        }
-        if let Some(k) = &c.cps_key {
-            let members = &groups[k.as_str()];
-            if members.len() == 1 {
-                fs.push(finding(
-                    "cps_key_single_member",
-                    "cpsKey",
-                    format!("cpsKey \"{k}\" is used by this credential only, so it shares its limit with nothing"),
-                    "give the same cpsKey to every trunk that shares one provider account's CPS limit, or remove it (a typo?)".into(),
-                ));
-            }
-            let limits: std::collections::BTreeSet<u32> = members
-                .iter()
-                .filter_map(|&j| items[j].1.cps_limit.map(|l| l.get()))
-                .collect();
-            if limits.len() > 1 && members.first() == Some(&i) {
-                let min = limits.iter().next().copied().unwrap_or_default();
-                let shown: Vec<String> = limits.iter().map(u32::to_string).collect();
-                fs.push(finding(
-                    "cps_group_conflict",
-                    "cpsLimit",
-                    format!(
-                        "the credentials sharing cpsKey \"{k}\" set different cpsLimit values ({}); the group is paced at the smallest, {min}",
-                        shown.join(", ")
-                    ),
-                    format!("set the same cpsLimit ({min}, or the provider account's limit) on every member of \"{k}\""),
-                ));
-            }
-        }
-        for mut f in fs {
-            f.credential = Some(label.clone());
-            out.push(f);
-        }
+    for (label, c) in &items {
+        out.extend(checks.lint(label, c));
     }
     out
+}
+
+/// The group checks of a set of credentials (§6/§7), made from their rate fields alone
+/// (`(label, cpsLimit, cpsKey)`, as [`crate::Tx::rate_rows`] reads them), so that the set's
+/// credentials can then be linted a page at a time. A credential without a `cpsKey` is its
+/// own group (its own limit, one member), so only the `cpsKey` groups are held, by key.
+#[derive(Debug)]
+pub(crate) struct GroupChecks {
+    by_key: std::collections::HashMap<String, GroupFacts>,
+}
+
+/// What the checks need of a `cpsKey` group.
+#[derive(Debug)]
+struct GroupFacts {
+    members: usize,
+    first: String,
+    limit: Option<u32>,
+    /// The distinct limits, when members disagree.
+    conflict: Option<std::collections::BTreeSet<u32>>,
+}
+
+impl GroupChecks {
+    pub(crate) fn new<'a>(
+        rows: impl IntoIterator<Item = (&'a str, Option<u32>, Option<&'a str>)> + Clone,
+    ) -> GroupChecks {
+        let keyed = || rows.clone().into_iter().filter(|(_, _, k)| k.is_some());
+        // The groups by the one rule of §6 (the limiter's and `limits`').
+        let mut by_key: std::collections::HashMap<String, GroupFacts> =
+            crate::rate::rate_groups_of(keyed())
+                .into_iter()
+                .filter_map(|g| {
+                    let facts = GroupFacts {
+                        members: g.members.len(),
+                        first: g.members.into_iter().next().unwrap_or_default(),
+                        limit: g.limit,
+                        conflict: g.conflicting_limits.then(Default::default),
+                    };
+                    Some((g.cps_key?, facts))
+                })
+                .collect();
+        for (_, limit, key) in keyed() {
+            if let (Some(k), Some(l)) = (key, limit)
+                && let Some(limits) = by_key.get_mut(k).and_then(|g| g.conflict.as_mut())
+            {
+                limits.insert(l);
+            }
+        }
+        GroupChecks { by_key }
+    }
+
+    /// The findings of one credential of the set: its own fields' and its group's.
+    pub(crate) fn lint(&self, label: &str, c: &CredentialInput) -> Vec<Finding> {
+        let mut fs = lint_fields(c);
+        match c
+            .cps_key
+            .as_ref()
+            .and_then(|k| Some((k, self.by_key.get(k.as_str())?)))
+        {
+            None => {
+                if c.cps_limit.is_none() {
+                    fs.push(no_cps_limit());
+                }
+            }
+            Some((k, group)) => {
+                if group.limit.is_none() {
+                    fs.push(no_cps_limit());
+                }
+                if group.members == 1 {
+                    fs.push(finding(
+                        "cps_key_single_member",
+                        "cpsKey",
+                        format!("cpsKey \"{k}\" is used by this credential only, so it shares its limit with nothing"),
+                        "give the same cpsKey to every trunk that shares one provider account's CPS limit, or remove it (a typo?)".into(),
+                    ));
+                }
+                if let Some(limits) = &group.conflict
+                    && group.first == label
+                {
+                    let min = group.limit.unwrap_or_default();
+                    let shown: Vec<String> = limits.iter().map(u32::to_string).collect();
+                    fs.push(finding(
+                        "cps_group_conflict",
+                        "cpsLimit",
+                        format!(
+                            "the credentials sharing cpsKey \"{k}\" set different cpsLimit values ({}); the group is paced at the smallest, {min}",
+                            shown.join(", ")
+                        ),
+                        format!("set the same cpsLimit ({min}, or the provider account's limit) on every member of \"{k}\""),
+                    ));
+                }
+            }
+        }
+        for f in &mut fs {
+            f.credential = Some(label.to_owned());
+        }
+        fs
+    }
 }
 
 #[cfg(test)]

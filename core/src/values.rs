@@ -524,6 +524,11 @@ macro_rules! ulid_id {
                     return Err(not_found());
                 }
                 let u = ulid::Ulid::from_string(body).map_err(|_| not_found())?;
+                // Already canonical (uppercase, no Crockford aliases): kept as given, without
+                // encoding the ULID again (ids read back from a store are all canonical).
+                if body.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')) {
+                    return Ok($name(s.to_owned()));
+                }
                 Ok(Self::from_ulid(u))
             }
 

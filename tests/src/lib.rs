@@ -112,4 +112,5 @@ pub fn cli_bin(built: &str) -> std::path::PathBuf {
 }
 
 pub mod graph;
+pub mod scale;
 pub mod suite;

@@ -665,6 +665,47 @@ pub fn groups_and_lint(reg: &Registry) {
     );
 }
 
+/// Lint of an org larger than a page: a group whose members are on different pages is
+/// checked whole (the conflict found once, on its first member; nobody unlimited).
+pub fn lint_across_pages(reg: &Registry) {
+    let json = |i: usize| {
+        let key = if i == 0 || i == 1500 {
+            r#","cpsKey":"k""#
+        } else {
+            ""
+        };
+        format!(
+            r#"{{"server":"s{i}.example.com","cpsLimit":{}{key}}}"#,
+            1 + i % 7
+        )
+    };
+    let created = reg
+        .create_credentials(
+            "big",
+            (0..2001)
+                .map(|i| CredentialInput::from_json(&json(i)).unwrap())
+                .collect(),
+        )
+        .unwrap();
+    let findings = reg.lint("big").unwrap();
+    let conflicts: Vec<_> = findings
+        .iter()
+        .filter(|f| f.code == "cps_group_conflict")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(
+        conflicts[0].credential.as_deref(),
+        Some(created[0].id.as_str())
+    );
+    assert!(
+        conflicts[0].message.contains("(1, 3)"),
+        "{}",
+        conflicts[0].message
+    );
+    assert!(!findings.iter().any(|f| f.code == "no_cps_limit"));
+    assert!(!findings.iter().any(|f| f.code == "cps_key_single_member"));
+}
+
 /// Every page of a list, `limit` at a time, checking each cursor; the items' keys.
 fn walk<T>(
     mut page: impl FnMut(Option<&str>) -> sipcreds::Result<sipcreds::Paged<T>>,
@@ -896,6 +937,188 @@ macro_rules! registry_conformance {
         #[test]
         fn pages() {
             $crate::suite::pages(&$make());
+        }
+        #[test]
+        fn lint_across_pages() {
+            $crate::suite::lint_across_pages(&$make());
+        }
+    };
+}
+
+/// Read through a store's own transaction.
+fn read_store<R>(
+    store: &dyn sipcreds::Storage,
+    mut f: impl FnMut(&dyn sipcreds::Tx) -> sipcreds::Result<R>,
+) -> R {
+    let mut out = None;
+    store
+        .read(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })
+        .unwrap();
+    out.unwrap()
+}
+
+/// The rate projection and the change counter (§6, §10): `rate_rows` is the credentials' rate
+/// fields in creation order; a store that keeps a counter moves it with every credential
+/// written or deleted in the org (and only then), and says what changed since; and a
+/// registry refreshing its limiter from the store sees another registry's changes.
+pub fn rate_changes(store: std::sync::Arc<dyn sipcreds::Storage>) {
+    use sipcreds::{ManualClock, Org, RateLimiter, RateRow};
+    use std::sync::Arc;
+    let writer = Registry::from_arc(store.clone());
+    let limiter = Arc::new(RateLimiter::in_process(Arc::new(ManualClock::new())));
+    let reader = Registry::with_limiter(store.clone(), limiter.clone())
+        .with_limit_refresh(std::time::Duration::ZERO);
+    let org = Org::parse("acme").unwrap();
+    let make = |json: &str| writer.create_credential_json("acme", json).unwrap().id;
+    let a = make(r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":5}"#);
+    let b = make(r#"{"server":"b.example.com","cpsLimit":3,"authUser":"u","authPassword":"p-1"}"#);
+    let c = make(r#"{"server":"c.example.com"}"#);
+    let rows = read_store(&*store, |tx| tx.rate_rows(&org));
+    let expected: Vec<RateRow> = writer
+        .list_credentials("acme")
+        .unwrap()
+        .iter()
+        .map(RateRow::of)
+        .collect();
+    assert_eq!(rows, expected);
+    assert!(
+        reader
+            .try_acquire("acme", a.as_str())
+            .unwrap()
+            .is_admitted()
+    );
+    assert_eq!(limiter.limit_of("acme", a.as_str()).unwrap(), Some(5));
+    assert_eq!(
+        limiter.group_key_of("acme", b.as_str()).unwrap(),
+        format!("credential:{b}")
+    );
+
+    let counter = |o: &Org| read_store(&*store, |tx| tx.change_counter(o));
+    let before = counter(&org);
+    writer
+        .create_credential_json("globex", r#"{"server":"g.example.com"}"#)
+        .unwrap();
+    writer
+        .link_number("acme", "+14155550100", a.as_str())
+        .unwrap();
+    assert_eq!(
+        counter(&org),
+        before,
+        "another org's write or a link moved the counter"
+    );
+    writer
+        .update_credential_json("acme", b.as_str(), r#"{"cpsKey":"k","cpsLimit":2}"#)
+        .unwrap();
+    writer.delete_credential("acme", c.as_str(), false).unwrap();
+    if let Some(before) = before {
+        let now = counter(&org).unwrap();
+        assert!(now > before, "the counter did not move: {before} -> {now}");
+        let changes = read_store(&*store, |tx| tx.rate_changes(&org, before)).unwrap();
+        assert_eq!(changes.counter, now);
+        let changed: Vec<&str> = changes.changed.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(changed, [b.as_str()]);
+        assert_eq!(changes.changed[0].cps_limit.map(|l| l.get()), Some(2));
+        assert_eq!(changes.removed, std::slice::from_ref(&c));
+        let none = read_store(&*store, |tx| tx.rate_changes(&org, now)).unwrap();
+        assert!(none.changed.is_empty() && none.removed.is_empty());
+        assert_eq!(
+            read_store(&*store, |tx| tx.rate_changes(&org, now + 1)),
+            None,
+            "a counter from the future cannot be answered"
+        );
+    }
+    // The reader's next decision sees the writer's changes: b joined k (the smallest limit,
+    // 2, is the group's), c is gone.
+    assert!(
+        reader
+            .try_acquire("acme", a.as_str())
+            .unwrap()
+            .is_admitted()
+    );
+    assert_eq!(limiter.group_key_of("acme", b.as_str()).unwrap(), "key:k");
+    assert_eq!(limiter.limit_of("acme", a.as_str()).unwrap(), Some(2));
+    assert!(
+        !reader
+            .try_acquire("acme", b.as_str())
+            .unwrap()
+            .is_admitted(),
+        "b shares a's group, which used its 2 calls of this second"
+    );
+    assert_eq!(
+        reader.try_acquire("acme", c.as_str()).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+}
+
+/// The batch writes of the storage trait (`insert_credentials` through `create_credentials`,
+/// `put_numbers`, `insert_agents`) store what the one-at-a-time writes would.
+pub fn batch_writes(store: std::sync::Arc<dyn sipcreds::Storage>) {
+    use sipcreds::{Agent, AgentId, Name, NumberRecord, Org, PhoneNumber};
+    let reg = Registry::from_arc(store.clone());
+    let creds = reg
+        .create_credentials(
+            "acme",
+            (0..2500)
+                .map(|i| {
+                    CredentialInput::from_json(&format!(
+                        r#"{{"server":"s{i}.example.com","authUser":"u{i}","authPassword":"pw-{i}"}}"#
+                    ))
+                    .unwrap()
+                })
+                .collect(),
+        )
+        .unwrap();
+    let listed = reg.list_credentials("acme").unwrap();
+    assert_eq!(listed, creds);
+    assert_eq!(listed[1234].expose_password(), Some("pw-1234"));
+    let org = Org::parse("acme").unwrap();
+    let num = |i: u32| PhoneNumber::parse(&format!("+1415555{i:04}")).unwrap();
+    let records: Vec<NumberRecord> = (0..3)
+        .map(|i| NumberRecord {
+            number: num(i),
+            credential_id: (i < 2).then(|| creds[i as usize].id.clone()),
+        })
+        .collect();
+    let agent = Agent {
+        id: AgentId::generate(),
+        org: org.clone(),
+        name: Name::parse("Ann").unwrap(),
+        numbers: vec![num(0), num(2)],
+        created_at: time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap(),
+    };
+    store
+        .write(&mut |tx| {
+            tx.put_numbers(&org, &records)?;
+            tx.insert_agents(std::slice::from_ref(&agent))
+        })
+        .unwrap();
+    let numbers = reg.list_numbers("acme").unwrap();
+    assert_eq!(numbers, records);
+    assert_eq!(
+        reg.list_agents("acme").unwrap(),
+        std::slice::from_ref(&agent)
+    );
+    let usage = reg.usage("acme", creds[0].id.as_str()).unwrap();
+    assert_eq!(usage.agents.len(), 1, "{usage:?}");
+}
+
+/// Generates the storage-level checks for a backend: `storage_conformance!(make)` where
+/// `make()` returns a fresh, empty `Arc<dyn Storage>`.
+#[macro_export]
+macro_rules! storage_conformance {
+    ($make:expr) => {
+        #[test]
+        fn rate_changes() {
+            $crate::suite::rate_changes($make());
+        }
+        #[test]
+        fn batch_writes() {
+            $crate::suite::batch_writes($make());
         }
     };
 }

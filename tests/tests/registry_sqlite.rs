@@ -31,3 +31,12 @@ fn fresh() -> Registry {
 }
 
 sipcreds_conformance::registry_conformance!(fresh);
+
+mod storage {
+    fn fresh_store() -> std::sync::Arc<dyn sipcreds::Storage> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::SqliteStore::open(dir.path().join("sipcreds.db")).unwrap();
+        std::sync::Arc::new(super::TempSqlite { store, _dir: dir })
+    }
+    sipcreds_conformance::storage_conformance!(fresh_store);
+}

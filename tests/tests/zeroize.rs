@@ -27,9 +27,19 @@ thread_local! {
 
 struct Watch;
 
+/// The needle is kept masked (each byte XOR [`MASK`]): the check's own copies of it (the
+/// thread-local read onto the allocator's stack frame on every free) must not leave the
+/// password in stale stack memory, where a value's padding copied later into a heap block
+/// would carry it and be found as a leak of the library's.
+const MASK: u8 = 0x5a;
+
 fn contains_needle(block: &[u8]) -> bool {
-    let (needle, n) = NEEDLE.with(Cell::get);
-    n > 0 && block.len() >= n && block.windows(n).any(|w| w == &needle[..n])
+    let (masked, n) = NEEDLE.with(Cell::get);
+    n > 0
+        && block.len() >= n
+        && block
+            .windows(n)
+            .any(|w| w.iter().zip(&masked[..n]).all(|(b, m)| b ^ MASK == *m))
 }
 
 unsafe fn scan(ptr: *mut u8, size: usize) {
@@ -76,7 +86,9 @@ fn unwiped_while<R>(password: &str, f: impl FnOnce() -> R) -> (usize, R) {
     let bytes = password.as_bytes();
     assert!(bytes.len() >= 12 && bytes.len() <= MAX_NEEDLE);
     let mut needle = [0u8; MAX_NEEDLE];
-    needle[..bytes.len()].copy_from_slice(bytes);
+    for (m, b) in needle.iter_mut().zip(bytes) {
+        *m = b ^ MASK;
+    }
     NEEDLE.with(|c| c.set((needle, bytes.len())));
     UNWIPED.with(|u| u.set(0));
     ARMED.with(|a| a.set(true));

@@ -1,14 +1,52 @@
-//! Rate groups (§6): which credentials share a CPS budget, and its limit.
+//! Rate groups (§6): which credentials share a CPS budget, and its limit. The one place the
+//! rule is written: the limiter, `limits`/`rate_groups` and lint's group checks all use it.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::credential::Credential;
+use crate::values::{CpsKey, CpsLimit, CredentialId};
+
+/// A credential's rate fields: all the rate rule needs (no password, nothing decrypted). The
+/// storage trait reads them alone ([`crate::Tx::rate_rows`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateRow {
+    /// The credential.
+    pub id: CredentialId,
+    /// Its `cpsLimit`.
+    pub cps_limit: Option<CpsLimit>,
+    /// Its `cpsKey`.
+    pub cps_key: Option<CpsKey>,
+}
+
+impl RateRow {
+    /// A credential's rate fields.
+    pub fn of(c: &Credential) -> RateRow {
+        RateRow {
+            id: c.id.clone(),
+            cps_limit: c.input.cps_limit,
+            cps_key: c.input.cps_key.clone(),
+        }
+    }
+}
+
+/// The key of a rate group, the one spelling on every surface: `key:<cpsKey>` for the
+/// credentials of an org sharing a `cpsKey`, `credential:<id>` for a credential alone. (The
+/// limiter's backends key their state by `<org>:<group key>`; org ids hold no `:`.)
+pub fn group_key(id: &str, cps_key: Option<&str>) -> String {
+    match cps_key {
+        Some(k) => format!("key:{k}"),
+        None => format!("credential:{id}"),
+    }
+}
 
 /// One rate group: `(org, cpsKey)` when the key is set, else the credential alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateGroup {
-    /// `key:<cpsKey>` for a shared group, `credential:<id>` for a credential alone.
+    /// `key:<cpsKey>` for a shared group, `credential:<id>` for a credential alone
+    /// ([`group_key`]).
     pub key: String,
     /// The `cpsKey`, for a shared group.
     pub cps_key: Option<String>,
@@ -20,38 +58,52 @@ pub struct RateGroup {
     pub conflicting_limits: bool,
 }
 
-/// The rate groups of one org's credentials (given in creation order).
-pub fn rate_groups(creds: &[Credential]) -> Vec<RateGroup> {
+/// The rate groups of one org's credentials (given in creation order), in the order of their
+/// first member.
+pub fn rate_groups(rows: &[RateRow]) -> Vec<RateGroup> {
+    rate_groups_of(rows.iter().map(|r| {
+        (
+            r.id.as_str(),
+            r.cps_limit.map(|l| l.get()),
+            r.cps_key.as_ref().map(|k| k.as_str()),
+        )
+    }))
+}
+
+/// [`rate_groups`] over `(id, cpsLimit, cpsKey)` of each credential (lint passes labels).
+pub(crate) fn rate_groups_of<'a>(
+    rows: impl IntoIterator<Item = (&'a str, Option<u32>, Option<&'a str>)>,
+) -> Vec<RateGroup> {
     let mut groups: Vec<RateGroup> = Vec::new();
-    let mut by_key: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for c in creds {
-        let limit = c.input.cps_limit.map(|l| l.get());
-        match &c.input.cps_key {
-            Some(k) => {
-                let i = *by_key.entry(k.as_str()).or_insert_with(|| {
-                    groups.push(RateGroup {
-                        key: format!("key:{k}"),
-                        cps_key: Some(k.to_string()),
-                        members: Vec::new(),
-                        limit: None,
-                        conflicting_limits: false,
-                    });
-                    groups.len() - 1
+    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    for (id, limit, key) in rows {
+        let i = match key {
+            Some(k) => *by_key.entry(k).or_insert_with(|| {
+                groups.push(RateGroup {
+                    key: group_key(id, Some(k)),
+                    cps_key: Some(k.to_owned()),
+                    members: Vec::new(),
+                    limit: None,
+                    conflicting_limits: false,
                 });
-                let g = &mut groups[i];
-                g.members.push(c.id.to_string());
-                if let Some(l) = limit {
-                    g.conflicting_limits |= g.limit.is_some_and(|old| old != l);
-                    g.limit = Some(g.limit.map_or(l, |old| old.min(l)));
-                }
-            }
-            None => groups.push(RateGroup {
-                key: format!("credential:{}", c.id),
-                cps_key: None,
-                members: vec![c.id.to_string()],
-                limit,
-                conflicting_limits: false,
+                groups.len() - 1
             }),
+            None => {
+                groups.push(RateGroup {
+                    key: group_key(id, None),
+                    cps_key: None,
+                    members: Vec::new(),
+                    limit: None,
+                    conflicting_limits: false,
+                });
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.members.push(id.to_owned());
+        if let Some(l) = limit {
+            g.conflicting_limits |= g.limit.is_some_and(|old| old != l);
+            g.limit = Some(g.limit.map_or(l, |old| old.min(l)));
         }
     }
     groups

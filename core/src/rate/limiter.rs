@@ -2,15 +2,18 @@
 //! a pluggable backend.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use foldhash::quality::RandomState;
 
 use super::clock::{Clock, MonotonicClock, Nanos, SECOND};
+use super::groups::{RateRow, group_key};
 use super::window::{Admission, SlidingWindow};
 use crate::credential::Credential;
 use crate::error::{Error, Result};
+use crate::registry::RateChanges;
 use crate::values::{CredentialId, Org};
 
 /// Where admission state lives. The in-process backend keeps it in this process; a shared
@@ -41,6 +44,12 @@ pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
 pub trait GroupState: Send + Sync + std::fmt::Debug {
     /// Book a slot, or say when the first one is.
     fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission>;
+    /// True when no admission of the last `span` before `now` (nor one booked later) is
+    /// held here, so the limiter may drop this handle. The default, true, suits a handle on
+    /// state kept elsewhere (a shared store): dropping it loses nothing.
+    fn idle(&self, _now: Nanos, _span: Nanos) -> bool {
+        true
+    }
 }
 
 /// The in-process state of a group: its window log behind a mutex.
@@ -54,6 +63,12 @@ impl GroupState for LocalGroup {
             .lock()
             .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
         Ok(w.acquire(limit, span, now, max_wait))
+    }
+
+    fn idle(&self, now: Nanos, span: Nanos) -> bool {
+        self.0
+            .lock()
+            .map_or(true, |w| w.last().is_none_or(|t| t + span <= now))
     }
 }
 
@@ -158,72 +173,151 @@ impl Decision {
     }
 }
 
-/// A credential's rate group, as the limiter holds it for each member (inline in the map, so
-/// a decision touches the map's bucket, the group state and its log, nothing else).
-#[derive(Debug, Clone)]
-struct Member {
-    /// `org:key:<cpsKey>` or `org:cred:<id>`; org ids have no `:`, so no two orgs share one.
-    key: Arc<str>,
-    /// The smallest member limit of the group; `None` is unlimited.
-    limit: Option<u32>,
-    /// The group's admission state in the backend (shared by its members).
-    state: Arc<dyn GroupState>,
-}
-
-/// A credential id as a map key: the 26 ULID characters, uppercased, inline (no string on the
-/// heap to compare on lookup, no decoding).
-type IdKey = [u8; 26];
+/// A credential id as a map key: its 128-bit ULID as two words (16 bytes, 8-aligned: the map
+/// entry with its [`Entry`] is 24 bytes).
+type IdKey = [u64; 2];
 
 fn id_key(id: &str) -> Option<IdKey> {
-    let body = id.strip_prefix(CredentialId::PREFIX)?.as_bytes();
-    let mut key = [0u8; 26];
-    if body.len() != key.len() {
+    let body = id.strip_prefix(CredentialId::PREFIX)?;
+    // 26 characters, the first at most 7 (128 bits): the decoder would drop higher bits, and
+    // another id would alias a stored one. (The rule of `CredentialId::parse`.)
+    if body.len() != 26 || !matches!(body.as_bytes()[0], b'0'..=b'7') {
         return None;
     }
-    for (k, b) in key.iter_mut().zip(body) {
-        *k = b.to_ascii_uppercase();
-    }
-    Some(key)
+    let u = ulid::Ulid::from_string(body).ok()?.0;
+    Some([(u >> 64) as u64, u as u64])
 }
 
-/// The limiter's view of one org: each credential's group, and each group's members.
+/// The canonical text of an id key (uppercase ULID), for group keys.
+fn id_text(k: IdKey) -> String {
+    let u = (u128::from(k[0]) << 64) | u128::from(k[1]);
+    format!("{}{}", CredentialId::PREFIX, ulid::Ulid(u))
+}
+
+/// A group of its own: the credential's id (`SOLO` in [`Entry::group`]).
+const SOLO: u32 = u32::MAX;
+
+/// A credential as the limiter holds it: 8 bytes beside its 16-byte key. An idle credential
+/// of its own group costs this entry and nothing else (its admission state is made on its
+/// first call and dropped when idle).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Its own `cpsLimit` (0: none set).
+    limit: u32,
+    /// Its shared group (an index into [`OrgConfig::shared`]), or [`SOLO`].
+    group: u32,
+}
+
+/// A group of credentials sharing a `cpsKey`.
+#[derive(Debug, Default)]
+struct SharedGroup {
+    /// The `cpsKey`.
+    key: Box<str>,
+    /// How many members set each limit (for the smallest).
+    limits: BTreeMap<u32, u32>,
+    /// How many members it has.
+    members: u32,
+    /// The group's state in the backend, made on its first call while it has members.
+    state: OnceLock<Arc<dyn GroupState>>,
+}
+
+impl SharedGroup {
+    fn limit(&self) -> Option<u32> {
+        self.limits.keys().next().copied()
+    }
+}
+
+/// The limiter's view of one org.
 #[derive(Debug, Default)]
 struct OrgConfig {
-    /// credential id → its group.
-    credentials: HashMap<IdKey, Member, RandomState>,
-    /// group key → member limits (by credential id).
-    members: BTreeMap<Box<str>, BTreeMap<String, Option<u32>>>,
+    /// credential → its limit and group.
+    credentials: HashMap<IdKey, Entry, RandomState>,
+    /// The groups of a `cpsKey` (kept when they lose their last member, so a key used again
+    /// finds its slot; a reload drops them).
+    shared: Vec<SharedGroup>,
+    shared_by_key: HashMap<Box<str>, u32, RandomState>,
+    /// The admission state of the credentials of their own group that were called lately.
+    solo: RwLock<HashMap<IdKey, Arc<dyn GroupState>, RandomState>>,
+    /// Sweep `solo` of idle states when it grows past this.
+    solo_sweep_at: AtomicUsize,
 }
 
+/// How many solo states an org holds before the first sweep of idle ones.
+const SOLO_SWEEP_MIN: usize = 1024;
+
 impl OrgConfig {
-    fn group_key(org: &Org, c: &Credential) -> Box<str> {
-        match &c.input.cps_key {
-            Some(k) => format!("{org}:key:{k}").into(),
-            None => format!("{org}:cred:{}", c.id).into(),
+    fn new(capacity: usize) -> OrgConfig {
+        OrgConfig {
+            credentials: HashMap::with_capacity_and_hasher(capacity, RandomState::default()),
+            solo_sweep_at: AtomicUsize::new(SOLO_SWEEP_MIN),
+            ..OrgConfig::default()
         }
     }
 
-    /// Re-point every member of `key` at a fresh `Group` with the recomputed limit; returns
-    /// false when the group has no members left.
-    fn refresh(&mut self, key: &str, backend: &dyn LimiterBackend) -> Result<bool> {
-        let Some(members) = self.members.get(key) else {
-            return Ok(false);
+    /// Add a credential, or move it to its new group and limit.
+    fn upsert(&mut self, id: IdKey, limit: Option<u32>, cps_key: Option<&str>) {
+        self.remove(id);
+        let limit = limit.unwrap_or(0);
+        let group = match cps_key {
+            None => SOLO,
+            Some(k) => {
+                let g = match self.shared_by_key.get(k) {
+                    Some(&g) => g,
+                    None => {
+                        self.shared.push(SharedGroup {
+                            key: k.into(),
+                            ..SharedGroup::default()
+                        });
+                        let g = (self.shared.len() - 1) as u32;
+                        self.shared_by_key.insert(k.into(), g);
+                        g
+                    }
+                };
+                let s = &mut self.shared[g as usize];
+                s.members += 1;
+                if limit > 0 {
+                    *s.limits.entry(limit).or_default() += 1;
+                }
+                g
+            }
         };
-        if members.is_empty() {
-            self.members.remove(key);
-            return Ok(false);
-        }
-        let member = Member {
-            key: key.into(),
-            limit: members.values().flatten().copied().min(),
-            state: backend.group(key)?,
+        self.credentials.insert(id, Entry { limit, group });
+    }
+
+    /// Remove a credential: its shared group loses a member (its state stays in the backend
+    /// while it constrains, for a credential re-keyed back into it within the second).
+    fn remove(&mut self, id: IdKey) -> bool {
+        let Some(old) = self.credentials.remove(&id) else {
+            return false;
         };
-        for id in members.keys() {
-            if let Some(k) = id_key(id) {
-                self.credentials.insert(k, member.clone());
+        if let Some(s) = self.shared.get_mut(old.group as usize) {
+            s.members = s.members.saturating_sub(1);
+            if old.limit > 0
+                && let Some(n) = s.limits.get_mut(&old.limit)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    s.limits.remove(&old.limit);
+                }
+            }
+            if s.members == 0 {
+                s.state.take();
             }
         }
-        Ok(true)
+        true
+    }
+
+    /// Drop the solo states of credentials idle for a window (their history no longer
+    /// constrains anything; the backend forgets them on its own sweep).
+    fn sweep_solo(&self, now: Nanos, span: Nanos) {
+        let Ok(mut solo) = self.solo.write() else {
+            return;
+        };
+        solo.retain(|k, s| {
+            !s.idle(now, span) && self.credentials.get(k).is_some_and(|e| e.group == SOLO)
+        });
+        self.solo_sweep_at
+            .store((solo.len() * 2).max(SOLO_SWEEP_MIN), Ordering::Relaxed);
     }
 }
 
@@ -317,26 +411,62 @@ impl RateLimiter {
     /// Replace everything the limiter knows of an org with these credentials (all of the
     /// org's credentials). Groups keep their history.
     pub fn set_org_credentials(&self, org: &str, credentials: &[Credential]) -> Result<()> {
+        let org_id = Org::parse(org)?;
+        let rows: Vec<RateRow> = credentials
+            .iter()
+            .filter(|c| c.org == org_id)
+            .map(RateRow::of)
+            .collect();
+        self.set_org_rates(org, &rows)
+    }
+
+    /// Replace everything the limiter knows of an org with these rate rows (all of the org's
+    /// credentials, as [`crate::Tx::rate_rows`] reads them). Groups keep their history.
+    pub fn set_org_rates(&self, org: &str, rows: &[RateRow]) -> Result<()> {
         let org = Org::parse(org)?;
-        let mut config = OrgConfig::default();
-        for c in credentials.iter().filter(|c| c.org == org) {
-            let key = OrgConfig::group_key(&org, c);
-            config
-                .members
-                .entry(key)
-                .or_default()
-                .insert(c.id.to_string(), c.input.cps_limit.map(|l| l.get()));
+        let mut config = OrgConfig::new(rows.len());
+        for r in rows {
+            if let Some(k) = id_key(r.id.as_str()) {
+                config.upsert(
+                    k,
+                    r.cps_limit.map(|l| l.get()),
+                    r.cps_key.as_ref().map(|k| k.as_str()),
+                );
+            }
         }
-        let keys: Vec<Box<str>> = config.members.keys().cloned().collect();
-        for k in &keys {
-            config.refresh(k, &*self.backend)?;
-        }
-        self.orgs
+        let old = self
+            .orgs
             .write()
             .map_err(poisoned)?
             .insert(org.to_string(), config);
+        drop(old);
         self.backend
             .sweep(self.clock.now().saturating_sub(self.span - SECOND));
+        Ok(())
+    }
+
+    /// Apply what changed in an org since the limiter last saw it (see
+    /// [`crate::Tx::rate_changes`]): each changed credential moves to its group at once, each
+    /// removed one leaves. Nothing happens to an org the limiter does not hold.
+    pub fn apply_rate_changes(&self, org: &str, changes: &RateChanges) -> Result<()> {
+        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let Some(config) = orgs.get_mut(org) else {
+            return Ok(());
+        };
+        for r in &changes.changed {
+            if let Some(k) = id_key(r.id.as_str()) {
+                config.upsert(
+                    k,
+                    r.cps_limit.map(|l| l.get()),
+                    r.cps_key.as_ref().map(|k| k.as_str()),
+                );
+            }
+        }
+        for id in &changes.removed {
+            if let Some(k) = id_key(id.as_str()) {
+                config.remove(k);
+            }
+        }
         Ok(())
     }
 
@@ -349,44 +479,41 @@ impl RateLimiter {
 
     /// Add or change one credential (after a create or an update): it joins its group at once.
     pub fn upsert_credential(&self, c: &Credential) -> Result<()> {
+        self.upsert_rate(c.org.as_str(), &RateRow::of(c))
+    }
+
+    /// Add or change one credential's rate fields: it joins its group at once.
+    pub fn upsert_rate(&self, org: &str, row: &RateRow) -> Result<()> {
+        let Some(k) = id_key(row.id.as_str()) else {
+            return Ok(());
+        };
         let mut orgs = self.orgs.write().map_err(poisoned)?;
-        let config = orgs.entry(c.org.to_string()).or_default();
-        let id = c.id.to_string();
-        let key = OrgConfig::group_key(&c.org, c);
-        let old_key: Option<Arc<str>> = id_key(&id)
-            .and_then(|k| config.credentials.get(&k))
-            .map(|m| m.key.clone());
-        if let Some(old) = old_key.as_deref().filter(|k| **k != *key) {
-            if let Some(m) = config.members.get_mut(old) {
-                m.remove(&id);
-            }
-            config.refresh(old, &*self.backend)?;
-        }
-        config
-            .members
-            .entry(key.clone())
-            .or_default()
-            .insert(id, c.input.cps_limit.map(|l| l.get()));
-        config.refresh(&key, &*self.backend)?;
+        let config = match orgs.get_mut(org) {
+            Some(c) => c,
+            None => orgs
+                .entry(Org::parse(org)?.to_string())
+                .or_insert_with(|| OrgConfig::new(0)),
+        };
+        config.upsert(
+            k,
+            row.cps_limit.map(|l| l.get()),
+            row.cps_key.as_ref().map(|k| k.as_str()),
+        );
         Ok(())
     }
 
     /// Remove a credential (after a delete): its group loses a member at once.
     pub fn remove_credential(&self, org: &str, id: &str) -> Result<()> {
+        let Some(k) = id_key(id) else {
+            return Ok(());
+        };
         let mut orgs = self.orgs.write().map_err(poisoned)?;
-        let Some(config) = orgs.get_mut(org) else {
-            return Ok(());
-        };
-        let Some(group) = id_key(id).and_then(|k| config.credentials.remove(&k)) else {
-            return Ok(());
-        };
-        if let Some(m) = config.members.get_mut(&*group.key) {
-            m.remove(id);
-        }
-        config.refresh(&group.key, &*self.backend)?;
+        let removed = orgs.get_mut(org).is_some_and(|c| c.remove(k));
         drop(orgs);
-        self.backend
-            .sweep(self.clock.now().saturating_sub(self.span - SECOND));
+        if removed {
+            self.backend
+                .sweep(self.clock.now().saturating_sub(self.span - SECOND));
+        }
         Ok(())
     }
 
@@ -401,35 +528,96 @@ impl RateLimiter {
         }
     }
 
-    fn group_of(&self, org: &str, id: &str) -> Result<Member> {
+    /// A credential's entry, its group's limit and the group's key (without the org).
+    fn group_of(&self, org: &str, id: &str) -> Result<(Option<u32>, String)> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        match orgs.get(org).and_then(|c| c.credentials.get(&id_key(id)?)) {
-            Some(g) => Ok(g.clone()),
-            None => Err(Self::not_found(org, id)),
-        }
+        let found = id_key(id).and_then(|k| {
+            let config = orgs.get(org)?;
+            let e = config.credentials.get(&k)?;
+            Some(match config.shared.get(e.group as usize) {
+                Some(s) => (s.limit(), group_key("", Some(&s.key))),
+                None => (
+                    (e.limit > 0).then_some(e.limit),
+                    group_key(&id_text(k), None),
+                ),
+            })
+        });
+        found.ok_or_else(|| Self::not_found(org, id))
     }
 
-    /// The hot path: one read lock, two lookups, the group's own lock; no allocation.
+    /// The hot path: one read lock, two lookups, the group's own lock; no allocation but on
+    /// a group's first call after it was idle.
     fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        let Some(group) = id_key(id).and_then(|k| orgs.get(org)?.credentials.get(&k)) else {
+        let key = id_key(id);
+        let Some((config, k, e)) = key.and_then(|k| {
+            let config = orgs.get(org)?;
+            Some((config, k, *config.credentials.get(&k)?))
+        }) else {
             drop(orgs);
             return Err(Self::not_found(org, id));
         };
-        // An unlimited group's calls are logged too, so that a limit set later counts them.
-        let limit = group.limit.unwrap_or(u32::MAX);
         let now = self.clock.now();
-        Ok(
-            match group.state.acquire(limit, self.span, now, max_wait)? {
-                Admission::Admitted { at } => Decision::Admitted {
-                    wait: Duration::from_nanos(at - now),
-                    at,
-                },
-                Admission::Rejected { next } => Decision::Rejected {
-                    retry_after: Duration::from_nanos(next - now),
-                },
+        // An unlimited group's calls are logged too, so that a limit set later counts them.
+        let admission = match config.shared.get(e.group as usize) {
+            Some(s) => {
+                let state = match s.state.get() {
+                    Some(state) => state,
+                    None => {
+                        let made = self
+                            .backend
+                            .group(&format!("{org}:{}", group_key("", Some(&s.key))))?;
+                        s.state.get_or_init(|| made)
+                    }
+                };
+                state.acquire(s.limit().unwrap_or(u32::MAX), self.span, now, max_wait)?
+            }
+            None => {
+                let limit = if e.limit == 0 { u32::MAX } else { e.limit };
+                // Decided under the read lock of the org's solo states: no reference count
+                // touched on the hot path.
+                let solo = config.solo.read().map_err(poisoned)?;
+                match solo.get(&k) {
+                    Some(state) => state.acquire(limit, self.span, now, max_wait)?,
+                    None => {
+                        drop(solo);
+                        self.solo_state(org, config, k, now)?
+                            .acquire(limit, self.span, now, max_wait)?
+                    }
+                }
+            }
+        };
+        Ok(match admission {
+            Admission::Admitted { at } => Decision::Admitted {
+                wait: Duration::from_nanos(at - now),
+                at,
             },
-        )
+            Admission::Rejected { next } => Decision::Rejected {
+                retry_after: Duration::from_nanos(next - now),
+            },
+        })
+    }
+
+    /// The state of a credential of its own group, on its first call since it was idle.
+    fn solo_state(
+        &self,
+        org: &str,
+        config: &OrgConfig,
+        k: IdKey,
+        now: Nanos,
+    ) -> Result<Arc<dyn GroupState>> {
+        let made = self
+            .backend
+            .group(&format!("{org}:{}", group_key(&id_text(k), None)))?;
+        let (state, len) = {
+            let mut solo = config.solo.write().map_err(poisoned)?;
+            let state = solo.entry(k).or_insert(made).clone();
+            (state, solo.len())
+        };
+        if len >= config.solo_sweep_at.load(Ordering::Relaxed) {
+            config.sweep_solo(now, self.span);
+        }
+        Ok(state)
     }
 
     /// Admit a call now, or say how long until one would be admitted.
@@ -449,12 +637,38 @@ impl RateLimiter {
 
     /// The effective limit of a credential's group (`None`: unlimited).
     pub fn limit_of(&self, org: &str, credential_id: &str) -> Result<Option<u32>> {
-        Ok(self.group_of(org, credential_id)?.limit)
+        Ok(self.group_of(org, credential_id)?.0)
     }
 
-    /// The key of a credential's group, as the backend sees it.
+    /// The key of a credential's group ([`group_key`]: `key:<cpsKey>` or `credential:<id>`,
+    /// as `limits` shows it).
     pub fn group_key_of(&self, org: &str, credential_id: &str) -> Result<String> {
-        Ok(self.group_of(org, credential_id)?.key.to_string())
+        Ok(self.group_of(org, credential_id)?.1)
+    }
+
+    /// Bytes the limiter holds for its orgs' configuration and idle groups (best effort:
+    /// map capacities, entries and keys; the backend's admission state is
+    /// [`LimiterBackend::state_bytes`]).
+    pub fn config_bytes(&self) -> usize {
+        let Ok(orgs) = self.orgs.read() else {
+            return 0;
+        };
+        orgs.iter()
+            .map(|(org, c)| {
+                let solo = c.solo.read().map_or(0, |s| {
+                    s.capacity() * (std::mem::size_of::<(IdKey, Arc<dyn GroupState>)>() + 1)
+                });
+                org.len()
+                    + std::mem::size_of::<OrgConfig>()
+                    + c.credentials.capacity() * (std::mem::size_of::<(IdKey, Entry)>() + 1)
+                    + c.shared.capacity() * std::mem::size_of::<SharedGroup>()
+                    + c.shared
+                        .iter()
+                        .map(|s| 2 * s.key.len() + s.limits.len() * 32)
+                        .sum::<usize>()
+                    + solo
+            })
+            .sum()
     }
 }
 
@@ -495,6 +709,34 @@ mod tests {
             RateLimiter::in_process(Arc::new(ManualClock::new())).margin(),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn an_id_past_128_bits_is_not_found_not_aliased() {
+        let reg = Registry::in_memory();
+        let c = reg
+            .create_credential_json("a", r#"{"server":"x.example.com","cpsLimit":1}"#)
+            .unwrap();
+        let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
+        lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
+            .unwrap();
+        // The same low 128 bits with a first character past 7 (bits the decoder would drop).
+        let body = &c.id.as_str()[CredentialId::PREFIX.len()..];
+        let first = body.as_bytes()[0];
+        let alias = format!(
+            "{}{}{}",
+            CredentialId::PREFIX,
+            (first + 8) as char,
+            &body[1..]
+        );
+        assert_eq!(id_key(&alias), None);
+        assert_eq!(
+            lim.try_acquire("a", &alias).unwrap_err().code(),
+            crate::ErrorCode::NotFound
+        );
+        assert!(lim.try_acquire("a", c.id.as_str()).unwrap().is_admitted());
+        // Lowercase is the same id, as everywhere.
+        assert!(id_key(&c.id.as_str().to_lowercase()).is_some());
     }
 
     #[test]

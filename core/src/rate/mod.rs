@@ -6,7 +6,8 @@ mod limiter;
 mod window;
 
 pub use clock::{Clock, ManualClock, MonotonicClock, Nanos, SECOND};
-pub use groups::{RateGroup, rate_groups};
+pub(crate) use groups::rate_groups_of;
+pub use groups::{RateGroup, RateRow, group_key, rate_groups};
 pub use limiter::{
     DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend, RateLimiter,
 };

@@ -20,12 +20,12 @@ use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
 pub use page::{Page, Paged};
-pub use storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
+pub use storage::{Agent, AgentLinks, NumberRecord, Provider, RateChanges, Storage, Tx};
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
-use crate::lint::{Finding, lint_credentials};
-use crate::rate::{Decision, RateGroup, RateLimiter, rate_groups};
+use crate::lint::{Finding, GroupChecks};
+use crate::rate::{Decision, RateGroup, RateLimiter, RateRow, rate_groups};
 use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -107,8 +107,24 @@ pub struct Registry {
     limiter_sync: Arc<[std::sync::Mutex<()>; LOCK_STRIPES]>,
     /// Reload an org's rate groups from the store this often (a store other instances write).
     limit_refresh: Option<std::time::Duration>,
-    /// When each org was last loaded (with `limit_refresh`).
-    limiter_loaded: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
+    /// When each org was last loaded or refreshed, and its change counter then (with
+    /// `limit_refresh`).
+    limiter_loaded: Arc<std::sync::Mutex<HashMap<String, Loaded>>>,
+}
+
+/// When an org was last brought up to date in the limiter, and the store's change counter
+/// of the org then.
+#[derive(Debug, Clone)]
+struct Loaded {
+    at: std::time::Instant,
+    counter: Option<u64>,
+}
+
+/// What a refresh found.
+enum Refresh {
+    Unchanged,
+    Changes(RateChanges),
+    Reload(Vec<RateRow>, Option<u64>),
 }
 
 impl std::fmt::Debug for Registry {
@@ -120,6 +136,13 @@ impl std::fmt::Debug for Registry {
 }
 
 const LOCK_STRIPES: usize = 64;
+
+/// Credentials given to the store at a time by `create_credentials` (and reported to its
+/// progress callback).
+const IMPORT_CHUNK: usize = 1000;
+
+/// Credentials `lint` reads at a time.
+const LINT_PAGE: usize = 10_000;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -333,45 +356,93 @@ impl Registry {
         Ok(())
     }
 
+    /// The org's rate rows and change counter, read in one transaction.
+    fn read_rates(&self, org: &Org) -> Result<(Vec<RateRow>, Option<u64>)> {
+        self.read(|tx| Ok((tx.rate_rows(org)?, tx.change_counter(org)?)))
+    }
+
+    /// Make sure the limiter holds the org: loaded from the store on its first call and,
+    /// with `limit_refresh`, brought up to date at most that often. A refresh reads the
+    /// org's change counter (one indexed lookup) and, only when it moved, what changed since
+    /// (or all the org's rate rows, when the store cannot say). Rate rows are three columns:
+    /// no password is read or decrypted.
     fn limiter_org(&self, org: &str) -> Result<()> {
-        if let Some(every) = self.limit_refresh {
-            let loaded = |m: &HashMap<String, std::time::Instant>| {
-                m.get(org).is_some_and(|t| t.elapsed() < every)
-            };
-            let lock = || {
-                self.limiter_loaded
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-            };
-            if loaded(&lock()) {
+        let Some(every) = self.limit_refresh else {
+            if self.limiter.has_org(org) {
                 return Ok(());
             }
-            let _g = if self.limiter.has_org(org) {
-                // A refresh is due; if this process is writing the org right now, that write
-                // updates the limiter itself: decide on the current view, refresh next time.
-                match self.org_lock(org).try_lock() {
-                    Ok(g) => g,
-                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-                    Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
-                }
-            } else {
-                self.lock_org(org)
-            };
-            if !loaded(&lock()) {
-                let creds = self.list_credentials(org)?;
-                self.limiter.set_org_credentials(org, &creds)?;
-                lock().insert(org.to_owned(), std::time::Instant::now());
+            let _g = self.lock_org(org);
+            if !self.limiter.has_org(org) {
+                let org_id = Org::parse(org)?;
+                let (rows, _) = self.read_rates(&org_id)?;
+                self.limiter.set_org_rates(org, &rows)?;
             }
             return Ok(());
-        }
-        if self.limiter.has_org(org) {
+        };
+        let lock = || {
+            self.limiter_loaded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        let seen = |m: &HashMap<String, Loaded>| m.get(org).cloned();
+        let fresh = |l: &Option<Loaded>| l.as_ref().is_some_and(|l| l.at.elapsed() < every);
+        if fresh(&seen(&lock())) && self.limiter.has_org(org) {
             return Ok(());
         }
-        let _g = self.lock_org(org);
-        if !self.limiter.has_org(org) {
-            let creds = self.list_credentials(org)?;
-            self.limiter.set_org_credentials(org, &creds)?;
+        let _g = if self.limiter.has_org(org) {
+            // A refresh is due; if this process is writing the org right now, that write
+            // updates the limiter itself: decide on the current view, refresh next time.
+            match self.org_lock(org).try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+            }
+        } else {
+            self.lock_org(org)
+        };
+        let last = seen(&lock());
+        if fresh(&last) && self.limiter.has_org(org) {
+            return Ok(());
         }
+        let org_id = Org::parse(org)?;
+        let known = last
+            .and_then(|l| l.counter)
+            .filter(|_| self.limiter.has_org(org));
+        let counter = match known {
+            Some(known) => {
+                let step = self.read(|tx| match tx.change_counter(&org_id)? {
+                    Some(now) if now == known => Ok(Refresh::Unchanged),
+                    Some(now) if now > known => Ok(match tx.rate_changes(&org_id, known)? {
+                        Some(changes) => Refresh::Changes(changes),
+                        None => Refresh::Reload(tx.rate_rows(&org_id)?, Some(now)),
+                    }),
+                    now => Ok(Refresh::Reload(tx.rate_rows(&org_id)?, now)),
+                })?;
+                match step {
+                    Refresh::Unchanged => Some(known),
+                    Refresh::Changes(changes) => {
+                        self.limiter.apply_rate_changes(org, &changes)?;
+                        Some(changes.counter)
+                    }
+                    Refresh::Reload(rows, now) => {
+                        self.limiter.set_org_rates(org, &rows)?;
+                        now
+                    }
+                }
+            }
+            None => {
+                let (rows, now) = self.read_rates(&org_id)?;
+                self.limiter.set_org_rates(org, &rows)?;
+                now
+            }
+        };
+        lock().insert(
+            org.to_owned(),
+            Loaded {
+                at: std::time::Instant::now(),
+                counter,
+            },
+        );
         Ok(())
     }
 
@@ -468,8 +539,9 @@ impl Registry {
         self.create_credentials_with_progress(org, inputs, &mut |_| {})
     }
 
-    /// [`Registry::create_credentials`], calling `progress(n)` after the n-th insert (inside
-    /// the transaction: nothing is visible to others before the end).
+    /// [`Registry::create_credentials`], calling `progress(n)` with the number inserted so far,
+    /// after every 1,000 and after the last (inside the transaction: nothing is visible to
+    /// others before the end).
     pub fn create_credentials_with_progress(
         &self,
         org: &str,
@@ -493,9 +565,11 @@ impl Registry {
         self.write_rated(
             &org,
             |tx| {
-                creds.iter().enumerate().try_for_each(|(i, c)| {
-                    tx.insert_credential(c)?;
-                    progress(i + 1);
+                let mut done = 0;
+                creds.chunks(IMPORT_CHUNK).try_for_each(|chunk| {
+                    tx.insert_credentials(chunk)?;
+                    done += chunk.len();
+                    progress(done);
                     Ok(())
                 })
             },
@@ -877,17 +951,48 @@ impl Registry {
 
     // ---------------------------------------------------------------- troubleshooting
 
-    /// Lint the org's credentials together (with the rate group checks).
+    /// Lint the org's credentials together (with the rate group checks), in one snapshot:
+    /// the groups from the org's rate rows, then the credentials a page at a time (memory
+    /// bounded by a page, not the org).
     pub fn lint(&self, org: &str) -> Result<Vec<Finding>> {
-        let creds = self.list_credentials(org)?;
-        Ok(lint_credentials(
-            creds.iter().map(|c| (c.id.as_str(), &c.input)),
-        ))
+        let org = Org::parse(org)?;
+        self.read(|tx| {
+            let rows = tx.rate_rows(&org)?;
+            let checks = GroupChecks::new(rows.iter().map(|r| {
+                (
+                    r.id.as_str(),
+                    r.cps_limit.map(|l| l.get()),
+                    r.cps_key.as_ref().map(|k| k.as_str()),
+                )
+            }));
+            drop(rows);
+            let mut findings = Vec::new();
+            let mut after: Option<CredentialId> = None;
+            loop {
+                let page = tx.credentials_after(&org, after.as_ref(), LINT_PAGE)?;
+                for c in &page {
+                    findings.extend(checks.lint(c.id.as_str(), &c.input));
+                }
+                match page.last() {
+                    Some(last) if page.len() == LINT_PAGE => {
+                        after = Some(last.id.clone());
+                    }
+                    _ => break,
+                }
+            }
+            Ok(findings)
+        })
+    }
+
+    /// How many credentials the org has (read from the rate projection: nothing decrypted).
+    pub fn count_credentials(&self, org: &str) -> Result<usize> {
+        let org = Org::parse(org)?;
+        self.read(|tx| Ok(tx.rate_rows(&org)?.len()))
     }
 
     /// The org's rate groups (§6): key, members, effective limit.
     pub fn rate_groups(&self, org: &str) -> Result<Vec<RateGroup>> {
-        let creds = self.list_credentials(org)?;
-        Ok(rate_groups(&creds))
+        let org = Org::parse(org)?;
+        Ok(rate_groups(&self.read(|tx| tx.rate_rows(&org))?))
     }
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::credential::{Credential, timestamp};
 use crate::error::Result;
+use crate::rate::RateRow;
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
 /// A phone number and the credential it is linked to, if any.
@@ -110,6 +111,19 @@ impl Provider {
 /// them (sorted), sorted by agent id.
 pub type AgentLinks = Vec<(AgentId, Name, Vec<PhoneNumber>)>;
 
+/// What changed in an org's credentials after a value of its change counter
+/// ([`Tx::rate_changes`]): the rate fields of the credentials written since, and the ids of
+/// those removed since.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateChanges {
+    /// The counter now.
+    pub counter: u64,
+    /// The credentials created or changed since, with their current rate fields.
+    pub changed: Vec<RateRow>,
+    /// The credentials deleted since.
+    pub removed: Vec<CredentialId>,
+}
+
 /// One transaction's view of the store. Every read and write names the org: a backend never
 /// returns or touches another org's rows.
 ///
@@ -152,10 +166,34 @@ pub trait Tx {
             |c| &c.id,
         ))
     }
+    /// The rate fields of all of an org's credentials, in creation order: what the limiter,
+    /// `limits` and lint's group checks need. By default from [`Tx::credentials`]; a
+    /// persistent backend reads the three columns alone and decrypts nothing.
+    fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
+        Ok(self.credentials(org)?.iter().map(RateRow::of).collect())
+    }
+    /// The org's change counter: a number that moves on with every credential written or
+    /// deleted in the org, read in one indexed lookup. `None` (the default) when the backend
+    /// keeps none: a reader then reloads the org's rate rows. A store several instances share
+    /// keeps one, so that an instance refreshes its limiter only when the org changed.
+    fn change_counter(&self, _org: &Org) -> Result<Option<u64>> {
+        Ok(None)
+    }
+    /// What changed after counter `since` (see [`RateChanges`]); `None` when the backend
+    /// cannot say (it keeps no counter, or no longer holds the removals since then): the
+    /// reader reloads the org's rate rows.
+    fn rate_changes(&self, _org: &Org, _since: u64) -> Result<Option<RateChanges>> {
+        Ok(None)
+    }
     /// The ids of a provider's credentials.
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>>;
     /// Insert a new credential.
     fn insert_credential(&mut self, c: &Credential) -> Result<()>;
+    /// Insert several new credentials (by default one at a time; a backend with a round trip
+    /// per statement sends them together).
+    fn insert_credentials(&mut self, cs: &[Credential]) -> Result<()> {
+        cs.iter().try_for_each(|c| self.insert_credential(c))
+    }
     /// Replace an existing credential.
     fn update_credential(&mut self, c: &Credential) -> Result<()>;
     /// Delete a credential that no number links to.
@@ -180,6 +218,10 @@ pub trait Tx {
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>>;
     /// Insert or replace a number's record.
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()>;
+    /// Insert or replace several numbers' records (by default one at a time).
+    fn put_numbers(&mut self, org: &Org, records: &[NumberRecord]) -> Result<()> {
+        records.iter().try_for_each(|r| self.put_number(org, r))
+    }
     /// Delete a number and its agent assignments.
     fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()>;
 
@@ -199,6 +241,20 @@ pub trait Tx {
     fn agents_using(&self, org: &Org, numbers: &[PhoneNumber]) -> Result<AgentLinks>;
     /// Insert a new agent (with no numbers).
     fn insert_agent(&mut self, agent: &Agent) -> Result<()>;
+    /// Insert several new agents with their numbers (existing numbers) assigned (by default
+    /// one statement at a time).
+    fn insert_agents(&mut self, agents: &[Agent]) -> Result<()> {
+        for a in agents {
+            self.insert_agent(&Agent {
+                numbers: Vec::new(),
+                ..a.clone()
+            })?;
+            for n in &a.numbers {
+                self.assign(&a.org, &a.id, n)?;
+            }
+        }
+        Ok(())
+    }
     /// Delete an agent and its assignments.
     fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()>;
     /// Assign an existing number to an existing agent (idempotent).

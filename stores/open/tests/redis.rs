@@ -10,20 +10,14 @@
 //! the shared group, recording the wall clock before and after every admitted call; the
 //! wall clock is the one both processes share.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-const SECOND: u64 = 1_000_000_000;
+mod common;
+use common::{SECOND, busiest_windows, collect, max_provable_in_a_second, spawn_worker, wall};
+
 const LIMIT: usize = 10;
-
-fn wall() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
 
 fn have_redis() -> bool {
     let ok = Command::new("redis-server")
@@ -210,118 +204,9 @@ fn registry_file(dir: &Path) -> (PathBuf, Vec<String>) {
     (db, ids)
 }
 
-/// A worker process: `try_acquire` on one credential as fast as it can for `secs` seconds.
-fn spawn_worker(db: &Path, limiter: &str, id: &str, secs: u64) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "worker", "--nocapture", "--test-threads=1"])
-        .env("SIPCREDS_WORKER_DB", db)
-        .env("SIPCREDS_WORKER_LIMITER", limiter)
-        .env("SIPCREDS_WORKER_ID", id)
-        .env("SIPCREDS_WORKER_SECS", secs.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
-}
-
-#[derive(Debug, Default)]
-struct Outcome {
-    /// (before, after) wall times of admitted calls.
-    admitted: Vec<(u64, u64)>,
-    /// The worker of each admission (index into the children).
-    who: Vec<usize>,
-    rejected: usize,
-    errors: usize,
-}
-
-fn collect(children: Vec<Child>) -> Outcome {
-    let mut out = Outcome::default();
-    for (k, mut c) in children.into_iter().enumerate() {
-        let stdout = c.stdout.take().unwrap();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let f: Vec<&str> = line.split_whitespace().collect();
-            match f.first() {
-                Some(&"ADM") => {
-                    out.admitted
-                        .push((f[1].parse().unwrap(), f[2].parse().unwrap()));
-                    out.who.push(k);
-                }
-                Some(&"SUM") => {
-                    out.rejected += f[1].parse::<usize>().unwrap();
-                    out.errors += f[2].parse::<usize>().unwrap();
-                }
-                _ => {}
-            }
-        }
-        assert!(c.wait().unwrap().success(), "a worker failed");
-    }
-    out
-}
-
-/// The largest number of admissions provably inside one one-second window: their true times
-/// lie between `before` and `after`, so a set counts only if the latest `after` is less than
-/// a second past the earliest `before`.
-fn max_provable_in_a_second(admitted: &[(u64, u64)]) -> usize {
-    let mut v = admitted.to_vec();
-    v.sort();
-    let mut best = 0;
-    for (i, &(start, _)) in v.iter().enumerate() {
-        let n = v[i..]
-            .iter()
-            .take_while(|(b, _)| *b < start + SECOND)
-            .filter(|(_, a)| *a < start + SECOND)
-            .count();
-        best = best.max(n);
-    }
-    best
-}
-
-/// The fewest admissions in any one-second window, at one-second steps over `[from, to)`
-/// (to show the limit was really reached).
-fn busiest_windows(admitted: &[(u64, u64)], from: u64, to: u64) -> Vec<usize> {
-    (0..)
-        .map(|k| from + k * SECOND)
-        .take_while(|s| s + SECOND <= to)
-        .map(|s| {
-            admitted
-                .iter()
-                .filter(|(b, _)| *b >= s && *b < s + SECOND)
-                .count()
-        })
-        .collect()
-}
-
 #[test]
 fn worker() {
-    let Ok(db) = std::env::var("SIPCREDS_WORKER_DB") else {
-        return; // run by the tests below only
-    };
-    let limiter = std::env::var("SIPCREDS_WORKER_LIMITER").unwrap();
-    let id = std::env::var("SIPCREDS_WORKER_ID").unwrap();
-    let secs: u64 = std::env::var("SIPCREDS_WORKER_SECS")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let reg = sipcreds_open::open_registry(&db, &limiter).unwrap();
-    let end = Instant::now() + Duration::from_secs(secs);
-    let (mut rejected, mut errors) = (0, 0);
-    let mut lines = String::new();
-    while Instant::now() < end {
-        let before = wall();
-        match reg.try_acquire("acme", &id) {
-            Ok(d) if d.is_admitted() => {
-                lines.push_str(&format!("ADM {before} {}\n", wall()));
-            }
-            Ok(_) => rejected += 1,
-            Err(e) => {
-                assert_eq!(e.code(), sipcreds::ErrorCode::Storage, "{e}");
-                errors += 1;
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-    }
-    println!("{lines}SUM {rejected} {errors}");
+    common::worker();
 }
 
 #[test]

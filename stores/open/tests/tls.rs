@@ -3,7 +3,8 @@
 //! `redis-server` with a TLS port. The right CA is accepted, another CA (and the system's
 //! roots, which lack the test CA) refused, a name the certificate does not carry refused by
 //! `verify-full`, `require` refused by a server without TLS, and the session is really
-//! encrypted (`pg_stat_ssl`).
+//! encrypted (`pg_stat_ssl`). And instances (worker processes) on PostgreSQL and Redis both
+//! over TLS keep a shared group within its limit, and follow a limit changed elsewhere.
 //!
 //! Without the servers' binaries the tests say so and pass, unless
 //! `SIPCREDS_REQUIRE_SERVICES=1` (CI sets it; `scripts/ci/services.sh` installs them).
@@ -503,4 +504,113 @@ fn redis_over_tls_accepts_the_right_ca_and_refuses_another_and_a_plain_port() {
         assert_eq!(e.field(), Some("limiter"));
         assert!(e.to_string().contains(says), "{e}");
     }
+}
+
+mod common;
+
+#[test]
+fn worker() {
+    common::worker();
+}
+
+/// Several instances on one registry in PostgreSQL over TLS (`verify-full`) with the CPS
+/// limiter in Redis over TLS (`rediss://`, the test's CA): worker processes on the two
+/// credentials of one `cpsKey` group never admit more than its limit in any one-second
+/// window; and when this process lowers the limit in the database mid-run, the workers'
+/// limiters learn it from the change counter within their refresh (one second) and the
+/// group keeps to the new limit from then on.
+#[test]
+fn instances_over_tls_share_one_group_and_follow_a_limit_changed_elsewhere() {
+    use common::{SECOND, collect, max_provable_in_a_second, spawn_worker_with, wall};
+    const LIMIT: usize = 10;
+    const LOWER: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = ca("instances");
+    let cert = leaf(&ca, &["localhost", "127.0.0.1"]);
+    let Some(pg) = Pg::start(Some(&cert)) else {
+        return;
+    };
+    let Some(redis) = redis_tls(dir.path(), &cert, &ca.pem) else {
+        return;
+    };
+    let root = write(dir.path(), "ca.pem", &ca.pem);
+    let db = pg.url(
+        "localhost",
+        &format!("?sslmode=verify-full&sslrootcert={}", root.display()),
+    );
+    let limiter = format!(
+        "rediss://localhost:{}/?cafile={}",
+        redis.tls_port,
+        root.display()
+    );
+    let key_text = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let admin = sipcreds_open::open_with(&db, "process", Some(key())).unwrap();
+    let ids: Vec<String> = (0..2)
+        .map(|i| {
+            admin
+                .create_credential_json(
+                    "acme",
+                    &format!(
+                        r#"{{"server":"t{i}.example.com","cpsKey":"shared","cpsLimit":{LIMIT}}}"#
+                    ),
+                )
+                .unwrap()
+                .id
+                .to_string()
+        })
+        .collect();
+    let workers: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            spawn_worker_with(
+                Path::new(&db),
+                &limiter,
+                id,
+                6,
+                &[("SIPCREDS_KEY", key_text)],
+            )
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    let changed_at = wall();
+    for id in &ids {
+        admin
+            .update_credential_json("acme", id, &format!(r#"{{"cpsLimit":{LOWER}}}"#))
+            .unwrap();
+    }
+    let out = collect(workers);
+    assert_eq!(out.errors, 0);
+    assert!(out.rejected > 100, "the workers pushed past the limit");
+    assert!(
+        out.who.contains(&0) && out.who.contains(&1),
+        "both instances were admitted"
+    );
+    let before: Vec<(u64, u64)> = out
+        .admitted
+        .iter()
+        .copied()
+        .filter(|(b, _)| *b < changed_at)
+        .collect();
+    assert!(
+        max_provable_in_a_second(&before) <= LIMIT,
+        "a window admitted more than {LIMIT}"
+    );
+    assert!(before.len() >= LIMIT, "the group ran: {}", before.len());
+    // A refresh is due at most a second after the change; allow the in-flight decisions.
+    let settled = changed_at + SECOND + SECOND / 2;
+    let after: Vec<(u64, u64)> = out
+        .admitted
+        .iter()
+        .copied()
+        .filter(|(b, _)| *b >= settled)
+        .collect();
+    assert!(
+        max_provable_in_a_second(&after) <= LOWER,
+        "after the change a window admitted more than {LOWER}"
+    );
+    assert!(
+        after.len() >= LOWER,
+        "the group ran at the new limit: {}",
+        after.len()
+    );
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sipcreds_conformance::graph::{Graph, build, usage_median};
 use sipcreds_postgres::PostgresStore;
-use sipcreds_sqlite::{Key, SqliteStore};
+use sipcreds_sql::Key;
+use sipcreds_sqlite::SqliteStore;
 
 fn base_url() -> String {
     std::env::var("SIPCREDS_BENCH_POSTGRES_URL")

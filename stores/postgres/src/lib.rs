@@ -38,12 +38,14 @@ use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, Result, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, Result, Storage, Tx,
 };
-use sipcreds_sqlite::Key;
-use sipcreds_sqlite::row::{
-    CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, provider, ts,
+use sipcreds_sql::Key;
+use sipcreds_sql::row::{
+    CredRow, counter, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number,
+    provider, rate_row, ts,
 };
+use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A pooled connection and the statements prepared on it (each registry statement is parsed
@@ -131,6 +133,20 @@ fn agents_from(
         .collect()
 }
 
+/// Items grouped by org, in the order each org first appears (a batch is one statement per
+/// org: each org's advisory lock and change counter).
+fn by_org<T>(items: &[T], org: impl Fn(&T) -> &Org) -> Vec<(&Org, Vec<&T>)> {
+    let mut out: Vec<(&Org, Vec<&T>)> = Vec::new();
+    for item in items {
+        let o = org(item);
+        match out.iter_mut().find(|(known, _)| *known == o) {
+            Some((_, v)) => v.push(item),
+            None => out.push((o, vec![item])),
+        }
+    }
+    out
+}
+
 /// A number's row (number, credential_id).
 fn number_record(r: &Row) -> Result<NumberRecord> {
     Ok(NumberRecord {
@@ -170,7 +186,9 @@ fn shown_url(config: &postgres::Config, tls: &tls::TlsSettings) -> String {
 }
 
 /// Each migration takes the schema from version `i` to `i + 1`. Never edit a released one.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[Migration] = &[
+    Migration::Own(
+        "
     CREATE TABLE sipcreds_meta (
         key   TEXT PRIMARY KEY,
         value BYTEA NOT NULL
@@ -232,7 +250,15 @@ const MIGRATIONS: &[&str] = &["
         FOREIGN KEY (org, number) REFERENCES sipcreds_numbers (org, number) ON DELETE CASCADE
     );
     CREATE INDEX sipcreds_agent_numbers_by_number ON sipcreds_agent_numbers (org, number);
-"];
+",
+    ),
+    // 2: the per-org change counter, shared with SQLite.
+    Migration::Shared(CHANGE_COUNTER_MIGRATION),
+];
+
+/// The statements shared with SQLite, in PostgreSQL's spelling.
+static ST: std::sync::LazyLock<&'static sipcreds_sql::sql::Statements> =
+    std::sync::LazyLock::new(|| sipcreds_sql::Dialect::Postgres.statements());
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -259,7 +285,8 @@ fn migrate(client: &mut postgres::Client, key: &Key) -> Result<()> {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let mut tx = client.transaction().map_err(pg_error)?;
-            tx.batch_execute(sql).map_err(pg_error)?;
+            tx.batch_execute(&sql.sql(sipcreds_sql::Dialect::Postgres))
+                .map_err(pg_error)?;
             tx.execute("DELETE FROM sipcreds_schema", &[])
                 .map_err(pg_error)?;
             tx.execute(
@@ -378,6 +405,7 @@ impl PostgresStore {
             key: &self.key,
             write,
             locked: RefCell::new(Vec::new()),
+            counters: RefCell::new(Vec::new()),
         };
         // An error drops the transaction, which rolls it back.
         f(&mut ptx)?;
@@ -406,13 +434,8 @@ struct PgTx<'c> {
     write: bool,
     /// The orgs whose advisory lock this transaction holds.
     locked: RefCell<Vec<String>>,
-}
-
-macro_rules! cred_columns {
-    () => {
-        "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
-         provider_id, version, created_at, updated_at"
-    };
+    /// The change counter this transaction moved each org to (it moves once per transaction).
+    counters: RefCell<Vec<(String, i64)>>,
 }
 
 fn cred_row(r: &Row) -> CredRow {
@@ -496,14 +519,10 @@ impl PgTx<'_> {
     }
 
     fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
-        self.query(
-            org,
-            "SELECT number FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id = $2 ORDER BY number",
-            &[&org.as_str(), &id],
-        )?
-        .iter()
-        .map(|r| parse_number(r.get(0)))
-        .collect()
+        self.query(org, &ST.agent_numbers_of, &[&org.as_str(), &id])?
+            .iter()
+            .map(|r| parse_number(r.get(0)))
+            .collect()
     }
 
     /// The numbers of the org's agents with an id in `(above, upto]` (all of them:
@@ -515,12 +534,7 @@ impl PgTx<'_> {
         upto: Option<&str>,
     ) -> Result<HashMap<String, Vec<PhoneNumber>>> {
         let mut by_agent: HashMap<String, Vec<PhoneNumber>> = HashMap::new();
-        for r in self.query(
-            org,
-            "SELECT agent_id, number FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id > $2 \
-             AND ($3::TEXT IS NULL OR agent_id <= $3) ORDER BY agent_id, number",
-            &[&org.as_str(), &above, &upto],
-        )? {
+        for r in self.query(org, &ST.agent_numbers_in, &[&org.as_str(), &above, &upto])? {
             by_agent
                 .entry(r.get::<_, String>(0))
                 .or_default()
@@ -540,16 +554,57 @@ impl PgTx<'_> {
         })
     }
 
+    /// Move the org's change counter on, once per transaction, and return it.
+    fn bump(&self, org: &Org) -> Result<i64> {
+        if let Some((_, n)) = self
+            .counters
+            .borrow()
+            .iter()
+            .find(|(o, _)| o == org.as_str())
+        {
+            return Ok(*n);
+        }
+        let rows = self.query(org, &ST.bump_counter, &[&org.as_str()])?;
+        let n = rows
+            .first()
+            .map(|r| r.get::<_, i64>(0))
+            .ok_or_else(|| Error::storage("the change counter was not returned"))?;
+        self.counters
+            .borrow_mut()
+            .push((org.as_str().to_owned(), n));
+        Ok(n)
+    }
+
+    /// The org's change counter and the counter below which removals were pruned (0, 0
+    /// before the org's first write).
+    fn counter_and_pruned(&self, org: &Org) -> Result<(u64, u64)> {
+        let rows = self.query(org, &ST.change_counter, &[&org.as_str()])?;
+        let (c, p) = rows
+            .first()
+            .map_or((0, 0), |r| (r.get::<_, i64>(0), r.get::<_, i64>(1)));
+        Ok((counter(c)?, counter(p)?))
+    }
+
+    /// Rate rows (`id, cps_limit, cps_key`) of a query.
+    fn rate_rows_of(
+        &self,
+        org: &Org,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<RateRow>> {
+        self.query(org, sql, params)?
+            .iter()
+            .map(|r| rate_row(r.get(0), r.get(1), r.get(2)))
+            .collect()
+    }
+
     fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
         let row = CredRow::from_credential(c, self.key)?;
-        let sql = if insert {
-            "INSERT INTO sipcreds_credentials (id, org, name, server, auth_user, password, domain, transport, cps_limit, \
-             cps_key, provider_id, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        let changed = self.bump(&c.org)?;
+        let sql: &'static str = if insert {
+            &ST.credential_insert
         } else {
-            "UPDATE sipcreds_credentials SET name = $3, server = $4, auth_user = $5, password = $6, domain = $7, \
-             transport = $8, cps_limit = $9, cps_key = $10, provider_id = $11, version = $12, created_at = $13, \
-             updated_at = $14 WHERE id = $1 AND org = $2"
+            &ST.credential_update
         };
         let n = self.exec(
             &c.org,
@@ -569,6 +624,7 @@ impl PgTx<'_> {
                 &row.version,
                 &row.created_at,
                 &row.updated_at,
+                &changed,
             ],
         )?;
         if n != 1 {
@@ -583,43 +639,23 @@ impl PgTx<'_> {
 
 impl Tx for PgTx<'_> {
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
-        self.query(
-            org,
-            concat!(
-                "SELECT ",
-                cred_columns!(),
-                " FROM sipcreds_credentials WHERE org = $1 AND id = $2"
-            ),
-            &[&org.as_str(), &id.as_str()],
-        )?
-        .first()
-        .map(|r| cred_row(r).into_credential(self.key))
-        .transpose()
+        self.query(org, &ST.credential, &[&org.as_str(), &id.as_str()])?
+            .first()
+            .map(|r| cred_row(r).into_credential(self.key))
+            .transpose()
     }
 
     fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
         Ok(!self
-            .query(
-                org,
-                "SELECT 1 FROM sipcreds_credentials WHERE org = $1 AND id = $2",
-                &[&org.as_str(), &id.as_str()],
-            )?
+            .query(org, &ST.credential_exists, &[&org.as_str(), &id.as_str()])?
             .is_empty())
     }
 
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
-        self.query(
-            org,
-            concat!(
-                "SELECT ",
-                cred_columns!(),
-                " FROM sipcreds_credentials WHERE org = $1 ORDER BY seq"
-            ),
-            &[&org.as_str()],
-        )?
-        .iter()
-        .map(|r| cred_row(r).into_credential(self.key))
-        .collect()
+        self.query(org, &ST.credentials, &[&org.as_str()])?
+            .iter()
+            .map(|r| cred_row(r).into_credential(self.key))
+            .collect()
     }
 
     fn credentials_after(
@@ -631,11 +667,7 @@ impl Tx for PgTx<'_> {
         // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
         self.query(
             org,
-            concat!(
-                "SELECT ",
-                cred_columns!(),
-                " FROM sipcreds_credentials WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3"
-            ),
+            &ST.credentials_after,
             &[
                 &org.as_str(),
                 &after.map_or("", CredentialId::as_str),
@@ -650,7 +682,7 @@ impl Tx for PgTx<'_> {
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
         self.query(
             org,
-            "SELECT id FROM sipcreds_credentials WHERE org = $1 AND provider_id = $2 ORDER BY seq",
+            &ST.provider_credentials,
             &[&org.as_str(), &provider.as_str()],
         )?
         .iter()
@@ -667,42 +699,157 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
+        self.exec(org, &ST.credential_delete, &[&org.as_str(), &id.as_str()])?;
+        let changed = self.bump(org)?;
         self.exec(
             org,
-            "DELETE FROM sipcreds_credentials WHERE org = $1 AND id = $2",
-            &[&org.as_str(), &id.as_str()],
+            &ST.record_removal,
+            &[&org.as_str(), &changed, &id.as_str()],
+        )?;
+        let horizon = changed - sipcreds_sql::sql::REMOVALS_KEPT;
+        if horizon > 0 {
+            self.exec(org, &ST.prune_removals, &[&org.as_str(), &horizon])?;
+            self.exec(org, &ST.set_pruned, &[&org.as_str(), &horizon])?;
+        }
+        Ok(())
+    }
+
+    fn insert_credentials(&mut self, cs: &[Credential]) -> Result<()> {
+        // One statement per org for the lot (a round trip per row made imports slow).
+        for (org, group) in by_org(cs, |c| &c.org) {
+            let changed = self.bump(org)?;
+            let rows = group
+                .iter()
+                .map(|c| CredRow::from_credential(c, self.key))
+                .collect::<Result<Vec<_>>>()?;
+            let col = |f: fn(&CredRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+            let n = self.exec(
+                org,
+                "INSERT INTO sipcreds_credentials (id, org, name, server, auth_user, password, domain, transport, \
+                 cps_limit, cps_key, provider_id, version, created_at, updated_at, changed) \
+                 SELECT *, $15::BIGINT FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+                 $6::BYTEA[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], \
+                 $13::BIGINT[], $14::BIGINT[])",
+                &[
+                    &col(|r| Some(&r.id)),
+                    &col(|r| Some(&r.org)),
+                    &col(|r| r.name.as_deref()),
+                    &col(|r| Some(&r.server)),
+                    &col(|r| r.auth_user.as_deref()),
+                    &rows
+                        .iter()
+                        .map(|r| r.password.as_deref())
+                        .collect::<Vec<_>>(),
+                    &col(|r| r.domain.as_deref()),
+                    &col(|r| Some(&r.transport)),
+                    &rows.iter().map(|r| r.cps_limit).collect::<Vec<_>>(),
+                    &col(|r| r.cps_key.as_deref()),
+                    &col(|r| r.provider_id.as_deref()),
+                    &rows.iter().map(|r| r.version).collect::<Vec<_>>(),
+                    &rows.iter().map(|r| r.created_at).collect::<Vec<_>>(),
+                    &rows.iter().map(|r| r.updated_at).collect::<Vec<_>>(),
+                    &changed,
+                ],
+            )?;
+            if n != rows.len() as u64 {
+                return Err(Error::storage(format!(
+                    "{} of {} credentials were written",
+                    n,
+                    rows.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn put_numbers(&mut self, org: &Org, records: &[NumberRecord]) -> Result<()> {
+        let numbers: Vec<&str> = records.iter().map(|r| r.number.as_str()).collect();
+        let creds: Vec<Option<&str>> = records
+            .iter()
+            .map(|r| r.credential_id.as_ref().map(|c| c.as_str()))
+            .collect();
+        self.exec(
+            org,
+            "INSERT INTO sipcreds_numbers (org, number, credential_id) \
+             SELECT $1, * FROM UNNEST($2::TEXT[], $3::TEXT[]) \
+             ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
+            &[&org.as_str(), &numbers, &creds],
         )
         .map(drop)
     }
 
+    fn insert_agents(&mut self, agents: &[Agent]) -> Result<()> {
+        for (org, group) in by_org(agents, |a| &a.org) {
+            let ids: Vec<&str> = group.iter().map(|a| a.id.as_str()).collect();
+            let names: Vec<&str> = group.iter().map(|a| a.name.as_str()).collect();
+            let created: Vec<i64> = group.iter().map(|a| ts(a.created_at)).collect();
+            self.exec(
+                org,
+                "INSERT INTO sipcreds_agents (org, id, name, created_at) \
+                 SELECT $1, * FROM UNNEST($2::TEXT[], $3::TEXT[], $4::BIGINT[])",
+                &[&org.as_str(), &ids, &names, &created],
+            )?;
+            let (agent_ids, numbers): (Vec<&str>, Vec<&str>) = group
+                .iter()
+                .flat_map(|a| a.numbers.iter().map(|n| (a.id.as_str(), n.as_str())))
+                .unzip();
+            self.exec(
+                org,
+                "INSERT INTO sipcreds_agent_numbers (org, agent_id, number) \
+                 SELECT $1, * FROM UNNEST($2::TEXT[], $3::TEXT[]) ON CONFLICT DO NOTHING",
+                &[&org.as_str(), &agent_ids, &numbers],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
+        self.rate_rows_of(org, &ST.rate_rows, &[&org.as_str()])
+    }
+
+    fn change_counter(&self, org: &Org) -> Result<Option<u64>> {
+        Ok(Some(self.counter_and_pruned(org)?.0))
+    }
+
+    fn rate_changes(&self, org: &Org, since: u64) -> Result<Option<RateChanges>> {
+        let (now, pruned) = self.counter_and_pruned(org)?;
+        if !sipcreds_sql::sql::changes_answerable(since, now, pruned) {
+            return Ok(None);
+        }
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let changed = self.rate_rows_of(org, &ST.rate_rows_changed, &[&org.as_str(), &since])?;
+        let removed = self
+            .query(org, &ST.removed_since, &[&org.as_str(), &since])?
+            .iter()
+            .map(|r| parse_credential_id(r.get(0)))
+            .collect::<Result<_>>()?;
+        Ok(Some(RateChanges {
+            counter: now,
+            changed,
+            removed,
+        }))
+    }
+
     fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
-        self.query(
-            org,
-            "SELECT credential_id FROM sipcreds_numbers WHERE org = $1 AND number = $2",
-            &[&org.as_str(), &number.as_str()],
-        )?
-        .first()
-        .map(|r| {
-            Ok(NumberRecord {
-                number: number.clone(),
-                credential_id: r
-                    .get::<_, Option<&str>>(0)
-                    .map(parse_credential_id)
-                    .transpose()?,
+        self.query(org, &ST.number, &[&org.as_str(), &number.as_str()])?
+            .first()
+            .map(|r| {
+                Ok(NumberRecord {
+                    number: number.clone(),
+                    credential_id: r
+                        .get::<_, Option<&str>>(0)
+                        .map(parse_credential_id)
+                        .transpose()?,
+                })
             })
-        })
-        .transpose()
+            .transpose()
     }
 
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
-        self.query(
-            org,
-            "SELECT number, credential_id FROM sipcreds_numbers WHERE org = $1 ORDER BY number",
-            &[&org.as_str()],
-        )?
-        .iter()
-        .map(number_record)
-        .collect()
+        self.query(org, &ST.numbers, &[&org.as_str()])?
+            .iter()
+            .map(number_record)
+            .collect()
     }
 
     fn numbers_after(
@@ -713,8 +860,12 @@ impl Tx for PgTx<'_> {
     ) -> Result<Vec<NumberRecord>> {
         self.query(
             org,
-            "SELECT number, credential_id FROM sipcreds_numbers WHERE org = $1 AND number > $2 ORDER BY number LIMIT $3",
-            &[&org.as_str(), &after.map_or("", PhoneNumber::as_str), &(n as i64)],
+            &ST.numbers_after,
+            &[
+                &org.as_str(),
+                &after.map_or("", PhoneNumber::as_str),
+                &(n as i64),
+            ],
         )?
         .iter()
         .map(number_record)
@@ -722,21 +873,16 @@ impl Tx for PgTx<'_> {
     }
 
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
-        self.query(
-            org,
-            "SELECT number FROM sipcreds_numbers WHERE org = $1 AND credential_id = $2 ORDER BY number",
-            &[&org.as_str(), &id.as_str()],
-        )?
-        .iter()
-        .map(|r| parse_number(r.get(0)))
-        .collect()
+        self.query(org, &ST.credential_numbers, &[&org.as_str(), &id.as_str()])?
+            .iter()
+            .map(|r| parse_number(r.get(0)))
+            .collect()
     }
 
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
         self.exec(
             org,
-            "INSERT INTO sipcreds_numbers (org, number, credential_id) VALUES ($1, $2, $3) \
-             ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
+            &ST.number_put,
             &[
                 &org.as_str(),
                 &record.number.as_str(),
@@ -748,31 +894,19 @@ impl Tx for PgTx<'_> {
 
     fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
         // sipcreds_agent_numbers rows go with it (ON DELETE CASCADE).
-        self.exec(
-            org,
-            "DELETE FROM sipcreds_numbers WHERE org = $1 AND number = $2",
-            &[&org.as_str(), &number.as_str()],
-        )
-        .map(drop)
+        self.exec(org, &ST.number_delete, &[&org.as_str(), &number.as_str()])
+            .map(drop)
     }
 
     fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
-        self.query(
-            org,
-            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 AND id = $2",
-            &[&org.as_str(), &id.as_str()],
-        )?
-        .first()
-        .map(|r| self.to_agent(org, r))
-        .transpose()
+        self.query(org, &ST.agent, &[&org.as_str(), &id.as_str()])?
+            .first()
+            .map(|r| self.to_agent(org, r))
+            .transpose()
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
-        let agents = self.query(
-            org,
-            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 ORDER BY seq",
-            &[&org.as_str()],
-        )?;
+        let agents = self.query(org, &ST.agents, &[&org.as_str()])?;
         // Every agent's numbers in one query (not one per agent), sorted by agent then number.
         let numbers = self.agent_numbers_in(org, "", None)?;
         agents_from(org, &agents, numbers)
@@ -780,11 +914,7 @@ impl Tx for PgTx<'_> {
 
     fn agents_after(&self, org: &Org, after: Option<&AgentId>, n: usize) -> Result<Vec<Agent>> {
         let above = after.map_or("", AgentId::as_str);
-        let agents = self.query(
-            org,
-            "SELECT id, name, created_at FROM sipcreds_agents WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3",
-            &[&org.as_str(), &above, &(n as i64)],
-        )?;
+        let agents = self.query(org, &ST.agents_after, &[&org.as_str(), &above, &(n as i64)])?;
         let Some(last) = agents.last().map(|r| r.get::<_, String>(0)) else {
             return Ok(Vec::new());
         };
@@ -810,7 +940,7 @@ impl Tx for PgTx<'_> {
     fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
         self.exec(
             &agent.org,
-            "INSERT INTO sipcreds_agents (org, id, name, created_at) VALUES ($1, $2, $3, $4)",
+            &ST.agent_insert,
             &[
                 &agent.org.as_str(),
                 &agent.id.as_str(),
@@ -825,19 +955,14 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
-        self.exec(
-            org,
-            "DELETE FROM sipcreds_agents WHERE org = $1 AND id = $2",
-            &[&org.as_str(), &id.as_str()],
-        )
-        .map(drop)
+        self.exec(org, &ST.agent_delete, &[&org.as_str(), &id.as_str()])
+            .map(drop)
     }
 
     fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
         self.exec(
             org,
-            "INSERT INTO sipcreds_agent_numbers (org, agent_id, number) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
+            &ST.assign,
             &[&org.as_str(), &agent.as_str(), &number.as_str()],
         )
         .map(drop)
@@ -846,32 +971,24 @@ impl Tx for PgTx<'_> {
     fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
         self.exec(
             org,
-            "DELETE FROM sipcreds_agent_numbers WHERE org = $1 AND agent_id = $2 AND number = $3",
+            &ST.unassign,
             &[&org.as_str(), &agent.as_str(), &number.as_str()],
         )
         .map(drop)
     }
 
     fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
-        self.query(
-            org,
-            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 AND id = $2",
-            &[&org.as_str(), &id.as_str()],
-        )?
-        .first()
-        .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
-        .transpose()
+        self.query(org, &ST.provider, &[&org.as_str(), &id.as_str()])?
+            .first()
+            .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
+            .transpose()
     }
 
     fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
-        self.query(
-            org,
-            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 ORDER BY seq",
-            &[&org.as_str()],
-        )?
-        .iter()
-        .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect()
+        self.query(org, &ST.providers, &[&org.as_str()])?
+            .iter()
+            .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect()
     }
 
     fn providers_after(
@@ -882,8 +999,12 @@ impl Tx for PgTx<'_> {
     ) -> Result<Vec<Provider>> {
         self.query(
             org,
-            "SELECT id, kind, name, created_at FROM sipcreds_providers WHERE org = $1 AND id > $2 ORDER BY id LIMIT $3",
-            &[&org.as_str(), &after.map_or("", ProviderId::as_str), &(n as i64)],
+            &ST.providers_after,
+            &[
+                &org.as_str(),
+                &after.map_or("", ProviderId::as_str),
+                &(n as i64),
+            ],
         )?
         .iter()
         .map(|r| provider(org, r.get(0), r.get(1), r.get(2), r.get(3)))
@@ -893,7 +1014,7 @@ impl Tx for PgTx<'_> {
     fn insert_provider(&mut self, p: &Provider) -> Result<()> {
         self.exec(
             &p.org,
-            "INSERT INTO sipcreds_providers (org, id, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &ST.provider_insert,
             &[
                 &p.org.as_str(),
                 &p.id.as_str(),
@@ -906,11 +1027,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
-        self.exec(
-            org,
-            "DELETE FROM sipcreds_providers WHERE org = $1 AND id = $2",
-            &[&org.as_str(), &id.as_str()],
-        )
-        .map(drop)
+        self.exec(org, &ST.provider_delete, &[&org.as_str(), &id.as_str()])
+            .map(drop)
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sipcreds::{ErrorCode, Registry};
 use sipcreds_postgres::PostgresStore;
-use sipcreds_sqlite::Key;
+use sipcreds_sql::Key;
 
 fn base_url() -> Option<String> {
     match std::env::var("SIPCREDS_TEST_POSTGRES_URL") {
@@ -61,6 +61,16 @@ fn fresh() -> Registry {
 mod conformance {
     use super::fresh;
     sipcreds_conformance::registry_conformance!(fresh);
+
+    fn fresh_store() -> std::sync::Arc<dyn sipcreds::Storage> {
+        match super::fresh_database() {
+            Some(url) => {
+                std::sync::Arc::new(super::PostgresStore::connect_with(&url, super::key()).unwrap())
+            }
+            None => std::sync::Arc::new(sipcreds::MemoryStore::new()),
+        }
+    }
+    sipcreds_conformance::storage_conformance!(fresh_store);
 }
 
 #[test]
@@ -188,4 +198,17 @@ fn the_database_refuses_a_dangling_link_even_in_raw_sql() {
         e.to_string().contains("23503"),
         "a foreign key violation: {e}"
     );
+}
+
+/// Every statement shared with SQLite prepares on a migrated PostgreSQL database.
+#[test]
+fn every_shared_statement_prepares() {
+    let Some(url) = fresh_database() else { return };
+    drop(PostgresStore::connect_with(&url, key()).unwrap());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for (name, sql) in sipcreds_sql::Dialect::Postgres.statements().all() {
+        client
+            .prepare(sql)
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
+    }
 }

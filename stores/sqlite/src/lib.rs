@@ -27,10 +27,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod crypto;
 mod files;
+mod key;
 mod rate;
-pub mod row;
 mod schema;
 
 use std::collections::HashMap;
@@ -41,12 +40,19 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, Result, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, Result, Storage, Tx,
 };
 
-use row::{CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts};
+use sipcreds_sql::row::{
+    CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts,
+};
 
-pub use crypto::{KEY_ENV, Key, aad};
+pub use key::{key_file_path, key_for_database};
+pub use sipcreds_sql::{KEY_ENV, Key, aad, row};
+
+/// The statements shared with PostgreSQL, in SQLite's spelling.
+static ST: std::sync::LazyLock<&'static sipcreds_sql::sql::Statements> =
+    std::sync::LazyLock::new(|| sipcreds_sql::Dialect::Sqlite.statements());
 pub use rate::{SqliteRateBackend, WallClock};
 
 /// How hard SQLite syncs commits to disk.
@@ -104,7 +110,7 @@ impl SqliteStore {
     /// file beside it.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref();
-        let key = Key::for_database(path)?;
+        let key = key_for_database(path)?;
         Self::open_with(path, key, Durability::Normal)
     }
 
@@ -133,7 +139,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", sync)
             .map_err(sql_error)?;
         schema::migrate(&mut conn)?;
-        crypto::check_or_store_key_check(&mut conn, &key)?;
+        key::check_or_store_key_check(&mut conn, &key)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             key,
@@ -175,7 +181,11 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(behavior)
             .map_err(sql_error)?;
-        let mut stx = SqlTx { tx, key: &self.key };
+        let mut stx = SqlTx {
+            tx,
+            key: &self.key,
+            counters: std::cell::RefCell::default(),
+        };
         f(&mut stx)?;
         // Dropping an uncommitted rusqlite Transaction rolls it back: an error above leaves
         // nothing behind.
@@ -200,10 +210,9 @@ impl Storage for SqliteStore {
 struct SqlTx<'c> {
     tx: Transaction<'c>,
     key: &'c Key,
+    /// The change counter this transaction moved each org to (it moves once per transaction).
+    counters: std::cell::RefCell<Vec<(String, i64)>>,
 }
-
-const CRED_COLUMNS: &str = "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
-                            provider_id, version, created_at, updated_at";
 
 fn cred_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredRow> {
     Ok(CredRow {
@@ -225,15 +234,67 @@ fn cred_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CredRow> {
 }
 
 impl SqlTx<'_> {
+    /// The org's change counter and the counter below which removals were pruned (0, 0
+    /// before the org's first write).
+    fn counter_and_pruned(&self, org: &Org) -> Result<(u64, u64)> {
+        let got: Option<(i64, i64)> = self
+            .tx
+            .prepare_cached(&ST.change_counter)
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(sql_error)?;
+        let (c, p) = got.unwrap_or((0, 0));
+        Ok((row::counter(c)?, row::counter(p)?))
+    }
+
+    /// Move the org's change counter on, once per transaction, and return it.
+    fn bump(&self, org: &Org) -> Result<i64> {
+        if let Some((_, n)) = self
+            .counters
+            .borrow()
+            .iter()
+            .find(|(o, _)| o == org.as_str())
+        {
+            return Ok(*n);
+        }
+        let n = self
+            .tx
+            .prepare_cached(&ST.bump_counter)
+            .and_then(|mut st| st.query_row(params![org.as_str()], |r| r.get(0)))
+            .map_err(sql_error)?;
+        self.counters
+            .borrow_mut()
+            .push((org.as_str().to_owned(), n));
+        Ok(n)
+    }
+
+    /// Rate rows (`id, cps_limit, cps_key`) of a query.
+    fn rate_rows_of(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<RateRow>> {
+        let mut st = self.tx.prepare_cached(sql).map_err(sql_error)?;
+        let mut rows = st.query(p).map_err(sql_error)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let id = r.get_ref(0).map_err(sql_error)?;
+            let key = r.get_ref(2).map_err(sql_error)?;
+            out.push(row::rate_row(
+                id.as_str().map_err(|e| row::corrupt("credential id", e))?,
+                r.get(1).map_err(sql_error)?,
+                key.as_str_or_null()
+                    .map_err(|e| row::corrupt("cpsKey", e))?,
+            )?);
+        }
+        Ok(out)
+    }
+
     fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
         let row = CredRow::from_credential(c, self.key)?;
+        let changed = self.bump(&c.org)?;
         let sql = if insert {
-            "INSERT INTO credentials (id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
-             provider_id, version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            &ST.credential_insert
         } else {
-            "UPDATE credentials SET name = ?3, server = ?4, auth_user = ?5, password = ?6, domain = ?7, transport = ?8, \
-             cps_limit = ?9, cps_key = ?10, provider_id = ?11, version = ?12, created_at = ?13, updated_at = ?14 \
-             WHERE id = ?1 AND org = ?2"
+            &ST.credential_update
         };
         let n = self
             .tx
@@ -254,6 +315,7 @@ impl SqlTx<'_> {
                     row.version,
                     row.created_at,
                     row.updated_at,
+                    changed,
                 ])
             })
             .map_err(sql_error)?;
@@ -269,9 +331,7 @@ impl SqlTx<'_> {
     fn agent_numbers(&self, org: &Org, id: &str) -> Result<Vec<PhoneNumber>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT number FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 ORDER BY number",
-            )
+            .prepare_cached(&ST.agent_numbers_of)
             .map_err(sql_error)?;
         let rows = st
             .query_map(params![org.as_str(), id], |r| r.get::<_, String>(0))
@@ -293,10 +353,7 @@ impl SqlTx<'_> {
     ) -> Result<HashMap<String, Vec<PhoneNumber>>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT agent_id, number FROM agent_numbers WHERE org = ?1 AND agent_id > ?2 \
-                 AND (?3 IS NULL OR agent_id <= ?3) ORDER BY agent_id, number",
-            )
+            .prepare_cached(&ST.agent_numbers_in)
             .map_err(sql_error)?;
         let mut rows = st
             .query(params![org.as_str(), above, upto])
@@ -364,9 +421,7 @@ impl Tx for SqlTx<'_> {
     fn credential(&self, org: &Org, id: &CredentialId) -> Result<Option<Credential>> {
         let row = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id = ?2"
-            ))
+            .prepare_cached(&ST.credential)
             .and_then(|mut st| {
                 st.query_row(params![org.as_str(), id.as_str()], cred_row)
                     .optional()
@@ -376,12 +431,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn credentials(&self, org: &Org) -> Result<Vec<Credential>> {
-        let mut st = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 ORDER BY seq"
-            ))
-            .map_err(sql_error)?;
+        let mut st = self.tx.prepare_cached(&ST.credentials).map_err(sql_error)?;
         let rows: Vec<CredRow> = st
             .query_map(params![org.as_str()], cred_row)
             .and_then(|rows| rows.collect())
@@ -400,9 +450,7 @@ impl Tx for SqlTx<'_> {
         // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
         let mut st = self
             .tx
-            .prepare_cached(&format!(
-                "SELECT {CRED_COLUMNS} FROM credentials WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-            ))
+            .prepare_cached(&ST.credentials_after)
             .map_err(sql_error)?;
         let rows: Vec<CredRow> = st
             .query_map(
@@ -422,7 +470,7 @@ impl Tx for SqlTx<'_> {
 
     fn credential_exists(&self, org: &Org, id: &CredentialId) -> Result<bool> {
         self.tx
-            .prepare_cached("SELECT 1 FROM credentials WHERE org = ?1 AND id = ?2")
+            .prepare_cached(&ST.credential_exists)
             .and_then(|mut st| st.exists(params![org.as_str(), id.as_str()]))
             .map_err(sql_error)
     }
@@ -473,9 +521,7 @@ impl Tx for SqlTx<'_> {
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT id FROM credentials WHERE org = ?1 AND provider_id = ?2 ORDER BY seq",
-            )
+            .prepare_cached(&ST.provider_credentials)
             .map_err(sql_error)?;
         let ids: Vec<String> = st
             .query_map(params![org.as_str(), provider.as_str()], |r| r.get(0))
@@ -493,17 +539,57 @@ impl Tx for SqlTx<'_> {
     }
 
     fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
+        self.exec(&ST.credential_delete, params![org.as_str(), id.as_str()])?;
+        let changed = self.bump(org)?;
         self.exec(
-            "DELETE FROM credentials WHERE org = ?1 AND id = ?2",
-            params![org.as_str(), id.as_str()],
+            &ST.record_removal,
+            params![org.as_str(), changed, id.as_str()],
         )?;
+        let horizon = changed - sipcreds_sql::sql::REMOVALS_KEPT;
+        if horizon > 0 {
+            self.exec(&ST.prune_removals, params![org.as_str(), horizon])?;
+            self.exec(&ST.set_pruned, params![org.as_str(), horizon])?;
+        }
         Ok(())
+    }
+
+    fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
+        self.rate_rows_of(&ST.rate_rows, params![org.as_str()])
+    }
+
+    fn change_counter(&self, org: &Org) -> Result<Option<u64>> {
+        Ok(Some(self.counter_and_pruned(org)?.0))
+    }
+
+    fn rate_changes(&self, org: &Org, since: u64) -> Result<Option<RateChanges>> {
+        let (counter, pruned) = self.counter_and_pruned(org)?;
+        if !sipcreds_sql::sql::changes_answerable(since, counter, pruned) {
+            return Ok(None);
+        }
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let changed = self.rate_rows_of(&ST.rate_rows_changed, params![org.as_str(), since])?;
+        let mut st = self
+            .tx
+            .prepare_cached(&ST.removed_since)
+            .map_err(sql_error)?;
+        let removed = st
+            .query_map(params![org.as_str(), since], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(sql_error)?
+            .iter()
+            .map(|id| parse_credential_id(id))
+            .collect::<Result<_>>()?;
+        Ok(Some(RateChanges {
+            counter,
+            changed,
+            removed,
+        }))
     }
 
     fn number(&self, org: &Org, number: &PhoneNumber) -> Result<Option<NumberRecord>> {
         let link: Option<Option<String>> = self
             .tx
-            .prepare_cached("SELECT credential_id FROM numbers WHERE org = ?1 AND number = ?2")
+            .prepare_cached(&ST.number)
             .and_then(|mut st| {
                 st.query_row(params![org.as_str(), number.as_str()], |r| r.get(0))
                     .optional()
@@ -519,12 +605,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn numbers(&self, org: &Org) -> Result<Vec<NumberRecord>> {
-        let mut st = self
-            .tx
-            .prepare_cached(
-                "SELECT number, credential_id FROM numbers WHERE org = ?1 ORDER BY number",
-            )
-            .map_err(sql_error)?;
+        let mut st = self.tx.prepare_cached(&ST.numbers).map_err(sql_error)?;
         let rows: Vec<(String, Option<String>)> = st
             .query_map(params![org.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect())
@@ -540,9 +621,7 @@ impl Tx for SqlTx<'_> {
     ) -> Result<Vec<NumberRecord>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT number, credential_id FROM numbers WHERE org = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
-            )
+            .prepare_cached(&ST.numbers_after)
             .map_err(sql_error)?;
         let rows: Vec<(String, Option<String>)> = st
             .query_map(
@@ -561,9 +640,7 @@ impl Tx for SqlTx<'_> {
     fn credential_numbers(&self, org: &Org, id: &CredentialId) -> Result<Vec<PhoneNumber>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT number FROM numbers WHERE org = ?1 AND credential_id = ?2 ORDER BY number",
-            )
+            .prepare_cached(&ST.credential_numbers)
             .map_err(sql_error)?;
         let rows: Vec<String> = st
             .query_map(params![org.as_str(), id.as_str()], |r| r.get(0))
@@ -574,8 +651,7 @@ impl Tx for SqlTx<'_> {
 
     fn put_number(&mut self, org: &Org, record: &NumberRecord) -> Result<()> {
         self.exec(
-            "INSERT INTO numbers (org, number, credential_id) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id",
+            &ST.number_put,
             params![
                 org.as_str(),
                 record.number.as_str(),
@@ -587,17 +663,14 @@ impl Tx for SqlTx<'_> {
 
     fn delete_number(&mut self, org: &Org, number: &PhoneNumber) -> Result<()> {
         // agent_numbers rows go with it (ON DELETE CASCADE).
-        self.exec(
-            "DELETE FROM numbers WHERE org = ?1 AND number = ?2",
-            params![org.as_str(), number.as_str()],
-        )?;
+        self.exec(&ST.number_delete, params![org.as_str(), number.as_str()])?;
         Ok(())
     }
 
     fn agent(&self, org: &Org, id: &AgentId) -> Result<Option<Agent>> {
         let row: Option<(String, String, i64)> = self
             .tx
-            .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 AND id = ?2")
+            .prepare_cached(&ST.agent)
             .and_then(|mut st| {
                 st.query_row(params![org.as_str(), id.as_str()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -610,10 +683,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn agents(&self, org: &Org) -> Result<Vec<Agent>> {
-        let mut st = self
-            .tx
-            .prepare_cached("SELECT id, name, created_at FROM agents WHERE org = ?1 ORDER BY seq")
-            .map_err(sql_error)?;
+        let mut st = self.tx.prepare_cached(&ST.agents).map_err(sql_error)?;
         let rows: Vec<(String, String, i64)> = st
             .query_map(params![org.as_str()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -629,9 +699,7 @@ impl Tx for SqlTx<'_> {
         let above = after.map_or("", AgentId::as_str);
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT id, name, created_at FROM agents WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )
+            .prepare_cached(&ST.agents_after)
             .map_err(sql_error)?;
         let rows: Vec<(String, String, i64)> = st
             .query_map(params![org.as_str(), above, n as i64], |r| {
@@ -682,7 +750,7 @@ impl Tx for SqlTx<'_> {
 
     fn insert_agent(&mut self, agent: &Agent) -> Result<()> {
         self.exec(
-            "INSERT INTO agents (org, id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+            &ST.agent_insert,
             params![
                 agent.org.as_str(),
                 agent.id.as_str(),
@@ -697,16 +765,13 @@ impl Tx for SqlTx<'_> {
     }
 
     fn delete_agent(&mut self, org: &Org, id: &AgentId) -> Result<()> {
-        self.exec(
-            "DELETE FROM agents WHERE org = ?1 AND id = ?2",
-            params![org.as_str(), id.as_str()],
-        )?;
+        self.exec(&ST.agent_delete, params![org.as_str(), id.as_str()])?;
         Ok(())
     }
 
     fn assign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
         self.exec(
-            "INSERT OR IGNORE INTO agent_numbers (org, agent_id, number) VALUES (?1, ?2, ?3)",
+            &ST.assign,
             params![org.as_str(), agent.as_str(), number.as_str()],
         )?;
         Ok(())
@@ -714,7 +779,7 @@ impl Tx for SqlTx<'_> {
 
     fn unassign(&mut self, org: &Org, agent: &AgentId, number: &PhoneNumber) -> Result<()> {
         self.exec(
-            "DELETE FROM agent_numbers WHERE org = ?1 AND agent_id = ?2 AND number = ?3",
+            &ST.unassign,
             params![org.as_str(), agent.as_str(), number.as_str()],
         )?;
         Ok(())
@@ -723,9 +788,7 @@ impl Tx for SqlTx<'_> {
     fn provider(&self, org: &Org, id: &ProviderId) -> Result<Option<Provider>> {
         let row: Option<(String, String, String, i64)> = self
             .tx
-            .prepare_cached(
-                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id = ?2",
-            )
+            .prepare_cached(&ST.provider)
             .and_then(|mut st| {
                 st.query_row(params![org.as_str(), id.as_str()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -738,12 +801,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn providers(&self, org: &Org) -> Result<Vec<Provider>> {
-        let mut st = self
-            .tx
-            .prepare_cached(
-                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 ORDER BY seq",
-            )
-            .map_err(sql_error)?;
+        let mut st = self.tx.prepare_cached(&ST.providers).map_err(sql_error)?;
         let rows: Vec<(String, String, String, i64)> = st
             .query_map(params![org.as_str()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -763,9 +821,7 @@ impl Tx for SqlTx<'_> {
     ) -> Result<Vec<Provider>> {
         let mut st = self
             .tx
-            .prepare_cached(
-                "SELECT id, kind, name, created_at FROM providers WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )
+            .prepare_cached(&ST.providers_after)
             .map_err(sql_error)?;
         let rows: Vec<(String, String, String, i64)> = st
             .query_map(
@@ -781,7 +837,7 @@ impl Tx for SqlTx<'_> {
 
     fn insert_provider(&mut self, p: &Provider) -> Result<()> {
         self.exec(
-            "INSERT INTO providers (org, id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &ST.provider_insert,
             params![
                 p.org.as_str(),
                 p.id.as_str(),
@@ -794,10 +850,7 @@ impl Tx for SqlTx<'_> {
     }
 
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
-        self.exec(
-            "DELETE FROM providers WHERE org = ?1 AND id = ?2",
-            params![org.as_str(), id.as_str()],
-        )?;
+        self.exec(&ST.provider_delete, params![org.as_str(), id.as_str()])?;
         Ok(())
     }
 }
@@ -812,4 +865,26 @@ fn number_records(rows: Vec<(String, Option<String>)>) -> Result<Vec<NumberRecor
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement shared with PostgreSQL prepares on a migrated SQLite database.
+    #[test]
+    fn every_shared_statement_prepares() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_with(
+            dir.path().join("s.db"),
+            Key::from_bytes(&[1; 32], "test"),
+            Durability::Normal,
+        )
+        .unwrap();
+        let conn = store.lock().unwrap();
+        for (name, sql) in ST.all() {
+            conn.prepare(sql)
+                .unwrap_or_else(|e| panic!("{name}: {e}\n{sql}"));
+        }
+    }
 }

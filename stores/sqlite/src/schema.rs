@@ -3,13 +3,15 @@
 use rusqlite::Connection;
 use sipcreds::{Error, Result};
 
+use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration};
+
 use crate::sql_error;
 
 /// Each migration takes the schema from version `i` to `i + 1`. Never edit a released one:
 /// add a new one.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: the first schema.
-    "
+    Migration::Own("
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value BLOB NOT NULL
@@ -69,15 +71,17 @@ const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (org, number) REFERENCES numbers (org, number) ON DELETE CASCADE
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX agent_numbers_by_number ON agent_numbers (org, number);
-    ",
+    "),
     // 2: admissions of the shared CPS limiter (`SqliteRateBackend`), per rate group.
-    "
+    Migration::Own("
     CREATE TABLE rate_log (
         grp TEXT NOT NULL,
         at  INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX rate_log_by_group ON rate_log (grp, at);
-    ",
+    "),
+    // 3: the per-org change counter, shared with PostgreSQL.
+    Migration::Shared(CHANGE_COUNTER_MIGRATION),
 ];
 
 /// The schema version this build writes.
@@ -100,7 +104,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         if version == LATEST {
             return tx.commit().map_err(sql_error);
         }
-        tx.execute_batch(MIGRATIONS[version as usize])
+        tx.execute_batch(&MIGRATIONS[version as usize].sql(sipcreds_sql::Dialect::Sqlite))
             .map_err(sql_error)?;
         tx.pragma_update(None, "user_version", version + 1)
             .map_err(sql_error)?;

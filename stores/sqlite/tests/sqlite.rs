@@ -145,7 +145,7 @@ fn data_survives_reopen_and_the_schema_is_versioned() {
     };
     assert!(dir.path().join("x.key").exists());
     let store = SqliteStore::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let reg = Registry::new(store);
     assert_eq!(
         reg.usage("acme", id.as_str()).unwrap().phone_numbers,
@@ -330,4 +330,61 @@ fn sigkill_in_the_middle_of_writes_loses_no_acknowledged_write() {
             present.len()
         );
     }
+}
+
+/// A file written before the change counter (schema 2) is migrated in place: its credentials
+/// are read as rate rows, the counter starts at 0 and moves with the next write, and a
+/// refreshing registry follows it.
+#[test]
+fn a_schema_2_file_gains_the_change_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    let key = || Key::from_bytes(&[5; 32], "test");
+    let id = {
+        let reg = Registry::new(SqliteStore::open_with(&db, key(), Durability::Normal).unwrap());
+        reg.create_credential_json("acme", r#"{"server":"a.example.com","cpsLimit":4}"#)
+            .unwrap()
+            .id
+    };
+    // Take the file back to schema 2, as an older sipcreds left it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP INDEX credentials_by_change; DROP INDEX credentials_rate_rows;
+         DROP TABLE org_changes; DROP TABLE credential_removals;
+         ALTER TABLE credentials DROP COLUMN changed; PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(conn);
+    let store =
+        std::sync::Arc::new(SqliteStore::open_with(&db, key(), Durability::Normal).unwrap());
+    assert_eq!(store.schema_version().unwrap(), 3);
+    let org = sipcreds::Org::parse("acme").unwrap();
+    let read = |f: &dyn Fn(&dyn sipcreds::Tx) -> sipcreds::Result<Option<u64>>| {
+        let mut out = None;
+        sipcreds::Storage::read(&*store, &mut |tx| {
+            out = f(tx)?;
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    assert_eq!(read(&|tx| tx.change_counter(&org)), Some(0));
+    let reader = Registry::from_arc(store.clone()).with_limit_refresh(Duration::ZERO);
+    assert_eq!(reader.rate_groups("acme").unwrap()[0].limit, Some(4));
+    assert!(
+        reader
+            .try_acquire("acme", id.as_str())
+            .unwrap()
+            .is_admitted()
+    );
+    let writer = Registry::from_arc(store.clone());
+    writer
+        .update_credential_json("acme", id.as_str(), r#"{"cpsLimit":1}"#)
+        .unwrap();
+    assert_eq!(read(&|tx| tx.change_counter(&org)), Some(1));
+    reader.try_acquire("acme", id.as_str()).unwrap();
+    assert_eq!(
+        reader.limiter().limit_of("acme", id.as_str()).unwrap(),
+        Some(1)
+    );
 }

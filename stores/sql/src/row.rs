@@ -1,4 +1,4 @@
-//! The row shapes every SQL store shares (SQLite here, PostgreSQL in `sipcreds-postgres`):
+//! The row shapes every SQL store shares (`sipcreds-sqlite`, `sipcreds-postgres`):
 //! a credential as plain columns with its password encrypted, and back, with every value
 //! re-validated on the way in so a tampered row is a clear `storage` error, never a bad value.
 
@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use sipcreds::{
     AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput, Domain,
-    Error, Name, Org, Password, PhoneNumber, Provider, ProviderId, Result, ServerAddress, Source,
-    Transport,
+    Error, Name, Org, Password, PhoneNumber, Provider, ProviderId, RateRow, Result, ServerAddress,
+    Source, Transport,
 };
 use time::OffsetDateTime;
 
@@ -46,6 +46,26 @@ pub fn parse_agent_id(s: &str) -> Result<AgentId> {
 /// A stored name (of an agent or a provider).
 pub fn parse_name(s: &str, what: &str) -> Result<Name> {
     Name::parse(s).map_err(|e| corrupt(what, e))
+}
+
+/// A credential's rate fields from their columns (`id, cps_limit, cps_key`).
+pub fn rate_row(id: &str, cps_limit: Option<i64>, cps_key: Option<&str>) -> Result<RateRow> {
+    Ok(RateRow {
+        id: parse_credential_id(id)?,
+        cps_limit: cps_limit
+            .map(CpsLimit::new)
+            .transpose()
+            .map_err(|e| corrupt("cpsLimit", e))?,
+        cps_key: cps_key
+            .map(CpsKey::parse)
+            .transpose()
+            .map_err(|e| corrupt("cpsKey", e))?,
+    })
+}
+
+/// A stored change counter.
+pub fn counter(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|e| corrupt("change counter", e))
 }
 
 /// A provider from its columns.

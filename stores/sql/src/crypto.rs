@@ -1,16 +1,11 @@
 //! Passwords at rest: XChaCha20-Poly1305 under a 32-byte key (§10).
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rusqlite::{Connection, OptionalExtension, params};
 use sipcreds::{CredentialId, Error, Org, Result};
 use zeroize::Zeroizing;
-
-use crate::sql_error;
 
 /// The environment variable holding the key (32 bytes, base64).
 pub const KEY_ENV: &str = "SIPCREDS_KEY";
@@ -67,6 +62,7 @@ impl Key {
     }
 
     /// The key from `SIPCREDS_KEY`, for a store with no file to keep a key beside (PostgreSQL).
+    /// (The SQLite store also reads a key file beside the database: `sipcreds_sqlite::key_for_database`.)
     pub fn from_env() -> Result<Key> {
         match std::env::var(KEY_ENV) {
             Ok(text) => Key::from_base64(&text, KEY_ENV),
@@ -93,32 +89,7 @@ impl Key {
         })
     }
 
-    /// The key for the database at `db`: `SIPCREDS_KEY` if set, else the key file beside it
-    /// (`x.db` → `x.key`), created with mode 0600 if missing.
-    pub fn for_database(db: &Path) -> Result<Key> {
-        if let Ok(text) = std::env::var(KEY_ENV) {
-            return Key::from_base64(&text, KEY_ENV);
-        }
-        let path = key_file_path(db);
-        let origin = path.display().to_string();
-        if let Some(text) = crate::files::read_key_file(&path)? {
-            return Key::from_base64(&text, origin);
-        }
-        let (key, text) = Key::generate(origin.clone());
-        if crate::files::write_key_file(&path, &text)? {
-            return Ok(key);
-        }
-        // Another process created it first: use theirs.
-        match crate::files::read_key_file(&path)? {
-            Some(text) => Key::from_base64(&text, origin),
-            None => Err(Error::storage(format!(
-                "the key file {origin} vanished while it was being created; try again"
-            ))),
-        }
-    }
-
-    /// Encrypt; the result is nonce ‖ ciphertext. (Public for the other persistent stores,
-    /// which share this format.)
+    /// Encrypt; the result is nonce ‖ ciphertext.
     pub fn encrypt(&self, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ct = self
@@ -158,38 +129,7 @@ impl Key {
     }
 }
 
-/// The key file of a database: the same name with the extension `key`.
-pub fn key_file_path(db: &Path) -> PathBuf {
-    db.with_extension("key")
-}
-
 /// The associated data binding a password to its row.
 pub fn aad(org: &Org, id: &CredentialId) -> Vec<u8> {
     format!("sipcreds:v1:{}:{}", org.as_str(), id.as_str()).into_bytes()
-}
-
-/// On a new database store a value encrypted under the key; on an existing one check that it
-/// decrypts, so a wrong key is refused at open time.
-pub(crate) fn check_or_store_key_check(conn: &mut Connection, key: &Key) -> Result<()> {
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(sql_error)?;
-    let stored: Option<Vec<u8>> = tx
-        .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(sql_error)?;
-    match stored {
-        Some(blob) => key.verify_key_check(&blob)?,
-        None => {
-            let blob = key.key_check()?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('key_check', ?1)",
-                params![blob],
-            )
-            .map_err(sql_error)?;
-        }
-    }
-    tx.commit().map_err(sql_error)
 }

@@ -1,0 +1,266 @@
+//! The statements both SQL stores run, written once. A template names tables as `{t}name`
+//! and parameters as `?N`, and uses only syntax both engines accept (`CAST(? AS TEXT)`,
+//! `ON CONFLICT ... DO UPDATE`, `RETURNING`); [`Dialect::sql`] gives an engine its spelling:
+//! SQLite's tables unprefixed and `?N`, PostgreSQL's prefixed `sipcreds_` (to share a
+//! database with others) and `$N`. Column types differ too: `{i64}` is `INTEGER` in SQLite
+//! (its `STRICT` tables know no `BIGINT`) and `BIGINT` in PostgreSQL; `{blob}` is `BLOB` or
+//! `BYTEA`; `{strict}` is SQLite's ` STRICT` table option (nothing in PostgreSQL).
+
+use std::sync::LazyLock;
+
+/// An SQL engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite (`sipcreds-sqlite`).
+    Sqlite,
+    /// PostgreSQL (`sipcreds-postgres`).
+    Postgres,
+}
+
+impl Dialect {
+    /// The prefix of this engine's table names.
+    pub fn table_prefix(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "sipcreds_",
+        }
+    }
+
+    /// A template in this engine's spelling (see the module's documentation).
+    pub fn sql(self, template: &str) -> String {
+        let (i64_type, blob, strict) = match self {
+            Dialect::Sqlite => ("INTEGER", "BLOB", " STRICT"),
+            Dialect::Postgres => ("BIGINT", "BYTEA", ""),
+        };
+        let s = template
+            .replace("{t}", self.table_prefix())
+            .replace("{i64}", i64_type)
+            .replace("{blob}", blob)
+            .replace("{strict}", strict);
+        match self {
+            Dialect::Sqlite => s,
+            Dialect::Postgres => s.replace('?', "$"),
+        }
+    }
+
+    /// Every statement, in this engine's spelling (made once per process).
+    pub fn statements(self) -> &'static Statements {
+        static SQLITE: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Sqlite));
+        static POSTGRES: LazyLock<Statements> =
+            LazyLock::new(|| Statements::new(Dialect::Postgres));
+        match self {
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Postgres => &POSTGRES,
+        }
+    }
+}
+
+/// A credential's columns, in the order of [`crate::row::CredRow`].
+macro_rules! cred_columns {
+    () => {
+        "id, org, name, server, auth_user, password, domain, transport, cps_limit, cps_key, \
+         provider_id, version, created_at, updated_at"
+    };
+}
+
+/// A credential's columns, in the order of [`crate::row::CredRow`] (for a store's row mapper).
+pub const CRED_COLUMNS: &str = cred_columns!();
+
+macro_rules! statements {
+    ($( $(#[$doc:meta])* $name:ident = $sql:expr; )*) => {
+        /// The statements of the stores, in one engine's spelling ([`Dialect::statements`]).
+        #[derive(Debug)]
+        #[allow(missing_docs)]
+        pub struct Statements {
+            $( $(#[$doc])* pub $name: String, )*
+        }
+
+        impl Statements {
+            fn new(d: Dialect) -> Statements {
+                Statements { $( $name: d.sql($sql), )* }
+            }
+
+            /// Every statement with its name (for tests: each one prepares on its engine).
+            pub fn all(&self) -> Vec<(&'static str, &str)> {
+                vec![$( (stringify!($name), self.$name.as_str()), )*]
+            }
+        }
+    };
+}
+
+statements! {
+    // ------------------------------------------------------------ reads and writes
+    //
+    // (The credential's columns are in `CRED_COLUMNS`'s order, which `row::CredRow` follows.)
+
+    /// One credential.
+    credential = concat!("SELECT ", cred_columns!(), " FROM {t}credentials WHERE org = ?1 AND id = ?2");
+    /// An org's credentials, in creation order.
+    credentials = concat!("SELECT ", cred_columns!(), " FROM {t}credentials WHERE org = ?1 ORDER BY seq");
+    /// A page of credentials after a cursor, by id.
+    credentials_after = concat!("SELECT ", cred_columns!(), " FROM {t}credentials WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+    /// The numbers of an agent, sorted.
+    agent_numbers_of = "SELECT number FROM {t}agent_numbers WHERE org = ?1 AND agent_id = ?2 ORDER BY number";
+    /// The numbers of the agents with an id in `(?2, ?3]` (`?3` NULL: no upper bound), by agent.
+    agent_numbers_in = "SELECT agent_id, number FROM {t}agent_numbers WHERE org = ?1 AND agent_id > ?2 AND (CAST(?3 AS TEXT) IS NULL OR agent_id <= ?3) ORDER BY agent_id, number";
+    /// Whether a credential exists.
+    credential_exists = "SELECT 1 FROM {t}credentials WHERE org = ?1 AND id = ?2";
+    /// The ids of a provider's credentials.
+    provider_credentials = "SELECT id FROM {t}credentials WHERE org = ?1 AND provider_id = ?2 ORDER BY seq";
+    /// A number's credential.
+    number = "SELECT credential_id FROM {t}numbers WHERE org = ?1 AND number = ?2";
+    /// An org's numbers, sorted.
+    numbers = "SELECT number, credential_id FROM {t}numbers WHERE org = ?1 ORDER BY number";
+    /// A page of numbers after a cursor.
+    numbers_after = "SELECT number, credential_id FROM {t}numbers WHERE org = ?1 AND number > ?2 ORDER BY number LIMIT ?3";
+    /// The numbers linked to a credential, sorted.
+    credential_numbers = "SELECT number FROM {t}numbers WHERE org = ?1 AND credential_id = ?2 ORDER BY number";
+    /// Insert or replace a number's record.
+    number_put = "INSERT INTO {t}numbers (org, number, credential_id) VALUES (?1, ?2, ?3) ON CONFLICT (org, number) DO UPDATE SET credential_id = excluded.credential_id";
+    /// Delete a number (its assignments cascade).
+    number_delete = "DELETE FROM {t}numbers WHERE org = ?1 AND number = ?2";
+    /// One agent.
+    agent = "SELECT id, name, created_at FROM {t}agents WHERE org = ?1 AND id = ?2";
+    /// An org's agents, in creation order.
+    agents = "SELECT id, name, created_at FROM {t}agents WHERE org = ?1 ORDER BY seq";
+    /// A page of agents after a cursor.
+    agents_after = "SELECT id, name, created_at FROM {t}agents WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    /// A new agent.
+    agent_insert = "INSERT INTO {t}agents (org, id, name, created_at) VALUES (?1, ?2, ?3, ?4)";
+    /// Delete an agent (its assignments cascade).
+    agent_delete = "DELETE FROM {t}agents WHERE org = ?1 AND id = ?2";
+    /// Assign a number to an agent (idempotent).
+    assign = "INSERT INTO {t}agent_numbers (org, agent_id, number) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+    /// Remove an assignment.
+    unassign = "DELETE FROM {t}agent_numbers WHERE org = ?1 AND agent_id = ?2 AND number = ?3";
+    /// One provider.
+    provider = "SELECT id, kind, name, created_at FROM {t}providers WHERE org = ?1 AND id = ?2";
+    /// An org's providers, in creation order.
+    providers = "SELECT id, kind, name, created_at FROM {t}providers WHERE org = ?1 ORDER BY seq";
+    /// A page of providers after a cursor.
+    providers_after = "SELECT id, kind, name, created_at FROM {t}providers WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    /// A new provider.
+    provider_insert = "INSERT INTO {t}providers (org, id, kind, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    /// Delete a provider.
+    provider_delete = "DELETE FROM {t}providers WHERE org = ?1 AND id = ?2";
+
+    // ------------------------------------------------------------ credentials
+
+    /// A new credential (its columns as [`crate::row::CredRow`] orders them), stamped with
+    /// the org's change counter (`?15`).
+    credential_insert = "INSERT INTO {t}credentials (id, org, name, server, auth_user, password, domain, \
+        transport, cps_limit, cps_key, provider_id, version, created_at, updated_at, changed) \
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    /// A changed credential, stamped with the org's change counter (`?15`).
+    credential_update = "UPDATE {t}credentials SET name = ?3, server = ?4, auth_user = ?5, password = ?6, \
+        domain = ?7, transport = ?8, cps_limit = ?9, cps_key = ?10, provider_id = ?11, version = ?12, \
+        created_at = ?13, updated_at = ?14, changed = ?15 WHERE id = ?1 AND org = ?2";
+    /// Delete a credential.
+    credential_delete = "DELETE FROM {t}credentials WHERE org = ?1 AND id = ?2";
+
+    // ------------------------------------------------------------ the rate projection
+
+    /// An org's credentials' rate fields (`id, cps_limit, cps_key`) in creation order: no
+    /// password read, nothing decrypted.
+    rate_rows = "SELECT id, cps_limit, cps_key FROM {t}credentials WHERE org = ?1 ORDER BY seq";
+    /// The org's change counter and the counter below which removals were pruned (no row:
+    /// nothing was ever written since the counter was added).
+    change_counter = "SELECT counter, pruned FROM {t}org_changes WHERE org = ?1";
+    /// The rate fields of the credentials written after counter `?2`.
+    rate_rows_changed = "SELECT id, cps_limit, cps_key FROM {t}credentials \
+        WHERE org = ?1 AND changed > ?2 ORDER BY changed";
+    /// The credentials removed after counter `?2`.
+    removed_since = "SELECT id FROM {t}credential_removals WHERE org = ?1 AND changed > ?2 \
+        ORDER BY changed";
+    /// Move the org's change counter on by one and return it: once per writing transaction
+    /// and org (every credential the transaction writes or deletes is stamped with it; a
+    /// reader sees all of a transaction's writes or none).
+    bump_counter = "INSERT INTO {t}org_changes (org, counter, pruned) VALUES (?1, 1, 0) \
+        ON CONFLICT (org) DO UPDATE SET counter = {t}org_changes.counter + 1 RETURNING counter";
+    /// Record a removal at the counter.
+    record_removal = "INSERT INTO {t}credential_removals (org, changed, id) VALUES (?1, ?2, ?3)";
+    /// Forget removals at or below `?2`, and say so (a reader that last saw an older counter
+    /// then reloads the org).
+    prune_removals = "DELETE FROM {t}credential_removals WHERE org = ?1 AND changed <= ?2";
+    /// See `prune_removals`.
+    set_pruned = "UPDATE {t}org_changes SET pruned = ?2 WHERE org = ?1 AND pruned < ?2";
+}
+
+/// The migration that adds the per-org change counter (SQLite's 3rd, PostgreSQL's 2nd), and
+/// the index that reads an org's rate rows in creation order from the index alone (no sort,
+/// no table row).
+pub const CHANGE_COUNTER_MIGRATION: &str = "
+    CREATE TABLE {t}org_changes (
+        org     TEXT PRIMARY KEY,
+        counter {i64} NOT NULL,
+        pruned  {i64} NOT NULL
+    ){strict};
+    ALTER TABLE {t}credentials ADD COLUMN changed {i64} NOT NULL DEFAULT 0;
+    CREATE INDEX {t}credentials_by_change ON {t}credentials (org, changed);
+    CREATE INDEX {t}credentials_rate_rows ON {t}credentials (org, seq, id, cps_limit, cps_key);
+    CREATE TABLE {t}credential_removals (
+        org     TEXT NOT NULL,
+        changed {i64} NOT NULL,
+        id      TEXT NOT NULL,
+        PRIMARY KEY (org, changed, id)
+    ){strict};
+";
+
+/// A schema migration: the engine's own text, or a template shared by both engines.
+#[derive(Debug, Clone, Copy)]
+pub enum Migration {
+    /// SQL of this engine alone (the first schemas, released before the templates).
+    Own(&'static str),
+    /// A template of this module, spelled by [`Dialect::sql`].
+    Shared(&'static str),
+}
+
+impl Migration {
+    /// The migration's SQL for `dialect`.
+    pub fn sql(&self, dialect: Dialect) -> std::borrow::Cow<'static, str> {
+        match self {
+            Migration::Own(s) => (*s).into(),
+            Migration::Shared(t) => dialect.sql(t).into(),
+        }
+    }
+}
+
+/// Whether a store can say what changed after counter `since`, given its counter now and
+/// the counter up to which it pruned removals (else the reader reloads).
+pub fn changes_answerable(since: u64, counter: u64, pruned: u64) -> bool {
+    pruned <= since && since <= counter
+}
+
+/// How many removals an org keeps for readers to catch up with; a reader further behind
+/// reloads the org's rate rows.
+pub const REMOVALS_KEPT: i64 = 100_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialects_spell_the_same_statement() {
+        let t = "SELECT id FROM {t}credentials WHERE org = ?1 AND changed > ?2";
+        assert_eq!(
+            Dialect::Sqlite.sql(t),
+            "SELECT id FROM credentials WHERE org = ?1 AND changed > ?2"
+        );
+        assert_eq!(
+            Dialect::Postgres.sql(t),
+            "SELECT id FROM sipcreds_credentials WHERE org = $1 AND changed > $2"
+        );
+        let ddl = Dialect::Sqlite.sql(CHANGE_COUNTER_MIGRATION);
+        assert!(ddl.contains("counter INTEGER NOT NULL") && ddl.contains(") STRICT;"));
+        let ddl = Dialect::Postgres.sql(CHANGE_COUNTER_MIGRATION);
+        assert!(ddl.contains("sipcreds_org_changes") && !ddl.contains("STRICT"));
+        assert!(ddl.contains("counter BIGINT NOT NULL"));
+        // No template leaves a brace or (for PostgreSQL) a `?` behind.
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            for (name, sql) in d.statements().all() {
+                assert!(!sql.contains('{'), "{name}: {sql}");
+                assert!(d == Dialect::Sqlite || !sql.contains('?'), "{name}: {sql}");
+            }
+        }
+    }
+}
