@@ -189,7 +189,7 @@ export interface RateGroup {
 export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
 
 export interface ErrorCodeInfo {
-  code: string
+  code: ErrorCode
   number: number
   description: string
 }
@@ -278,31 +278,9 @@ export declare class Registry {
   acquire(org: string, credentialId: string, maxWaitMs: number): Promise<Decision>
 }
 
-/** Base class of every sipcreds error. */
-export declare class SipcredsError extends Error {
-  /** The stable code (`invalid_server`, `not_found`, `in_use`, ...): the same on every surface. */
-  readonly code: string
-  /** The wire field the error is about, or `null`. */
-  readonly field: string | null
-  toJSON(): { error: { code: string; field: string | null; message: string; usage?: Usage } }
-}
-/** Invalid input: `invalid_*`, `unknown_field`, `missing_field`, `incomplete_auth`, `too_large`. */
-export declare class ValidationError extends SipcredsError {}
-/** `not_found` (also another org's id). */
-export declare class NotFoundError extends SipcredsError {}
-/** `read_only`: a provider-managed credential. */
-export declare class ReadOnlyError extends SipcredsError {}
-/** `in_use`: the numbers and agents that use the credential. */
-export declare class InUseError extends SipcredsError {
-  readonly usage: Usage
-}
-/** `conflict`: `expectedVersion` is not the stored version. */
-export declare class ConflictError extends SipcredsError {
-  readonly expectedVersion: number
-  readonly actualVersion: number
-}
-/** `storage`: the file, the key or the database. */
-export declare class StorageError extends SipcredsError {}
+// The error classes, the codes and the error body, generated from the core's error table.
+export * from './errors'
+import type { ErrorCode } from './errors'
 
 /** Validate one credential (an object or a JSON string): its normalized fields. */
 export declare function validateCredential(credential: Body): NormalizedCredential
@@ -310,7 +288,7 @@ export declare function validateCredential(credential: Body): NormalizedCredenti
  * error's code, field and message. A body that is not an object or a string still throws. */
 export declare function safeValidateCredential(
   credential: Body,
-): { success: true; data: NormalizedCredential } | { success: false; error: { code: string; field: string | null; message: string } }
+): { success: true; data: NormalizedCredential } | { success: false; error: { code: ErrorCode; field: string | null; message: string } }
 /** Lint one credential input. */
 export declare function lintCredential(credential: Body): Finding[]
 /** Likely causes of a SIP failure, most likely first. */
@@ -319,6 +297,9 @@ export declare function diagnose(symptom: string | number, reason?: string | nul
 export declare function symptoms(): string[]
 /** Every error code with its C number and description. */
 export declare function listAllErrors(): ErrorCodeInfo[]
+/** The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check; the
+ * library stays the authority (`x-sipcreds-code` names the code it answers). */
+export declare function schema(): Record<string, unknown>
 /** The version shared by every surface. */
 export declare const version: string
 /** The largest JSON body accepted, in bytes. */

@@ -53,37 +53,18 @@ function noBinary(cause, carried) {
   return error
 }
 
-/** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
-class SipcredsError extends Error {
-  constructor(message, code, field = null, details = undefined) {
-    super(message)
-    this.name = new.target.name
-    this.code = code
-    this.field = field
-    if (details) Object.assign(this, details)
-  }
-
-  /** The contract's error JSON: `{ error: { code, field, message } }` (plus `usage`). */
-  toJSON() {
-    const error = { code: this.code, field: this.field, message: this.message }
-    if (this.usage !== undefined) error.usage = this.usage
-    return { error }
-  }
-}
-class ValidationError extends SipcredsError {}
-class NotFoundError extends SipcredsError {}
-class ReadOnlyError extends SipcredsError {}
-class InUseError extends SipcredsError {}
-class ConflictError extends SipcredsError {}
-class StorageError extends SipcredsError {}
-
-const CLASS_OF = {
-  not_found: NotFoundError,
-  read_only: ReadOnlyError,
-  in_use: InUseError,
-  conflict: ConflictError,
-  storage: StorageError,
-}
+// The error classes and the class of each code, generated from the core's error table.
+const {
+  SipcredsError,
+  ValidationError,
+  NotFoundError,
+  ReadOnlyError,
+  InUseError,
+  ConflictError,
+  StorageError,
+  CLASS_OF,
+  EXTRAS,
+} = require('./errors.js')
 
 /** A native error (its message is the §8 error JSON) as the matching class. */
 function convert(e) {
@@ -94,14 +75,10 @@ function convert(e) {
   } catch {
     return e
   }
-  const Class = CLASS_OF[body.code] || ValidationError
+  const Class = CLASS_OF[body.code] || SipcredsError
   const details = {}
-  if (body.usage !== undefined) details.usage = body.usage
-  if (body.expectedVersion !== undefined) {
-    details.expectedVersion = body.expectedVersion
-    details.actualVersion = body.actualVersion
-  }
-  return new Class(body.message, body.code, body.field ?? null, details)
+  for (const key of EXTRAS[body.code] || []) details[key] = body[key]
+  return new Class(body.message, body.code, body.field ?? null, details, e.message)
 }
 
 function invalid(code, field, message) {
@@ -557,6 +534,7 @@ module.exports = {
   diagnose,
   symptoms: () => native.symptoms(),
   listAllErrors: () => JSON.parse(native.listAllErrorsJson()),
+  schema: () => JSON.parse(native.inputSchemaJson()),
   version: native.version(),
   MAX_BODY_BYTES: 65536,
 }

@@ -55,93 +55,93 @@ enum sipcreds_status
    */
   SIPCREDS_OK = 0,
   /**
-   * `invalid_json`: the body is not one JSON object, has a syntax error or a duplicate key.
+   * `invalid_json`: the body is not one JSON object, or has a syntax error or a duplicate key.
    */
   SIPCREDS_INVALID_JSON = 1,
   /**
-   * `too_large`: the body is over 64 KiB.
+   * `too_large`: the body is larger than 64 KiB.
    */
   SIPCREDS_TOO_LARGE = 2,
   /**
-   * `unknown_field`.
+   * `unknown_field`: the body has a field the wire format does not know.
    */
   SIPCREDS_UNKNOWN_FIELD = 3,
   /**
-   * `missing_field`.
+   * `missing_field`: a required field is missing.
    */
   SIPCREDS_MISSING_FIELD = 4,
   /**
-   * `invalid_name`.
+   * `invalid_name`: name must be 1-100 characters without control characters.
    */
   SIPCREDS_INVALID_NAME = 5,
   /**
-   * `invalid_server`.
+   * `invalid_server`: server must be host or host:port.
    */
   SIPCREDS_INVALID_SERVER = 6,
   /**
-   * `invalid_auth_user`.
+   * `invalid_auth_user`: authUser must be 1-128 characters of an RFC 3261 user part.
    */
   SIPCREDS_INVALID_AUTH_USER = 7,
   /**
-   * `invalid_auth_password`.
+   * `invalid_auth_password`: authPassword must be 1-256 characters without control characters.
    */
   SIPCREDS_INVALID_AUTH_PASSWORD = 8,
   /**
-   * `incomplete_auth`.
+   * `incomplete_auth`: authUser and authPassword come together or not at all.
    */
   SIPCREDS_INCOMPLETE_AUTH = 9,
   /**
-   * `invalid_domain`.
+   * `invalid_domain`: domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port.
    */
   SIPCREDS_INVALID_DOMAIN = 10,
   /**
-   * `invalid_transport`.
+   * `invalid_transport`: transport must be udp, tcp or tls.
    */
   SIPCREDS_INVALID_TRANSPORT = 11,
   /**
-   * `invalid_cps_limit`.
+   * `invalid_cps_limit`: cpsLimit must be an integer from 1 to 10000.
    */
   SIPCREDS_INVALID_CPS_LIMIT = 12,
   /**
-   * `invalid_cps_key`.
+   * `invalid_cps_key`: cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -.
    */
   SIPCREDS_INVALID_CPS_KEY = 13,
   /**
-   * `invalid_org`.
+   * `invalid_org`: org must be 1-64 characters of A-Z a-z 0-9 . _ -.
    */
   SIPCREDS_INVALID_ORG = 14,
   /**
-   * `invalid_phone_number`.
+   * `invalid_phone_number`: phone numbers must be E.164: +, first digit 1-9, 8-15 digits.
    */
   SIPCREDS_INVALID_PHONE_NUMBER = 15,
   /**
-   * `invalid_symptom`.
+   * `invalid_symptom`: diagnose does not know this symptom.
    */
   SIPCREDS_INVALID_SYMPTOM = 16,
   /**
-   * `not_found` (also for another org's id).
+   * `invalid_option`: an option of the operation (a limiter URL, a wait, a page, a timeout) does not parse.
+   */
+  SIPCREDS_INVALID_OPTION = 22,
+  /**
+   * `not_found`: no such object in this organization.
    */
   SIPCREDS_NOT_FOUND = 17,
   /**
-   * `read_only`: a provider-managed credential.
+   * `read_only`: the credential is managed by a provider and cannot be changed here.
    */
   SIPCREDS_READ_ONLY = 18,
   /**
-   * `in_use`: the error JSON carries the usage.
+   * `in_use`: the credential is linked to phone numbers; unlink them or force the delete.
    */
   SIPCREDS_IN_USE = 19,
   /**
-   * `conflict`: `expectedVersion` is not the stored version.
+   * `conflict`: expectedVersion does not match the stored version.
    */
   SIPCREDS_CONFLICT = 20,
   /**
-   * `storage`: the file, the key or the database.
+   * `storage`: the storage backend failed.
    */
   SIPCREDS_STORAGE = 21,
-  /**
-   * `invalid_option`: an option of the operation (a limiter URL, a wait) does not parse.
-   */
-  SIPCREDS_INVALID_OPTION = 22,
   /**
    * C only: a required pointer argument was NULL (the error JSON's field names it).
    */

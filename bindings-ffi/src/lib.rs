@@ -20,145 +20,21 @@ pub const SIPCREDS_VERSION_MINOR: u32 = 1;
 /// The patch version.
 pub const SIPCREDS_VERSION_PATCH: u32 = 0;
 
-/// The outcome of a call: `SIPCREDS_OK`, or the fixed number of an error code of the contract
-/// (§8), or one of the C-only statuses from 1000 up. A number never changes meaning and is
-/// never reused.
-#[repr(u32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum sipcreds_status {
-    /// Success.
-    SIPCREDS_OK = 0,
-    /// `invalid_json`: the body is not one JSON object, has a syntax error or a duplicate key.
-    SIPCREDS_INVALID_JSON = 1,
-    /// `too_large`: the body is over 64 KiB.
-    SIPCREDS_TOO_LARGE = 2,
-    /// `unknown_field`.
-    SIPCREDS_UNKNOWN_FIELD = 3,
-    /// `missing_field`.
-    SIPCREDS_MISSING_FIELD = 4,
-    /// `invalid_name`.
-    SIPCREDS_INVALID_NAME = 5,
-    /// `invalid_server`.
-    SIPCREDS_INVALID_SERVER = 6,
-    /// `invalid_auth_user`.
-    SIPCREDS_INVALID_AUTH_USER = 7,
-    /// `invalid_auth_password`.
-    SIPCREDS_INVALID_AUTH_PASSWORD = 8,
-    /// `incomplete_auth`.
-    SIPCREDS_INCOMPLETE_AUTH = 9,
-    /// `invalid_domain`.
-    SIPCREDS_INVALID_DOMAIN = 10,
-    /// `invalid_transport`.
-    SIPCREDS_INVALID_TRANSPORT = 11,
-    /// `invalid_cps_limit`.
-    SIPCREDS_INVALID_CPS_LIMIT = 12,
-    /// `invalid_cps_key`.
-    SIPCREDS_INVALID_CPS_KEY = 13,
-    /// `invalid_org`.
-    SIPCREDS_INVALID_ORG = 14,
-    /// `invalid_phone_number`.
-    SIPCREDS_INVALID_PHONE_NUMBER = 15,
-    /// `invalid_symptom`.
-    SIPCREDS_INVALID_SYMPTOM = 16,
-    /// `not_found` (also for another org's id).
-    SIPCREDS_NOT_FOUND = 17,
-    /// `read_only`: a provider-managed credential.
-    SIPCREDS_READ_ONLY = 18,
-    /// `in_use`: the error JSON carries the usage.
-    SIPCREDS_IN_USE = 19,
-    /// `conflict`: `expectedVersion` is not the stored version.
-    SIPCREDS_CONFLICT = 20,
-    /// `storage`: the file, the key or the database.
-    SIPCREDS_STORAGE = 21,
-    /// `invalid_option`: an option of the operation (a limiter URL, a wait) does not parse.
-    SIPCREDS_INVALID_OPTION = 22,
-    /// C only: a required pointer argument was NULL (the error JSON's field names it).
-    SIPCREDS_NULL_ARGUMENT = 1000,
-    /// C only: the library failed internally (a bug: please report it); nothing was changed
-    /// that the call would not have changed.
-    SIPCREDS_INTERNAL = 1001,
-}
-
-impl sipcreds_status {
-    fn of(code: ErrorCode) -> sipcreds_status {
-        use sipcreds_status::*;
-        match code {
-            ErrorCode::InvalidJson => SIPCREDS_INVALID_JSON,
-            ErrorCode::TooLarge => SIPCREDS_TOO_LARGE,
-            ErrorCode::UnknownField => SIPCREDS_UNKNOWN_FIELD,
-            ErrorCode::MissingField => SIPCREDS_MISSING_FIELD,
-            ErrorCode::InvalidName => SIPCREDS_INVALID_NAME,
-            ErrorCode::InvalidServer => SIPCREDS_INVALID_SERVER,
-            ErrorCode::InvalidAuthUser => SIPCREDS_INVALID_AUTH_USER,
-            ErrorCode::InvalidAuthPassword => SIPCREDS_INVALID_AUTH_PASSWORD,
-            ErrorCode::IncompleteAuth => SIPCREDS_INCOMPLETE_AUTH,
-            ErrorCode::InvalidDomain => SIPCREDS_INVALID_DOMAIN,
-            ErrorCode::InvalidTransport => SIPCREDS_INVALID_TRANSPORT,
-            ErrorCode::InvalidCpsLimit => SIPCREDS_INVALID_CPS_LIMIT,
-            ErrorCode::InvalidCpsKey => SIPCREDS_INVALID_CPS_KEY,
-            ErrorCode::InvalidOrg => SIPCREDS_INVALID_ORG,
-            ErrorCode::InvalidPhoneNumber => SIPCREDS_INVALID_PHONE_NUMBER,
-            ErrorCode::InvalidSymptom => SIPCREDS_INVALID_SYMPTOM,
-            ErrorCode::NotFound => SIPCREDS_NOT_FOUND,
-            ErrorCode::ReadOnly => SIPCREDS_READ_ONLY,
-            ErrorCode::InUse => SIPCREDS_IN_USE,
-            ErrorCode::Conflict => SIPCREDS_CONFLICT,
-            ErrorCode::Storage => SIPCREDS_STORAGE,
-            ErrorCode::InvalidOption => SIPCREDS_INVALID_OPTION,
-        }
-    }
-
-    fn name(self) -> &'static CStr {
-        use sipcreds_status::*;
-        match self {
-            SIPCREDS_OK => c"ok",
-            SIPCREDS_INVALID_JSON => c"invalid_json",
-            SIPCREDS_TOO_LARGE => c"too_large",
-            SIPCREDS_UNKNOWN_FIELD => c"unknown_field",
-            SIPCREDS_MISSING_FIELD => c"missing_field",
-            SIPCREDS_INVALID_NAME => c"invalid_name",
-            SIPCREDS_INVALID_SERVER => c"invalid_server",
-            SIPCREDS_INVALID_AUTH_USER => c"invalid_auth_user",
-            SIPCREDS_INVALID_AUTH_PASSWORD => c"invalid_auth_password",
-            SIPCREDS_INCOMPLETE_AUTH => c"incomplete_auth",
-            SIPCREDS_INVALID_DOMAIN => c"invalid_domain",
-            SIPCREDS_INVALID_TRANSPORT => c"invalid_transport",
-            SIPCREDS_INVALID_CPS_LIMIT => c"invalid_cps_limit",
-            SIPCREDS_INVALID_CPS_KEY => c"invalid_cps_key",
-            SIPCREDS_INVALID_ORG => c"invalid_org",
-            SIPCREDS_INVALID_PHONE_NUMBER => c"invalid_phone_number",
-            SIPCREDS_INVALID_SYMPTOM => c"invalid_symptom",
-            SIPCREDS_NOT_FOUND => c"not_found",
-            SIPCREDS_READ_ONLY => c"read_only",
-            SIPCREDS_IN_USE => c"in_use",
-            SIPCREDS_CONFLICT => c"conflict",
-            SIPCREDS_STORAGE => c"storage",
-            SIPCREDS_INVALID_OPTION => c"invalid_option",
-            SIPCREDS_NULL_ARGUMENT => c"null_argument",
-            SIPCREDS_INTERNAL => c"internal",
-        }
-    }
-}
+mod status;
+pub use status::sipcreds_status;
 
 /// A failure on its way to C: the status and the error JSON.
 struct Failure {
     status: sipcreds_status,
-    json: Value,
+    /// The §8 error JSON.
+    json: String,
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
-        let mut json = e.to_json();
-        if let Error::Conflict {
-            expected, actual, ..
-        } = &e
-        {
-            json["error"]["expectedVersion"] = (*expected).into();
-            json["error"]["actualVersion"] = (*actual).into();
-        }
         Failure {
             status: sipcreds_status::of(e.code()),
-            json,
+            json: e.to_json_string(),
         }
     }
 }
@@ -166,9 +42,17 @@ impl From<Error> for Failure {
 impl Failure {
     fn c_only(status: sipcreds_status, field: Option<&str>, message: String) -> Failure {
         let code = status.name().to_str().unwrap_or("internal");
+        let error = sipcreds::ErrorBody {
+            code,
+            field,
+            message,
+            usage: None,
+            expected_version: None,
+            actual_version: None,
+        };
         Failure {
             status,
-            json: serde_json::json!({"error": {"code": code, "field": field, "message": message}}),
+            json: sipcreds::ErrorJson { error }.to_string(),
         }
     }
 
@@ -207,7 +91,7 @@ fn run(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> sipcreds_status
     });
     let (status, text) = match outcome {
         Ok(text) => (sipcreds_status::SIPCREDS_OK, text),
-        Err(f) => (f.status, f.json.to_string()),
+        Err(f) => (f.status, f.json),
     };
     if !out.is_null() {
         // SAFETY: `out` is not NULL and, by the API contract, points to a writable `char *`.
@@ -276,14 +160,8 @@ unsafe fn handle<'a>(r: *const sipcreds_registry) -> Result<&'a Registry, Failur
 /// is static: do not free it. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn sipcreds_status_name(status: u32) -> *const c_char {
-    let all = [
-        sipcreds_status::SIPCREDS_OK,
-        sipcreds_status::SIPCREDS_NULL_ARGUMENT,
-        sipcreds_status::SIPCREDS_INTERNAL,
-    ];
-    let found = all
+    let found = sipcreds_status::ALL
         .into_iter()
-        .chain(ErrorCode::ALL.into_iter().map(sipcreds_status::of))
         .find(|s| *s as u32 == status);
     found.map_or(c"unknown".as_ptr(), |s| s.name().as_ptr())
 }
@@ -373,21 +251,23 @@ pub unsafe extern "C" fn sipcreds_diagnose(
     })
 }
 
+/// The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check.
+/// Thread-safe.
+///
+/// # Safety
+/// `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_schema(out_json: *mut *mut c_char) -> sipcreds_status {
+    run(out_json, || Ok(json_text(&sipcreds::input_schema())))
+}
+
 /// Every error code: `[{"code", "number", "description"}]`. Thread-safe.
 ///
 /// # Safety
 /// `out_json` is NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sipcreds_list_all_errors(out_json: *mut *mut c_char) -> sipcreds_status {
-    run(out_json, || {
-        let list: Vec<Value> = sipcreds::list_all_errors()
-            .into_iter()
-            .map(|(code, number, description)| {
-                serde_json::json!({"code": code, "number": number, "description": description})
-            })
-            .collect();
-        Ok(json_text(&Value::Array(list)))
-    })
+    run(out_json, || serialized(&sipcreds::list_all_errors()))
 }
 
 // ---------------------------------------------------------------------------------------

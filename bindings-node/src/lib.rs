@@ -22,15 +22,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// A core error as a napi error whose message is the §8 error JSON (with `usage` for
 /// `in_use`, and the versions for `conflict`); `sipcreds.js` turns it into the right class.
 fn fail(e: CoreError) -> napi::Error {
-    let mut json = e.to_json();
-    if let CoreError::Conflict {
-        expected, actual, ..
-    } = &e
-    {
-        json["error"]["expectedVersion"] = (*expected).into();
-        json["error"]["actualVersion"] = (*actual).into();
-    }
-    napi::Error::new(Status::GenericFailure, json.to_string())
+    napi::Error::new(Status::GenericFailure, e.to_json_string())
 }
 
 /// The panic boundary of the addon: a panic in Rust (a bug) must not unwind into Node, whose
@@ -278,16 +270,16 @@ pub fn symptoms() -> Vec<String> {
     sipcreds::symptoms().map(str::to_owned).collect()
 }
 
+/// The JSON Schema of a credential input (SPEC §3), as JSON text.
+#[napi]
+pub fn input_schema_json() -> String {
+    to_text(&sipcreds::input_schema())
+}
+
 /// Every error code with its C number and description, as JSON text.
 #[napi]
 pub fn list_all_errors_json() -> String {
-    let list: Vec<Value> = sipcreds::list_all_errors()
-        .into_iter()
-        .map(|(code, number, description)| {
-            serde_json::json!({"code": code, "number": number, "description": description})
-        })
-        .collect();
-    to_text(&Value::Array(list))
+    serde_json::to_string(&sipcreds::list_all_errors()).unwrap_or_default()
 }
 
 /// A store or limiter location with the password of its URL hidden (for `path` and inspect).

@@ -22,27 +22,16 @@ use sipcreds::{CredentialInput, CredentialPatch, Decision, Error, ErrorCode};
 /// `sipcreds._errors`, imported once.
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
-/// The Python exception class for a core error (matched exhaustively: a new variant in the
-/// core fails to compile here until it has a class).
-fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::Invalid { .. } => "ValidationError",
-        Error::NotFound { .. } => "NotFoundError",
-        Error::ReadOnly { .. } => "ReadOnlyError",
-        Error::InUse { .. } => "InUseError",
-        Error::Conflict { .. } => "ConflictError",
-        Error::Storage { .. } => "StorageError",
-    }
-}
-
 /// Convert a core error into the Python exception (`code`, `field`, `message`, and the
 /// `in_use` usage or the `conflict` versions). Never carries a password: core errors never do.
 fn py_error(py: Python<'_>, e: Error) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let module =
             ERRORS.get_or_try_init(py, || py.import("sipcreds._errors").map(Bound::unbind))?;
-        let class = module.bind(py).getattr(class_name(&e))?;
+        let class = module.bind(py).getattr(e.code().class().name())?;
         let details = PyDict::new(py);
+        // The §8 body as the core writes it: what `to_dict()` answers.
+        details.set_item("_json", e.to_json_string())?;
         if let Some(usage) = e.usage() {
             let usage = serde_json::to_value(usage).unwrap_or(Value::Null);
             details.set_item("usage", to_py(py, &usage)?)?;
@@ -145,8 +134,9 @@ fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<std::borrow::Cow<'a, str>> {
 
 /// What a text argument is, for its error when it is not valid text.
 trait TextKind {
-    /// The §8 error for a value of this argument that cannot be encoded as UTF-8.
-    fn undecodable() -> Error;
+    /// The §8 error for a value of this argument that cannot be encoded as UTF-8 (`None`), or
+    /// that is not a `str` at all (its type's name): the argument's own code, as on Node.
+    fn refused(type_name: Option<&str>) -> Error;
 }
 
 /// A text argument (an org, an id, a number, a name) read without CPython's
@@ -164,10 +154,14 @@ impl<K> std::ops::Deref for Text<K> {
 impl<'a, 'py, K: TextKind> FromPyObject<'a, 'py> for Text<K> {
     type Error = PyErr;
     fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        let s = obj.cast::<PyString>()?;
+        let Ok(s) = obj.cast::<PyString>() else {
+            let type_name = obj.get_type().name().map(|n| n.to_string());
+            let type_name = type_name.as_deref().unwrap_or("object");
+            return Err(py_error(obj.py(), K::refused(Some(type_name))));
+        };
         match utf8(&s) {
             Some(t) => Ok(Text(t.into_owned(), std::marker::PhantomData)),
-            None => Err(py_error(obj.py(), K::undecodable())),
+            None => Err(py_error(obj.py(), K::refused(None))),
         }
     }
 }
@@ -176,40 +170,46 @@ macro_rules! text_kinds {
     ($($alias:ident = $kind:ident => $err:expr;)*) => {$(
         enum $kind {}
         impl TextKind for $kind {
-            fn undecodable() -> Error {
-                $err
+            fn refused(type_name: Option<&str>) -> Error {
+                ($err)(type_name)
             }
         }
         type $alias = Text<$kind>;
     )*};
 }
 
-fn invalid_text(code: ErrorCode, field: &'static str) -> Error {
+fn invalid_text(code: ErrorCode, field: &'static str, type_name: Option<&str>) -> Error {
     Error::Invalid {
         code,
         field: Some(field.into()),
-        message: not_text(field),
+        message: type_name.map_or_else(
+            || not_text(field),
+            |t| format!("{field} must be a string, not {t}"),
+        ),
     }
 }
 
-fn unknown_id(what: &'static str, field: &'static str) -> Error {
+fn unknown_id(what: &'static str, field: &'static str, type_name: Option<&str>) -> Error {
     Error::NotFound {
         what,
         field,
-        id: "(not valid text)".into(),
+        id: type_name.map_or_else(
+            || "(not valid text)".into(),
+            |t| format!("(not a string: {t})"),
+        ),
     }
 }
 
 text_kinds! {
-    OrgText = OrgKind => invalid_text(ErrorCode::InvalidOrg, "org");
-    IdText = IdKind => unknown_id("object", "id");
-    CredentialIdText = CredentialIdKind => unknown_id("credential", "credentialId");
-    AgentIdText = AgentIdKind => unknown_id("agent", "agentId");
-    NumberText = NumberKind => invalid_text(ErrorCode::InvalidPhoneNumber, "number");
-    NameText = NameKind => invalid_text(ErrorCode::InvalidName, "name");
-    SymptomText = SymptomKind => invalid_text(ErrorCode::InvalidSymptom, "symptom");
-    ReasonText = ReasonKind => invalid_text(ErrorCode::InvalidSymptom, "reason");
-    KindText = KindKind => invalid_text(ErrorCode::InvalidName, "kind");
+    OrgText = OrgKind => |t| invalid_text(ErrorCode::InvalidOrg, "org", t);
+    IdText = IdKind => |t| unknown_id("object", "id", t);
+    CredentialIdText = CredentialIdKind => |t| unknown_id("credential", "credentialId", t);
+    AgentIdText = AgentIdKind => |t| unknown_id("agent", "agentId", t);
+    NumberText = NumberKind => |t| invalid_text(ErrorCode::InvalidPhoneNumber, "number", t);
+    NameText = NameKind => |t| invalid_text(ErrorCode::InvalidName, "name", t);
+    SymptomText = SymptomKind => |t| invalid_text(ErrorCode::InvalidSymptom, "symptom", t);
+    ReasonText = ReasonKind => |t| invalid_text(ErrorCode::InvalidSymptom, "reason", t);
+    KindText = KindKind => |t| invalid_text(ErrorCode::InvalidName, "kind", t);
 }
 
 /// The message for a value that is not valid text.
@@ -482,6 +482,12 @@ fn diagnose<'py>(
 #[pyfunction]
 fn symptoms() -> Vec<&'static str> {
     sipcreds::symptoms().collect()
+}
+
+/// The JSON Schema of a credential input (SPEC §3), for a UI's form check.
+#[pyfunction]
+fn schema<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &sipcreds::input_schema())
 }
 
 /// Every error code with its C number and description.
@@ -1335,6 +1341,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "diagnose",
             "lint_credential",
             "list_all_errors",
+            "schema",
             "symptoms",
             "validate_credential",
         ],
@@ -1345,6 +1352,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diagnose, m)?)?;
     m.add_function(wrap_pyfunction!(symptoms, m)?)?;
     m.add_function(wrap_pyfunction!(list_all_errors, m)?)?;
+    m.add_function(wrap_pyfunction!(schema, m)?)?;
     m.add_class::<PyCredential>()?;
     m.add_class::<PyDecision>()?;
     m.add_class::<PyRegistry>()?;

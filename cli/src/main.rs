@@ -91,6 +91,8 @@ enum Command {
     },
     /// List every error code with its number and meaning.
     Codes,
+    /// Print the JSON Schema (2020-12) of a credential input, for a UI's form check.
+    Schema,
     /// The live probe: resolve, connect, OPTIONS, and a REGISTER binding query (no Contact:
     /// nothing is registered) answering one digest challenge; the outcome, the failing step
     /// and the fix. Exit 0 for ok and reachable, 4 for any other outcome.
@@ -234,6 +236,8 @@ enum AgentsCmd {
     Assign { agent_id: String, number: String },
     /// Take a number from an agent.
     Unassign { agent_id: String, number: String },
+    /// Show an agent and its numbers.
+    Show { agent_id: String },
     /// Delete an agent.
     Delete { agent_id: String },
     /// List the org's agents (every one, read a page at a time; or one page).
@@ -300,15 +304,18 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let d = sipcreds::diagnose(&symptom, reason.as_deref())?;
             Ok(Output::new(to_value(&d), output::diagnosis(&d)))
         }
+        Command::Schema => {
+            let schema = sipcreds::input_schema();
+            let human = format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            Ok(Output::new(schema, human))
+        }
         Command::Codes => {
-            let list: Vec<Value> = sipcreds::list_all_errors()
-                .into_iter()
-                .map(|(code, number, description)| {
-                    json!({"code": code, "number": number, "description": description})
-                })
-                .collect();
+            let list = sipcreds::list_all_errors();
             let human = output::codes(&list);
-            Ok(Output::new(Value::Array(list), human))
+            Ok(Output::new(to_value(&list), human))
         }
         Command::Lint { file: Some(file) } => lint_file(&file),
         Command::Lint { file: None } => {
@@ -660,6 +667,7 @@ fn agents(reg: &Registry, org: &str, cmd: AgentsCmd) -> Result<Output, Error> {
             reg.unassign_number(org, &agent_id, &number)?,
             "updated",
         )),
+        AgentsCmd::Show { agent_id } => Ok(one(reg.get_agent(org, &agent_id)?, "agent")),
         AgentsCmd::Delete { agent_id } => Ok(one(reg.delete_agent(org, &agent_id)?, "deleted")),
         AgentsCmd::List(args) => {
             let (reg, org) = (reg.clone(), org.to_owned());

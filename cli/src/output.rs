@@ -231,47 +231,14 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// The order people read a credential in; other keys follow alphabetically.
-const FIELD_ORDER: &[&str] = &[
-    "id",
-    "org",
-    "name",
-    "server",
-    "host",
-    "port",
-    "transport",
-    "authUser",
-    "hasPassword",
-    "domain",
-    "realm",
-    "cpsLimit",
-    "cpsKey",
-    "source",
-    "providerId",
-    "readOnly",
-    "version",
-    "numbers",
-    "createdAt",
-    "updatedAt",
-];
-
 /// A title and aligned `key  value` lines.
 pub fn fields(title: &str, v: &Value) -> String {
     let mut s = format!("{} {}\n", "✓".green().bold(), title.bold());
+    // In the order of the core's shape (§3), as the JSON has it.
     if let Value::Object(m) = v {
-        let mut keys: Vec<&String> = m.keys().collect();
-        keys.sort_by_key(|k| {
-            (
-                FIELD_ORDER
-                    .iter()
-                    .position(|f| f == k)
-                    .unwrap_or(usize::MAX),
-                k.as_str(),
-            )
-        });
-        let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-        for k in keys {
-            let val = match &m[k] {
+        let width = m.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, value) in m {
+            let val = match value {
                 Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
                 other => scalar(other),
             };
@@ -548,16 +515,10 @@ pub fn diagnosis(d: &Diagnosis) -> String {
     s
 }
 
-pub fn codes(list: &[Value]) -> String {
+pub fn codes(list: &[sipcreds::ErrorInfo]) -> String {
     let mut s = String::new();
     for c in list {
-        let _ = writeln!(
-            s,
-            "{:>3}  {:22}  {}",
-            scalar(&c["number"]),
-            scalar(&c["code"]),
-            scalar(&c["description"])
-        );
+        let _ = writeln!(s, "{:>3}  {:22}  {}", c.number, c.code, c.description);
     }
     s
 }

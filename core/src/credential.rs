@@ -356,7 +356,7 @@ impl CredentialInput {
     /// [`CredentialInput::normalized_json`], consuming the input: its strings move into the
     /// output instead of being copied (the hot path of `validate_credential_json`).
     pub fn into_normalized_json(self) -> Value {
-        Value::Object(self.into_map())
+        serde_json::to_value(self.normalized_fields()).unwrap_or(Value::Null)
     }
 
     /// The normalized fields as JSON text, written straight from the parsed values (no
@@ -374,56 +374,6 @@ impl CredentialInput {
     pub fn to_normalized_json_string(&self) -> String {
         // Serializing plain strings, numbers and options into a String cannot fail.
         serde_json::to_string(&self.normalized_fields()).unwrap_or_default()
-    }
-
-    /// The normalized fields as a JSON map (the one place their names and forms are written).
-    fn into_map(self) -> Map<String, Value> {
-        let port = self.effective_port().get();
-        let server = self.server.to_wire_string();
-        let has_password = self.auth.is_some();
-        let CredentialInput {
-            name,
-            server: address,
-            auth,
-            domain,
-            transport,
-            cps_limit,
-            cps_key,
-        } = self;
-        let (host, _) = address.into_parts();
-        let string = Value::String;
-        let (domain, realm) = match domain {
-            Some(d) => {
-                let shown = d.host().to_uri_form();
-                (string(shown), string(d.into_host().into_plain_string()))
-            }
-            None => (Value::Null, string(host.to_plain_string())),
-        };
-        let mut m = Map::new();
-        m.insert(
-            "name".into(),
-            name.map_or(Value::Null, |n| string(n.into_string())),
-        );
-        m.insert("server".into(), string(server));
-        m.insert("host".into(), string(host.into_plain_string()));
-        m.insert("port".into(), Value::from(port));
-        m.insert("transport".into(), string(transport.as_str().to_owned()));
-        m.insert(
-            "authUser".into(),
-            auth.map_or(Value::Null, |a| string(a.user.into_string())),
-        );
-        m.insert("hasPassword".into(), Value::Bool(has_password));
-        m.insert("domain".into(), domain);
-        m.insert("realm".into(), realm);
-        m.insert(
-            "cpsLimit".into(),
-            cps_limit.map_or(Value::Null, |l| Value::from(l.get())),
-        );
-        m.insert(
-            "cpsKey".into(),
-            cps_key.map_or(Value::Null, |k| string(k.into_string())),
-        );
-        m
     }
 
     /// This input with a patch applied; the result obeys every create rule
@@ -670,27 +620,77 @@ impl Credential {
 
     /// The §3 output form. Never contains the password.
     pub fn to_json(&self) -> Value {
-        let mut m = self.input.clone().into_map();
-        m.insert("id".into(), Value::String(self.id.to_string()));
-        m.insert("org".into(), Value::String(self.org.to_string()));
-        let (source, provider) = match &self.source {
-            Source::Manual => ("manual", Value::Null),
-            Source::Provider(p) => ("provider", Value::String(p.to_string())),
-        };
-        m.insert("source".into(), Value::String(source.into()));
-        m.insert("providerId".into(), provider);
-        m.insert("readOnly".into(), Value::Bool(self.read_only()));
-        m.insert("version".into(), Value::from(self.version));
-        m.insert(
-            "createdAt".into(),
-            Value::String(timestamp(self.created_at)),
-        );
-        m.insert(
-            "updatedAt".into(),
-            Value::String(timestamp(self.updated_at)),
-        );
-        Value::Object(m)
+        serde_json::to_value(self.view()).unwrap_or(Value::Null)
     }
+
+    /// The §3 output shape, borrowed: what every surface shows (serialized by serde).
+    pub fn view(&self) -> CredentialView<'_> {
+        let (source, provider_id) = match &self.source {
+            Source::Manual => ("manual", None),
+            Source::Provider(p) => ("provider", Some(p)),
+        };
+        CredentialView {
+            id: &self.id,
+            org: &self.org,
+            fields: self.input.normalized_fields(),
+            source,
+            provider_id,
+            read_only: self.read_only(),
+            version: self.version,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        }
+    }
+}
+
+impl serde::Serialize for Credential {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.view().serialize(s)
+    }
+}
+
+/// A credential as every surface shows it (§3), fields in the order of §3. Never holds the
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialView<'a> {
+    /// `id`.
+    pub id: &'a CredentialId,
+    /// `org`.
+    pub org: &'a Org,
+    /// `name` to `cpsKey`: the normalized fields.
+    #[serde(flatten)]
+    pub fields: NormalizedFields<'a>,
+    /// `source`: `manual` or `provider`.
+    pub source: &'static str,
+    /// `providerId`.
+    pub provider_id: Option<&'a ProviderId>,
+    /// `readOnly`.
+    pub read_only: bool,
+    /// `version`.
+    pub version: u64,
+    /// `createdAt`.
+    pub created_at: Timestamp,
+    /// `updatedAt`.
+    pub updated_at: Timestamp,
+}
+
+/// A time as every surface shows it: RFC 3339 in UTC, whole seconds ([`timestamp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_timestamp(&self.0, s)
+    }
+}
+
+/// `#[serde(serialize_with)]` for a time field: [`timestamp`].
+pub(crate) fn serialize_timestamp<S: serde::Serializer>(
+    t: &OffsetDateTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*t))
 }
 
 /// RFC 3339 in UTC with whole seconds: `2026-11-26T12:00:00Z`.

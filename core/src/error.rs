@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::usage::UsageReport;
 
@@ -65,169 +65,191 @@ pub fn printable(s: &str, max: usize) -> String {
     out
 }
 
-/// Every failure has exactly one of these codes, the same on every surface.
-///
-/// The string form ([`ErrorCode::as_str`]) and the number ([`ErrorCode::number`], used by the
-/// C ABI) are stable: a retired code keeps its number and the number is never reused.
-///
-/// ```
-/// use sipcreds::ErrorCode;
-/// assert_eq!(ErrorCode::InvalidServer.as_str(), "invalid_server");
-/// assert_eq!("in_use".parse::<ErrorCode>(), Ok(ErrorCode::InUse));
-/// assert_eq!(ErrorCode::ALL.len(), 22);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u32)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and everything derived from the one table below: the enum, its
+/// string and number forms, the descriptions, [`ErrorCode::ALL`] and each code's
+/// [`ErrorClass`]. The C status enum, the Python and Node error classes and their code
+/// tables are generated from the same table (`cargo test -p sipcreds-conformance --test
+/// generated`, `SIPCREDS_BLESS=1` to rewrite them), so no list of codes is kept by hand.
+macro_rules! error_table {
+    ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $class:ident, $description:literal; )*) => {
+        /// Every failure has exactly one of these codes, the same on every surface.
+        ///
+        /// The string form ([`ErrorCode::as_str`]) and the number ([`ErrorCode::number`], used
+        /// by the C ABI) are stable: a retired code keeps its number
+        /// ([`ErrorCode::RETIRED_NUMBERS`]) and the number is never reused.
+        ///
+        /// ```
+        /// use sipcreds::ErrorCode;
+        /// assert_eq!(ErrorCode::InvalidServer.as_str(), "invalid_server");
+        /// assert_eq!("in_use".parse::<ErrorCode>(), Ok(ErrorCode::InUse));
+        /// assert_eq!(ErrorCode::ALL.len(), 22);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u32)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant = $number, )*
+        }
+
+        impl ErrorCode {
+            /// How many codes there are.
+            pub const COUNT: usize = [$( $code ),*].len();
+
+            /// All codes, in the order of §8.
+            pub const ALL: [ErrorCode; Self::COUNT] = [ $( ErrorCode::$variant, )* ];
+
+            /// The stable snake_case code.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// One line that says what the code means, for published code lists.
+            pub const fn description(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $description, )* }
+            }
+
+            /// The class of the code: the exception class on Python and Node.
+            pub const fn class(self) -> ErrorClass {
+                match self { $( ErrorCode::$variant => ErrorClass::$class, )* }
+            }
+
+            /// The Rust name of the variant (`InvalidServer`), for generated code.
+            pub const fn variant_name(self) -> &'static str {
+                match self { $( ErrorCode::$variant => stringify!($variant), )* }
+            }
+        }
+    };
+}
+
+error_table! {
     /// The body is not one JSON object, has a syntax error or a duplicate key.
-    InvalidJson = 1,
+    InvalidJson = 1, "invalid_json", Validation, "the body is not one JSON object, or has a syntax error or a duplicate key";
     /// The body is larger than [`crate::MAX_BODY_BYTES`].
-    TooLarge = 2,
+    TooLarge = 2, "too_large", Validation, "the body is larger than 64 KiB";
     /// The body has a field the wire format does not know.
-    UnknownField = 3,
+    UnknownField = 3, "unknown_field", Validation, "the body has a field the wire format does not know";
     /// A required field is missing.
-    MissingField = 4,
+    MissingField = 4, "missing_field", Validation, "a required field is missing";
     /// `name` is not 1–100 characters without control characters.
-    InvalidName = 5,
+    InvalidName = 5, "invalid_name", Validation, "name must be 1-100 characters without control characters";
     /// `server` is not `host` or `host:port`.
-    InvalidServer = 6,
+    InvalidServer = 6, "invalid_server", Validation, "server must be host or host:port";
     /// `authUser` is not an RFC 3261 user part of 1–128 characters.
-    InvalidAuthUser = 7,
+    InvalidAuthUser = 7, "invalid_auth_user", Validation, "authUser must be 1-128 characters of an RFC 3261 user part";
     /// `authPassword` is not 1–256 characters without control characters.
-    InvalidAuthPassword = 8,
+    InvalidAuthPassword = 8, "invalid_auth_password", Validation, "authPassword must be 1-256 characters without control characters";
     /// Only one of `authUser` and `authPassword` is present.
-    IncompleteAuth = 9,
+    IncompleteAuth = 9, "incomplete_auth", Validation, "authUser and authPassword come together or not at all";
     /// `domain` is not a host without a port.
-    InvalidDomain = 10,
+    InvalidDomain = 10, "invalid_domain", Validation, "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port";
     /// `transport` is not `udp`, `tcp` or `tls`.
-    InvalidTransport = 11,
+    InvalidTransport = 11, "invalid_transport", Validation, "transport must be udp, tcp or tls";
     /// `cpsLimit` is not an integer in 1–10000.
-    InvalidCpsLimit = 12,
+    InvalidCpsLimit = 12, "invalid_cps_limit", Validation, "cpsLimit must be an integer from 1 to 10000";
     /// `cpsKey` is not 1–64 characters of `[A-Za-z0-9._:-]`.
-    InvalidCpsKey = 13,
+    InvalidCpsKey = 13, "invalid_cps_key", Validation, "cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -";
     /// An organization id is not 1–64 characters of `[A-Za-z0-9._-]`.
-    InvalidOrg = 14,
+    InvalidOrg = 14, "invalid_org", Validation, "org must be 1-64 characters of A-Z a-z 0-9 . _ -";
     /// A phone number is not E.164.
-    InvalidPhoneNumber = 15,
+    InvalidPhoneNumber = 15, "invalid_phone_number", Validation, "phone numbers must be E.164: +, first digit 1-9, 8-15 digits";
     /// `diagnose` does not know the symptom.
-    InvalidSymptom = 16,
-    /// The object does not exist in this organization.
-    NotFound = 17,
-    /// The credential is managed by a provider.
-    ReadOnly = 18,
-    /// The credential is linked to phone numbers (and so agents).
-    InUse = 19,
-    /// `expectedVersion` does not match the stored version.
-    Conflict = 20,
-    /// The storage backend failed.
-    Storage = 21,
+    InvalidSymptom = 16, "invalid_symptom", Validation, "diagnose does not know this symptom";
     /// An option of an operation (not a field of a body) does not parse: a limiter URL, a
-    /// wait, a probe's timeout or CA file. `field` names the option.
-    InvalidOption = 22,
+    /// wait, a page, a probe's timeout or CA file. `field` names the option.
+    InvalidOption = 22, "invalid_option", Validation, "an option of the operation (a limiter URL, a wait, a page, a timeout) does not parse";
+    /// The object does not exist in this organization.
+    NotFound = 17, "not_found", NotFound, "no such object in this organization";
+    /// The credential is managed by a provider.
+    ReadOnly = 18, "read_only", ReadOnly, "the credential is managed by a provider and cannot be changed here";
+    /// The credential is linked to phone numbers (and so agents).
+    InUse = 19, "in_use", InUse, "the credential is linked to phone numbers; unlink them or force the delete";
+    /// `expectedVersion` does not match the stored version.
+    Conflict = 20, "conflict", Conflict, "expectedVersion does not match the stored version";
+    /// The storage backend failed.
+    Storage = 21, "storage", Storage, "the storage backend failed";
+}
+
+/// The kinds of failure: one exception class per kind on Python and Node (each a subclass of
+/// the base `Error`/`SipcredsError`), and in Python also of the matching builtin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Invalid input or option.
+    Validation,
+    /// `not_found`.
+    NotFound,
+    /// `read_only`.
+    ReadOnly,
+    /// `in_use`.
+    InUse,
+    /// `conflict`.
+    Conflict,
+    /// `storage`.
+    Storage,
+}
+
+impl ErrorClass {
+    /// Every class, base-most first.
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::Validation,
+        ErrorClass::NotFound,
+        ErrorClass::ReadOnly,
+        ErrorClass::InUse,
+        ErrorClass::Conflict,
+        ErrorClass::Storage,
+    ];
+
+    /// The class name on Python and Node (`ValidationError`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Validation => "ValidationError",
+            ErrorClass::NotFound => "NotFoundError",
+            ErrorClass::ReadOnly => "ReadOnlyError",
+            ErrorClass::InUse => "InUseError",
+            ErrorClass::Conflict => "ConflictError",
+            ErrorClass::Storage => "StorageError",
+        }
+    }
+
+    /// The Python builtin the class also subclasses, if any (§9).
+    pub const fn python_builtin(self) -> Option<&'static str> {
+        match self {
+            ErrorClass::Validation => Some("ValueError"),
+            ErrorClass::NotFound => Some("LookupError"),
+            _ => None,
+        }
+    }
+
+    /// What the class means, for the generated docs.
+    pub const fn doc(self) -> &'static str {
+        match self {
+            ErrorClass::Validation => {
+                "Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad phone number, unknown symptom, or an option that does not parse. `code` says which."
+            }
+            ErrorClass::NotFound => {
+                "No such object in this org (an object of another org is not found either)."
+            }
+            ErrorClass::ReadOnly => {
+                "The credential belongs to a connected provider and cannot be changed here."
+            }
+            ErrorClass::InUse => {
+                "The credential is in use; `usage` lists the numbers and agents that use it."
+            }
+            ErrorClass::Conflict => {
+                "The update carried an `expectedVersion` that is not the current version; `expectedVersion` and `actualVersion` say both."
+            }
+            ErrorClass::Storage => "The store failed: the file, the key, or the database.",
+        }
+    }
 }
 
 impl ErrorCode {
-    /// All codes, in the order of §8.
-    pub const ALL: [ErrorCode; 22] = [
-        ErrorCode::InvalidJson,
-        ErrorCode::TooLarge,
-        ErrorCode::UnknownField,
-        ErrorCode::MissingField,
-        ErrorCode::InvalidName,
-        ErrorCode::InvalidServer,
-        ErrorCode::InvalidAuthUser,
-        ErrorCode::InvalidAuthPassword,
-        ErrorCode::IncompleteAuth,
-        ErrorCode::InvalidDomain,
-        ErrorCode::InvalidTransport,
-        ErrorCode::InvalidCpsLimit,
-        ErrorCode::InvalidCpsKey,
-        ErrorCode::InvalidOrg,
-        ErrorCode::InvalidPhoneNumber,
-        ErrorCode::InvalidSymptom,
-        ErrorCode::InvalidOption,
-        ErrorCode::NotFound,
-        ErrorCode::ReadOnly,
-        ErrorCode::InUse,
-        ErrorCode::Conflict,
-        ErrorCode::Storage,
-    ];
-
-    /// The stable snake_case code.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::TooLarge => "too_large",
-            ErrorCode::UnknownField => "unknown_field",
-            ErrorCode::MissingField => "missing_field",
-            ErrorCode::InvalidName => "invalid_name",
-            ErrorCode::InvalidServer => "invalid_server",
-            ErrorCode::InvalidAuthUser => "invalid_auth_user",
-            ErrorCode::InvalidAuthPassword => "invalid_auth_password",
-            ErrorCode::IncompleteAuth => "incomplete_auth",
-            ErrorCode::InvalidDomain => "invalid_domain",
-            ErrorCode::InvalidTransport => "invalid_transport",
-            ErrorCode::InvalidCpsLimit => "invalid_cps_limit",
-            ErrorCode::InvalidCpsKey => "invalid_cps_key",
-            ErrorCode::InvalidOrg => "invalid_org",
-            ErrorCode::InvalidPhoneNumber => "invalid_phone_number",
-            ErrorCode::InvalidSymptom => "invalid_symptom",
-            ErrorCode::InvalidOption => "invalid_option",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::ReadOnly => "read_only",
-            ErrorCode::InUse => "in_use",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::Storage => "storage",
-        }
-    }
+    /// Numbers of retired codes: never given to a new code. (None is retired yet.) A new code
+    /// takes the next number after the highest in use, below 1000, where the C ABI's own
+    /// statuses begin.
+    pub const RETIRED_NUMBERS: &'static [u32] = &[];
 
     /// The fixed number of the code (the C ABI's status value); never reused.
     pub const fn number(self) -> u32 {
         self as u32
-    }
-
-    /// One line that says what the code means, for published code lists.
-    pub const fn description(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => {
-                "the body is not one JSON object, or has a syntax error or a duplicate key"
-            }
-            ErrorCode::TooLarge => "the body is larger than 64 KiB",
-            ErrorCode::UnknownField => "the body has a field the wire format does not know",
-            ErrorCode::MissingField => "a required field is missing",
-            ErrorCode::InvalidName => "name must be 1-100 characters without control characters",
-            ErrorCode::InvalidServer => "server must be host or host:port",
-            ErrorCode::InvalidAuthUser => {
-                "authUser must be 1-128 characters of an RFC 3261 user part"
-            }
-            ErrorCode::InvalidAuthPassword => {
-                "authPassword must be 1-256 characters without control characters"
-            }
-            ErrorCode::IncompleteAuth => "authUser and authPassword come together or not at all",
-            ErrorCode::InvalidDomain => {
-                "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port"
-            }
-            ErrorCode::InvalidTransport => "transport must be udp, tcp or tls",
-            ErrorCode::InvalidCpsLimit => "cpsLimit must be an integer from 1 to 10000",
-            ErrorCode::InvalidCpsKey => "cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -",
-            ErrorCode::InvalidOrg => "org must be 1-64 characters of A-Z a-z 0-9 . _ -",
-            ErrorCode::InvalidPhoneNumber => {
-                "phone numbers must be E.164: +, first digit 1-9, 8-15 digits"
-            }
-            ErrorCode::InvalidSymptom => "diagnose does not know this symptom",
-            ErrorCode::InvalidOption => {
-                "an option of the operation (a limiter URL, a wait, a timeout) does not parse"
-            }
-            ErrorCode::NotFound => "no such object in this organization",
-            ErrorCode::ReadOnly => {
-                "the credential is managed by a provider and cannot be changed here"
-            }
-            ErrorCode::InUse => {
-                "the credential is linked to phone numbers; unlink them or force the delete"
-            }
-            ErrorCode::Conflict => "expectedVersion does not match the stored version",
-            ErrorCode::Storage => "the storage backend failed",
-        }
     }
 }
 
@@ -253,17 +275,32 @@ impl Serialize for ErrorCode {
     }
 }
 
+/// One entry of the published code list: `{"code", "number", "description"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ErrorInfo {
+    /// The snake_case code.
+    pub code: &'static str,
+    /// Its C status number.
+    pub number: u32,
+    /// What it means.
+    pub description: &'static str,
+}
+
 /// The published list of all error codes with their meaning, like pydantic-core's
-/// `list_all_errors()`.
+/// `list_all_errors()`; the same list on every surface.
 ///
 /// ```
 /// let all = sipcreds::list_all_errors();
-/// assert!(all.iter().any(|(code, _, _)| *code == "incomplete_auth"));
+/// assert!(all.iter().any(|e| e.code == "incomplete_auth"));
 /// ```
-pub fn list_all_errors() -> Vec<(&'static str, u32, &'static str)> {
+pub fn list_all_errors() -> Vec<ErrorInfo> {
     ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str(), c.number(), c.description()))
+        .map(|c| ErrorInfo {
+            code: c.as_str(),
+            number: c.number(),
+            description: c.description(),
+        })
         .collect()
 }
 
@@ -418,23 +455,79 @@ impl Error {
         }
     }
 
-    /// The §8 JSON form: `{"error": {"code": ..., "field": ..., "message": ...}}`
-    /// (plus `usage` for `in_use`).
+    /// The §8 body: code, field, message, and the code's extras (`usage` for `in_use`,
+    /// `expectedVersion` and `actualVersion` for `conflict`).
+    pub fn body(&self) -> ErrorBody<'_> {
+        let (expected_version, actual_version) = match self {
+            Error::Conflict {
+                expected, actual, ..
+            } => (Some(*expected), Some(*actual)),
+            _ => (None, None),
+        };
+        ErrorBody {
+            code: self.code().as_str(),
+            field: self.field(),
+            message: self.to_string(),
+            usage: self.usage(),
+            expected_version,
+            actual_version,
+        }
+    }
+
+    /// The §8 JSON form: `{"error": {"code": ..., "field": ..., "message": ...}}` with the
+    /// code's extras ([`Error::body`]); what every surface shows.
     ///
     /// ```
     /// let err = sipcreds::validate_credential_json("{}").unwrap_err();
     /// assert_eq!(err.to_json()["error"]["code"], "missing_field");
     /// ```
     pub fn to_json(&self) -> Value {
-        let mut body = json!({
-            "code": self.code().as_str(),
-            "field": self.field(),
-            "message": self.to_string(),
-        });
-        if let Some(usage) = self.usage() {
-            body["usage"] = serde_json::to_value(usage).unwrap_or(Value::Null);
-        }
-        json!({ "error": body })
+        serde_json::to_value(ErrorJson { error: self.body() }).unwrap_or(Value::Null)
+    }
+
+    /// [`Error::to_json`] as text.
+    ///
+    /// ```
+    /// let err = sipcreds::validate_credential_json("{}").unwrap_err();
+    /// assert!(err.to_json_string().starts_with(r#"{"error":{"code":"missing_field","field":"server","#));
+    /// ```
+    pub fn to_json_string(&self) -> String {
+        ErrorJson { error: self.body() }.to_string()
+    }
+}
+
+/// The body of an error (§8), in the order every surface writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody<'a> {
+    /// The stable code (or a C-only status name).
+    pub code: &'a str,
+    /// The field (or option) it is about.
+    pub field: Option<&'a str>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// `in_use`: what uses the credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<&'a UsageReport>,
+    /// `conflict`: the version the caller expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// `conflict`: the stored version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual_version: Option<u64>,
+}
+
+/// `{"error": body}`: the whole §8 error JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorJson<'a> {
+    /// The body.
+    pub error: ErrorBody<'a>,
+}
+
+impl fmt::Display for ErrorJson<'_> {
+    /// The JSON text (serializing strings and numbers cannot fail).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -453,6 +546,13 @@ mod tests {
         assert_eq!(names.len(), ErrorCode::ALL.len());
         assert_eq!(numbers.len(), ErrorCode::ALL.len());
         assert!(!numbers.contains(&0), "0 is the C ABI's success value");
+        assert!(
+            numbers.iter().all(|n| *n < 1000),
+            "1000 up is the C ABI's own"
+        );
+        for n in ErrorCode::RETIRED_NUMBERS {
+            assert!(!numbers.contains(n), "retired number {n} reused");
+        }
         for c in ErrorCode::ALL {
             assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(c));
         }

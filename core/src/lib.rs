@@ -40,17 +40,19 @@ mod host;
 mod lint;
 mod rate;
 mod registry;
+mod schema;
 mod usage;
 mod values;
 mod wire;
 
 pub use credential::{
-    Auth, Change, Credential, CredentialInput, CredentialPatch, NormalizedFields, Source,
-    read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
+    Auth, Change, Credential, CredentialInput, CredentialPatch, CredentialView, NormalizedFields,
+    Source, Timestamp, read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{
-    Error, ErrorCode, FieldName, MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
+    Error, ErrorBody, ErrorClass, ErrorCode, ErrorInfo, ErrorJson, FieldName,
+    MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
 };
 pub use host::{Domain, Host, Port, ServerAddress, location_scheme, redact_location};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
@@ -63,6 +65,7 @@ pub use registry::{
     Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Page, Paged,
     Provider, ProviderDeleteReport, RateChanges, Registry, Storage, Tx,
 };
+pub use schema::input_schema;
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,

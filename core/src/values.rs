@@ -74,6 +74,9 @@ string_newtype!(
 );
 
 impl Name {
+    /// The most characters a name may have.
+    pub const MAX_CHARS: usize = 100;
+
     /// Parse a name.
     pub fn parse(s: &str) -> Result<Name, Error> {
         let fail = |m: &str| Error::invalid(ErrorCode::InvalidName, "name", format!("name: {m}"));
@@ -81,9 +84,10 @@ impl Name {
         if n == 0 {
             return Err(fail("the name is empty; omit it or give 1-100 characters"));
         }
-        if n > 100 {
+        if n > Self::MAX_CHARS {
             return Err(fail(&format!(
-                "the name is {n} characters long; the limit is 100"
+                "the name is {n} characters long; the limit is {}",
+                Self::MAX_CHARS
             )));
         }
         if let Some(c) = s.chars().find(|&c| is_forbidden_text_char(c)) {
@@ -111,6 +115,9 @@ string_newtype!(
 );
 
 impl AuthUser {
+    /// The most characters an auth user may have.
+    pub const MAX_CHARS: usize = 128;
+
     /// Parse an auth user.
     pub fn parse(s: &str) -> Result<AuthUser, Error> {
         let fail = |m: String| {
@@ -126,8 +133,11 @@ impl AuthUser {
                 "the auth user is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
-        if n > 128 {
-            return Err(fail(format!("it is {n} characters long; the limit is 128")));
+        if n > Self::MAX_CHARS {
+            return Err(fail(format!(
+                "it is {n} characters long; the limit is {}",
+                Self::MAX_CHARS
+            )));
         }
         let b = s.as_bytes();
         let mut i = 0;
@@ -178,6 +188,9 @@ impl AuthUser {
 pub struct Password(SecretString);
 
 impl Password {
+    /// The most characters a password may have.
+    pub const MAX_CHARS: usize = 256;
+
     /// Parse a password. The error never contains the value.
     pub fn parse(s: &str) -> Result<Password, Error> {
         let fail = |m: String| {
@@ -193,9 +206,10 @@ impl Password {
                 "the password is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
-        if n > 256 {
+        if n > Self::MAX_CHARS {
             return Err(fail(format!(
-                "the password is {n} characters long; the limit is 256"
+                "the password is {n} characters long; the limit is {}",
+                Self::MAX_CHARS
             )));
         }
         if let Some((pos, _)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
@@ -381,20 +395,25 @@ string_newtype!(
 );
 
 impl CpsKey {
+    /// The most characters a key may have.
+    pub const MAX_CHARS: usize = 64;
+
     /// Parse a key.
     pub fn parse(s: &str) -> Result<CpsKey, Error> {
-        check_charset(s, 64, |b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
-            .map(|()| CpsKey(s.to_owned()))
-            .map_err(|m| {
-                Error::invalid(
-                    ErrorCode::InvalidCpsKey,
-                    "cpsKey",
-                    format!(
-                        "cpsKey {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ : -",
-                        quote(s)
-                    ),
-                )
-            })
+        check_charset(s, Self::MAX_CHARS, |b| {
+            b.is_ascii_alphanumeric() || b"._:-".contains(&b)
+        })
+        .map(|()| CpsKey(s.to_owned()))
+        .map_err(|m| {
+            Error::invalid(
+                ErrorCode::InvalidCpsKey,
+                "cpsKey",
+                format!(
+                    "cpsKey {}: {m}; use 1-64 characters of A-Z a-z 0-9 . _ : -",
+                    quote(s)
+                ),
+            )
+        })
     }
 }
 

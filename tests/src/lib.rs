@@ -7,6 +7,9 @@
 
 use serde_json::Value;
 
+pub mod codegen;
+pub mod results;
+
 /// One vector: a body, and either the expected normalized fields or the expected error.
 #[derive(Debug, Clone)]
 pub struct Vector {

@@ -32,6 +32,7 @@ from ._native import (
     diagnose,
     lint_credential,
     list_all_errors,
+    schema,
     symptoms,
     validate_credential,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "diagnose",
     "lint_credential",
     "list_all_errors",
+    "schema",
     "symptoms",
     "validate_credential",
 ]

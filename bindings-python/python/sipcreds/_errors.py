@@ -2,12 +2,16 @@
 
 Every exception carries the stable ``code`` of the contract (the same on every surface),
 the ``field`` it is about (the wire name, or ``None``) and a ``message`` that says how to
-fix it. No exception ever carries a password.
+fix it; ``to_dict()`` is the contract's error JSON (SPEC §8) exactly as every surface
+writes it. No exception ever carries a password.
+
+This file is generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import json
+from typing import Any, Literal, Optional
 
 __all__ = [
     "Error",
@@ -17,7 +21,38 @@ __all__ = [
     "InUseError",
     "ConflictError",
     "StorageError",
+    "ErrorCode",
+    "CLASS_OF_CODE",
 ]
+
+#: Every error code of the contract (SPEC §8).
+ErrorCode = Literal[
+    "invalid_json",
+    "too_large",
+    "unknown_field",
+    "missing_field",
+    "invalid_name",
+    "invalid_server",
+    "invalid_auth_user",
+    "invalid_auth_password",
+    "incomplete_auth",
+    "invalid_domain",
+    "invalid_transport",
+    "invalid_cps_limit",
+    "invalid_cps_key",
+    "invalid_org",
+    "invalid_phone_number",
+    "invalid_symptom",
+    "invalid_option",
+    "not_found",
+    "read_only",
+    "in_use",
+    "conflict",
+    "storage",
+]
+
+#: The ``usage`` of an ``in_use`` error: ``{"phoneNumbers": [...], "agents": [...]}``.
+UsageDict = dict[str, Any]
 
 
 class Error(Exception):
@@ -42,12 +77,22 @@ class Error(Exception):
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's error JSON: ``{"error": {"code", "field", "message"}}``."""
-        body: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}
+        """The contract's error JSON (SPEC §8): ``{"error": {"code", "field", "message"}}``
+        with the code's extras (``usage`` for ``in_use``, ``expectedVersion`` and
+        ``actualVersion`` for ``conflict``), as the core wrote it: the same on every surface."""
+        text = self.__dict__.get("_json")
+        if isinstance(text, str):
+            body: dict[str, Any] = json.loads(text)
+            return body
+        error: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}
         usage = getattr(self, "usage", None)
         if usage is not None:
-            body["usage"] = usage
-        return {"error": body}
+            error["usage"] = usage
+        expected = getattr(self, "expected_version", None)
+        if expected is not None:
+            error["expectedVersion"] = expected
+            error["actualVersion"] = getattr(self, "actual_version", None)
+        return {"error": error}
 
     def __reduce__(self) -> tuple[Any, ...]:
         details = {
@@ -60,30 +105,72 @@ class Error(Exception):
 
 
 class ValidationError(Error, ValueError):
-    """Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org,
-    bad phone number or unknown symptom. ``code`` says which."""
+    """Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad
+    phone number, unknown symptom, or an option that does not parse. ``code`` says which.
+    Codes: ``invalid_json``, ``too_large``, ``unknown_field``, ``missing_field``,
+    ``invalid_name``, ``invalid_server``, ``invalid_auth_user``, ``invalid_auth_password``,
+    ``incomplete_auth``, ``invalid_domain``, ``invalid_transport``, ``invalid_cps_limit``,
+    ``invalid_cps_key``, ``invalid_org``, ``invalid_phone_number``, ``invalid_symptom``,
+    ``invalid_option``.
+    """
 
 
 class NotFoundError(Error, LookupError):
-    """No such object in this org (an object of another org is not found either)."""
+    """No such object in this org (an object of another org is not found either). Codes:
+    ``not_found``.
+    """
 
 
 class ReadOnlyError(Error):
-    """The credential belongs to a connected provider and cannot be changed here."""
+    """The credential belongs to a connected provider and cannot be changed here. Codes:
+    ``read_only``.
+    """
 
 
 class InUseError(Error):
-    """The credential is in use; ``usage`` lists the numbers and agents that use it."""
+    """The credential is in use; ``usage`` lists the numbers and agents that use it. Codes:
+    ``in_use``.
+    """
 
-    usage: dict[str, Any]
+    usage: UsageDict
 
 
 class ConflictError(Error):
-    """The update carried an ``expectedVersion`` that is not the current version."""
+    """The update carried an ``expectedVersion`` that is not the current version;
+    ``expectedVersion`` and ``actualVersion`` say both. Codes: ``conflict``.
+    """
 
     expected_version: int
     actual_version: int
 
 
 class StorageError(Error):
-    """The store failed: the file, the key, or the database."""
+    """The store failed: the file, the key, or the database. Codes: ``storage``.
+    """
+
+
+#: The class of each code.
+CLASS_OF_CODE: dict[str, type[Error]] = {
+    "invalid_json": ValidationError,
+    "too_large": ValidationError,
+    "unknown_field": ValidationError,
+    "missing_field": ValidationError,
+    "invalid_name": ValidationError,
+    "invalid_server": ValidationError,
+    "invalid_auth_user": ValidationError,
+    "invalid_auth_password": ValidationError,
+    "incomplete_auth": ValidationError,
+    "invalid_domain": ValidationError,
+    "invalid_transport": ValidationError,
+    "invalid_cps_limit": ValidationError,
+    "invalid_cps_key": ValidationError,
+    "invalid_org": ValidationError,
+    "invalid_phone_number": ValidationError,
+    "invalid_symptom": ValidationError,
+    "invalid_option": ValidationError,
+    "not_found": NotFoundError,
+    "read_only": ReadOnlyError,
+    "in_use": InUseError,
+    "conflict": ConflictError,
+    "storage": StorageError,
+}

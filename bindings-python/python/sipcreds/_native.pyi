@@ -14,6 +14,7 @@ from .types import (
     CredentialPage,
     DeleteReport,
     Diagnosis,
+    ErrorCodeInfo,
     Finding,
     NormalizedCredential,
     NumberDict,
@@ -36,6 +37,7 @@ __all__ = [
     "diagnose",
     "lint_credential",
     "list_all_errors",
+    "schema",
     "symptoms",
     "validate_credential",
 ]
@@ -47,7 +49,8 @@ def validate_credential(credential: Body) -> NormalizedCredential: ...
 def lint_credential(credential: Body) -> list[Finding]: ...
 def diagnose(symptom: str, reason: Optional[str] = None) -> Diagnosis: ...
 def symptoms() -> list[str]: ...
-def list_all_errors() -> list[tuple[str, int, str]]: ...
+def list_all_errors() -> list[ErrorCodeInfo]: ...
+def schema() -> dict[str, Any]: ...
 @final
 class Credential:
     """A stored credential. ``repr`` never shows the password."""

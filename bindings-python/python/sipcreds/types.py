@@ -21,6 +21,7 @@ __all__ = [
     "CredentialPage",
     "DeleteReport",
     "Diagnosis",
+    "ErrorCodeInfo",
     "Finding",
     "NormalizedCredential",
     "NumberDict",
@@ -39,6 +40,13 @@ __all__ = [
 
 Body = Union[dict[str, Any], str, bytes]
 """A credential input or patch: a dict in the wire shape, or its JSON text."""
+
+class ErrorCodeInfo(TypedDict):
+    """One entry of ``list_all_errors()``."""
+
+    code: str
+    number: int
+    description: str
 
 class NormalizedCredential(TypedDict):
     name: Optional[str]

@@ -161,15 +161,37 @@ impl Decision {
     /// `{"admitted": true, "waitMs": ...}` or `{"admitted": false, "retryAfterMs": ...}`
     /// (milliseconds, rounded up).
     pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The output shape of a [`Decision`]: milliseconds, rounded up.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DecisionView {
+    admitted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wait_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_ms: Option<u64>,
+}
+
+impl serde::Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let ms = |d: &Duration| d.as_nanos().div_ceil(1_000_000) as u64;
-        match self {
-            Decision::Admitted { wait, .. } => {
-                serde_json::json!({"admitted": true, "waitMs": ms(wait)})
-            }
-            Decision::Rejected { retry_after } => {
-                serde_json::json!({"admitted": false, "retryAfterMs": ms(retry_after)})
-            }
-        }
+        let view = match self {
+            Decision::Admitted { wait, .. } => DecisionView {
+                admitted: true,
+                wait_ms: Some(ms(wait)),
+                retry_after_ms: None,
+            },
+            Decision::Rejected { retry_after } => DecisionView {
+                admitted: false,
+                wait_ms: None,
+                retry_after_ms: Some(ms(retry_after)),
+            },
+        };
+        view.serialize(s)
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
@@ -51,8 +51,8 @@ pub struct ProviderDeleteReport {
     pub unlinked_numbers: Vec<String>,
 }
 
-/// A connected provider and the credentials it owns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A connected provider and the credentials it owns: `{"provider", "credentials"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectedProvider {
     /// The provider.
     pub provider: Provider,
@@ -63,13 +63,7 @@ pub struct ConnectedProvider {
 impl ConnectedProvider {
     /// `{"provider": {...}, "credentials": [...]}`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("provider".into(), self.provider.to_json());
-        m.insert(
-            "credentials".into(),
-            Value::Array(self.credentials.iter().map(Credential::to_json).collect()),
-        );
-        Value::Object(m)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -176,10 +170,11 @@ fn require_number(tx: &dyn Tx, org: &Org, number: &PhoneNumber) -> Result<Number
     })
 }
 
-fn require_agent(tx: &dyn Tx, org: &Org, id: &AgentId) -> Result<Agent> {
+/// The agent, or `not_found` about `field` (the argument that named it: `id` or `agentId`).
+fn require_agent(tx: &dyn Tx, org: &Org, id: &AgentId, field: &'static str) -> Result<Agent> {
     tx.agent(org, id)?.ok_or_else(|| Error::NotFound {
         what: "agent",
-        field: "agentId",
+        field,
         id: id.to_string(),
     })
 }
@@ -772,8 +767,8 @@ impl Registry {
     /// One agent.
     pub fn get_agent(&self, org: &str, id: &str) -> Result<Agent> {
         let org = Org::parse(org)?;
-        let id = AgentId::parse(id, "agentId")?;
-        self.read(|tx| require_agent(tx, &org, &id))
+        let id = AgentId::parse(id, "id")?;
+        self.read(|tx| require_agent(tx, &org, &id, "id"))
     }
 
     /// Give an agent an existing number (idempotent).
@@ -782,10 +777,10 @@ impl Registry {
         let agent = AgentId::parse(agent_id, "agentId")?;
         let number = PhoneNumber::parse(number)?;
         self.write(|tx| {
-            require_agent(tx, &org, &agent)?;
+            require_agent(tx, &org, &agent, "agentId")?;
             require_number(tx, &org, &number)?;
             tx.assign(&org, &agent, &number)?;
-            require_agent(tx, &org, &agent)
+            require_agent(tx, &org, &agent, "agentId")
         })
     }
 
@@ -795,19 +790,19 @@ impl Registry {
         let agent = AgentId::parse(agent_id, "agentId")?;
         let number = PhoneNumber::parse(number)?;
         self.write(|tx| {
-            require_agent(tx, &org, &agent)?;
+            require_agent(tx, &org, &agent, "agentId")?;
             require_number(tx, &org, &number)?;
             tx.unassign(&org, &agent, &number)?;
-            require_agent(tx, &org, &agent)
+            require_agent(tx, &org, &agent, "agentId")
         })
     }
 
     /// Delete an agent (its numbers stay).
     pub fn delete_agent(&self, org: &str, id: &str) -> Result<Agent> {
         let org = Org::parse(org)?;
-        let id = AgentId::parse(id, "agentId")?;
+        let id = AgentId::parse(id, "id")?;
         self.write(|tx| {
-            let agent = require_agent(tx, &org, &id)?;
+            let agent = require_agent(tx, &org, &id, "id")?;
             tx.delete_agent(&org, &id)?;
             Ok(agent)
         })
@@ -920,14 +915,14 @@ impl Registry {
     /// Delete a provider with its credentials (their numbers unlinked), and report it all.
     pub fn delete_provider(&self, org: &str, id: &str) -> Result<ProviderDeleteReport> {
         let org = Org::parse(org)?;
-        let id = ProviderId::parse(id, "providerId")?;
+        let id = ProviderId::parse(id, "id")?;
         self.write_rated(
             &org,
             |tx| {
                 if tx.provider(&org, &id)?.is_none() {
                     return Err(Error::NotFound {
                         what: "provider",
-                        field: "providerId",
+                        field: "id",
                         id: id.to_string(),
                     });
                 }

@@ -73,7 +73,8 @@ impl Page {
 }
 
 /// One page of a list: the items, and the cursor of the next page (`None` on the last).
-#[derive(Debug, Clone, PartialEq)]
+/// On every surface: `{"items": [...], "next": cursor | null}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Paged<T> {
     /// The items, in the list's order.
     pub items: Vec<T>,

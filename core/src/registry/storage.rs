@@ -5,16 +5,18 @@
 //! [`crate::Registry`], once, on top of these primitives; a backend only has to make each
 //! transaction atomic and isolated (serializable), and keep its indexes.
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::credential::{Credential, timestamp};
+use crate::credential::{Credential, serialize_timestamp};
 use crate::error::Result;
 use crate::rate::RateRow;
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
-/// A phone number and the credential it is linked to, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A phone number and the credential it is linked to, if any: `{"number", "credentialId"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NumberRecord {
     /// The E.164 number.
     pub number: PhoneNumber,
@@ -25,20 +27,13 @@ pub struct NumberRecord {
 impl NumberRecord {
     /// `{"number": ..., "credentialId": ...}`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("number".into(), Value::String(self.number.to_string()));
-        m.insert(
-            "credentialId".into(),
-            self.credential_id
-                .as_ref()
-                .map_or(Value::Null, |c| Value::String(c.to_string())),
-        );
-        Value::Object(m)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
-/// An agent and the numbers it uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An agent and the numbers it uses: `{"id", "org", "name", "numbers", "createdAt"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Agent {
     /// Its id.
     pub id: AgentId,
@@ -49,35 +44,20 @@ pub struct Agent {
     /// The numbers it uses, sorted.
     pub numbers: Vec<PhoneNumber>,
     /// Creation time.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: OffsetDateTime,
 }
 
 impl Agent {
     /// `{"id", "org", "name", "numbers", "createdAt"}`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::String(self.id.to_string()));
-        m.insert("org".into(), Value::String(self.org.to_string()));
-        m.insert("name".into(), Value::String(self.name.to_string()));
-        m.insert(
-            "numbers".into(),
-            Value::Array(
-                self.numbers
-                    .iter()
-                    .map(|n| Value::String(n.to_string()))
-                    .collect(),
-            ),
-        );
-        m.insert(
-            "createdAt".into(),
-            Value::String(timestamp(self.created_at)),
-        );
-        Value::Object(m)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
-/// A connected provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A connected provider: `{"id", "org", "kind", "name", "createdAt"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Provider {
     /// Its id.
     pub id: ProviderId,
@@ -88,22 +68,14 @@ pub struct Provider {
     /// Its name.
     pub name: Name,
     /// Creation time.
+    #[serde(serialize_with = "serialize_timestamp")]
     pub created_at: OffsetDateTime,
 }
 
 impl Provider {
     /// `{"id", "org", "kind", "name", "createdAt"}`.
     pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::String(self.id.to_string()));
-        m.insert("org".into(), Value::String(self.org.to_string()));
-        m.insert("kind".into(), Value::String(self.kind.clone()));
-        m.insert("name".into(), Value::String(self.name.to_string()));
-        m.insert(
-            "createdAt".into(),
-            Value::String(timestamp(self.created_at)),
-        );
-        Value::Object(m)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 

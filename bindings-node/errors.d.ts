@@ -1,0 +1,68 @@
+// The error classes of sipcreds, generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+
+import type { Usage } from './sipcreds'
+
+/** Every error code of the contract (SPEC §8). */
+export type ErrorCode =
+  | 'invalid_json'
+  | 'too_large'
+  | 'unknown_field'
+  | 'missing_field'
+  | 'invalid_name'
+  | 'invalid_server'
+  | 'invalid_auth_user'
+  | 'invalid_auth_password'
+  | 'incomplete_auth'
+  | 'invalid_domain'
+  | 'invalid_transport'
+  | 'invalid_cps_limit'
+  | 'invalid_cps_key'
+  | 'invalid_org'
+  | 'invalid_phone_number'
+  | 'invalid_symptom'
+  | 'invalid_option'
+  | 'not_found'
+  | 'read_only'
+  | 'in_use'
+  | 'conflict'
+  | 'storage'
+
+/** The contract's error JSON (SPEC §8). */
+export interface ErrorBody {
+  code: ErrorCode
+  field: string | null
+  message: string
+  /** `in_use`: what uses the credential. */
+  usage?: Usage
+  /** `conflict`: the version the caller expected. */
+  expectedVersion?: number
+  /** `conflict`: the stored version. */
+  actualVersion?: number
+}
+
+/** Base class of every sipcreds error. */
+export declare class SipcredsError extends Error {
+  /** The stable code (`invalid_server`, `not_found`, `in_use`, ...): the same on every surface. */
+  readonly code: ErrorCode
+  /** The wire field the error is about, or `null`. */
+  readonly field: string | null
+  /** The §8 error JSON, as on every surface. */
+  toJSON(): { error: ErrorBody }
+}
+/** Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad phone number, unknown symptom, or an option that does not parse. `code` says which. Codes: invalid_json, too_large, unknown_field, missing_field, invalid_name, invalid_server, invalid_auth_user, invalid_auth_password, incomplete_auth, invalid_domain, invalid_transport, invalid_cps_limit, invalid_cps_key, invalid_org, invalid_phone_number, invalid_symptom, invalid_option. */
+export declare class ValidationError extends SipcredsError {}
+/** No such object in this org (an object of another org is not found either). Codes: not_found. */
+export declare class NotFoundError extends SipcredsError {}
+/** The credential belongs to a connected provider and cannot be changed here. Codes: read_only. */
+export declare class ReadOnlyError extends SipcredsError {}
+/** The credential is in use; `usage` lists the numbers and agents that use it. Codes: in_use. */
+export declare class InUseError extends SipcredsError {
+  readonly usage: Usage
+}
+/** The update carried an `expectedVersion` that is not the current version; `expectedVersion` and `actualVersion` say both. Codes: conflict. */
+export declare class ConflictError extends SipcredsError {
+  readonly expectedVersion: number
+  readonly actualVersion: number
+}
+/** The store failed: the file, the key, or the database. Codes: storage. */
+export declare class StorageError extends SipcredsError {}
