@@ -327,8 +327,9 @@ function sleep(ms) {
 }
 
 function waitMs(value) {
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw invalid('invalid_option', 'maxWaitMs', `maxWaitMs must be a number of milliseconds, 0 or more, not ${String(value)}`)
+  // The range is the core's check (Registry::wait_option); here only the type.
+  if (typeof value !== 'number') {
+    throw invalid('invalid_option', 'maxWaitMs', `maxWaitMs must be a number of milliseconds, not ${typeName(value)}`)
   }
   return value
 }

@@ -8,7 +8,6 @@
 
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
 use serde_json::Value;
 use sipcreds::{CredentialInput, CredentialPatch, Error, ErrorCode, Registry};
@@ -1119,7 +1118,11 @@ pub unsafe extern "C" fn sipcreds_registry_reserve(
             )
         };
         Ok(json_text(
-            &reg.reserve(org, id, Duration::from_millis(max_wait_ms))?
+            &reg.reserve(
+                org,
+                id,
+                Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?,
+            )?
                 .to_json(),
         ))
     })

@@ -665,13 +665,7 @@ impl NativeRegistry {
 }
 
 fn wait_ms(ms: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
-        fail(CoreError::Invalid {
-            code: sipcreds::ErrorCode::InvalidOption,
-            field: Some("maxWaitMs".into()),
-            message: format!("maxWaitMs must be a number of milliseconds, 0 or more, not {ms}"),
-        })
-    })
+    sipcreds::Registry::wait_option("maxWaitMs", ms, 1000.0).map_err(fail)
 }
 
 /// The registry at `path` (in memory without one) with `limiter` (`process` by default): the

@@ -719,16 +719,7 @@ impl PyDecision {
 }
 
 fn seconds(py: Python<'_>, field: &'static str, s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| {
-        py_error(
-            py,
-            Error::Invalid {
-                code: ErrorCode::InvalidOption,
-                field: Some(field.into()),
-                message: format!("{field} must be a number of seconds, 0 or more, not {s}"),
-            },
-        )
-    })
+    sipcreds::Registry::wait_option(field, s, 1.0).or_raise(py)
 }
 
 /// The registry: credentials, numbers, agents and providers of every org, with their rate
@@ -1314,13 +1305,7 @@ impl PyRegistry {
         let credential_id: &str = &credential_id;
         let max_wait = seconds(py, "max_wait", max_wait)?;
         let d = py
-            .detach(|| {
-                let d = self.inner.reserve(org, credential_id, max_wait)?;
-                if let Some(wait) = d.wait().filter(|w| !w.is_zero()) {
-                    std::thread::sleep(wait);
-                }
-                Ok(d)
-            })
+            .detach(|| self.inner.acquire(org, credential_id, max_wait))
             .or_raise(py)?;
         Ok(PyDecision { inner: d })
     }

@@ -353,7 +353,7 @@ def test_decision_objects() -> None:
 
 def test_module_helpers() -> None:
     assert sipcreds.__version__ == "0.1.0"
-    codes = [c[0] for c in sipcreds.list_all_errors()]
+    codes = [c["code"] for c in sipcreds.list_all_errors()]
     assert "invalid_server" in codes and "storage" in codes and len(codes) == len(set(codes))
     assert "401" in sipcreds.symptoms() and "timeout" in sipcreds.symptoms()
     d = sipcreds.diagnose("403", "User channel limit exceeded")

@@ -512,19 +512,12 @@ fn import(reg: &Registry, org: &str, file: &Path) -> Result<Output, Error> {
         for (j, e) in &errors {
             shown.push_str(&format!("entry {}: {} ({})\n", j + 1, e, e.code()));
         }
+        // The first bad entry's code and field, as core's `at_index` writes them
+        // (`items[3].server`); the message counts and names them all.
+        let first = first.clone().at_index("items", *i);
         return Err(Error::Invalid {
             code: first.code(),
-            field: Some({
-                let field = format!("items[{i}].{}", first.field().unwrap_or(""))
-                    .trim_end_matches('.')
-                    .to_owned();
-                // An echoed key stays within §8's 64 characters with its prefix.
-                if first.code() == ErrorCode::UnknownField {
-                    sipcreds::printable(&field, sipcreds::MAX_ECHOED_FIELD_CHARS).into()
-                } else {
-                    field.into()
-                }
-            }),
+            field: first.field().map(|f| f.to_owned().into()),
             message: format!(
                 "{} of {} entries are invalid; nothing was imported. {}",
                 errors.len(),

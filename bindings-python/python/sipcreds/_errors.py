@@ -11,7 +11,7 @@ This file is generated from the core's error table (core/src/error.rs) by `SIPCR
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, Optional
+from typing import Any, Optional, TypeAlias
 
 __all__ = [
     "Error",
@@ -21,38 +21,11 @@ __all__ = [
     "InUseError",
     "ConflictError",
     "StorageError",
-    "ErrorCode",
     "CLASS_OF_CODE",
 ]
 
-#: Every error code of the contract (SPEC §8).
-ErrorCode = Literal[
-    "invalid_json",
-    "too_large",
-    "unknown_field",
-    "missing_field",
-    "invalid_name",
-    "invalid_server",
-    "invalid_auth_user",
-    "invalid_auth_password",
-    "incomplete_auth",
-    "invalid_domain",
-    "invalid_transport",
-    "invalid_cps_limit",
-    "invalid_cps_key",
-    "invalid_org",
-    "invalid_phone_number",
-    "invalid_symptom",
-    "invalid_option",
-    "not_found",
-    "read_only",
-    "in_use",
-    "conflict",
-    "storage",
-]
-
 #: The ``usage`` of an ``in_use`` error: ``{"phoneNumbers": [...], "agents": [...]}``.
-UsageDict = dict[str, Any]
+UsageDict: TypeAlias = dict[str, Any]
 
 
 class Error(Exception):

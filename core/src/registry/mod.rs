@@ -460,6 +460,67 @@ impl Registry {
         self.limiter.reserve(org, credential_id, max_wait)
     }
 
+    /// [`Registry::reserve`], then sleep until the booked slot: returns when the caller may
+    /// dial (admitted), or at once when rejected (the wait would exceed `max_wait`). Blocks
+    /// the calling thread; an async caller reserves and sleeps on its own timer instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let reg = sipcreds::Registry::in_memory();
+    /// let c = reg.create_credential_json("acme", r#"{"server":"sip.example.com","cpsLimit":1}"#).unwrap();
+    /// assert!(reg.acquire("acme", c.id.as_str(), Duration::ZERO).unwrap().is_admitted());
+    /// // The next slot is a second away: more than a zero wait allows.
+    /// assert!(!reg.acquire("acme", c.id.as_str(), Duration::ZERO).unwrap().is_admitted());
+    /// ```
+    pub fn acquire(
+        &self,
+        org: &str,
+        credential_id: &str,
+        max_wait: std::time::Duration,
+    ) -> Result<Decision> {
+        let d = self.reserve(org, credential_id, max_wait)?;
+        if let Some(wait) = d.wait().filter(|w| !w.is_zero()) {
+            std::thread::sleep(wait);
+        }
+        Ok(d)
+    }
+
+    /// A wait option given as a number of seconds (`max_wait` of `reserve`/`acquire` on the
+    /// bindings, which take seconds or, with `per_second` 1000, milliseconds): finite, 0 or
+    /// more, at most an hour; else `invalid_option` about `field`. The one check of every
+    /// surface.
+    ///
+    /// ```
+    /// use sipcreds::Registry;
+    /// assert_eq!(Registry::wait_option("maxWaitMs", 250.0, 1000.0).unwrap().as_millis(), 250);
+    /// let err = Registry::wait_option("max_wait", f64::NAN, 1.0).unwrap_err();
+    /// assert_eq!((err.code().as_str(), err.field()), ("invalid_option", Some("max_wait")));
+    /// ```
+    pub fn wait_option(
+        field: &'static str,
+        value: f64,
+        per_second: f64,
+    ) -> Result<std::time::Duration> {
+        const MAX_WAIT_SECS: f64 = 3600.0;
+        let unit = if per_second == 1000.0 {
+            "milliseconds"
+        } else {
+            "seconds"
+        };
+        let secs = value / per_second;
+        if !(0.0..=MAX_WAIT_SECS).contains(&secs) {
+            return Err(Error::Invalid {
+                code: ErrorCode::InvalidOption,
+                field: Some(field.into()),
+                message: format!(
+                    "{field} must be a number of {unit} from 0 to {}, not {value}",
+                    MAX_WAIT_SECS * per_second
+                ),
+            });
+        }
+        Ok(std::time::Duration::from_secs_f64(secs))
+    }
+
     /// A registry in memory.
     pub fn in_memory() -> Self {
         Self::new(MemoryStore::new())
