@@ -103,6 +103,9 @@ export declare function checkCredentialFields(body: string): string
 /** Likely causes of a SIP failure, most likely first, as JSON text. */
 export declare function diagnoseJson(symptom: string, reason?: string | undefined | null): string
 
+/** The JSON Schema of a credential input (SPEC §3), as JSON text. */
+export declare function inputSchemaJson(): string
+
 /** Lint one credential body: findings as JSON text. */
 export declare function lintCredentialJson(body: string): string
 

@@ -840,6 +840,7 @@ module.exports.Reply = nativeBinding.Reply
 module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.checkCredentialFields = nativeBinding.checkCredentialFields
 module.exports.diagnoseJson = nativeBinding.diagnoseJson
+module.exports.inputSchemaJson = nativeBinding.inputSchemaJson
 module.exports.lintCredentialJson = nativeBinding.lintCredentialJson
 module.exports.listAllErrorsJson = nativeBinding.listAllErrorsJson
 module.exports.redactLocation = nativeBinding.redactLocation

@@ -216,6 +216,15 @@ sipcreds_status sipcreds_lint_credential_json(const char *json, char **out_json)
 sipcreds_status sipcreds_diagnose(const char *symptom, const char *reason, char **out_json);
 
 /**
+ * The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check.
+ * Thread-safe.
+ *
+ * # Safety
+ * `out_json` is NULL or writable.
+ */
+sipcreds_status sipcreds_schema(char **out_json);
+
+/**
  * Every error code: `[{"code", "number", "description"}]`. Thread-safe.
  *
  * # Safety

@@ -1123,7 +1123,7 @@ pub unsafe extern "C" fn sipcreds_registry_reserve(
                 id,
                 Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?,
             )?
-                .to_json(),
+            .to_json(),
         ))
     })
 }
