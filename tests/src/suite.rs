@@ -176,13 +176,13 @@ pub fn org_isolation(reg: &Registry) {
     fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("agentId"), || {
         reg.assign_number("globex", agent.id.as_str(), "+14155550100")
     });
-    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("agentId"), || {
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
         reg.delete_agent("globex", agent.id.as_str())
     });
     fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("number"), || {
         reg.unlink_number("globex", "+14155550100")
     });
-    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("providerId"), || {
+    fails_cleanly(reg, &orgs, ErrorCode::NotFound, Some("id"), || {
         reg.delete_provider("globex", prov.provider.id.as_str())
     });
     assert!(reg.list_credentials("globex").unwrap().is_empty());
@@ -502,7 +502,7 @@ pub fn agents(reg: &Registry) {
         1,
         "the number stays"
     );
-    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("agentId"), || {
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("id"), || {
         reg.delete_agent("acme", bob.id.as_str())
     });
 }
@@ -592,7 +592,7 @@ pub fn providers(reg: &Registry) {
         reg,
         &["acme"],
         ErrorCode::NotFound,
-        Some("providerId"),
+        Some("id"),
         || reg.delete_provider("acme", p.id.as_str()),
     );
 
