@@ -39,6 +39,25 @@ pub(crate) const CPS_LIMIT: usize = 6;
 pub(crate) const CPS_KEY: usize = 7;
 pub(crate) const EXPECTED_VERSION: usize = 8;
 
+/// The position of a wire field in [`FIELDS`]: a `match`, which the compiler turns into a
+/// switch on the length and one comparison (a linear search compared the key with each).
+fn field_index(key: &str) -> Option<usize> {
+    let i = match key {
+        "name" => NAME,
+        "server" => SERVER,
+        "authUser" => AUTH_USER,
+        "authPassword" => AUTH_PASSWORD,
+        "domain" => DOMAIN,
+        "transport" => TRANSPORT,
+        "cpsLimit" => CPS_LIMIT,
+        "cpsKey" => CPS_KEY,
+        "expectedVersion" => EXPECTED_VERSION,
+        _ => return None,
+    };
+    debug_assert_eq!(FIELDS[i], key);
+    Some(i)
+}
+
 /// A JSON value as far as the field parsers need to see it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Raw<'a> {
@@ -178,7 +197,7 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                 let mut out = RawObject::default();
                 let mut unknown_seen: Vec<Cow<'de, str>> = Vec::new();
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    match FIELDS.iter().position(|f| *f == key) {
+                    match field_index(&key) {
                         Some(i) => {
                             let value = if i == AUTH_PASSWORD {
                                 secret_value(map.next_value::<&'de RawValue>()?)
@@ -331,6 +350,17 @@ pub(crate) fn invalid_json(message: impl Into<String>) -> Error {
 /// only our own (duplicate keys), so the text is safe to show.
 pub(crate) fn json_error(e: serde_json::Error) -> Error {
     invalid_json(format!("invalid JSON: {e}"))
+}
+
+#[cfg(test)]
+mod field_index_tests {
+    #[test]
+    fn every_field_has_its_index() {
+        for (i, f) in super::FIELDS.iter().enumerate() {
+            assert_eq!(super::field_index(f), Some(i));
+        }
+        assert_eq!(super::field_index("Name"), None);
+    }
 }
 
 #[cfg(test)]

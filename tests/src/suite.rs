@@ -588,13 +588,9 @@ pub fn providers(reg: &Registry) {
         .filter(|n| n.credential_id.is_some())
         .collect();
     assert_eq!(linked.len(), 1);
-    fails_cleanly(
-        reg,
-        &["acme"],
-        ErrorCode::NotFound,
-        Some("id"),
-        || reg.delete_provider("acme", p.id.as_str()),
-    );
+    fails_cleanly(reg, &["acme"], ErrorCode::NotFound, Some("id"), || {
+        reg.delete_provider("acme", p.id.as_str())
+    });
 
     // One bad input: nothing is created, and the error says which one.
     fails_cleanly(
