@@ -1,6 +1,6 @@
 // The error classes of sipcreds, generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
 
-import type { Usage } from './sipcreds'
+import type { ErrorBodyData, Usage } from './shapes'
 
 /** Every error code of the contract (SPEC §8). */
 export type ErrorCode =
@@ -27,17 +27,9 @@ export type ErrorCode =
   | 'conflict'
   | 'storage'
 
-/** The contract's error JSON (SPEC §8). */
-export interface ErrorBody {
+/** The contract's error JSON (SPEC §8), its code one of the table's. */
+export interface ErrorBody extends ErrorBodyData {
   code: ErrorCode
-  field: string | null
-  message: string
-  /** `in_use`: what uses the credential. */
-  usage?: Usage
-  /** `conflict`: the version the caller expected. */
-  expectedVersion?: number
-  /** `conflict`: the stored version. */
-  actualVersion?: number
 }
 
 /** Base class of every sipcreds error. */

@@ -6,56 +6,30 @@ export type Body = Record<string, unknown> | string | Uint8Array
 
 export type Transport = 'udp' | 'tcp' | 'tls'
 
-/** The normalized fields `validateCredential` returns (never the password). */
-export interface NormalizedCredential {
-  name: string | null
-  server: string
-  host: string
-  port: number
-  transport: Transport
-  authUser: string | null
-  hasPassword: boolean
-  domain: string | null
-  realm: string
-  cpsLimit: number | null
-  cpsKey: string | null
-}
+// The output shapes, generated from the core's serde types (shapes.d.ts).
+export * from './shapes'
+import type {
+  Agent,
+  Cause,
+  CredentialData,
+  DeleteReport,
+  Diagnosis,
+  ErrorCodeInfo,
+  Finding,
+  NormalizedCredential,
+  PhoneNumber,
+  Provider,
+  ProviderDeleteReport,
+  RateGroup,
+  Usage,
+} from './shapes'
+import type { ErrorCode } from './errors'
 
 /** A stored credential in the §3 JSON shape. `revealPassword()` is not enumerable: it never
  * appears in `JSON.stringify`, `util.inspect` or a spread. */
-export interface Credential extends NormalizedCredential {
-  id: string
-  org: string
-  source: 'manual' | 'provider'
-  providerId: string | null
-  readOnly: boolean
-  version: number
-  createdAt: string
-  updatedAt: string
+export interface Credential extends CredentialData {
   /** The password in clear, for the SIP stack that must send it; `null` without one. */
   revealPassword(): string | null
-}
-
-export interface Finding {
-  code: string
-  severity: 'error' | 'warning' | 'info'
-  field: string
-  message: string
-  fix: string
-  /** The credential's id, in findings of a registry's `lint`. */
-  credential?: string
-}
-
-export interface Cause {
-  code: string
-  cause: string
-  fix: string
-  fields: string[]
-}
-
-export interface Diagnosis {
-  symptom: string
-  causes: Cause[]
 }
 
 /** The outcome of a live probe (SPEC §12). */
@@ -128,71 +102,14 @@ export interface ProbeReport {
   causes: Cause[]
 }
 
-export interface AgentUsage {
-  id: string
-  name: string
-  via: string[]
-}
-
-export interface Usage {
-  phoneNumbers: string[]
-  agents: AgentUsage[]
-}
-
-export interface DeleteReport {
-  deleted: string
-  unlinkedNumbers: string[]
-}
-
-export interface ProviderDeleteReport {
-  deleted: string
-  deletedCredentials: string[]
-  unlinkedNumbers: string[]
-}
-
-export interface PhoneNumber {
-  number: string
-  credentialId: string | null
-}
-
-export interface Agent {
-  id: string
-  org: string
-  name: string
-  numbers: string[]
-  createdAt: string
-}
-
-export interface Provider {
-  id: string
-  org: string
-  kind: string
-  name: string
-  createdAt: string
-}
-
 export interface ConnectedProvider {
   provider: Provider
   credentials: Credential[]
 }
 
-export interface RateGroup {
-  key: string
-  cpsKey: string | null
-  members: string[]
-  limit: number | null
-  conflictingLimits: boolean
-}
-
 /** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after
  * `retryAfterMs`). Milliseconds, rounded up. */
 export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
-
-export interface ErrorCodeInfo {
-  code: ErrorCode
-  number: number
-  description: string
-}
 
 /** Which page of a list (SPEC §5): `limit` 1–1000, `after` the previous page's `next`. */
 export interface PageRequest {
@@ -280,7 +197,6 @@ export declare class Registry {
 
 // The error classes, the codes and the error body, generated from the core's error table.
 export * from './errors'
-import type { ErrorCode } from './errors'
 
 /** Validate one credential (an object or a JSON string): its normalized fields. */
 export declare function validateCredential(credential: Body): NormalizedCredential

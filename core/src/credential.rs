@@ -651,6 +651,7 @@ impl serde::Serialize for Credential {
 
 /// A credential as every surface shows it (§3), fields in the order of §3. Never holds the
 /// password.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialView<'a> {
@@ -662,6 +663,10 @@ pub struct CredentialView<'a> {
     #[serde(flatten)]
     pub fields: NormalizedFields<'a>,
     /// `source`: `manual` or `provider`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::shapes::source_schema")
+    )]
     pub source: &'static str,
     /// `providerId`.
     pub provider_id: Option<&'a ProviderId>,
@@ -678,6 +683,29 @@ pub struct CredentialView<'a> {
 /// A time as every surface shows it: RFC 3339 in UTC, whole seconds ([`timestamp`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timestamp(pub OffsetDateTime);
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date-time"})
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Credential {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Credential".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        CredentialView::json_schema(generator)
+    }
+}
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -754,6 +782,7 @@ pub fn read_inputs(text: &str, list: &str) -> Result<Vec<CredentialInput>, Error
 /// The normalized fields of a credential input (§9), borrowing what they can: what
 /// [`CredentialInput::to_normalized_json_string`] writes, and what a binding reads to build
 /// its own objects without going through JSON. Never holds the password.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NormalizedFields<'a> {
@@ -766,6 +795,7 @@ pub struct NormalizedFields<'a> {
     /// `port`: the effective port.
     pub port: u16,
     /// `transport`, lowercase.
+    #[cfg_attr(feature = "schema", schemars(with = "crate::values::Transport"))]
     pub transport: &'static str,
     /// `authUser`.
     pub auth_user: Option<&'a str>,

@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorCode};
 use crate::host::quote;
 
 /// One likely cause.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cause {
     /// Stable snake_case code of the cause.
@@ -20,6 +21,7 @@ pub struct Cause {
 }
 
 /// The answer of [`diagnose`].
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnosis {
     /// The symptom, normalized (`"401"`, `"timeout"`, ...).

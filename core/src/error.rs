@@ -276,6 +276,7 @@ impl Serialize for ErrorCode {
 }
 
 /// One entry of the published code list: `{"code", "number", "description"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ErrorInfo {
     /// The snake_case code.
@@ -497,6 +498,7 @@ impl Error {
 }
 
 /// The body of an error (§8), in the order every surface writes it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody<'a> {
@@ -518,6 +520,7 @@ pub struct ErrorBody<'a> {
 }
 
 /// `{"error": body}`: the whole §8 error JSON.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorJson<'a> {
     /// The body.

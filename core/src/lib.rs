@@ -41,6 +41,8 @@ mod lint;
 mod rate;
 mod registry;
 mod schema;
+#[cfg(feature = "schema")]
+mod shapes;
 mod usage;
 mod values;
 mod wire;
@@ -66,6 +68,8 @@ pub use registry::{
     Provider, ProviderDeleteReport, RateChanges, Registry, Storage, Tx,
 };
 pub use schema::input_schema;
+#[cfg(feature = "schema")]
+pub use shapes::output_schemas;
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,

@@ -8,6 +8,7 @@ use crate::credential::CredentialInput;
 use crate::values::Transport;
 
 /// How serious a finding is.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -31,6 +32,7 @@ impl fmt::Display for Severity {
 
 /// One finding: `{code, severity, field, message, fix}`, and the credential it is about when
 /// several are linted together.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable snake_case code.

@@ -10,6 +10,7 @@ use serde::Serialize;
 /// assert!(u.is_empty());
 /// assert_eq!(serde_json::to_string(&u).unwrap(), r#"{"phoneNumbers":[],"agents":[]}"#);
 /// ```
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageReport {
@@ -27,6 +28,7 @@ impl UsageReport {
 }
 
 /// One agent in a usage report.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentUsage {
     /// The agent's id.

@@ -19,6 +19,8 @@ pub fn generated_files() -> Vec<(&'static str, String)> {
         ("bindings-node/errors.js", node_errors_js()),
         ("bindings-node/errors.d.ts", node_errors_dts()),
         ("schema/credential-input.schema.json", schema_json()),
+        ("bindings-node/shapes.d.ts", shapes_ts()),
+        ("bindings-python/python/sipcreds/_shapes.py", shapes_py()),
     ]
 }
 
@@ -322,23 +324,15 @@ class SipcredsError extends Error {
 /// `bindings-node/errors.d.ts`.
 pub fn node_errors_dts() -> String {
     let mut s = format!("// The error classes of sipcreds, {HEADER}.\n\n");
-    s.push_str("import type { Usage } from './sipcreds'\n\n/** Every error code of the contract (SPEC §8). */\nexport type ErrorCode =\n");
+    s.push_str("import type { ErrorBodyData, Usage } from './shapes'\n\n/** Every error code of the contract (SPEC §8). */\nexport type ErrorCode =\n");
     for code in ErrorCode::ALL {
         let _ = writeln!(s, "  | '{}'", code.as_str());
     }
     s.push_str(
         r#"
-/** The contract's error JSON (SPEC §8). */
-export interface ErrorBody {
+/** The contract's error JSON (SPEC §8), its code one of the table's. */
+export interface ErrorBody extends ErrorBodyData {
   code: ErrorCode
-  field: string | null
-  message: string
-  /** `in_use`: what uses the credential. */
-  usage?: Usage
-  /** `conflict`: the version the caller expected. */
-  expectedVersion?: number
-  /** `conflict`: the stored version. */
-  actualVersion?: number
 }
 
 /** Base class of every sipcreds error. */
@@ -378,5 +372,248 @@ export declare class SipcredsError extends Error {
 pub fn schema_json() -> String {
     let mut s = serde_json::to_string_pretty(&sipcreds::input_schema()).unwrap_or_default();
     s.push('\n');
+    s
+}
+
+/// The output shapes the surfaces type: (the core's schema name, the TypeScript name, the
+/// Python `TypedDict` name where Python answers a plain dict of that shape).
+const SHAPES: [(&str, &str, Option<&str>); 17] = [
+    (
+        "NormalizedFields",
+        "NormalizedCredential",
+        Some("NormalizedCredential"),
+    ),
+    ("Credential", "CredentialData", Some("CredentialDict")),
+    ("NumberRecord", "PhoneNumber", Some("NumberDict")),
+    ("Agent", "Agent", Some("AgentDict")),
+    ("Provider", "Provider", Some("ProviderDict")),
+    ("ConnectedProvider", "ConnectedProviderData", None),
+    ("AgentUsage", "AgentUsage", Some("AgentUsage")),
+    ("UsageReport", "Usage", Some("Usage")),
+    ("DeleteReport", "DeleteReport", Some("DeleteReport")),
+    (
+        "ProviderDeleteReport",
+        "ProviderDeleteReport",
+        Some("ProviderDeleteReport"),
+    ),
+    ("Severity", "Severity", None),
+    ("Finding", "Finding", Some("Finding")),
+    ("Cause", "Cause", Some("Cause")),
+    ("Diagnosis", "Diagnosis", Some("Diagnosis")),
+    ("RateGroup", "RateGroup", Some("RateGroupDict")),
+    ("ErrorInfo", "ErrorCodeInfo", Some("ErrorCodeInfo")),
+    ("ErrorBody", "ErrorBodyData", Some("ErrorBody")),
+];
+
+fn definitions() -> std::collections::BTreeMap<String, serde_json::Value> {
+    sipcreds::output_schemas().into_iter().collect()
+}
+
+/// The first sentence-ish line of a rustdoc description, with rustdoc links unwrapped.
+fn doc_line(schema: &serde_json::Value) -> Option<String> {
+    let d = schema.get("description")?.as_str()?;
+    let first = d.split("\n\n").next()?.replace('\n', " ");
+    Some(first.replace("[`", "`").replace("`]", "`"))
+}
+
+fn ref_name(schema: &serde_json::Value) -> Option<&str> {
+    schema.get("$ref")?.as_str()?.strip_prefix("#/$defs/")
+}
+
+enum Lang {
+    Ts,
+    Py,
+}
+
+fn type_of(schema: &serde_json::Value, lang: &Lang) -> String {
+    use serde_json::Value;
+    let name_of = |def: &str| -> String {
+        let found = SHAPES.iter().find(|(d, ..)| *d == def);
+        match (lang, found) {
+            (Lang::Ts, Some((_, ts, _))) => (*ts).to_owned(),
+            (Lang::Py, Some((_, _, Some(py)))) => (*py).to_owned(),
+            (Lang::Py, Some((d, _, None))) if *d == "Severity" => {
+                "Literal[\"error\", \"warning\", \"info\"]".to_owned()
+            }
+            _ => panic!("the shape {def} has no name on this surface"),
+        }
+    };
+    let nullable = |inner: String| match lang {
+        Lang::Ts => format!("{inner} | null"),
+        Lang::Py => format!("Optional[{inner}]"),
+    };
+    if let Some(def) = ref_name(schema) {
+        return name_of(def);
+    }
+    if let Some(Value::Array(any)) = schema.get("anyOf") {
+        let (nulls, others): (Vec<_>, Vec<_>) = any.iter().partition(|s| s["type"] == "null");
+        let inner = others
+            .iter()
+            .map(|s| type_of(s, lang))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        return if nulls.is_empty() {
+            inner
+        } else {
+            nullable(inner)
+        };
+    }
+    if let Some(Value::Array(one)) = schema.get("oneOf") {
+        let consts: Vec<String> = one
+            .iter()
+            .filter_map(|s| s.get("const").and_then(Value::as_str))
+            .map(|c| match lang {
+                Lang::Ts => format!("'{c}'"),
+                Lang::Py => format!("\"{c}\""),
+            })
+            .collect();
+        return match lang {
+            Lang::Ts => consts.join(" | "),
+            Lang::Py => format!("Literal[{}]", consts.join(", ")),
+        };
+    }
+    let (ty, null) = match &schema["type"] {
+        Value::String(t) => (t.as_str(), false),
+        Value::Array(ts) => (
+            ts.iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or("null"),
+            ts.iter().any(|t| t == "null"),
+        ),
+        other => panic!("a shape without a type: {other}"),
+    };
+    let base = match (ty, lang) {
+        ("string", _) if schema.get("enum").is_some() => {
+            let values: Vec<String> = schema["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|v| match lang {
+                    Lang::Ts => format!("'{v}'"),
+                    Lang::Py => format!("\"{v}\""),
+                })
+                .collect();
+            match lang {
+                Lang::Ts => values.join(" | "),
+                Lang::Py => format!("Literal[{}]", values.join(", ")),
+            }
+        }
+        ("string", Lang::Ts) => "string".into(),
+        ("string", Lang::Py) => "str".into(),
+        ("integer", Lang::Ts) => "number".into(),
+        ("integer", Lang::Py) => "int".into(),
+        ("boolean", Lang::Ts) => "boolean".into(),
+        ("boolean", Lang::Py) => "bool".into(),
+        ("array", Lang::Ts) => {
+            let item = type_of(&schema["items"], lang);
+            if item.contains(' ') {
+                format!("Array<{item}>")
+            } else {
+                format!("{item}[]")
+            }
+        }
+        ("array", Lang::Py) => format!("list[{}]", type_of(&schema["items"], lang)),
+        (other, _) => panic!("no rendering of the JSON type {other}"),
+    };
+    if null { nullable(base) } else { base }
+}
+
+/// The properties of an object shape: (name, schema, required), in the shape's order.
+fn properties(schema: &serde_json::Value) -> Vec<(String, serde_json::Value, bool)> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect();
+    schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone(), required.contains(&k.as_str())))
+        .collect()
+}
+
+/// `bindings-node/shapes.d.ts`: an interface per output shape.
+pub fn shapes_ts() -> String {
+    let defs = definitions();
+    let mut s = format!(
+        "// The output shapes of sipcreds (SPEC §3, §5-§8), {}.\n",
+        HEADER.replace(
+            "error table (core/src/error.rs)",
+            "serde types (core, `sipcreds::output_schemas`)"
+        )
+    );
+    for (def, ts, _) in SHAPES {
+        let schema = &defs[def];
+        s.push('\n');
+        if let Some(doc) = doc_line(schema) {
+            let _ = writeln!(s, "/** {doc} */");
+        }
+        if schema.get("oneOf").is_some() {
+            let _ = writeln!(s, "export type {ts} = {}", type_of(schema, &Lang::Ts));
+            continue;
+        }
+        let _ = writeln!(s, "export interface {ts} {{");
+        for (name, prop, required) in properties(schema) {
+            if let Some(doc) = doc_line(&prop) {
+                let _ = writeln!(s, "  /** {doc} */");
+            }
+            let opt = if required { "" } else { "?" };
+            let _ = writeln!(s, "  {name}{opt}: {}", type_of(&prop, &Lang::Ts));
+        }
+        s.push_str("}\n");
+    }
+    s
+}
+
+/// `bindings-python/python/sipcreds/_shapes.py`: a `TypedDict` per output shape that Python
+/// answers as a plain dict.
+pub fn shapes_py() -> String {
+    let defs = definitions();
+    let mut s = format!(
+        "\"\"\"The output shapes of sipcreds as ``TypedDict``s (SPEC §3, §5-§8).\n\nThis file is {}.\n\"\"\"\n\n",
+        HEADER.replace(
+            "error table (core/src/error.rs)",
+            "serde types (core, `sipcreds::output_schemas`)"
+        )
+    );
+    s.push_str("from __future__ import annotations\n\nfrom typing import Literal, Optional, TypedDict\n\n__all__ = [\n");
+    for (_, _, py) in SHAPES {
+        if let Some(py) = py {
+            let _ = writeln!(s, "    \"{py}\",");
+        }
+    }
+    s.push_str("]\n");
+    for (def, _, py) in SHAPES {
+        let Some(py) = py else { continue };
+        let schema = &defs[def];
+        let props = properties(schema);
+        let doc = doc_line(schema).unwrap_or_default().replace('`', "``");
+        let (required, optional): (Vec<_>, Vec<_>) = props.iter().partition(|(.., r)| *r);
+        let field = |(name, prop, _): &&(String, serde_json::Value, bool)| {
+            format!("    {name}: {}\n", type_of(prop, &Lang::Py))
+        };
+        if optional.is_empty() {
+            let _ = write!(s, "\n\nclass {py}(TypedDict):\n    \"\"\"{doc}\"\"\"\n\n");
+            for p in &required {
+                s.push_str(&field(p));
+            }
+        } else {
+            let _ = write!(s, "\n\nclass _{py}Required(TypedDict):\n");
+            for p in &required {
+                s.push_str(&field(p));
+            }
+            let _ = write!(
+                s,
+                "\n\nclass {py}(_{py}Required, total=False):\n    \"\"\"{doc}\"\"\"\n\n"
+            );
+            for p in &optional {
+                s.push_str(&field(p));
+            }
+        }
+    }
     s
 }

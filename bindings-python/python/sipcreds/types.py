@@ -1,4 +1,6 @@
-"""The shapes of the dicts sipcreds returns, as ``TypedDict``s (the §3 wire names).
+"""The shapes of the dicts sipcreds returns, as ``TypedDict``s (the §3 wire names): those
+of the core's output types are generated (``_shapes.py``), the rest are the probe's and the
+pages'.
 
     from sipcreds.types import CredentialDict, Usage
 """
@@ -6,6 +8,24 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, Optional, TypedDict, Union
+
+from ._shapes import (
+    AgentDict,
+    AgentUsage,
+    Cause,
+    CredentialDict,
+    DeleteReport,
+    Diagnosis,
+    ErrorBody,
+    ErrorCodeInfo,
+    Finding,
+    NormalizedCredential,
+    NumberDict,
+    ProviderDeleteReport,
+    ProviderDict,
+    RateGroupDict,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from ._native import Credential
@@ -21,6 +41,7 @@ __all__ = [
     "CredentialPage",
     "DeleteReport",
     "Diagnosis",
+    "ErrorBody",
     "ErrorCodeInfo",
     "Finding",
     "NormalizedCredential",
@@ -40,58 +61,6 @@ __all__ = [
 
 Body = Union[dict[str, Any], str, bytes]
 """A credential input or patch: a dict in the wire shape, or its JSON text."""
-
-class ErrorCodeInfo(TypedDict):
-    """One entry of ``list_all_errors()``."""
-
-    code: str
-    number: int
-    description: str
-
-class NormalizedCredential(TypedDict):
-    name: Optional[str]
-    server: str
-    host: str
-    port: int
-    transport: Literal["udp", "tcp", "tls"]
-    authUser: Optional[str]
-    hasPassword: bool
-    domain: Optional[str]
-    realm: str
-    cpsLimit: Optional[int]
-    cpsKey: Optional[str]
-
-class CredentialDict(NormalizedCredential):
-    id: str
-    org: str
-    source: Literal["manual", "provider"]
-    providerId: Optional[str]
-    readOnly: bool
-    version: int
-    createdAt: str
-    updatedAt: str
-
-class _FindingBase(TypedDict):
-    code: str
-    severity: Literal["error", "warning", "info"]
-    field: str
-    message: str
-    fix: str
-
-class Finding(_FindingBase, total=False):
-    credential: str
-    """The credential's id, in findings of a registry's ``lint``."""
-
-class Cause(TypedDict):
-    code: str
-    cause: str
-    fix: str
-    fields: list[str]
-
-class Diagnosis(TypedDict):
-    symptom: str
-    causes: list[Cause]
-
 
 class ProbeTarget(TypedDict):
     address: str
@@ -162,42 +131,6 @@ class ProbeReport(TypedDict):
     requestsSent: int
     causes: list[Cause]
 
-class AgentUsage(TypedDict):
-    id: str
-    name: str
-    via: list[str]
-
-class Usage(TypedDict):
-    phoneNumbers: list[str]
-    agents: list[AgentUsage]
-
-class DeleteReport(TypedDict):
-    deleted: str
-    unlinkedNumbers: list[str]
-
-class ProviderDeleteReport(TypedDict):
-    deleted: str
-    deletedCredentials: list[str]
-    unlinkedNumbers: list[str]
-
-class NumberDict(TypedDict):
-    number: str
-    credentialId: Optional[str]
-
-class AgentDict(TypedDict):
-    id: str
-    org: str
-    name: str
-    numbers: list[str]
-    createdAt: str
-
-class ProviderDict(TypedDict):
-    id: str
-    org: str
-    kind: str
-    name: str
-    createdAt: str
-
 class CredentialPage(TypedDict):
     """One page of ``list_credentials(org, limit=..., after=...)``."""
 
@@ -225,10 +158,3 @@ class ProviderPage(TypedDict):
 class ConnectedProvider(TypedDict):
     provider: ProviderDict
     credentials: list["Credential"]
-
-class RateGroupDict(TypedDict):
-    key: str
-    cpsKey: Optional[str]
-    members: list[str]
-    limit: Optional[int]
-    conflictingLimits: bool

@@ -42,6 +42,7 @@ pub fn group_key(id: &str, cps_key: Option<&str>) -> String {
 }
 
 /// One rate group: `(org, cpsKey)` when the key is set, else the credential alone.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RateGroup {

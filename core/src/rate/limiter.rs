@@ -166,6 +166,7 @@ impl Decision {
 }
 
 /// The output shape of a [`Decision`]: milliseconds, rounded up.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DecisionView {
@@ -174,6 +175,16 @@ struct DecisionView {
     wait_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Decision {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Decision".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        DecisionView::json_schema(generator)
+    }
 }
 
 impl serde::Serialize for Decision {

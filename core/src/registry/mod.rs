@@ -30,6 +30,7 @@ use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
 /// What a forced (or unneeded-force) delete did.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteReport {
@@ -40,6 +41,7 @@ pub struct DeleteReport {
 }
 
 /// What deleting a provider did.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderDeleteReport {
@@ -52,6 +54,7 @@ pub struct ProviderDeleteReport {
 }
 
 /// A connected provider and the credentials it owns: `{"provider", "credentials"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectedProvider {
     /// The provider.

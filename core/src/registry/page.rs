@@ -74,6 +74,7 @@ impl Page {
 
 /// One page of a list: the items, and the cursor of the next page (`None` on the last).
 /// On every surface: `{"items": [...], "next": cursor | null}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Paged<T> {
     /// The items, in the list's order.

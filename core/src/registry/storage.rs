@@ -15,6 +15,7 @@ use crate::rate::RateRow;
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
 /// A phone number and the credential it is linked to, if any: `{"number", "credentialId"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberRecord {
@@ -32,6 +33,7 @@ impl NumberRecord {
 }
 
 /// An agent and the numbers it uses: `{"id", "org", "name", "numbers", "createdAt"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
@@ -45,6 +47,7 @@ pub struct Agent {
     pub numbers: Vec<PhoneNumber>,
     /// Creation time.
     #[serde(serialize_with = "serialize_timestamp")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::credential::Timestamp"))]
     pub created_at: OffsetDateTime,
 }
 
@@ -56,6 +59,7 @@ impl Agent {
 }
 
 /// A connected provider: `{"id", "org", "kind", "name", "createdAt"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Provider {
@@ -69,6 +73,7 @@ pub struct Provider {
     pub name: Name,
     /// Creation time.
     #[serde(serialize_with = "serialize_timestamp")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::credential::Timestamp"))]
     pub created_at: OffsetDateTime,
 }
 
