@@ -105,13 +105,13 @@ fn dict_from_map<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bou
     Ok(dict)
 }
 
+/// A core shape as Python objects (dicts in the shape's order), serialized by serde.
 fn serialize_to_py<'py, T: serde::Serialize>(
     py: Python<'py>,
     v: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let value = serde_json::to_value(v)
-        .map_err(|e| py_error(py, Error::storage(format!("cannot serialize: {e}"))))?;
-    to_py(py, &value)
+    pythonize::pythonize(py, v)
+        .map_err(|e| py_error(py, Error::storage(format!("cannot serialize: {e}"))))
 }
 
 /// A value no JSON document can hold (bytes, sets, objects, NaN): it is "not a string,
@@ -449,10 +449,7 @@ fn validate_credential<'py>(
     credential: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let input = input_from_py(py, credential)?;
-    match input.into_normalized_json() {
-        Value::Object(map) => dict_from_map(py, &map),
-        _ => unreachable!("a normalized credential is an object"),
-    }
+    Ok(serialize_to_py(py, &input.normalized_fields())?.cast_into::<PyDict>()?)
 }
 
 /// Lint one credential input: findings as dicts.
@@ -698,7 +695,7 @@ impl PyDecision {
 
     /// `{"admitted": true, "waitMs": ...}` or `{"admitted": false, "retryAfterMs": ...}`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.inner.to_json())
+        serialize_to_py(py, &self.inner)
     }
 
     fn __bool__(&self) -> bool {
@@ -994,7 +991,7 @@ impl PyRegistry {
         let r = py
             .detach(|| self.inner.link_number(org, number, credential_id))
             .or_raise(py)?;
-        to_py(py, &r.to_json())
+        serialize_to_py(py, &r)
     }
 
     fn unlink_number<'py>(
@@ -1008,7 +1005,7 @@ impl PyRegistry {
         let r = py
             .detach(|| self.inner.unlink_number(org, number))
             .or_raise(py)?;
-        to_py(py, &r.to_json())
+        serialize_to_py(py, &r)
     }
 
     fn delete_number<'py>(
@@ -1022,7 +1019,7 @@ impl PyRegistry {
         let r = py
             .detach(|| self.inner.delete_number(org, number))
             .or_raise(py)?;
-        to_py(py, &r.to_json())
+        serialize_to_py(py, &r)
     }
 
     /// Every item (a list), or with `limit=` / `after=` one page:
@@ -1059,7 +1056,7 @@ impl PyRegistry {
         let a = py
             .detach(|| self.inner.create_agent(org, name))
             .or_raise(py)?;
-        to_py(py, &a.to_json())
+        serialize_to_py(py, &a)
     }
 
     fn get_agent<'py>(
@@ -1071,7 +1068,7 @@ impl PyRegistry {
         let org: &str = &org;
         let id: &str = &id;
         let a = py.detach(|| self.inner.get_agent(org, id)).or_raise(py)?;
-        to_py(py, &a.to_json())
+        serialize_to_py(py, &a)
     }
 
     fn assign_number<'py>(
@@ -1087,7 +1084,7 @@ impl PyRegistry {
         let a = py
             .detach(|| self.inner.assign_number(org, agent_id, number))
             .or_raise(py)?;
-        to_py(py, &a.to_json())
+        serialize_to_py(py, &a)
     }
 
     fn unassign_number<'py>(
@@ -1103,7 +1100,7 @@ impl PyRegistry {
         let a = py
             .detach(|| self.inner.unassign_number(org, agent_id, number))
             .or_raise(py)?;
-        to_py(py, &a.to_json())
+        serialize_to_py(py, &a)
     }
 
     fn delete_agent<'py>(
@@ -1117,7 +1114,7 @@ impl PyRegistry {
         let a = py
             .detach(|| self.inner.delete_agent(org, id))
             .or_raise(py)?;
-        to_py(py, &a.to_json())
+        serialize_to_py(py, &a)
     }
 
     /// Every item (a list), or with `limit=` / `after=` one page:
@@ -1163,7 +1160,7 @@ impl PyRegistry {
         let out = PyDict::new(py);
         out.set_item(
             intern!(py, "provider"),
-            to_py(py, &connected.provider.to_json())?,
+            serialize_to_py(py, &connected.provider)?,
         )?;
         out.set_item(
             intern!(py, "credentials"),
