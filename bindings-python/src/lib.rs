@@ -259,7 +259,7 @@ fn value_from_py(obj: &Bound<'_, PyAny>, depth: u32, conv: &mut Conversion) -> P
         return Ok(foreign());
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(d.len());
         for (k, v) in d.iter() {
             match k
                 .cast::<PyString>()
