@@ -60,12 +60,13 @@ pub use host::{Domain, Host, Port, ServerAddress, location_scheme, redact_locati
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,
-    ManualClock, MonotonicClock, Nanos, RateGroup, RateLimiter, RateRow, SECOND, SlidingWindow,
-    group_key, rate_groups,
+    ManualClock, MonotonicClock, Nanos, OrgRates, RateGroup, RateLimiter, RateRow, SECOND,
+    SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
     Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Page, Paged,
-    Provider, ProviderDeleteReport, RateChanges, Registry, Storage, Tx,
+    Provider, ProviderDeleteReport, RateChanges, RateRowSink, Registry, SealedCredential, Storage,
+    Tx,
 };
 pub use schema::input_schema;
 #[cfg(feature = "schema")]

@@ -87,7 +87,7 @@ fn finding(code: &'static str, field: &'static str, message: String, fix: String
 /// assert!(codes.contains(&"no_cps_limit"));
 /// ```
 pub fn lint_credential(c: &CredentialInput) -> Vec<Finding> {
-    let mut out = lint_fields(c);
+    let mut out = lint_fields(c, c.auth.is_some());
     if c.cps_limit.is_none() {
         out.push(no_cps_limit());
     }
@@ -103,7 +103,9 @@ fn no_cps_limit() -> Finding {
     )
 }
 
-fn lint_fields(c: &CredentialInput) -> Vec<Finding> {
+/// The checks of one credential's own fields (`has_auth`: it has an authUser and password;
+/// lint reads credentials with their passwords left encrypted).
+fn lint_fields(c: &CredentialInput, has_auth: bool) -> Vec<Finding> {
     let mut out = Vec::new();
     let port = c.effective_port().get();
     match (c.transport, port) {
@@ -140,7 +142,7 @@ fn lint_fields(c: &CredentialInput) -> Vec<Finding> {
             "use the provider's TLS host name as server".into(),
         ));
     }
-    if c.auth.is_none() {
+    if !has_auth {
         out.push(finding(
             "no_auth",
             "authUser",
@@ -179,7 +181,7 @@ pub fn lint_credentials<'a, L: AsRef<str>>(
     }));
     let mut out = Vec::new();
     for (label, c) in &items {
-        out.extend(checks.lint(label, c));
+        out.extend(checks.lint(label, c, c.auth.is_some()));
     }
     out
 }
@@ -233,8 +235,8 @@ impl GroupChecks {
     }
 
     /// The findings of one credential of the set: its own fields' and its group's.
-    pub(crate) fn lint(&self, label: &str, c: &CredentialInput) -> Vec<Finding> {
-        let mut fs = lint_fields(c);
+    pub(crate) fn lint(&self, label: &str, c: &CredentialInput, has_auth: bool) -> Vec<Finding> {
+        let mut fs = lint_fields(c, has_auth);
         match c
             .cps_key
             .as_ref()

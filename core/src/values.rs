@@ -426,10 +426,14 @@ impl CpsKey {
 
     /// Parse a key.
     pub fn parse(s: &str) -> Result<CpsKey, Error> {
+        Self::check(s).map(|()| CpsKey(s.to_owned()))
+    }
+
+    /// Check a key without keeping it (the rule of [`CpsKey::parse`], nothing allocated).
+    pub fn check(s: &str) -> Result<(), Error> {
         check_charset(s, Self::MAX_CHARS, |b| {
             b.is_ascii_alphanumeric() || b"._:-".contains(&b)
         })
-        .map(|()| CpsKey(s.to_owned()))
         .map_err(|m| {
             Error::invalid(
                 ErrorCode::InvalidCpsKey,
@@ -562,19 +566,26 @@ macro_rules! ulid_id {
             /// on input, uppercase in the result). A malformed id is `not_found`: it cannot
             /// exist.
             pub fn parse(s: &str, field: &'static str) -> Result<Self, Error> {
-                let not_found = || Error::NotFound { what: $what, field, id: s.chars().take(100).collect() };
-                let body = s.strip_prefix($prefix).ok_or_else(not_found)?;
-                // 26 Crockford characters; the first one at most 7 (128 bits).
-                if body.len() != 26 || !matches!(body.as_bytes()[0], b'0'..=b'7') {
-                    return Err(not_found());
-                }
-                let u = ulid::Ulid::from_string(body).map_err(|_| not_found())?;
+                let u = Self::check(s, field)?;
+                let body = &s[$prefix.len()..];
                 // Already canonical (uppercase, no Crockford aliases): kept as given, without
                 // encoding the ULID again (ids read back from a store are all canonical).
                 if body.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')) {
                     return Ok($name(s.to_owned()));
                 }
                 Ok(Self::from_ulid(u))
+            }
+
+            /// Check an id without keeping it (the rule of [`Self::parse`], nothing
+            /// allocated): its ULID.
+            pub fn check(s: &str, field: &'static str) -> Result<ulid::Ulid, Error> {
+                let not_found = || Error::NotFound { what: $what, field, id: s.chars().take(100).collect() };
+                let body = s.strip_prefix($prefix).ok_or_else(not_found)?;
+                // 26 Crockford characters; the first one at most 7 (128 bits).
+                if body.len() != 26 || !matches!(body.as_bytes()[0], b'0'..=b'7') {
+                    return Err(not_found());
+                }
+                ulid::Ulid::from_string(body).map_err(|_| not_found())
             }
 
             /// The 26 ULID characters, inline (a compact key).

@@ -1103,6 +1103,70 @@ pub fn batch_writes(store: std::sync::Arc<dyn sipcreds::Storage>) {
     assert_eq!(usage.agents.len(), 1, "{usage:?}");
 }
 
+/// `sealed_credentials_after` (what lint reads) gives every field of `credentials_after` but
+/// the password, page by page from the cursor, and lint on it tells credentials with and
+/// without auth apart.
+pub fn sealed_reads(store: std::sync::Arc<dyn sipcreds::Storage>) {
+    use sipcreds::{Org, SealedCredential};
+    let reg = Registry::from_arc(store.clone());
+    let creds = reg
+        .create_credentials(
+            "acme",
+            (0..30)
+                .map(|i| {
+                    let auth = if i % 3 == 0 {
+                        String::new()
+                    } else {
+                        format!(r#","authUser":"u{i}","authPassword":"pw-{i}""#)
+                    };
+                    CredentialInput::from_json(&format!(
+                        r#"{{"server":"s{i}.example.com","cpsLimit":5{auth}}}"#
+                    ))
+                    .unwrap()
+                })
+                .collect(),
+        )
+        .unwrap();
+    reg.create_credential_json("other", r#"{"server":"x.example.com"}"#)
+        .unwrap();
+    let org = Org::parse("acme").unwrap();
+    let mut after = None;
+    let mut seen = 0;
+    loop {
+        let (mut full, mut sealed) = (Vec::new(), Vec::new());
+        store
+            .read(&mut |tx| {
+                full = tx.credentials_after(&org, after.as_ref(), 7)?;
+                sealed = tx.sealed_credentials_after(&org, after.as_ref(), 7)?;
+                Ok(())
+            })
+            .unwrap();
+        let expected: Vec<SealedCredential> =
+            full.iter().cloned().map(SealedCredential::of).collect();
+        assert_eq!(sealed, expected);
+        assert!(sealed.iter().all(|c| c.input.auth.is_none()));
+        seen += sealed.len();
+        match sealed.last() {
+            Some(last) if sealed.len() == 7 => after = Some(last.id.clone()),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, creds.len());
+    let no_auth: std::collections::BTreeSet<String> = reg
+        .lint("acme")
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.code == "no_auth")
+        .filter_map(|f| f.credential)
+        .collect();
+    let expected: std::collections::BTreeSet<String> = creds
+        .iter()
+        .filter(|c| c.input.auth.is_none())
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(no_auth, expected);
+}
+
 /// Generates the storage-level checks for a backend: `storage_conformance!(make)` where
 /// `make()` returns a fresh, empty `Arc<dyn Storage>`.
 #[macro_export]
@@ -1115,6 +1179,10 @@ macro_rules! storage_conformance {
         #[test]
         fn batch_writes() {
             $crate::suite::batch_writes($make());
+        }
+        #[test]
+        fn sealed_reads() {
+            $crate::suite::sealed_reads($make());
         }
     };
 }

@@ -354,6 +354,43 @@ impl OrgConfig {
     }
 }
 
+/// The rate fields of an org's credentials gathered one at a time, for
+/// [`RateLimiter::set_org`]: what a store streams ([`crate::Tx::each_rate_row`]) becomes the
+/// limiter's compact view at once (24 bytes a credential), with no row kept on the way.
+#[derive(Debug, Default)]
+pub struct OrgRates {
+    config: OrgConfig,
+}
+
+impl OrgRates {
+    /// Room for `n` credentials.
+    pub fn with_capacity(n: usize) -> OrgRates {
+        OrgRates {
+            config: OrgConfig::new(n),
+        }
+    }
+
+    /// Add a credential's rate fields (`cps_limit`: its `cpsLimit`; `cps_key`: its
+    /// `cpsKey`). False (nothing added) when `id` is not a credential id.
+    pub fn add(&mut self, id: &str, cps_limit: Option<u32>, cps_key: Option<&str>) -> bool {
+        let Some(k) = id_key(id) else {
+            return false;
+        };
+        self.config.upsert(k, cps_limit, cps_key);
+        true
+    }
+
+    /// How many credentials were added.
+    pub fn len(&self) -> usize {
+        self.config.credentials.len()
+    }
+
+    /// True when none was.
+    pub fn is_empty(&self) -> bool {
+        self.config.credentials.is_empty()
+    }
+}
+
 /// Paces outbound calls per rate group (§6): per credential (`cpsLimit`), or shared by every
 /// credential of an org with the same `cpsKey` (the smallest `cpsLimit` of the group).
 ///
@@ -456,17 +493,22 @@ impl RateLimiter {
     /// Replace everything the limiter knows of an org with these rate rows (all of the org's
     /// credentials, as [`crate::Tx::rate_rows`] reads them). Groups keep their history.
     pub fn set_org_rates(&self, org: &str, rows: &[RateRow]) -> Result<()> {
-        let org = Org::parse(org)?;
-        let mut config = OrgConfig::new(rows.len());
+        let mut rates = OrgRates::with_capacity(rows.len());
         for r in rows {
-            if let Some(k) = id_key(r.id.as_str()) {
-                config.upsert(
-                    k,
-                    r.cps_limit.map(|l| l.get()),
-                    r.cps_key.as_ref().map(|k| k.as_str()),
-                );
-            }
+            rates.add(
+                r.id.as_str(),
+                r.cps_limit.map(|l| l.get()),
+                r.cps_key.as_ref().map(|k| k.as_str()),
+            );
         }
+        self.set_org(org, rates)
+    }
+
+    /// Replace everything the limiter knows of an org with the rates gathered (all of the
+    /// org's credentials: see [`OrgRates`]). Groups keep their history.
+    pub fn set_org(&self, org: &str, rates: OrgRates) -> Result<()> {
+        let org = Org::parse(org)?;
+        let config = rates.config;
         let old = self
             .orgs
             .write()

@@ -20,12 +20,15 @@ use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
 pub use page::{Page, Paged};
-pub use storage::{Agent, AgentLinks, NumberRecord, Provider, RateChanges, Storage, Tx};
+pub use storage::{
+    Agent, AgentLinks, NumberRecord, Provider, RateChanges, RateRowSink, SealedCredential, Storage,
+    Tx,
+};
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lint::{Finding, GroupChecks};
-use crate::rate::{Decision, RateGroup, RateLimiter, RateRow, rate_groups};
+use crate::rate::{Decision, OrgRates, RateGroup, RateLimiter, rate_groups};
 use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -121,7 +124,24 @@ struct Loaded {
 enum Refresh {
     Unchanged,
     Changes(RateChanges),
-    Reload(Vec<RateRow>, Option<u64>),
+    Reload(OrgRates, Option<u64>),
+}
+
+/// An org's rates for the limiter, streamed from the store's rate rows.
+fn org_rates(tx: &dyn Tx, org: &Org) -> Result<OrgRates> {
+    let mut rates = OrgRates::default();
+    let mut bad = None;
+    tx.each_rate_row(org, &mut |id, limit, key| {
+        if !rates.add(id, limit.map(|l| l.get()), key) && bad.is_none() {
+            bad = Some(id.chars().take(100).collect::<String>());
+        }
+    })?;
+    match bad {
+        Some(id) => Err(Error::storage(format!(
+            "the store holds an invalid credential id: {id:?}"
+        ))),
+        None => Ok(rates),
+    }
 }
 
 impl std::fmt::Debug for Registry {
@@ -354,9 +374,10 @@ impl Registry {
         Ok(())
     }
 
-    /// The org's rate rows and change counter, read in one transaction.
-    fn read_rates(&self, org: &Org) -> Result<(Vec<RateRow>, Option<u64>)> {
-        self.read(|tx| Ok((tx.rate_rows(org)?, tx.change_counter(org)?)))
+    /// The org's rates as the limiter holds them, streamed from the store (no row kept), and
+    /// its change counter, read in one transaction.
+    fn read_rates(&self, org: &Org) -> Result<(OrgRates, Option<u64>)> {
+        self.read(|tx| Ok((org_rates(tx, org)?, tx.change_counter(org)?)))
     }
 
     /// Make sure the limiter holds the org: loaded from the store on its first call and,
@@ -372,8 +393,8 @@ impl Registry {
             let _g = self.lock_org(org);
             if !self.limiter.has_org(org) {
                 let org_id = Org::parse(org)?;
-                let (rows, _) = self.read_rates(&org_id)?;
-                self.limiter.set_org_rates(org, &rows)?;
+                let (rates, _) = self.read_rates(&org_id)?;
+                self.limiter.set_org(org, rates)?;
             }
             return Ok(());
         };
@@ -412,9 +433,9 @@ impl Registry {
                     Some(now) if now == known => Ok(Refresh::Unchanged),
                     Some(now) if now > known => Ok(match tx.rate_changes(&org_id, known)? {
                         Some(changes) => Refresh::Changes(changes),
-                        None => Refresh::Reload(tx.rate_rows(&org_id)?, Some(now)),
+                        None => Refresh::Reload(org_rates(tx, &org_id)?, Some(now)),
                     }),
-                    now => Ok(Refresh::Reload(tx.rate_rows(&org_id)?, now)),
+                    now => Ok(Refresh::Reload(org_rates(tx, &org_id)?, now)),
                 })?;
                 match step {
                     Refresh::Unchanged => Some(known),
@@ -422,15 +443,15 @@ impl Registry {
                         self.limiter.apply_rate_changes(org, &changes)?;
                         Some(changes.counter)
                     }
-                    Refresh::Reload(rows, now) => {
-                        self.limiter.set_org_rates(org, &rows)?;
+                    Refresh::Reload(rates, now) => {
+                        self.limiter.set_org(org, rates)?;
                         now
                     }
                 }
             }
             None => {
-                let (rows, now) = self.read_rates(&org_id)?;
-                self.limiter.set_org_rates(org, &rows)?;
+                let (rates, now) = self.read_rates(&org_id)?;
+                self.limiter.set_org(org, rates)?;
                 now
             }
         };
@@ -1012,7 +1033,7 @@ impl Registry {
 
     /// Lint the org's credentials together (with the rate group checks), in one snapshot:
     /// the groups from the org's rate rows, then the credentials a page at a time (memory
-    /// bounded by a page, not the org).
+    /// bounded by a page, not the org), their passwords left encrypted.
     pub fn lint(&self, org: &str) -> Result<Vec<Finding>> {
         let org = Org::parse(org)?;
         self.read(|tx| {
@@ -1028,9 +1049,9 @@ impl Registry {
             let mut findings = Vec::new();
             let mut after: Option<CredentialId> = None;
             loop {
-                let page = tx.credentials_after(&org, after.as_ref(), LINT_PAGE)?;
+                let page = tx.sealed_credentials_after(&org, after.as_ref(), LINT_PAGE)?;
                 for c in &page {
-                    findings.extend(checks.lint(c.id.as_str(), &c.input));
+                    findings.extend(checks.lint(c.id.as_str(), &c.input, c.auth_user.is_some()));
                 }
                 match page.last() {
                     Some(last) if page.len() == LINT_PAGE => {

@@ -9,10 +9,41 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::credential::{Credential, serialize_timestamp};
+use crate::credential::{Credential, CredentialInput, serialize_timestamp};
 use crate::error::Result;
 use crate::rate::RateRow;
-use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
+use crate::values::{
+    AgentId, AuthUser, CpsLimit, CredentialId, Name, Org, PhoneNumber, ProviderId,
+};
+
+/// A credential as lint reads it ([`Tx::sealed_credentials_after`]): every field but the
+/// password, which stays encrypted in the store (a check of the fields needs to know there is
+/// one, not what it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCredential {
+    /// The credential.
+    pub id: CredentialId,
+    /// Its fields, without `auth` (always `None` here: see `auth_user`).
+    pub input: CredentialInput,
+    /// Its `authUser`, when it has one (and so a password).
+    pub auth_user: Option<AuthUser>,
+}
+
+impl SealedCredential {
+    /// A loaded credential with its password dropped.
+    pub fn of(c: Credential) -> SealedCredential {
+        let mut input = c.input;
+        let auth_user = input.auth.take().map(|a| a.user);
+        SealedCredential {
+            id: c.id,
+            input,
+            auth_user,
+        }
+    }
+}
+
+/// What [`Tx::each_rate_row`] hands each row to: `(id, cpsLimit, cpsKey)`, borrowed.
+pub type RateRowSink<'a> = dyn FnMut(&str, Option<CpsLimit>, Option<&str>) + 'a;
 
 /// A phone number and the credential it is linked to, if any: `{"number", "credentialId"}`.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -143,11 +174,40 @@ pub trait Tx {
             |c| &c.id,
         ))
     }
+    /// [`Tx::credentials_after`] without the passwords: what lint reads, a page at a time.
+    /// By default the credentials with their passwords dropped; a persistent backend leaves
+    /// them encrypted (nothing decrypted for a check that does not look at them).
+    fn sealed_credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<SealedCredential>> {
+        Ok(self
+            .credentials_after(org, after, n)?
+            .into_iter()
+            .map(SealedCredential::of)
+            .collect())
+    }
     /// The rate fields of all of an org's credentials, in creation order: what the limiter,
     /// `limits` and lint's group checks need. By default from [`Tx::credentials`]; a
     /// persistent backend reads the three columns alone and decrypts nothing.
     fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
         Ok(self.credentials(org)?.iter().map(RateRow::of).collect())
+    }
+    /// [`Tx::rate_rows`] one row at a time, borrowed (`id, cpsLimit, cpsKey`), each value
+    /// checked by the rules: for a reader that keeps none of them (the limiter loading an
+    /// org). By default from [`Tx::rate_rows`]; a persistent backend hands over its columns
+    /// without allocating a row.
+    fn each_rate_row(&self, org: &Org, f: &mut RateRowSink<'_>) -> Result<()> {
+        for r in self.rate_rows(org)? {
+            f(
+                r.id.as_str(),
+                r.cps_limit,
+                r.cps_key.as_ref().map(|k| k.as_str()),
+            );
+        }
+        Ok(())
     }
     /// The org's change counter: a number that moves on with every credential written or
     /// deleted in the org, read in one indexed lookup. `None` (the default) when the backend

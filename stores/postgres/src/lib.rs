@@ -38,7 +38,7 @@ use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, Result, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, Result, SealedCredential, Storage, Tx,
 };
 use sipcreds_sql::Key;
 use sipcreds_sql::row::{
@@ -512,6 +512,20 @@ impl PgTx<'_> {
         self.tx.borrow_mut().query(&st, params).map_err(pg_error)
     }
 
+    /// Up to `n` credential rows of the org with an id above `after`, by the (org, id) index
+    /// from the cursor on: a page costs its own rows, wherever it is.
+    fn rows_after(&self, org: &Org, after: Option<&CredentialId>, n: usize) -> Result<Vec<Row>> {
+        self.query(
+            org,
+            &ST.credentials_after,
+            &[
+                &org.as_str(),
+                &after.map_or("", CredentialId::as_str),
+                &(n as i64),
+            ],
+        )
+    }
+
     fn exec(&self, org: &Org, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         self.enter(org)?;
         let st = self.statement(sql)?;
@@ -664,19 +678,22 @@ impl Tx for PgTx<'_> {
         after: Option<&CredentialId>,
         n: usize,
     ) -> Result<Vec<Credential>> {
-        // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
-        self.query(
-            org,
-            &ST.credentials_after,
-            &[
-                &org.as_str(),
-                &after.map_or("", CredentialId::as_str),
-                &(n as i64),
-            ],
-        )?
-        .iter()
-        .map(|r| cred_row(r).into_credential(self.key))
-        .collect()
+        self.rows_after(org, after, n)?
+            .iter()
+            .map(|r| cred_row(r).into_credential(self.key))
+            .collect()
+    }
+
+    fn sealed_credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<SealedCredential>> {
+        self.rows_after(org, after, n)?
+            .iter()
+            .map(|r| cred_row(r).into_sealed())
+            .collect()
     }
 
     fn provider_credentials(&self, org: &Org, provider: &ProviderId) -> Result<Vec<CredentialId>> {
@@ -718,10 +735,7 @@ impl Tx for PgTx<'_> {
         // One statement per org for the lot (a round trip per row made imports slow).
         for (org, group) in by_org(cs, |c| &c.org) {
             let changed = self.bump(org)?;
-            let rows = group
-                .iter()
-                .map(|c| CredRow::from_credential(c, self.key))
-                .collect::<Result<Vec<_>>>()?;
+            let rows = CredRow::from_credentials(group.iter().copied(), self.key)?;
             let col = |f: fn(&CredRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
             let n = self.exec(
                 org,

@@ -91,11 +91,29 @@ impl Key {
 
     /// Encrypt; the result is nonce ‖ ciphertext.
     pub fn encrypt(&self, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        self.encrypt_with(&XChaCha20Poly1305::generate_nonce(&mut OsRng), clear, aad)
+    }
+
+    /// Encrypt many values at once (a batch of rows): their random nonces drawn from the OS
+    /// in one call instead of one each (a system call per password was a quarter of an
+    /// import's encryption time). Nothing is kept between calls, so no nonce can repeat in
+    /// a forked process, as it could with a user-space generator's copied state.
+    pub fn encrypt_all(&self, items: &[(&str, Vec<u8>)]) -> Result<Vec<Vec<u8>>> {
+        let mut nonces = vec![0u8; NONCE_LEN * items.len()];
+        chacha20poly1305::aead::rand_core::RngCore::try_fill_bytes(&mut OsRng, &mut nonces)
+            .map_err(|_| Error::storage("the system's random source failed"))?;
+        items
+            .iter()
+            .zip(nonces.chunks_exact(NONCE_LEN))
+            .map(|((clear, aad), nonce)| self.encrypt_with(XNonce::from_slice(nonce), clear, aad))
+            .collect()
+    }
+
+    fn encrypt_with(&self, nonce: &XNonce, clear: &str, aad: &[u8]) -> Result<Vec<u8>> {
         let ct = self
             .cipher
             .encrypt(
-                &nonce,
+                nonce,
                 Payload {
                     msg: clear.as_bytes(),
                     aad,
@@ -103,7 +121,7 @@ impl Key {
             )
             .map_err(|_| Error::storage("encryption failed"))?;
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
-        out.extend_from_slice(&nonce);
+        out.extend_from_slice(nonce);
         out.extend_from_slice(&ct);
         Ok(out)
     }
@@ -132,4 +150,29 @@ impl Key {
 /// The associated data binding a password to its row.
 pub fn aad(org: &Org, id: &CredentialId) -> Vec<u8> {
     format!("sipcreds:v1:{}:{}", org.as_str(), id.as_str()).into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encrypt_all_seals_each_value_under_its_own_nonce_and_aad() {
+        let (key, _) = Key::generate("test");
+        let items: Vec<(String, Vec<u8>)> = (0..50)
+            .map(|i| (format!("pw-{i}"), format!("aad-{i}").into_bytes()))
+            .collect();
+        let borrowed: Vec<(&str, Vec<u8>)> =
+            items.iter().map(|(c, a)| (c.as_str(), a.clone())).collect();
+        let sealed = key.encrypt_all(&borrowed).unwrap();
+        assert_eq!(sealed.len(), items.len());
+        let nonces: std::collections::HashSet<&[u8]> =
+            sealed.iter().map(|b| &b[..NONCE_LEN]).collect();
+        assert_eq!(nonces.len(), items.len(), "every nonce is fresh");
+        for ((clear, aad), blob) in items.iter().zip(&sealed) {
+            assert_eq!(key.decrypt(blob, aad).unwrap().as_str(), clear);
+            assert!(key.decrypt(blob, b"another row").is_err());
+        }
+        assert!(key.encrypt_all(&[]).unwrap().is_empty());
+    }
 }

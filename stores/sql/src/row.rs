@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use sipcreds::{
     AgentId, Auth, AuthUser, CpsKey, CpsLimit, Credential, CredentialId, CredentialInput, Domain,
-    Error, Name, Org, Password, PhoneNumber, Provider, ProviderId, RateRow, Result, ServerAddress,
-    Source, Transport,
+    Error, Name, Org, Password, PhoneNumber, Provider, ProviderId, RateRow, Result,
+    SealedCredential, ServerAddress, Source, Transport,
 };
 use time::OffsetDateTime;
 
@@ -50,17 +50,30 @@ pub fn parse_name(s: &str, what: &str) -> Result<Name> {
 
 /// A credential's rate fields from their columns (`id, cps_limit, cps_key`).
 pub fn rate_row(id: &str, cps_limit: Option<i64>, cps_key: Option<&str>) -> Result<RateRow> {
+    let (id, cps_limit, cps_key) = rate_fields(id, cps_limit, cps_key)?;
     Ok(RateRow {
         id: parse_credential_id(id)?,
-        cps_limit: cps_limit
-            .map(CpsLimit::new)
-            .transpose()
-            .map_err(|e| corrupt("cpsLimit", e))?,
-        cps_key: cps_key
-            .map(CpsKey::parse)
-            .transpose()
-            .map_err(|e| corrupt("cpsKey", e))?,
+        cps_limit,
+        cps_key: cps_key.map(CpsKey::parse).transpose()?,
     })
+}
+
+/// A credential's rate fields from their columns, checked by the rules and kept borrowed
+/// (for [`sipcreds::Tx::each_rate_row`]).
+pub fn rate_fields<'a>(
+    id: &'a str,
+    cps_limit: Option<i64>,
+    cps_key: Option<&'a str>,
+) -> Result<(&'a str, Option<CpsLimit>, Option<&'a str>)> {
+    CredentialId::check(id, "credentialId").map_err(|e| corrupt("credential id", e))?;
+    let limit = cps_limit
+        .map(CpsLimit::new)
+        .transpose()
+        .map_err(|e| corrupt("cpsLimit", e))?;
+    if let Some(k) = cps_key {
+        CpsKey::check(k).map_err(|e| corrupt("cpsKey", e))?;
+    }
+    Ok((id, limit, cps_key))
 }
 
 /// A stored change counter.
@@ -85,6 +98,9 @@ pub fn provider(
     })
 }
 
+/// An `authUser` with its password still encrypted.
+type SealedAuth = (AuthUser, Vec<u8>);
+
 /// A credential's columns (the password encrypted, bound to its org and id).
 #[derive(Debug, Clone)]
 #[allow(missing_docs)]
@@ -108,18 +124,46 @@ pub struct CredRow {
 impl CredRow {
     /// The columns of a credential, its password encrypted under `key`.
     pub fn from_credential(c: &Credential, key: &Key) -> Result<CredRow> {
+        let password = c
+            .input
+            .auth
+            .as_ref()
+            .map(|a| key.encrypt(a.password.expose(), &aad(&c.org, &c.id)))
+            .transpose()?;
+        Ok(CredRow::with_password(c, password))
+    }
+
+    /// The columns of many credentials (a batch write), their passwords encrypted under
+    /// `key` together ([`Key::encrypt_all`]).
+    pub fn from_credentials<'a, I>(cs: I, key: &Key) -> Result<Vec<CredRow>>
+    where
+        I: IntoIterator<Item = &'a Credential>,
+        I::IntoIter: Clone,
+    {
+        let cs = cs.into_iter();
+        let clear: Vec<(&str, Vec<u8>)> = cs
+            .clone()
+            .filter_map(|c| Some((c.input.auth.as_ref()?.password.expose(), aad(&c.org, &c.id))))
+            .collect();
+        let mut sealed = key.encrypt_all(&clear)?.into_iter();
+        drop(clear);
+        Ok(cs
+            .map(|c| {
+                let password = c.input.auth.as_ref().and_then(|_| sealed.next());
+                CredRow::with_password(c, password)
+            })
+            .collect())
+    }
+
+    fn with_password(c: &Credential, password: Option<Vec<u8>>) -> CredRow {
         let i = &c.input;
-        Ok(CredRow {
+        CredRow {
             id: c.id.to_string(),
             org: c.org.to_string(),
             name: i.name.as_ref().map(|n| n.as_str().to_owned()),
             server: i.server.to_wire_string(),
             auth_user: i.auth.as_ref().map(|a| a.user.as_str().to_owned()),
-            password: i
-                .auth
-                .as_ref()
-                .map(|a| key.encrypt(a.password.expose(), &aad(&c.org, &c.id)))
-                .transpose()?,
+            password,
             domain: i.domain.as_ref().map(|d| d.host().to_uri_form()),
             transport: i.transport.as_str().to_owned(),
             cps_limit: i.cps_limit.map(|l| i64::from(l.get())),
@@ -131,23 +175,44 @@ impl CredRow {
             version: i64::try_from(c.version).unwrap_or(i64::MAX),
             created_at: ts(c.created_at),
             updated_at: ts(c.updated_at),
-        })
+        }
     }
 
     /// The credential, its password decrypted with `key`; every column re-validated.
     pub fn into_credential(self, key: &Key) -> Result<Credential> {
+        let (mut c, sealed) = self.into_parts()?;
+        if let Some((user, blob)) = sealed {
+            let clear = key.decrypt(&blob, &aad(&c.org, &c.id))?;
+            c.input.auth = Some(Auth {
+                user,
+                password: Password::parse(&clear)
+                    .map_err(|_| corrupt("password", "rejected by the rules"))?,
+            });
+        }
+        Ok(c)
+    }
+
+    /// The credential with its password left encrypted (what lint reads); every other column
+    /// re-validated.
+    pub fn into_sealed(self) -> Result<SealedCredential> {
+        let (c, sealed) = self.into_parts()?;
+        Ok(SealedCredential {
+            id: c.id,
+            input: c.input,
+            auth_user: sealed.map(|(user, _)| user),
+        })
+    }
+
+    /// The credential without its `auth`, and its `authUser` with the encrypted password.
+    fn into_parts(self) -> Result<(Credential, Option<SealedAuth>)> {
         let row = self;
         let id = CredentialId::parse(&row.id, "id").map_err(|e| corrupt("credential id", e))?;
         let org = Org::parse(&row.org).map_err(|e| corrupt("org", e))?;
-        let auth = match (row.auth_user, row.password) {
-            (Some(u), Some(blob)) => {
-                let clear = key.decrypt(&blob, &aad(&org, &id))?;
-                Some(Auth {
-                    user: AuthUser::parse(&u).map_err(|e| corrupt("authUser", e))?,
-                    password: Password::parse(&clear)
-                        .map_err(|_| corrupt("password", "rejected by the rules"))?,
-                })
-            }
+        let sealed = match (row.auth_user, row.password) {
+            (Some(u), Some(blob)) => Some((
+                AuthUser::parse(&u).map_err(|e| corrupt("authUser", e))?,
+                blob,
+            )),
             (None, None) => None,
             _ => return Err(corrupt("credential", "authUser without password")),
         };
@@ -159,7 +224,7 @@ impl CredRow {
                 .transpose()
                 .map_err(|e| corrupt("name", e))?,
             server: ServerAddress::from_str(&row.server).map_err(|e| corrupt("server", e))?,
-            auth,
+            auth: None,
             domain: row
                 .domain
                 .as_deref()
@@ -185,14 +250,17 @@ impl CredRow {
             ),
             None => Source::Manual,
         };
-        Ok(Credential {
-            id,
-            org,
-            input,
-            source,
-            version: u64::try_from(row.version).map_err(|e| corrupt("version", e))?,
-            created_at: from_ts(row.created_at)?,
-            updated_at: from_ts(row.updated_at)?,
-        })
+        Ok((
+            Credential {
+                id,
+                org,
+                input,
+                source,
+                version: u64::try_from(row.version).map_err(|e| corrupt("version", e))?,
+                created_at: from_ts(row.created_at)?,
+                updated_at: from_ts(row.updated_at)?,
+            },
+            sealed,
+        ))
     }
 }

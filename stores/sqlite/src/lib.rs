@@ -40,7 +40,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, Result, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage, Tx,
 };
 
 use sipcreds_sql::row::{
@@ -250,23 +250,16 @@ impl SqlTx<'_> {
     }
 
     /// Move the org's change counter on, once per transaction, and return it.
-    fn bump(&self, org: &Org) -> Result<i64> {
-        if let Some((_, n)) = self
-            .counters
-            .borrow()
-            .iter()
-            .find(|(o, _)| o == org.as_str())
-        {
+    fn bump(&self, org: &str) -> Result<i64> {
+        if let Some((_, n)) = self.counters.borrow().iter().find(|(o, _)| o == org) {
             return Ok(*n);
         }
         let n = self
             .tx
             .prepare_cached(&ST.bump_counter)
-            .and_then(|mut st| st.query_row(params![org.as_str()], |r| r.get(0)))
+            .and_then(|mut st| st.query_row(params![org], |r| r.get(0)))
             .map_err(sql_error)?;
-        self.counters
-            .borrow_mut()
-            .push((org.as_str().to_owned(), n));
+        self.counters.borrow_mut().push((org.to_owned(), n));
         Ok(n)
     }
 
@@ -289,8 +282,11 @@ impl SqlTx<'_> {
     }
 
     fn write_credential(&mut self, c: &Credential, insert: bool) -> Result<()> {
-        let row = CredRow::from_credential(c, self.key)?;
-        let changed = self.bump(&c.org)?;
+        self.write_row(CredRow::from_credential(c, self.key)?, insert)
+    }
+
+    fn write_row(&mut self, row: CredRow, insert: bool) -> Result<()> {
+        let changed = self.bump(&row.org)?;
         let sql = if insert {
             &ST.credential_insert
         } else {
@@ -322,7 +318,7 @@ impl SqlTx<'_> {
         if n != 1 {
             return Err(Error::storage(format!(
                 "credential {} was not written",
-                c.id
+                row.id
             )));
         }
         Ok(())
@@ -409,6 +405,30 @@ impl SqlTx<'_> {
         row::provider(org, &id, kind, &name, created_at)
     }
 
+    /// Up to `n` credential rows of the org with an id above `after`, by the (org, id) index
+    /// from the cursor on: a page costs its own rows, wherever it is.
+    fn cred_rows_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<CredRow>> {
+        let mut st = self
+            .tx
+            .prepare_cached(&ST.credentials_after)
+            .map_err(sql_error)?;
+        st.query_map(
+            params![
+                org.as_str(),
+                after.map_or("", CredentialId::as_str),
+                n as i64
+            ],
+            cred_row,
+        )
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
     fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
         self.tx
             .prepare_cached(sql)
@@ -447,24 +467,21 @@ impl Tx for SqlTx<'_> {
         after: Option<&CredentialId>,
         n: usize,
     ) -> Result<Vec<Credential>> {
-        // The (org, id) index, from the cursor on: a page costs its own rows, wherever it is.
-        let mut st = self
-            .tx
-            .prepare_cached(&ST.credentials_after)
-            .map_err(sql_error)?;
-        let rows: Vec<CredRow> = st
-            .query_map(
-                params![
-                    org.as_str(),
-                    after.map_or("", CredentialId::as_str),
-                    n as i64
-                ],
-                cred_row,
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(sql_error)?;
-        rows.into_iter()
+        self.cred_rows_after(org, after, n)?
+            .into_iter()
             .map(|r| r.into_credential(self.key))
+            .collect()
+    }
+
+    fn sealed_credentials_after(
+        &self,
+        org: &Org,
+        after: Option<&CredentialId>,
+        n: usize,
+    ) -> Result<Vec<SealedCredential>> {
+        self.cred_rows_after(org, after, n)?
+            .into_iter()
+            .map(CredRow::into_sealed)
             .collect()
     }
 
@@ -534,13 +551,20 @@ impl Tx for SqlTx<'_> {
         self.write_credential(c, true)
     }
 
+    fn insert_credentials(&mut self, cs: &[Credential]) -> Result<()> {
+        for row in CredRow::from_credentials(cs, self.key)? {
+            self.write_row(row, true)?;
+        }
+        Ok(())
+    }
+
     fn update_credential(&mut self, c: &Credential) -> Result<()> {
         self.write_credential(c, false)
     }
 
     fn delete_credential(&mut self, org: &Org, id: &CredentialId) -> Result<()> {
         self.exec(&ST.credential_delete, params![org.as_str(), id.as_str()])?;
-        let changed = self.bump(org)?;
+        let changed = self.bump(org.as_str())?;
         self.exec(
             &ST.record_removal,
             params![org.as_str(), changed, id.as_str()],
@@ -555,6 +579,23 @@ impl Tx for SqlTx<'_> {
 
     fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
         self.rate_rows_of(&ST.rate_rows, params![org.as_str()])
+    }
+
+    fn each_rate_row(&self, org: &Org, f: &mut RateRowSink<'_>) -> Result<()> {
+        let mut st = self.tx.prepare_cached(&ST.rate_rows).map_err(sql_error)?;
+        let mut rows = st.query(params![org.as_str()]).map_err(sql_error)?;
+        while let Some(r) = rows.next().map_err(sql_error)? {
+            let id = r.get_ref(0).map_err(sql_error)?;
+            let key = r.get_ref(2).map_err(sql_error)?;
+            let (id, limit, key) = row::rate_fields(
+                id.as_str().map_err(|e| row::corrupt("credential id", e))?,
+                r.get(1).map_err(sql_error)?,
+                key.as_str_or_null()
+                    .map_err(|e| row::corrupt("cpsKey", e))?,
+            )?;
+            f(id, limit, key);
+        }
+        Ok(())
     }
 
     fn change_counter(&self, org: &Org) -> Result<Option<u64>> {
