@@ -385,6 +385,11 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 fn input_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialInput> {
+    if let Ok(d) = obj.cast::<PyDict>()
+        && let Some(answer) = input_from_dict_fields(d)
+    {
+        return answer.or_raise(py);
+    }
     body_from_py(obj)?
         .or_raise(py)?
         .parse(CredentialInput::from_json, CredentialInput::from_value)
@@ -396,6 +401,35 @@ fn patch_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<CredentialP
         .or_raise(py)?
         .parse(CredentialPatch::from_json, CredentialPatch::from_value)
         .or_raise(py)
+}
+
+/// The common dict without JSON text: at most the nine wire keys as `str`, each value `None`,
+/// a `bool`, a `str` or an `int` within 64 bits, read in place (strings borrowed as UTF-8, no
+/// copy of the password made) by [`CredentialInput::from_fields`], which answers exactly as
+/// the JSON path would. `None` for anything else (a float, a big int, a nested value, a key
+/// that is not a field, a string with a lone surrogate): the JSON path answers those.
+fn input_from_dict_fields(d: &Bound<'_, PyDict>) -> Option<Result<CredentialInput, Error>> {
+    if d.len() > 9 {
+        return None;
+    }
+    let items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = d.iter().collect();
+    let mut fields = Vec::with_capacity(items.len());
+    for (k, v) in &items {
+        let key = k.cast::<PyString>().ok()?.to_str().ok()?;
+        let value = if v.is_none() {
+            sipcreds::FieldValue::Null
+        } else if let Ok(b) = v.cast::<PyBool>() {
+            sipcreds::FieldValue::Bool(b.is_true())
+        } else if let Ok(s) = v.cast::<PyString>() {
+            sipcreds::FieldValue::Str(s.to_str().ok()?)
+        } else if v.cast::<PyInt>().is_ok() {
+            sipcreds::FieldValue::Int(v.extract::<i64>().ok()?)
+        } else {
+            return None;
+        };
+        fields.push((key, value));
+    }
+    CredentialInput::from_fields(fields)
 }
 
 /// A list of credential inputs (a list of dicts or strings, or one JSON array as text):
@@ -428,8 +462,12 @@ fn inputs_from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Creden
     let mut out = Vec::new();
     for (i, item) in iter.enumerate() {
         let item = item?;
-        let parsed = body_from_py(&item)?
-            .and_then(|b| b.parse(CredentialInput::from_json, CredentialInput::from_value));
+        let fast = item.cast::<PyDict>().ok().and_then(input_from_dict_fields);
+        let parsed = match fast {
+            Some(answer) => answer,
+            None => body_from_py(&item)?
+                .and_then(|b| b.parse(CredentialInput::from_json, CredentialInput::from_value)),
+        };
         out.push(
             parsed
                 .map_err(|e| e.at_index("credentials", i))

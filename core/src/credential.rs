@@ -242,6 +242,21 @@ impl Fields {
     }
 }
 
+/// A field's value as a binding hands it over without JSON text
+/// ([`CredentialInput::from_fields`]): the JSON types a field can hold that need no
+/// conversion. (Anything else, a float, an integer past 64 bits, a list, goes the JSON way.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string, borrowed.
+    Str(&'a str),
+}
+
 fn reject_unknown(obj: &RawObject<'_>, allow_expected_version: bool) -> Result<(), Error> {
     let unknown = obj.first_unknown.as_deref().or_else(|| {
         (!allow_expected_version && obj.values[wire::EXPECTED_VERSION].is_some())
@@ -276,6 +291,32 @@ impl CredentialInput {
         let mut obj = wire::read_object(body)?;
         reject_unknown(&obj, false)?;
         Self::from_raw(&mut obj)
+    }
+
+    /// Parse and validate the fields of an object a binding holds (a Python dict), handed
+    /// over as `(wire key, value)` pairs without JSON text: the same checks and errors as
+    /// [`CredentialInput::from_json`] on the equivalent JSON object, with the strings borrowed
+    /// (no copy of the password is made).
+    ///
+    /// `None` when this path cannot be sure to answer as the JSON path would: a key that is
+    /// not a create field (the JSON path names the first unknown one), a repeated key, or
+    /// values that might pass the 64 KiB bound once written as JSON. The caller then takes
+    /// the JSON path ([`CredentialInput::from_value`]).
+    ///
+    /// ```
+    /// use sipcreds::{CredentialInput, FieldValue};
+    /// let fields = [("server", FieldValue::Str("sip.example.com")), ("cpsLimit", FieldValue::Int(5))];
+    /// let input = CredentialInput::from_fields(fields).unwrap().unwrap();
+    /// assert_eq!(input.cps_limit.unwrap().get(), 5);
+    /// let bad = [("server", FieldValue::Str("sip.example.com")), ("cpsLimit", FieldValue::Int(0))];
+    /// assert_eq!(CredentialInput::from_fields(bad).unwrap().unwrap_err().field(), Some("cpsLimit"));
+    /// assert!(CredentialInput::from_fields([("color", FieldValue::Null)]).is_none());
+    /// ```
+    pub fn from_fields<'a>(
+        fields: impl IntoIterator<Item = (&'a str, FieldValue<'a>)>,
+    ) -> Option<Result<CredentialInput, Error>> {
+        let mut obj = wire::object_from_fields(fields, false)?;
+        Some(Self::from_raw(&mut obj))
     }
 
     /// Parse and validate an already-decoded JSON value (a binding's dict or object).

@@ -85,7 +85,7 @@ impl Host {
                 ))
             });
         }
-        if s.contains(':') {
+        if s.as_bytes().contains(&b':') {
             return Err(if Ipv6Addr::from_str(s).is_ok() {
                 HostProblem(format!("put the IPv6 address in brackets: \"[{s}]\""))
             } else {
@@ -155,9 +155,8 @@ fn parse_dns_name(s: &str) -> Result<String, HostProblem> {
     let trimmed = s.strip_suffix('.').unwrap_or(s);
     let ascii = if trimmed.is_ascii() {
         let lower = trimmed.to_ascii_lowercase();
-        check_ldh(&lower, s)?;
         // Punycode labels must decode: let IDNA check them.
-        if lower.contains("xn--") && lower.split('.').any(|l| l.starts_with("xn--")) {
+        if check_ldh(&lower, s)? {
             idna_to_ascii(&lower, s)?;
         }
         lower
@@ -182,7 +181,9 @@ fn idna_to_ascii(name: &str, original: &str) -> Result<String, HostProblem> {
     }
 }
 
-fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
+/// Check LDH labels (one pass over the bytes, no split); says whether a label is punycode
+/// (`xn--`), which IDNA must then check.
+fn check_ldh(name: &str, original: &str) -> Result<bool, HostProblem> {
     if name.is_empty() {
         return Err(HostProblem("the host is empty".into()));
     }
@@ -193,8 +194,13 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
         )));
     }
     let mut all_digits_and_dots = true;
-    for label in name.split('.') {
-        let bytes = label.as_bytes();
+    let mut punycode = false;
+    let mut last_digits = false;
+    let mut labels = name.as_bytes().split(|&b| b == b'.').peekable();
+    let mut start = 0;
+    while let Some(bytes) = labels.next() {
+        let label = &name[start..start + bytes.len()];
+        start += bytes.len() + 1;
         if bytes.is_empty() {
             return Err(HostProblem(format!(
                 "\"{original}\" has an empty label (\"..\" or a leading dot)"
@@ -225,6 +231,10 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
                 "the label \"{label}\" starts or ends with \"-\""
             )));
         }
+        punycode |= bytes.starts_with(b"xn--");
+        if labels.peek().is_none() {
+            last_digits = digits;
+        }
     }
     if all_digits_and_dots {
         // Only reachable after IDNA mapping (e.g. full-width digits).
@@ -234,16 +244,12 @@ fn check_ldh(name: &str, original: &str) -> Result<(), HostProblem> {
     }
     // RFC 3696 §2: a top-level label is never all-numeric. This also refuses the numeric
     // forms that URL parsers read as IPv4 (`0x7f.0.0.1`), which a SIP stack might not.
-    if name
-        .rsplit('.')
-        .next()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if last_digits {
         return Err(HostProblem(format!(
             "\"{original}\" ends in an all-numeric label: write an IPv4 address as four numbers 0-255, or a host name"
         )));
     }
-    Ok(())
+    Ok(punycode)
 }
 
 /// Whitespace and control characters are never allowed in a host or server.
@@ -437,11 +443,10 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
         }
         return (s, None);
     }
-    match s.matches(':').count() {
-        1 => {
-            let (h, p) = s.split_once(':').unwrap_or((s, ""));
-            (h, Some(p))
-        }
+    // One colon: host and port. None, or several (an unbracketed IPv6): all host.
+    let b = s.as_bytes();
+    match b.iter().position(|&c| c == b':') {
+        Some(i) if !b[i + 1..].contains(&b':') => (&s[..i], Some(&s[i + 1..])),
         _ => (s, None),
     }
 }

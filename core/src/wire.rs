@@ -323,6 +323,46 @@ pub(crate) fn read_object(body: &str) -> Result<RawObject<'_>, Error> {
     Ok(obj)
 }
 
+/// The raw object of a binding's fields (see [`crate::CredentialInput::from_fields`]):
+/// `None` for a key that is not a field (or `expectedVersion` when `allow_expected_version`
+/// is false), a repeated key, or values whose JSON text might pass the size bound.
+pub(crate) fn object_from_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, crate::credential::FieldValue<'a>)>,
+    allow_expected_version: bool,
+) -> Option<RawObject<'a>> {
+    use crate::credential::FieldValue;
+    let mut out = RawObject::default();
+    // An upper bound of the JSON text's length: braces, and per field its quoted key, a
+    // colon, a comma, and the value with every byte escaped as \u00XX at worst.
+    let mut bound = 2usize;
+    for (key, value) in fields {
+        let i = field_index(key).filter(|&i| allow_expected_version || i != EXPECTED_VERSION)?;
+        if out.values[i].is_some() {
+            return None;
+        }
+        bound += key.len() + 4;
+        out.values[i] = Some(match value {
+            FieldValue::Null => {
+                bound += 4;
+                Raw::Null
+            }
+            FieldValue::Bool(b) => {
+                bound += 5;
+                Raw::Bool(b)
+            }
+            FieldValue::Int(n) => {
+                bound += 20;
+                Raw::Int(n)
+            }
+            FieldValue::Str(s) => {
+                bound = bound.saturating_add(s.len().saturating_mul(6)).saturating_add(2);
+                Raw::Str(Cow::Borrowed(s))
+            }
+        });
+    }
+    (bound <= MAX_BODY_BYTES).then_some(out)
+}
+
 /// Check the 64 KiB bound.
 pub(crate) fn check_size(body: &str) -> Result<(), Error> {
     if body.len() > MAX_BODY_BYTES {

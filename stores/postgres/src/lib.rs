@@ -38,7 +38,7 @@ use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, Result, SealedCredential, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage, Tx,
 };
 use sipcreds_sql::Key;
 use sipcreds_sql::row::{
@@ -819,6 +819,14 @@ impl Tx for PgTx<'_> {
 
     fn rate_rows(&self, org: &Org) -> Result<Vec<RateRow>> {
         self.rate_rows_of(org, &ST.rate_rows, &[&org.as_str()])
+    }
+
+    fn each_rate_row(&self, org: &Org, f: &mut RateRowSink<'_>) -> Result<()> {
+        for r in self.query(org, &ST.rate_rows, &[&org.as_str()])? {
+            let (id, limit, key) = sipcreds_sql::row::rate_fields(r.get(0), r.get(1), r.get(2))?;
+            f(id, limit, key);
+        }
+        Ok(())
     }
 
     fn change_counter(&self, org: &Org) -> Result<Option<u64>> {
