@@ -195,12 +195,17 @@ fn check_ldh(name: &str, original: &str) -> Result<bool, HostProblem> {
     }
     let mut all_digits_and_dots = true;
     let mut punycode = false;
-    let mut last_digits = false;
-    let mut labels = name.as_bytes().split(|&b| b == b'.').peekable();
+    let last_digits;
+    // Label by label over the bytes (no iterator adapters in the inner loop).
+    let b = name.as_bytes();
     let mut start = 0;
-    while let Some(bytes) = labels.next() {
-        let label = &name[start..start + bytes.len()];
-        start += bytes.len() + 1;
+    loop {
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'.')
+            .map_or(b.len(), |p| start + p);
+        let bytes = &b[start..end];
+        let label = &name[start..end];
         if bytes.is_empty() {
             return Err(HostProblem(format!(
                 "\"{original}\" has an empty label (\"..\" or a leading dot)"
@@ -213,15 +218,15 @@ fn check_ldh(name: &str, original: &str) -> Result<bool, HostProblem> {
             )));
         }
         let mut digits = true;
-        for &b in bytes {
-            if b.is_ascii_digit() {
+        for &c in bytes {
+            if c.is_ascii_digit() {
                 continue;
             }
             digits = false;
-            if !(b.is_ascii_alphanumeric() || b == b'-') {
+            if !(c.is_ascii_alphanumeric() || c == b'-') {
                 return Err(HostProblem(format!(
                     "\"{}\" is not allowed in a host name (letters, digits and \"-\" only)",
-                    (b as char).escape_default()
+                    (c as char).escape_default()
                 )));
             }
         }
@@ -232,9 +237,11 @@ fn check_ldh(name: &str, original: &str) -> Result<bool, HostProblem> {
             )));
         }
         punycode |= bytes.starts_with(b"xn--");
-        if labels.peek().is_none() {
+        if end == b.len() {
             last_digits = digits;
+            break;
         }
+        start = end + 1;
     }
     if all_digits_and_dots {
         // Only reachable after IDNA mapping (e.g. full-width digits).
@@ -518,7 +525,15 @@ impl ServerAddress {
 
     /// The normalized `server` text (what `Display` shows), built without the formatter.
     pub fn to_wire_string(&self) -> String {
-        let mut out = self.host.to_uri_form();
+        let mut out = match &self.host {
+            // Room for the port at once (a clone then a push would allocate twice).
+            Host::Dns(n) => {
+                let mut out = String::with_capacity(n.len() + 6);
+                out.push_str(n);
+                out
+            }
+            other => other.to_uri_form(),
+        };
         if let Some(p) = self.port {
             out.push(':');
             let mut buf = [0u8; 5];
@@ -532,7 +547,7 @@ impl ServerAddress {
                     break;
                 }
             }
-            out.extend(buf[i..].iter().map(|&b| b as char));
+            out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
         }
         out
     }

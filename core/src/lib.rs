@@ -49,8 +49,8 @@ mod wire;
 
 pub use credential::{
     Auth, Change, Credential, CredentialInput, CredentialPatch, CredentialView, FieldValue,
-    NormalizedFields,
-    Source, Timestamp, read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
+    NormalizedFields, Source, Timestamp, read_input_list, read_inputs, timestamp,
+    undecodable_field, wipe_value,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{

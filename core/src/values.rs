@@ -21,7 +21,7 @@ macro_rules! string_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(compact_str::CompactString);
 
         impl $name {
             /// The value.
@@ -31,7 +31,7 @@ macro_rules! string_newtype {
 
             /// The value, owned.
             pub fn into_string(self) -> String {
-                self.0
+                self.0.into_string()
             }
         }
 
@@ -109,7 +109,7 @@ impl Name {
                 c.escape_unicode()
             )));
         }
-        Ok(Name(s.to_owned()))
+        Ok(Name(s.into()))
     }
 }
 
@@ -182,7 +182,7 @@ impl AuthUser {
             }
             i += 1;
         }
-        Ok(AuthUser(s.to_owned()))
+        Ok(AuthUser(s.into()))
     }
 }
 
@@ -426,7 +426,7 @@ impl CpsKey {
 
     /// Parse a key.
     pub fn parse(s: &str) -> Result<CpsKey, Error> {
-        Self::check(s).map(|()| CpsKey(s.to_owned()))
+        Self::check(s).map(|()| CpsKey(s.into()))
     }
 
     /// Check a key without keeping it (the rule of [`CpsKey::parse`], nothing allocated).
@@ -469,7 +469,7 @@ impl Org {
                     Ok(())
                 }
             })
-            .map(|()| Org(s.to_owned()))
+            .map(|()| Org(s.into()))
             .map_err(|m| {
                 Error::invalid(
                     ErrorCode::InvalidOrg,
@@ -525,7 +525,7 @@ impl PhoneNumber {
                 digits.len()
             )));
         }
-        Ok(PhoneNumber(s.to_owned()))
+        Ok(PhoneNumber(s.into()))
     }
 
     /// The number's digits as an integer (E.164 has at most 15, so they fit; the first is
@@ -538,7 +538,7 @@ impl PhoneNumber {
 
     /// The number back from [`PhoneNumber::digits`].
     pub(crate) fn from_digits(digits: u64) -> PhoneNumber {
-        PhoneNumber(format!("+{digits}"))
+        PhoneNumber(compact_str::format_compact!("+{digits}"))
     }
 }
 

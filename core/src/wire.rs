@@ -355,7 +355,9 @@ pub(crate) fn object_from_fields<'a>(
                 Raw::Int(n)
             }
             FieldValue::Str(s) => {
-                bound = bound.saturating_add(s.len().saturating_mul(6)).saturating_add(2);
+                bound = bound
+                    .saturating_add(s.len().saturating_mul(6))
+                    .saturating_add(2);
                 Raw::Str(Cow::Borrowed(s))
             }
         });

@@ -157,8 +157,15 @@ fn field_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        prop_oneof![Just(0i64), Just(-1), Just(1), Just(10_000), Just(10_001), any::<i64>()]
-            .prop_map(Value::from),
+        prop_oneof![
+            Just(0i64),
+            Just(-1),
+            Just(1),
+            Just(10_000),
+            Just(10_001),
+            any::<i64>()
+        ]
+        .prop_map(Value::from),
         prop_oneof![
             Just("sip.example.com".to_string()),
             Just("SIP.Example.COM:5061".to_string()),
