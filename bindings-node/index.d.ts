@@ -100,6 +100,16 @@ export declare function __panicForTest(inTask: boolean): string | Promise<unknow
  */
 export declare function checkCredentialFields(body: string): string
 
+/**
+ * [`check_credential_fields`] without JSON text: the 8 create fields of a plain object in
+ * the wire order (name, server, authUser, authPassword, domain, transport, cpsLimit,
+ * cpsKey), each a type mark and its value, NUL-separated: `-` absent, `n` null, `t`/`f` a
+ * boolean, `i` a safe integer in decimal, `s` a string (with no NUL). Read in place by
+ * `CredentialInput::from_fields`, which answers exactly as the JSON path would. The empty
+ * string when it cannot (`sipcreds.js` then sends the JSON text).
+ */
+export declare function checkCredentialValues(packed: string): string
+
 /** Likely causes of a SIP failure, most likely first, as JSON text. */
 export declare function diagnoseJson(symptom: string, reason?: string | undefined | null): string
 

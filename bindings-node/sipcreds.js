@@ -267,10 +267,52 @@ function jsonOf(r) {
 const NULL = '\u0001'
 const orNull = (v) => (v === NULL ? null : v)
 
+/** The create fields' positions in the packed form of `checkCredentialValues`. */
+const PACKED = Object.assign(Object.create(null), {
+  name: 0,
+  server: 1,
+  authUser: 2,
+  authPassword: 3,
+  domain: 4,
+  transport: 5,
+  cpsLimit: 6,
+  cpsKey: 7,
+})
+
+/** A plain object of create fields packed for `checkCredentialValues` (no JSON text), or
+ * `null` when anything calls for the JSON path: another prototype, an unknown key, a value
+ * that is not a well-formed string without NUL, a safe integer, a boolean or null. */
+function packed(obj) {
+  const proto = Object.getPrototypeOf(obj)
+  if (proto !== Object.prototype && proto !== null) return null
+  const parts = ['-', '-', '-', '-', '-', '-', '-', '-']
+  for (const key of Object.keys(obj)) {
+    const i = PACKED[key]
+    if (i === undefined) return null
+    const v = obj[key]
+    if (typeof v === 'string') {
+      if (v.includes('\0') || !wellFormed(v)) return null
+      parts[i] = 's' + v
+    } else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return null
+      parts[i] = 'i' + v
+    } else if (typeof v === 'boolean') {
+      parts[i] = v ? 't' : 'f'
+    } else if (v === null) {
+      parts[i] = 'n'
+    } else if (v !== undefined) {
+      return null
+    }
+  }
+  return parts.join('\0')
+}
+
 /** The native answer as `{ success: true, data }` or `{ success: false, error: { code, field,
  * message } }`. */
 function check(credential) {
-  const s = native.checkCredentialFields(body(credential))
+  const p = credential !== null && typeof credential === 'object' ? packed(credential) : null
+  const fast = p === null ? '' : native.checkCredentialValues(p)
+  const s = fast !== '' ? fast : native.checkCredentialFields(body(credential))
   if (s.charCodeAt(0) !== 0) {
     const [, code, field, message] = s.split('\u0002')
     return { success: false, error: { code, field: orNull(field), message } }

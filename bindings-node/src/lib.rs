@@ -193,8 +193,64 @@ pub fn check_credential_fields(body: String) -> Result<String> {
     guard(|| Ok(credential_fields(&body)))
 }
 
+/// [`check_credential_fields`] without JSON text: the 8 create fields of a plain object in
+/// the wire order (name, server, authUser, authPassword, domain, transport, cpsLimit,
+/// cpsKey), each a type mark and its value, NUL-separated: `-` absent, `n` null, `t`/`f` a
+/// boolean, `i` a safe integer in decimal, `s` a string (with no NUL). Read in place by
+/// `CredentialInput::from_fields`, which answers exactly as the JSON path would. The empty
+/// string when it cannot (`sipcreds.js` then sends the JSON text).
+#[napi]
+pub fn check_credential_values(packed: String) -> Result<String> {
+    let packed = Body::new(packed);
+    guard(|| {
+        const KEYS: [&str; 8] = [
+            "name",
+            "server",
+            "authUser",
+            "authPassword",
+            "domain",
+            "transport",
+            "cpsLimit",
+            "cpsKey",
+        ];
+        let mut fields = Vec::with_capacity(KEYS.len());
+        let mut parts = packed.split('\0');
+        for key in KEYS {
+            let Some(part) = parts.next() else {
+                return Ok(String::new());
+            };
+            let (mark, value) = part.split_at(part.len().min(1));
+            let value = match mark {
+                "-" => continue,
+                "n" => sipcreds::FieldValue::Null,
+                "t" => sipcreds::FieldValue::Bool(true),
+                "f" => sipcreds::FieldValue::Bool(false),
+                "i" => match value.parse() {
+                    Ok(n) => sipcreds::FieldValue::Int(n),
+                    Err(_) => return Ok(String::new()),
+                },
+                "s" => sipcreds::FieldValue::Str(value),
+                _ => return Ok(String::new()),
+            };
+            fields.push((key, value));
+        }
+        if parts.next().is_some() {
+            return Ok(String::new());
+        }
+        Ok(match CredentialInput::from_fields(fields) {
+            Some(answer) => fields_reply(answer),
+            None => String::new(),
+        })
+    })
+}
+
 fn credential_fields(body: &str) -> String {
-    let input = match CredentialInput::from_json(body) {
+    fields_reply(CredentialInput::from_json(body))
+}
+
+/// The answer of [`check_credential_fields`] and [`check_credential_values`].
+fn fields_reply(parsed: std::result::Result<CredentialInput, CoreError>) -> String {
+    let input = match parsed {
         Ok(input) => input,
         Err(e) => {
             return format!(
@@ -206,7 +262,7 @@ fn credential_fields(body: &str) -> String {
         }
     };
     let f = input.normalized_fields();
-    let mut out = String::with_capacity(body.len() + 64);
+    let mut out = String::with_capacity(160);
     let mut put = |v: Option<&str>| {
         out.push('\0');
         out.push_str(v.unwrap_or("\u{1}"));

@@ -1,0 +1,78 @@
+'use strict'
+// The object path of validateCredential (the fields packed for `checkCredentialValues`, no
+// JSON text) answers exactly as the JSON text path does, on a seeded mix of values at the
+// edges of every rule, and hands every case it cannot answer identically to the JSON path.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
+const native = require(path.join(process.env.SIPCREDS_NODE_PACKAGE || path.join(__dirname, '..'), 'index.js'))
+
+function rng(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const KEYS = ['name', 'server', 'authUser', 'authPassword', 'domain', 'transport', 'cpsLimit', 'cpsKey']
+const VALUES = [
+  null, undefined, true, false, 0, -0, 1, -1, 10, 10000, 10001, 2 ** 53 - 1, 2 ** 53, 1.5, NaN, Infinity, 1e21,
+  '', ' ', 'sip.example.com', 'SIP.Example.COM:5061', '[2001:DB8::1]:5060', '2001:db8::1', 'sip:u:pw@host',
+  'user@x.com', 'x.com:99999', 'a..b.com', '-a.com', 'pbx.bücher.example', 'xn--bcher-kva.example', 'TLS', 'udp',
+  'sctp', 'pool-1', 'k ey', 'a\u0001b', 'tab\there', 'x'.repeat(300), 'é'.repeat(70), '\u202e', '🙂', [], {}, [1],
+]
+
+function answer(f) {
+  try {
+    return { ok: f() }
+  } catch (e) {
+    return { code: e.code, field: e.field, message: e.message }
+  }
+}
+
+test('an object answers as its JSON text does', () => {
+  const r = rng(16)
+  const pick = (xs) => xs[Math.floor(r() * xs.length)]
+  let packedCases = 0
+  for (let i = 0; i < 20000; i++) {
+    const obj = {}
+    const n = Math.floor(r() * 9)
+    for (let k = 0; k < n; k++) obj[pick(KEYS)] = pick(VALUES)
+    if (r() < 0.5) obj.server = pick(['sip.example.com', 'a.example.org:5080', '[2001:db8::2]'])
+    if (r() < 0.03) obj.extra = 1
+    let text
+    try {
+      text = JSON.stringify(obj)
+    } catch {
+      continue
+    }
+    // Values the packed form carries; anything else (NaN, a float, a list) takes the JSON
+    // path as before, where a non-JSON value is refused as its type rather than written as
+    // JSON.stringify would (NaN is not null).
+    const packable = Object.values(obj).every(
+      (v) => v === null || v === undefined || ['string', 'boolean'].includes(typeof v) || Number.isSafeInteger(v),
+    )
+    if (!packable) continue
+    packedCases++
+    const viaObject = answer(() => sipcreds.validateCredential(obj))
+    const viaText = answer(() => sipcreds.validateCredential(text))
+    assert.deepEqual(viaObject, viaText, `${text}`)
+    assert.deepEqual(sipcreds.safeValidateCredential(obj).success, viaText.ok !== undefined)
+  }
+  assert.ok(packedCases > 5000, `the packed path was exercised (${packedCases} cases)`)
+})
+
+test('the packed form is refused, not misread, when it is not eight marked fields', () => {
+  assert.equal(native.checkCredentialValues(''), '')
+  assert.equal(native.checkCredentialValues('-\0ssip.example.com'), '')
+  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'x10', '-'].join('\0')), '')
+  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-', '-'].join('\0')), '')
+  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i99999999999999999999', '-'].join('\0')), '')
+  const ok = native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i5', '-'].join('\0'))
+  assert.equal(ok, native.checkCredentialFields('{"server":"sip.example.com","cpsLimit":5}'))
+})
