@@ -203,19 +203,9 @@ pub fn check_credential_fields(body: String) -> Result<String> {
 pub fn check_credential_values(packed: String) -> Result<String> {
     let packed = Body::new(packed);
     guard(|| {
-        const KEYS: [&str; 8] = [
-            "name",
-            "server",
-            "authUser",
-            "authPassword",
-            "domain",
-            "transport",
-            "cpsLimit",
-            "cpsKey",
-        ];
-        let mut fields = Vec::with_capacity(KEYS.len());
+        let mut fields = Vec::with_capacity(sipcreds::CREATE_FIELDS.len());
         let mut parts = packed.split('\0');
-        for key in KEYS {
+        for key in sipcreds::CREATE_FIELDS {
             let Some(part) = parts.next() else {
                 return Ok(String::new());
             };

@@ -77,7 +77,7 @@ pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,
     ProviderId, Transport,
 };
-pub use wire::MAX_BODY_BYTES;
+pub use wire::{CREATE_FIELDS, MAX_BODY_BYTES};
 
 /// The crate's version, shared by every surface.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

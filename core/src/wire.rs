@@ -16,8 +16,9 @@ use crate::error::{Error, ErrorCode};
 /// The largest body accepted, in bytes (64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The wire fields, in the order of the table of §3 (and so the order errors are reported).
-pub(crate) const FIELDS: [&str; 9] = [
+/// The fields of a credential input, in the order of the table of §3 (the order errors are
+/// reported in, and the order a binding hands them over in).
+pub const CREATE_FIELDS: [&str; 8] = [
     "name",
     "server",
     "authUser",
@@ -26,8 +27,18 @@ pub(crate) const FIELDS: [&str; 9] = [
     "transport",
     "cpsLimit",
     "cpsKey",
-    "expectedVersion",
 ];
+
+/// The wire fields: the create fields, then a patch's `expectedVersion`.
+pub(crate) const FIELDS: [&str; 9] = {
+    let mut out = ["expectedVersion"; 9];
+    let mut i = 0;
+    while i < CREATE_FIELDS.len() {
+        out[i] = CREATE_FIELDS[i];
+        i += 1;
+    }
+    out
+};
 
 pub(crate) const NAME: usize = 0;
 pub(crate) const SERVER: usize = 1;

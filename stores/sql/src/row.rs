@@ -50,12 +50,21 @@ pub fn parse_name(s: &str, what: &str) -> Result<Name> {
 
 /// A credential's rate fields from their columns (`id, cps_limit, cps_key`).
 pub fn rate_row(id: &str, cps_limit: Option<i64>, cps_key: Option<&str>) -> Result<RateRow> {
-    let (id, cps_limit, cps_key) = rate_fields(id, cps_limit, cps_key)?;
     Ok(RateRow {
         id: parse_credential_id(id)?,
-        cps_limit,
-        cps_key: cps_key.map(CpsKey::parse).transpose()?,
+        cps_limit: stored_limit(cps_limit)?,
+        cps_key: cps_key
+            .map(CpsKey::parse)
+            .transpose()
+            .map_err(|e| corrupt("cpsKey", e))?,
     })
+}
+
+/// A stored `cpsLimit`.
+fn stored_limit(n: Option<i64>) -> Result<Option<CpsLimit>> {
+    n.map(CpsLimit::new)
+        .transpose()
+        .map_err(|e| corrupt("cpsLimit", e))
 }
 
 /// A credential's rate fields from their columns, checked by the rules and kept borrowed
@@ -66,10 +75,7 @@ pub fn rate_fields<'a>(
     cps_key: Option<&'a str>,
 ) -> Result<(&'a str, Option<CpsLimit>, Option<&'a str>)> {
     CredentialId::check(id, "credentialId").map_err(|e| corrupt("credential id", e))?;
-    let limit = cps_limit
-        .map(CpsLimit::new)
-        .transpose()
-        .map_err(|e| corrupt("cpsLimit", e))?;
+    let limit = stored_limit(cps_limit)?;
     if let Some(k) = cps_key {
         CpsKey::check(k).map_err(|e| corrupt("cpsKey", e))?;
     }
@@ -232,11 +238,7 @@ impl CredRow {
                 .transpose()
                 .map_err(|e| corrupt("domain", e))?,
             transport: Transport::parse(&row.transport).map_err(|e| corrupt("transport", e))?,
-            cps_limit: row
-                .cps_limit
-                .map(CpsLimit::new)
-                .transpose()
-                .map_err(|e| corrupt("cpsLimit", e))?,
+            cps_limit: stored_limit(row.cps_limit)?,
             cps_key: row
                 .cps_key
                 .as_deref()
