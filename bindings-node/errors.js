@@ -3,13 +3,20 @@
 
 /** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
 class SipcredsError extends Error {
+  // The core's error JSON, kept off the enumerable properties; read through `body`.
+  #body
+
   constructor(message, code, field = null, details = undefined, body = undefined) {
     super(message)
-    this.name = new.target.name
     this.code = code
     this.field = field
     if (details) Object.assign(this, details)
-    Object.defineProperty(this, 'body', { value: body, enumerable: false })
+    this.#body = body
+  }
+
+  /** The core's error JSON text, when the error came from the core. */
+  get body() {
+    return this.#body
   }
 
   /** The contract's error JSON (SPEC §8) with the code's extras, as the core wrote it: the
@@ -43,6 +50,10 @@ class ConflictError extends SipcredsError {}
 
 /** The store failed: the file, the key, or the database. Codes: storage. */
 class StorageError extends SipcredsError {}
+
+for (const C of [SipcredsError, ValidationError, NotFoundError, ReadOnlyError, InUseError, ConflictError, StorageError]) {
+  Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true })
+}
 
 /** The class of each code. */
 const CLASS_OF = Object.freeze({

@@ -110,6 +110,13 @@ export declare function checkCredentialFields(body: string): string
  */
 export declare function checkCredentialValues(packed: string): string
 
+/**
+ * The create fields in the wire order (`sipcreds::CREATE_FIELDS`): the positions of the
+ * packed form of [`check_credential_values`], which `sipcreds.js` reads here once instead of
+ * keeping its own list.
+ */
+export declare function createFields(): Array<string>
+
 /** Likely causes of a SIP failure, most likely first, as JSON text. */
 export declare function diagnoseJson(symptom: string, reason?: string | undefined | null): string
 

@@ -840,6 +840,7 @@ module.exports.Reply = nativeBinding.Reply
 module.exports.__panicForTest = nativeBinding.__panicForTest
 module.exports.checkCredentialFields = nativeBinding.checkCredentialFields
 module.exports.checkCredentialValues = nativeBinding.checkCredentialValues
+module.exports.createFields = nativeBinding.createFields
 module.exports.diagnoseJson = nativeBinding.diagnoseJson
 module.exports.inputSchemaJson = nativeBinding.inputSchemaJson
 module.exports.lintCredentialJson = nativeBinding.lintCredentialJson

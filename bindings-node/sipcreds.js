@@ -267,17 +267,9 @@ function jsonOf(r) {
 const NULL = '\u0001'
 const orNull = (v) => (v === NULL ? null : v)
 
-/** The create fields' positions in the packed form of `checkCredentialValues`. */
-const PACKED = Object.assign(Object.create(null), {
-  name: 0,
-  server: 1,
-  authUser: 2,
-  authPassword: 3,
-  domain: 4,
-  transport: 5,
-  cpsLimit: 6,
-  cpsKey: 7,
-})
+/** The create fields' positions in the packed form of `checkCredentialValues`, from the core. */
+const PACKED = new Map(native.createFields().map((key, i) => [key, i]))
+const ABSENT = Array.from(PACKED.keys(), () => '-')
 
 /** A plain object of create fields packed for `checkCredentialValues` (no JSON text), or
  * `null` when anything calls for the JSON path: another prototype, an unknown key, a value
@@ -285,9 +277,9 @@ const PACKED = Object.assign(Object.create(null), {
 function packed(obj) {
   const proto = Object.getPrototypeOf(obj)
   if (proto !== Object.prototype && proto !== null) return null
-  const parts = ['-', '-', '-', '-', '-', '-', '-', '-']
-  for (const key of Object.keys(obj)) {
-    const i = PACKED[key]
+  const parts = ABSENT.slice()
+  for (const key in obj) {
+    const i = PACKED.get(key)
     if (i === undefined) return null
     const v = obj[key]
     if (typeof v === 'string') {

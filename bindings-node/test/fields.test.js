@@ -73,6 +73,8 @@ test('the packed form is refused, not misread, when it is not eight marked field
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'x10', '-'].join('\0')), '')
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-', '-'].join('\0')), '')
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i99999999999999999999', '-'].join('\0')), '')
+  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', 'nx', '-', '-', '-', '-', '-'].join('\0')), '')
+  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-'].join('\0') + '\0'), '')
   const ok = native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i5', '-'].join('\0'))
   assert.equal(ok, native.checkCredentialFields('{"server":"sip.example.com","cpsLimit":5}'))
 })

@@ -93,10 +93,15 @@ impl Name {
     /// Parse a name.
     pub fn parse(s: &str) -> Result<Name, Error> {
         let fail = |m: &str| Error::invalid(ErrorCode::InvalidName, "name", format!("name: {m}"));
-        let n = s.chars().count();
-        if n == 0 {
+        if s.is_empty() {
             return Err(fail("the name is empty; omit it or give 1-100 characters"));
         }
+        // A character is at least a byte: count them only past the limit in bytes.
+        let n = if s.len() > Self::MAX_CHARS {
+            s.chars().count()
+        } else {
+            s.len()
+        };
         if n > Self::MAX_CHARS {
             return Err(fail(&format!(
                 "the name is {n} characters long; the limit is {}",
@@ -140,12 +145,17 @@ impl AuthUser {
                 format!("authUser {}: {m}", quote(s)),
             )
         };
-        let n = s.chars().count();
-        if n == 0 {
+        if s.is_empty() {
             return Err(fail(
                 "the auth user is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
+        // A character is at least a byte: count them only past the limit in bytes.
+        let n = if s.len() > Self::MAX_CHARS {
+            s.chars().count()
+        } else {
+            s.len()
+        };
         if n > Self::MAX_CHARS {
             return Err(fail(format!(
                 "it is {n} characters long; the limit is {}",
@@ -213,12 +223,17 @@ impl Password {
                 format!("authPassword: {m}"),
             )
         };
-        let n = s.chars().count();
-        if n == 0 {
+        if s.is_empty() {
             return Err(fail(
                 "the password is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
+        // A character is at least a byte: count them only past the limit in bytes.
+        let n = if s.len() > Self::MAX_CHARS {
+            s.chars().count()
+        } else {
+            s.len()
+        };
         if n > Self::MAX_CHARS {
             return Err(fail(format!(
                 "the password is {n} characters long; the limit is {}",

@@ -268,13 +268,20 @@ pub fn node_errors_js() -> String {
         r#"
 /** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
 class SipcredsError extends Error {
+  // The core's error JSON, kept off the enumerable properties; read through `body`.
+  #body
+
   constructor(message, code, field = null, details = undefined, body = undefined) {
     super(message)
-    this.name = new.target.name
     this.code = code
     this.field = field
     if (details) Object.assign(this, details)
-    Object.defineProperty(this, 'body', { value: body, enumerable: false })
+    this.#body = body
+  }
+
+  /** The core's error JSON text, when the error came from the core. */
+  get body() {
+    return this.#body
   }
 
   /** The contract's error JSON (SPEC §8) with the code's extras, as the core wrote it: the
@@ -301,6 +308,14 @@ class SipcredsError extends Error {
             class.name()
         );
     }
+    // Each class's `name` on its prototype (as `Error.prototype.name` is), not set on every
+    // instance: a stack header still reads `ValidationError: ...`, and making an error costs
+    // one property less.
+    s.push_str("\nfor (const C of [SipcredsError");
+    for class in ErrorClass::ALL {
+        let _ = write!(s, ", {}", class.name());
+    }
+    s.push_str("]) {\n  Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true })\n}\n");
     s.push_str("\n/** The class of each code. */\nconst CLASS_OF = Object.freeze({\n");
     for code in ErrorCode::ALL {
         let _ = writeln!(s, "  {}: {},", code.as_str(), code.class().name());
