@@ -103,3 +103,32 @@ def test_error_classes_follow_the_code_table() -> None:
     schema = sipcreds.schema()
     assert schema["required"] == ["server"]
     assert schema["properties"]["transport"]["x-sipcreds-code"] == "invalid_transport"
+
+
+def test_public_names_are_the_error_table_and_the_native_module() -> None:
+    # `__all__` is composed from the generated error classes and the names the native
+    # module adds (pyo3 keeps its `__all__`); every one resolves on `import *`.
+    from sipcreds import _errors, _native
+
+    assert sorted(sipcreds.__all__) == sorted([*_errors.__all__, *_native.__all__])
+    assert len(set(sipcreds.__all__)) == len(sipcreds.__all__)
+    from sipcreds import _shapes, types
+
+    defined_here = {n for n, v in vars(types).items() if getattr(v, "__module__", None) == "sipcreds.types"}
+    assert set(types.__all__) == set(_shapes.__all__) | defined_here | {"Body"}
+    ns: dict[str, object] = {}
+    exec("from sipcreds import *", ns)
+    assert {n for n in ns if n != "__builtins__"} == set(sipcreds.__all__)
+    assert isinstance(ns["Registry"], type) and ns["Registry"] is sipcreds.Registry
+
+
+def test_credential_attributes_are_the_view_fields() -> None:
+    # The getters are generated from the core's credential view: one per field of to_dict().
+    reg = sipcreds.Registry()
+    cred = reg.create_credential("acme", {"server": "SIP.Example.com:5061", "cpsLimit": 3})
+    view: dict[str, object] = dict(cred.to_dict())
+    snake = {k: "".join("_" + c.lower() if c.isupper() else c for c in k) for k in view}
+    for key, attr in snake.items():
+        assert getattr(cred, attr) == view[key], attr
+    props = {n for n, v in vars(sipcreds.Credential).items() if type(v).__name__ == "getset_descriptor"}
+    assert props == set(snake.values())

@@ -21,6 +21,14 @@ pub fn generated_files() -> Vec<(&'static str, String)> {
         ("schema/credential-input.schema.json", schema_json()),
         ("bindings-node/shapes.d.ts", shapes_ts()),
         ("bindings-python/python/sipcreds/_shapes.py", shapes_py()),
+        (
+            "bindings-python/src/credential_getters.rs",
+            python_credential_getters(),
+        ),
+        (
+            "bindings-python/python/sipcreds/_native.pyi",
+            python_native_pyi(),
+        ),
     ]
 }
 
@@ -172,7 +180,7 @@ pub fn python_errors() -> String {
         let _ = writeln!(s, "    \"{}\",", class.name());
     }
     // (No `Literal` alias of the codes: mypy's stubtest cannot check one at runtime.)
-    s.push_str("    \"CLASS_OF_CODE\",\n]\n\n");
+    s.push_str("]\n\n");
     s.push_str("#: The ``usage`` of an ``in_use`` error: ``{\"phoneNumbers\": [...], \"agents\": [...]}``.\nUsageDict: TypeAlias = dict[str, Any]\n\n");
     s.push_str(
         r#"
@@ -630,5 +638,80 @@ pub fn shapes_py() -> String {
             }
         }
     }
+    s
+}
+
+/// A wire name in snake_case (`authUser` → `auth_user`): Python's attribute names.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The fields of the stored credential's view (the core's `Credential` shape), in its order.
+fn credential_fields() -> Vec<(String, serde_json::Value, bool)> {
+    properties(&definitions()["Credential"])
+}
+
+/// `bindings-python/src/credential_getters.rs`: the `#[pymethods]` of the Python `Credential`,
+/// one getter per field of the core's credential view, then the methods `lib.rs` writes.
+pub fn python_credential_getters() -> String {
+    let mut s = format!(
+        "// The attributes of the Python `Credential`, {}.\n\n",
+        HEADER.replace(
+            "error table (core/src/error.rs)",
+            "credential view (core, the `Credential` shape of `sipcreds::output_schemas`)"
+        )
+    );
+    s.push_str(
+        "/// `#[pymethods] impl PyCredential`: a getter per field of the core's credential view (its\n\
+         /// wire name in snake_case, read from the view's JSON), then the methods given.\n\
+         macro_rules! credential_pymethods {\n    ($($methods:tt)*) => {\n        #[pymethods]\n        impl PyCredential {\n",
+    );
+    for (name, prop, _) in credential_fields() {
+        if let Some(doc) = doc_line(&prop) {
+            let _ = writeln!(s, "            /// {doc}");
+        }
+        let _ = write!(
+            s,
+            "            #[getter]\n            fn {}<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {{\n                self.field(py, \"{name}\")\n            }}\n\n",
+            snake(&name)
+        );
+    }
+    s.push_str("            $($methods)*\n        }\n    };\n}\n");
+    s
+}
+
+const PYI_BEGIN: &str =
+    "    # generated: a property per field of the core's credential view (tests/src/codegen.rs)\n";
+const PYI_END: &str = "    # end of generated\n";
+
+/// `bindings-python/python/sipcreds/_native.pyi` with the properties of `Credential` rendered
+/// from the core's credential view (the rest of the stub is written by hand and checked
+/// against the built module by stubtest).
+pub fn python_native_pyi() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../bindings-python/python/sipcreds/_native.pyi");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let (Some(begin), Some(end)) = (current.find(PYI_BEGIN), current.find(PYI_END)) else {
+        return format!("{current}\n# the generated region's markers are missing\n");
+    };
+    let mut s = current[..begin + PYI_BEGIN.len()].to_owned();
+    for (name, prop, _) in credential_fields() {
+        let _ = writeln!(
+            s,
+            "    @property\n    def {}(self) -> {}: ...",
+            snake(&name),
+            type_of(&prop, &Lang::Py)
+        );
+    }
+    s.push_str(&current[end..]);
     s
 }

@@ -39,6 +39,9 @@ from ._native import (
 from ._native import Registry as _NativeRegistry
 from .types import ProbeOptions, ProbeReport
 
+# The public names: the generated error classes' and the native module's (pyo3 keeps its
+# `__all__`); written out for type checkers, which do not follow `+=` of another module's,
+# and held equal to the two by test_results.py.
 __all__ = [
     "MAX_BODY_BYTES",
     "ConflictError",

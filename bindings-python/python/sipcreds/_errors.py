@@ -21,7 +21,6 @@ __all__ = [
     "InUseError",
     "ConflictError",
     "StorageError",
-    "CLASS_OF_CODE",
 ]
 
 #: The ``usage`` of an ``in_use`` error: ``{"phoneNumbers": [...], "agents": [...]}``.

@@ -30,12 +30,14 @@ from ._shapes import (
 if TYPE_CHECKING:
     from ._native import Credential
 
+# The names defined here and the generated shapes' (test_results.py holds this list equal
+# to those two; type checkers do not follow `+=` of another module's `__all__`).
 __all__ = [
     "AgentDict",
+    "AgentPage",
     "AgentUsage",
     "Body",
     "Cause",
-    "AgentPage",
     "ConnectedProvider",
     "CredentialDict",
     "CredentialPage",
