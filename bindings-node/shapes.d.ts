@@ -230,3 +230,6 @@ export interface ErrorBodyData {
   /** `conflict`: the stored version. */
   actualVersion?: number | null
 }
+
+/** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after `retryAfterMs`). Milliseconds, rounded up. */
+export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }

@@ -12,6 +12,7 @@ import type {
   Agent,
   Cause,
   CredentialData,
+  Decision,
   DeleteReport,
   Diagnosis,
   ErrorCodeInfo,
@@ -106,10 +107,6 @@ export interface ConnectedProvider {
   provider: Provider
   credentials: Credential[]
 }
-
-/** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after
- * `retryAfterMs`). Milliseconds, rounded up. */
-export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
 
 /** Which page of a list (SPEC §5): `limit` 1–1000, `after` the previous page's `next`. */
 export interface PageRequest {

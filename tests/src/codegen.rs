@@ -400,7 +400,7 @@ pub fn schema_json() -> String {
 
 /// The output shapes the surfaces type: (the core's schema name, the TypeScript name, the
 /// Python `TypedDict` name where Python answers a plain dict of that shape).
-const SHAPES: [(&str, &str, Option<&str>); 17] = [
+const SHAPES: [(&str, &str, Option<&str>); 18] = [
     (
         "NormalizedFields",
         "NormalizedCredential",
@@ -426,6 +426,8 @@ const SHAPES: [(&str, &str, Option<&str>); 17] = [
     ("RateGroup", "RateGroup", Some("RateGroupDict")),
     ("ErrorInfo", "ErrorCodeInfo", Some("ErrorCodeInfo")),
     ("ErrorBody", "ErrorBodyData", Some("ErrorBody")),
+    // Python answers a `Decision` object of its own (admitted, wait, retry_after).
+    ("Decision", "Decision", None),
 ];
 
 fn definitions() -> std::collections::BTreeMap<String, serde_json::Value> {
@@ -479,6 +481,14 @@ fn type_of(schema: &serde_json::Value, lang: &Lang) -> String {
             inner
         } else {
             nullable(inner)
+        };
+    }
+    if let Some(c) = schema.get("const")
+        && let Some(b) = c.as_bool()
+    {
+        return match lang {
+            Lang::Ts => b.to_string(),
+            Lang::Py => format!("Literal[{}]", if b { "True" } else { "False" }),
         };
     }
     if let Some(Value::Array(one)) = schema.get("oneOf") {
@@ -538,6 +548,16 @@ fn type_of(schema: &serde_json::Value, lang: &Lang) -> String {
             }
         }
         ("array", Lang::Py) => format!("list[{}]", type_of(&schema["items"], lang)),
+        ("object", Lang::Ts) if schema.get("properties").is_some() => {
+            let fields: Vec<String> = properties(schema)
+                .into_iter()
+                .map(|(name, prop, required)| {
+                    let opt = if required { "" } else { "?" };
+                    format!("{name}{opt}: {}", type_of(&prop, lang))
+                })
+                .collect();
+            format!("{{ {} }}", fields.join("; "))
+        }
         (other, _) => panic!("no rendering of the JSON type {other}"),
     };
     if null { nullable(base) } else { base }
@@ -575,7 +595,7 @@ pub fn shapes_ts() -> String {
         if let Some(doc) = doc_line(schema) {
             let _ = writeln!(s, "/** {doc} */");
         }
-        if schema.get("oneOf").is_some() {
+        if schema.get("oneOf").is_some() || schema.get("anyOf").is_some() {
             let _ = writeln!(s, "export type {ts} = {}", type_of(schema, &Lang::Ts));
             continue;
         }

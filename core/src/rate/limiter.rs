@@ -165,16 +165,52 @@ impl Decision {
     }
 }
 
-/// The output shape of a [`Decision`]: milliseconds, rounded up.
+/// A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after
+/// `retryAfterMs`). Milliseconds, rounded up.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Decision"))]
 #[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionView {
-    admitted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    wait_ms: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_ms: Option<u64>,
+#[serde(untagged)]
+enum DecisionView {
+    /// Admitted: dial after `waitMs`.
+    #[serde(rename_all = "camelCase")]
+    Admitted {
+        /// `true`.
+        admitted: Flag<true>,
+        /// How long to wait before dialing, in milliseconds.
+        wait_ms: u64,
+    },
+    /// Rejected: a call would be admitted after `retryAfterMs`.
+    #[serde(rename_all = "camelCase")]
+    Rejected {
+        /// `false`.
+        admitted: Flag<false>,
+        /// How long until a call would be admitted, in milliseconds.
+        retry_after_ms: u64,
+    },
+}
+
+/// A boolean that its variant fixes (`admitted`): written as the boolean, typed as its
+/// constant.
+struct Flag<const B: bool>;
+
+impl<const B: bool> serde::Serialize for Flag<B> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(B)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl<const B: bool> schemars::JsonSchema for Flag<B> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        if B { "True" } else { "False" }.into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "boolean", "const": B})
+    }
 }
 
 #[cfg(feature = "schema")]
@@ -190,19 +226,17 @@ impl schemars::JsonSchema for Decision {
 impl serde::Serialize for Decision {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let ms = |d: &Duration| d.as_nanos().div_ceil(1_000_000) as u64;
-        let view = match self {
-            Decision::Admitted { wait, .. } => DecisionView {
-                admitted: true,
-                wait_ms: Some(ms(wait)),
-                retry_after_ms: None,
+        match self {
+            Decision::Admitted { wait, .. } => DecisionView::Admitted {
+                admitted: Flag,
+                wait_ms: ms(wait),
             },
-            Decision::Rejected { retry_after } => DecisionView {
-                admitted: false,
-                wait_ms: None,
-                retry_after_ms: Some(ms(retry_after)),
+            Decision::Rejected { retry_after } => DecisionView::Rejected {
+                admitted: Flag,
+                retry_after_ms: ms(retry_after),
             },
-        };
-        view.serialize(s)
+        }
+        .serialize(s)
     }
 }
 
@@ -752,6 +786,26 @@ mod tests {
     use super::*;
     use crate::Registry;
     use crate::rate::clock::ManualClock;
+
+    #[test]
+    fn decisions_serialize_to_the_wire_shape() {
+        let admitted = Decision::Admitted {
+            wait: Duration::from_micros(1_500),
+            at: 7,
+        };
+        let rejected = Decision::Rejected {
+            retry_after: Duration::from_millis(40),
+        };
+        assert_eq!(
+            serde_json::to_string(&admitted).unwrap(),
+            r#"{"admitted":true,"waitMs":2}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&rejected).unwrap(),
+            r#"{"admitted":false,"retryAfterMs":40}"#
+        );
+        assert_eq!(admitted.to_json()["waitMs"], 2);
+    }
 
     #[test]
     fn margin_widens_the_window_and_nothing_else() {
