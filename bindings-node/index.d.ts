@@ -53,6 +53,8 @@ export declare class NativeRegistry {
    * before anything is sent (`invalid_option`).
    */
   probe(org: string, id: string, options?: string | undefined | null): Promise<Reply>
+  /** How many credentials the org has (nothing decrypted: one read of the rate columns). */
+  countCredentials(org: string): Promise<Reply>
   rateGroups(org: string): Promise<Reply>
   /**
    * One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|

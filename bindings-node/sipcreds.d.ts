@@ -176,6 +176,8 @@ export declare class Registry {
   lint(org: string): Promise<Finding[]>
   /** The live probe (SPEC §12) of a stored credential, off the JS thread. */
   probe(org: string, credentialId: string, options?: ProbeOptions | null): Promise<ProbeReport>
+  /** How many credentials the org has (nothing decrypted: one read of the rate columns). */
+  countCredentials(org: string): Promise<number>
   rateGroups(org: string): Promise<RateGroup[]>
   /** Admit a call now, or say when to retry. Synchronous, and so it blocks the JS thread
    * while it waits: on the first decision of an org (it reads the org's rate groups from the

@@ -520,6 +520,11 @@ class Registry {
     })
   }
 
+  /** How many credentials the org has (nothing decrypted). */
+  countCredentials(o) {
+    return reply(async () => jsonOf(await this.#native.countCredentials(org(o))))
+  }
+
   rateGroups(o) {
     return reply(async () => jsonOf(await this.#native.rateGroups(org(o))))
   }

@@ -606,6 +606,18 @@ sipcreds_status sipcreds_registry_probe(const struct sipcreds_registry *registry
                                         char **out_json);
 
 /**
+ * How many credentials the org has, as a JSON number (nothing decrypted: one read of the
+ * rate columns).
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_count_credentials(const struct sipcreds_registry *registry,
+                                                    const char *org,
+                                                    char **out_json);
+
+/**
  * The org's rate groups.
  *
  * # Safety

@@ -1028,6 +1028,25 @@ pub unsafe extern "C" fn sipcreds_registry_probe(
     })
 }
 
+/// How many credentials the org has, as a JSON number (nothing decrypted: one read of the
+/// rate columns).
+///
+/// # Safety
+/// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+/// or writable. Thread-safe on one handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sipcreds_registry_count_credentials(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    out_json: *mut *mut c_char,
+) -> sipcreds_status {
+    run(out_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        serialized(&reg.count_credentials(org)?)
+    })
+}
+
 /// The org's rate groups.
 ///
 /// # Safety

@@ -687,6 +687,13 @@ impl NativeRegistry {
         })
     }
 
+    /// How many credentials the org has (nothing decrypted: one read of the rate columns).
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn count_credentials(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.count_credentials(&org).map_err(fail)?))
+    }
+
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn rate_groups(&self, org: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();

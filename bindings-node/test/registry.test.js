@@ -272,3 +272,13 @@ test('hundreds of generated passwords never show', async () => {
     assert.equal(c.revealPassword(), pw)
   }
 })
+
+test('countCredentials is the length of the list', async () => {
+  const reg = new sipcreds.Registry()
+  assert.equal(await reg.countCredentials('acme'), 0)
+  await reg.createCredentials('acme', [0, 1, 2, 3, 4].map((i) => ({ server: `s${i}.example.com` })))
+  await reg.createCredential('other', { server: 'x.example.com' })
+  assert.equal(await reg.countCredentials('acme'), 5)
+  assert.equal((await reg.listCredentials('acme')).length, 5)
+  await assert.rejects(reg.countCredentials('Not An Org!'), (e) => e instanceof sipcreds.ValidationError && e.code === 'invalid_org')
+})

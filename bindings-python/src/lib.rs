@@ -1217,6 +1217,12 @@ impl PyRegistry {
         serialize_to_py(py, &f)
     }
 
+    /// How many credentials the org has (nothing decrypted: one read of the rate columns).
+    fn count_credentials(&self, py: Python<'_>, org: OrgText) -> PyResult<usize> {
+        let org: &str = &org;
+        py.detach(|| self.inner.count_credentials(org)).or_raise(py)
+    }
+
     fn rate_groups<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let g = py.detach(|| self.inner.rate_groups(org)).or_raise(py)?;

@@ -384,3 +384,13 @@ def test_thousands_of_generated_passwords_never_show() -> None:
         for text in shown:
             assert pw not in text, (pw, text)
         assert c.reveal_password() == pw
+
+
+def test_count_credentials_is_the_length_of_the_list(reg: sipcreds.Registry) -> None:
+    assert reg.count_credentials("acme") == 0
+    reg.create_credentials("acme", [{"server": f"s{i}.example.com"} for i in range(5)])
+    reg.create_credential("other", {"server": "x.example.com"})
+    assert reg.count_credentials("acme") == 5 == len(reg.list_credentials("acme"))
+    with pytest.raises(sipcreds.ValidationError) as e:
+        reg.count_credentials("Not An Org!")
+    assert e.value.code == "invalid_org"

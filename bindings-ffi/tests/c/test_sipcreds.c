@@ -254,6 +254,21 @@ static void scenario(const char *db_path) {
         sipcreds_string_free(seen(out));
     }
 
+    /* The count: a JSON number, the length of the list. */
+    st = sipcreds_registry_list_credentials(reg, "acme", &out);
+    CHECK(st == SIPCREDS_OK, "list for count: %s", out);
+    size_t listed = 0;
+    for (const char *p = out; (p = strstr(p, "\"id\":\"cred_")) != NULL; p++) listed++;
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_count_credentials(reg, "acme", &out);
+    CHECK(st == SIPCREDS_OK && out != NULL && out[strspn(out, "0123456789")] == '\0' &&
+              strtoul(out, NULL, 10) == listed && listed > 0,
+          "count %s, listed %zu", out, listed);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_count_credentials(reg, "Not An Org!", &out);
+    CHECK(st == SIPCREDS_INVALID_ORG && contains(out, "\"code\":\"invalid_org\""), "count, bad org: %s", out);
+    sipcreds_string_free(seen(out));
+
     st = sipcreds_registry_delete_credential(reg, "acme", id, true, &out);
     CHECK(st == SIPCREDS_OK && contains(out, "\"unlinkedNumbers\":[\"+14155550100\"]"), "forced delete: %s", out);
     sipcreds_string_free(seen(out));
