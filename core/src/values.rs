@@ -96,13 +96,7 @@ impl Name {
         if s.is_empty() {
             return Err(fail("the name is empty; omit it or give 1-100 characters"));
         }
-        // A character is at least a byte: count them only past the limit in bytes.
-        let n = if s.len() > Self::MAX_CHARS {
-            s.chars().count()
-        } else {
-            s.len()
-        };
-        if n > Self::MAX_CHARS {
+        if let Some(n) = chars_past(s, Self::MAX_CHARS) {
             return Err(fail(&format!(
                 "the name is {n} characters long; the limit is {}",
                 Self::MAX_CHARS
@@ -150,13 +144,7 @@ impl AuthUser {
                 "the auth user is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
-        // A character is at least a byte: count them only past the limit in bytes.
-        let n = if s.len() > Self::MAX_CHARS {
-            s.chars().count()
-        } else {
-            s.len()
-        };
-        if n > Self::MAX_CHARS {
+        if let Some(n) = chars_past(s, Self::MAX_CHARS) {
             return Err(fail(format!(
                 "it is {n} characters long; the limit is {}",
                 Self::MAX_CHARS
@@ -228,13 +216,7 @@ impl Password {
                 "the password is empty; omit authUser and authPassword, or give both".into(),
             ));
         }
-        // A character is at least a byte: count them only past the limit in bytes.
-        let n = if s.len() > Self::MAX_CHARS {
-            s.chars().count()
-        } else {
-            s.len()
-        };
-        if n > Self::MAX_CHARS {
+        if let Some(n) = chars_past(s, Self::MAX_CHARS) {
             return Err(fail(format!(
                 "the password is {n} characters long; the limit is {}",
                 Self::MAX_CHARS
@@ -406,6 +388,16 @@ impl Serialize for CpsLimit {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u32(self.0)
     }
+}
+
+/// The length of `s` in characters when it passes `max`, else `None`. A character is at least
+/// a byte, so only a text longer than `max` bytes is counted.
+fn chars_past(s: &str, max: usize) -> Option<usize> {
+    if s.len() <= max {
+        return None;
+    }
+    let n = s.chars().count();
+    (n > max).then_some(n)
 }
 
 fn check_charset(s: &str, max: usize, allowed: impl Fn(u8) -> bool) -> Result<(), String> {
@@ -688,6 +680,17 @@ pub(crate) fn next_ulid() -> ulid::Ulid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_counted_in_characters_at_the_limit() {
+        assert_eq!(chars_past(&"a".repeat(100), 100), None);
+        assert_eq!(chars_past(&"a".repeat(101), 100), Some(101));
+        // 100 characters of two bytes each: past the limit in bytes, not in characters.
+        assert_eq!(chars_past(&"é".repeat(100), 100), None);
+        assert_eq!(chars_past(&"é".repeat(101), 100), Some(101));
+        assert!(Name::parse(&"é".repeat(100)).is_ok());
+        assert!(Name::parse(&"é".repeat(101)).is_err());
+    }
 
     #[test]
     fn auth_user_rules() {
