@@ -122,6 +122,34 @@ def test_store_urls_never_show_their_password(location: str, tmp_path: Path, mon
 
 
 @pytest.mark.parametrize(
+    "location",
+    [
+        f"host=127.0.0.1 port=1 user=u password={SECRET} dbname=d",
+        f"host=127.0.0.1 port=1 password={SECRET} sslrootcert=/nonexistent/ca.pem",
+        f"password={SECRET}",
+        f"dbname=x password = '{SECRET} with spaces'",
+        f"user=u password={SECRET} pasword=typo",
+        f"host=127.0.0.1 password='{SECRET}",
+        f"postgres://u:{SECRET}@127.0.0.1:1/d#fragment",
+        f"u:{SECRET}@db.internal",
+        f"x.db?password={SECRET}",
+    ],
+)
+def test_libpq_strings_and_odd_spellings_are_never_a_file_and_never_shown(
+    location: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SPEC §10: a key=value string is PostgreSQL's (or refused), never a SQLite file name.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SIPCREDS_KEY", "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=")
+    with pytest.raises(sipcreds.Error) as info:
+        sipcreds.Registry(location)
+    assert info.value.code in ("storage", "invalid_option"), info.value
+    assert SECRET not in shown(info.value)
+    assert "Hunter2" not in shown(info.value)
+    assert list(tmp_path.rglob("*")) == []
+
+
+@pytest.mark.parametrize(
     "limiter",
     [
         f"redis://:{SECRET}@127.0.0.1:1/0?fallback=sometimes",

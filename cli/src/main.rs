@@ -22,9 +22,17 @@ use output::Output;
 #[derive(Debug, Parser)]
 #[command(name = "sipcreds", version, about, long_about = None)]
 struct Cli {
-    /// The store: a SQLite file (its key is SIPCREDS_KEY, or the .key file beside it), or a
-    /// postgres:// URL (key in SIPCREDS_KEY). A URL with a password goes in SIPCREDS_DB, not
-    /// on the command line, where every user of the machine can read it.
+    /// The store: a SQLite file (its key is SIPCREDS_KEY, or the .key file beside it), or
+    /// PostgreSQL as a postgres:// URL or a libpq "host=… dbname=…" string (key in
+    /// SIPCREDS_KEY). A location with a password goes in SIPCREDS_DB, not on the command line,
+    /// where every user of the machine can read it.
+    ///
+    /// PostgreSQL TLS by sslmode (or PGSSLMODE): not written = prefer for a host on this
+    /// machine, verify-full for any other; disable = plaintext; prefer = TLS if offered,
+    /// unchecked; require and verify-ca = TLS, the chain checked (require is stricter than
+    /// libpq's); verify-full = the chain and the host name. sslrootcert=FILE (or
+    /// PGSSLROOTCERT) is the CA, else the system's roots. PGPASSWORD is read too; other PG*
+    /// variables are ignored.
     #[arg(
         long,
         env = "SIPCREDS_DB",
@@ -34,7 +42,8 @@ struct Cli {
     db: String,
     /// Where `acquire` keeps admissions: "file" (the SQLite file; the default there) or a
     /// redis:// URL shared by every instance (needed with PostgreSQL), with
-    /// ?fallback=refuse|local:N.
+    /// ?fallback=refuse|local:N. For TLS, rediss://host:port/ checked against the system's
+    /// roots, or ?cafile=PATH for a CA of your own.
     #[arg(long, env = "SIPCREDS_LIMITER", global = true)]
     limiter: Option<String>,
     /// The organization (tenant).

@@ -38,6 +38,7 @@ mod diagnose;
 mod error;
 mod host;
 mod lint;
+mod location;
 mod rate;
 mod registry;
 mod schema;
@@ -57,8 +58,11 @@ pub use error::{
     Error, ErrorBody, ErrorClass, ErrorCode, ErrorInfo, ErrorJson, FieldName,
     MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
 };
-pub use host::{Domain, Host, Port, ServerAddress, location_scheme, redact_location};
+pub use host::{Domain, Host, Port, ServerAddress};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
+pub use location::{
+    Conninfo, LIBPQ_KEYWORDS, is_conninfo, location_fragment, location_scheme, redact_location,
+};
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,
     ManualClock, MonotonicClock, Nanos, OrgRates, RateGroup, RateLimiter, RateRow, SECOND,

@@ -3,7 +3,7 @@
 //! | store | location |
 //! |---|---|
 //! | SQLite (embedded, the default) | a file path: `sipcreds.db` |
-//! | PostgreSQL (several instances) | `postgres://user:password@host:port/db`, TLS by `?sslmode=verify-full&sslrootcert=ca.pem` (see [`sipcreds_postgres::tls`]) |
+//! | PostgreSQL (several instances) | `postgres://user:password@host:port/db`, TLS by `?sslmode=verify-full&sslrootcert=ca.pem` (see [`sipcreds_postgres::tls`]; verified by default for a host that is not this machine), or a libpq `host=… dbname=…` string |
 //!
 //! | CPS limiter | `limiter` |
 //! |---|---|
@@ -74,12 +74,14 @@ impl std::str::FromStr for Limiter {
     }
 }
 
-/// Is this location a PostgreSQL URL (the scheme in any case)?
+/// Is this location PostgreSQL's: a `postgres://` or `postgresql://` URL (the scheme in any
+/// case), or a libpq `key=value` connection string ([`sipcreds::is_conninfo`]), which is
+/// never taken as a SQLite file name?
 pub fn is_postgres(location: &str) -> bool {
     matches!(
         sipcreds::location_scheme(location).as_deref(),
         Some("postgres" | "postgresql")
-    )
+    ) || sipcreds::is_conninfo(location)
 }
 
 /// The location with its scheme in lower case (`POSTGRES://…` → `postgres://…`), as the
@@ -101,6 +103,24 @@ fn refuse_unknown_scheme(location: &str) -> Result<()> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// A SQLite path that holds what a location's password would be (`user:secret@host`,
+/// `x.db?password=…`, a mistyped URL) is refused: a file name never holds a secret, and an
+/// error never shows one.
+fn refuse_secret_path(location: &str) -> Result<()> {
+    let shown = sipcreds::redact_location(location);
+    if shown == location {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        code: ErrorCode::InvalidOption,
+        field: Some("path".into()),
+        message: format!(
+            "the store location {} holds a password, so it is no SQLite file name: for PostgreSQL write postgres://user:password@host/db or host=… password=… dbname=…; for a SQLite file, a path without user:password@ or password=",
+            sipcreds::printable(&shown, 120)
+        ),
+    })
 }
 
 /// A limiter on Redis, on this process's monotonic clock (Redis decides on its own clock;
@@ -169,6 +189,7 @@ pub fn open_with(location: &str, limiter: &str, key: Option<Key>) -> Result<Regi
         // Other instances change this store.
         return Ok(reg.with_limit_refresh(LIMIT_REFRESH));
     }
+    refuse_secret_path(location)?;
     let store = Arc::new(match key {
         Some(k) => SqliteStore::open_with(location, k, Durability::Normal)?,
         None => SqliteStore::open(location)?,

@@ -186,6 +186,43 @@ fn an_evicting_server_is_refused_and_an_evicted_log_takes_its_epoch_with_it() {
     assert!(!d.is_admitted(), "admitted right after the log was evicted");
 }
 
+#[test]
+fn an_unlimited_group_is_admitted_at_once_and_a_limit_set_later_counts_its_calls() {
+    if !have_redis() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let reg = sipcreds_open::open_optional(None, &server.url("")).unwrap();
+    // No cpsLimit: unlimited, alone and in a cpsKey group. Before, the first second of a new
+    // log was its hold-down and the calls were refused with "the group is at its limit".
+    let solo = reg
+        .create_credential_json("acme", r#"{"server":"sip.example.com"}"#)
+        .unwrap()
+        .id;
+    let grouped = reg
+        .create_credential_json("acme", r#"{"server":"sip.example.com","cpsKey":"free"}"#)
+        .unwrap()
+        .id;
+    for id in [&solo, &grouped] {
+        for _ in 0..50 {
+            match reg.try_acquire("acme", id.as_str()).unwrap() {
+                sipcreds::Decision::Admitted { wait, .. } => assert_eq!(wait, Duration::ZERO),
+                other => panic!("an unlimited credential was not admitted at once: {other:?}"),
+            }
+        }
+    }
+    // A limit set now: the 50 calls of this second count against it.
+    reg.update_credential_json("acme", solo.as_str(), r#"{"cpsLimit":10}"#)
+        .unwrap();
+    assert!(
+        !reg.try_acquire("acme", solo.as_str())
+            .unwrap()
+            .is_admitted(),
+        "a limit set after 50 calls admitted one more in the same second"
+    );
+}
+
 /// A SQLite registry with two credentials in one `cpsKey` group of limit 10.
 fn registry_file(dir: &Path) -> (PathBuf, Vec<String>) {
     let db = dir.join("sipcreds.db");

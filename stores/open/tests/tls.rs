@@ -477,6 +477,22 @@ fn redis_over_tls_accepts_the_right_ca_and_refuses_another_and_a_plain_port() {
     );
     // The plain port still answers plain redis://.
     decide(&format!("redis://127.0.0.1:{}/", redis.plain_port)).unwrap();
+    // Plain redis:// to the TLS-only port: a storage error that says to use rediss://.
+    let e = decide(&format!("redis://127.0.0.1:{}/", redis.tls_port)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Storage);
+    assert!(e.to_string().contains("use rediss://"), "{e}");
+    // A fragment after the cafile is refused, never read as part of its path.
+    let e = sipcreds_open::open_optional(
+        None,
+        &tls(
+            "localhost",
+            &format!("?cafile={}#insecure", right.display()),
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidOption, "{e}");
+    assert_eq!(e.field(), Some("limiter"));
+    assert!(e.to_string().contains("fragment"), "{e}");
 
     // cafile on a plain URL, a missing file, a file with no certificate: invalid_option,
     // field limiter, before anything is sent.

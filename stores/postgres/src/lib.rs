@@ -332,10 +332,41 @@ impl PostgresStore {
 
     /// Connect with an explicit key.
     pub fn connect_with(url: &str, key: Key) -> Result<PostgresStore> {
-        let (url, tls) = tls::split_location(url)?;
+        Self::connect_env(url, key, |k| std::env::var(k).ok())
+    }
+
+    /// Connect with an explicit key, reading libpq's variables ([`tls::HONOURED_ENV`]) from
+    /// `env` instead of this process's environment.
+    pub fn connect_env(
+        url: &str,
+        key: Key,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<PostgresStore> {
+        if let Some(fragment) = sipcreds::location_fragment(url) {
+            return Err(Error::Invalid {
+                code: sipcreds::ErrorCode::InvalidOption,
+                field: Some("path".into()),
+                message: format!(
+                    "the PostgreSQL URL {} ends in a fragment ({:?}), which is no part of a store location: write a # inside a value as %23",
+                    sipcreds::redact_location(url),
+                    sipcreds::printable(&sipcreds::redact_location(fragment), 32)
+                ),
+            });
+        }
+        let (url, request) = tls::split_location(url)?;
+        let request = request.with_env(&env)?;
         let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            Error::storage(format!("the PostgreSQL URL is not valid: {e}"))
+            Error::storage(format!("the PostgreSQL location is not valid: {e}"))
         })?;
+        if config.get_password().is_none()
+            && let Some(password) = env("PGPASSWORD").filter(|p| !p.is_empty())
+        {
+            config.password(password);
+        }
+        let tls = request.settings(tls::loopback_only(
+            config.get_hosts(),
+            config.get_hostaddrs(),
+        ));
         config.ssl_mode(tls.driver_mode());
         let connector = MakeRustlsConnect::new(tls.client_config()?);
         if config.get_connect_timeout().is_none() {

@@ -1,23 +1,28 @@
 //! TLS to PostgreSQL with rustls, chosen by libpq's `sslmode` and `sslrootcert` on the URL (or
-//! in a `key=value` connection string):
+//! in a `key=value` connection string, or libpq's `PGSSLMODE`/`PGSSLROOTCERT` where the
+//! location says nothing):
 //!
 //! | `sslmode` | TLS | the server's certificate |
 //! |---|---|---|
 //! | `disable` | never | - |
-//! | `prefer` (the default, as libpq's) | if the server offers it, else plain | not checked: encryption against a passive listener only |
+//! | `prefer` (the default for a server on this machine) | if the server offers it, else plain | not checked: encryption against a passive listener only |
 //! | `require` | always (a server without TLS is refused) | chains to `sslrootcert` or the system's roots |
 //! | `verify-ca` | always | chains to `sslrootcert` or the system's roots |
-//! | `verify-full` | always | chains to `sslrootcert` or the system's roots, and names the host |
+//! | `verify-full` (the default for any other host) | always | chains to `sslrootcert` or the system's roots, and names the host |
 //!
 //! `sslrootcert` is a PEM file of one or more CA certificates, or `system` for the system's
-//! store (as libpq 16, which then means `verify-full`). One difference from libpq, on purpose
-//! (SPEC §10: a TLS connection is verified against the system's or a given CA): libpq's
-//! `require` checks nothing unless a root file exists, ours always checks the chain, as
-//! `verify-ca`. A server whose certificate no root vouches for is reached with `prefer`
-//! (encrypted, unchecked, plain when it offers no TLS) or with its CA as `sslrootcert`.
-//! `verify-full` is what a production URL should say.
-//! rust-postgres parses neither `verify-*` nor `sslrootcert`, so they are taken out of the
-//! location here and the rest goes to its parser.
+//! store (as libpq 16, which then means `verify-full`). Two differences from libpq, on
+//! purpose (a store's traffic is never silently plaintext or unverified off the machine):
+//! - with no `sslmode` written, libpq's default is `prefer` everywhere; ours is `prefer` only
+//!   when every host is loopback (`localhost`, `127.0.0.0/8`, `::1`) or a Unix socket, and
+//!   `verify-full` otherwise. Write `sslmode=prefer` or `disable` to reach a remote server
+//!   without checks;
+//! - libpq's `require` checks nothing unless a root file exists; ours always checks the chain,
+//!   as `verify-ca`.
+//!
+//! A server whose certificate no root vouches for is reached with its CA as `sslrootcert`
+//! (or, knowingly, `prefer`). rust-postgres parses neither `verify-*` nor `sslrootcert`, so
+//! they are taken out of the location here and the rest goes to its parser.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,7 +55,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    fn parse(value: &str) -> Result<SslMode> {
+    fn parse(value: &str, source: &str) -> Result<SslMode> {
         Ok(match value {
             "disable" => SslMode::Disable,
             "prefer" => SslMode::Prefer,
@@ -60,7 +65,7 @@ impl SslMode {
             // libpq's `allow` tries plain first: a downgrade we do not offer.
             other => {
                 return Err(Error::storage(format!(
-                    "the PostgreSQL URL's sslmode {:?} is not one of disable, prefer, require, verify-ca, verify-full",
+                    "{source} {:?} is not one of disable, prefer, require, verify-ca, verify-full",
                     sipcreds::printable(other, 32)
                 )));
             }
@@ -88,19 +93,21 @@ pub struct TlsSettings {
     pub root_cert: Option<PathBuf>,
 }
 
+/// What a location (and libpq's environment) asks for, before the default is chosen by the
+/// host (see [`TlsRequest::settings`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsRequest {
+    /// `sslmode`, if written.
+    pub mode: Option<SslMode>,
+    /// `sslrootcert`, if written (a PEM file or `system`).
+    pub root_cert: Option<String>,
+}
+
 /// Take `sslmode` and `sslrootcert` out of `location` (a `postgres://` URL or a libpq
-/// `key=value` string); the rest is for rust-postgres's parser.
-pub fn split_location(location: &str) -> Result<(String, TlsSettings)> {
-    let mut mode = None;
-    let mut root = None;
-    let mut take = |key: &str, value: String| -> Result<bool> {
-        match key {
-            "sslmode" => mode = Some(SslMode::parse(&value)?),
-            "sslrootcert" => root = Some(value),
-            _ => return Ok(false),
-        }
-        Ok(true)
-    };
+/// `key=value` string); the rest is for rust-postgres's parser (a `key=value` string comes
+/// back with every value quoted as libpq reads it).
+pub fn split_location(location: &str) -> Result<(String, TlsRequest)> {
+    let mut request = TlsRequest::default();
     let rest = if sipcreds::location_scheme(location).is_some() {
         match location.split_once('?') {
             None => location.to_owned(),
@@ -112,8 +119,12 @@ pub fn split_location(location: &str) -> Result<(String, TlsSettings)> {
                         .decode_utf8()
                         .map_err(|_| Error::storage("the PostgreSQL URL's query is not UTF-8"))?
                         .into_owned();
-                    if !take(k, v)? {
-                        keep.push(pair);
+                    match k {
+                        "sslmode" => {
+                            request.mode = Some(SslMode::parse(&v, "the PostgreSQL URL's sslmode")?)
+                        }
+                        "sslrootcert" => request.root_cert = Some(v),
+                        _ => keep.push(pair),
                     }
                 }
                 if keep.is_empty() {
@@ -124,33 +135,82 @@ pub fn split_location(location: &str) -> Result<(String, TlsSettings)> {
             }
         }
     } else {
-        let mut keep = Vec::new();
-        for token in location.split_whitespace() {
-            match token.split_once('=') {
-                Some((k @ ("sslmode" | "sslrootcert"), v)) => {
-                    if v.is_empty() || v.starts_with('\'') {
-                        return Err(Error::storage(format!(
-                            "write {k}=VALUE without spaces or quotes in the connection string, or use a postgres:// URL with ?{k}=..."
-                        )));
-                    }
-                    take(k, v.to_owned())?;
-                }
-                _ => keep.push(token),
-            }
+        let info = sipcreds::Conninfo::parse(location)?;
+        if let Some(v) = info.get("sslmode") {
+            request.mode = Some(SslMode::parse(v, "the connection string's sslmode")?);
         }
-        keep.join(" ")
+        if let Some(v) = info.get("sslrootcert") {
+            request.root_cert = Some(v.to_owned());
+        }
+        info.without(&["sslmode", "sslrootcert"])
+            .to_conninfo_string()
     };
-    let root_cert = match root.as_deref() {
-        None | Some("system") => None,
-        Some(path) => Some(PathBuf::from(path)),
-    };
-    let mode = match (mode, root.as_deref()) {
-        (Some(m), _) => m,
-        // libpq: sslrootcert=system without an sslmode means verify-full.
-        (None, Some("system")) => SslMode::VerifyFull,
-        (None, _) => SslMode::default(),
-    };
-    Ok((rest, TlsSettings { mode, root_cert }))
+    if request.root_cert.as_deref() == Some("") {
+        return Err(Error::storage(
+            "sslrootcert is empty: give the PEM file of the server's CA, or system",
+        ));
+    }
+    Ok((rest, request))
+}
+
+/// The libpq environment variables read here, each only where the location does not say:
+/// `PGSSLMODE`, `PGSSLROOTCERT` and `PGPASSWORD`. The others (`PGHOST`, `PGPORT`,
+/// `PGDATABASE`, `PGUSER`, `PGPASSFILE`, `PGSERVICE`, `PGSSLCERT`, `PGSSLKEY`, ...) are
+/// ignored: the location names what they would.
+pub const HONOURED_ENV: &[&str] = &["PGSSLMODE", "PGSSLROOTCERT", "PGPASSWORD"];
+
+impl TlsRequest {
+    /// Fill what the location did not say from `PGSSLMODE` and `PGSSLROOTCERT` (as libpq).
+    pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Result<TlsRequest> {
+        if self.mode.is_none()
+            && let Some(v) = env("PGSSLMODE").filter(|v| !v.is_empty())
+        {
+            self.mode = Some(SslMode::parse(&v, "PGSSLMODE")?);
+        }
+        if self.root_cert.is_none() {
+            self.root_cert = env("PGSSLROOTCERT").filter(|v| !v.is_empty());
+        }
+        Ok(self)
+    }
+
+    /// The settings for a server at these hosts. With no `sslmode` written: `prefer` when
+    /// every host is this machine (loopback or a Unix socket), else `verify-full`, so a
+    /// remote server is never reached in plaintext by default; `sslrootcert=system` alone
+    /// means `verify-full` (as libpq 16).
+    pub fn settings(self, loopback_only: bool) -> TlsSettings {
+        let mode = match (self.mode, self.root_cert.as_deref()) {
+            (Some(m), _) => m,
+            (None, Some("system")) => SslMode::VerifyFull,
+            (None, _) if loopback_only => SslMode::Prefer,
+            (None, _) => SslMode::VerifyFull,
+        };
+        let root_cert = match self.root_cert.as_deref() {
+            None | Some("system") => None,
+            Some(path) => Some(PathBuf::from(path)),
+        };
+        TlsSettings { mode, root_cert }
+    }
+}
+
+/// Are all these hosts this machine: a Unix socket, `localhost`, or a loopback address?
+/// Addresses given as `hostaddr` are where the connection goes, so they decide when present.
+pub fn loopback_only(hosts: &[postgres::config::Host], hostaddrs: &[std::net::IpAddr]) -> bool {
+    if !hostaddrs.is_empty() {
+        return hostaddrs.iter().all(|a| a.is_loopback());
+    }
+    hosts.iter().all(|h| match h {
+        postgres::config::Host::Unix(_) => true,
+        postgres::config::Host::Tcp(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost"
+                || name.ends_with(".localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback())
+        }
+    })
 }
 
 impl TlsSettings {
@@ -348,7 +408,8 @@ mod tests {
     use super::*;
 
     fn split(s: &str) -> (String, TlsSettings) {
-        split_location(s).unwrap()
+        let (rest, request) = split_location(s).unwrap();
+        (rest, request.settings(true))
     }
 
     #[test]
@@ -376,7 +437,12 @@ mod tests {
         let (rest, tls) = split("host=h user=u sslmode=disable dbname=d");
         assert_eq!(
             (rest.as_str(), tls.mode),
-            ("host=h user=u dbname=d", SslMode::Disable)
+            ("host='h' user='u' dbname='d'", SslMode::Disable)
+        );
+        let (rest, tls) = split("host = h password = 'a b\\'c' sslmode = require");
+        assert_eq!(
+            (rest.as_str(), tls.mode),
+            ("host='h' password='a b\\'c'", SslMode::Require)
         );
 
         let (_, tls) = split("postgres://h/db?sslrootcert=system");
@@ -384,7 +450,69 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_sslmode_or_a_quoted_value_is_refused_with_the_fix() {
+    fn with_no_sslmode_a_remote_host_is_verify_full_and_this_machine_prefer() {
+        use postgres::config::Host;
+        let tcp = |h: &str| Host::Tcp(h.into());
+        for (hosts, addrs, loopback) in [
+            (vec![tcp("localhost")], vec![], true),
+            (vec![tcp("127.0.0.1"), tcp("::1")], vec![], true),
+            (vec![Host::Unix("/run/postgresql".into())], vec![], true),
+            (vec![tcp("db.internal")], vec![], false),
+            (vec![tcp("localhost"), tcp("10.0.0.5")], vec![], false),
+            (
+                vec![tcp("db.internal")],
+                vec!["127.0.0.1".parse().unwrap()],
+                true,
+            ),
+            (
+                vec![tcp("localhost")],
+                vec!["192.0.2.1".parse().unwrap()],
+                false,
+            ),
+        ] {
+            assert_eq!(
+                loopback_only(&hosts, &addrs),
+                loopback,
+                "{hosts:?} {addrs:?}"
+            );
+        }
+        let none = TlsRequest::default();
+        assert_eq!(none.clone().settings(false).mode, SslMode::VerifyFull);
+        assert_eq!(none.settings(true).mode, SslMode::Prefer);
+        // Written out, prefer and disable hold for a remote host too.
+        for (query, mode) in [("prefer", SslMode::Prefer), ("disable", SslMode::Disable)] {
+            let (_, request) =
+                split_location(&format!("postgres://db.internal/x?sslmode={query}")).unwrap();
+            assert_eq!(request.settings(false).mode, mode);
+        }
+    }
+
+    #[test]
+    fn pgsslmode_and_pgsslrootcert_fill_what_the_location_does_not_say() {
+        let env = |k: &str| match k {
+            "PGSSLMODE" => Some("verify-full".to_owned()),
+            "PGSSLROOTCERT" => Some("/etc/ca.pem".to_owned()),
+            _ => None,
+        };
+        let (_, request) = split_location("postgres://127.0.0.1/db").unwrap();
+        let tls = request.with_env(env).unwrap().settings(true);
+        assert_eq!(tls.mode, SslMode::VerifyFull);
+        assert_eq!(tls.root_cert.as_deref(), Some(Path::new("/etc/ca.pem")));
+        // The location wins.
+        let (_, request) = split_location("postgres://127.0.0.1/db?sslmode=disable").unwrap();
+        assert_eq!(
+            request.with_env(env).unwrap().settings(true).mode,
+            SslMode::Disable
+        );
+        let e = TlsRequest::default()
+            .with_env(|_| Some("allow".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PGSSLMODE"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_sslmode_is_refused_with_the_fix_and_a_quoted_root_is_read() {
         for bad in [
             "postgres://h/db?sslmode=allow",
             "postgres://h/db?sslmode=VERIFY",
@@ -396,10 +524,9 @@ mod tests {
                 "{e}"
             );
         }
-        let e = split_location("host=h sslrootcert='/a b/ca.pem'")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("without spaces or quotes"), "{e}");
+        let (rest, request) = split_location("host=h sslrootcert='/a b/ca.pem'").unwrap();
+        assert_eq!(rest, "host='h'");
+        assert_eq!(request.root_cert.as_deref(), Some("/a b/ca.pem"));
     }
 
     #[test]
@@ -417,6 +544,49 @@ mod tests {
             };
             let e = tls.client_config().unwrap_err().to_string();
             assert!(e.contains(says), "{e}");
+        }
+    }
+
+    proptest::proptest! {
+        // rust-postgres as the oracle: whatever password it reads from a libpq string (or a
+        // URL's query) is hidden by the redaction, and reaches it unchanged through
+        // split_location's rebuilt string.
+        #[test]
+        fn the_drivers_password_is_never_shown_and_survives_the_split(
+            before in "(host=h |dbname='a b' |user = u )",
+            spaces in "( ?)= ?",
+            password in "Q7[A-Za-z0-9 '\\\\=@:/?#&;]{2,16}",
+            quoted in proptest::bool::ANY,
+            after in "( sslmode=disable| sslrootcert=/ca\\.pem| port=5433|)",
+        ) {
+            let escaped: String = password
+                .chars()
+                .flat_map(|c| {
+                    let escape = c == '\\' || c == '\'' || (!quoted && c == ' ');
+                    escape.then_some('\\').into_iter().chain(std::iter::once(c))
+                })
+                .collect();
+            let value = if quoted { format!("'{escaped}'") } else { escaped };
+            let location = format!("{before}password{spaces}{value}{after}");
+            let driver: postgres::Config = location.parse().unwrap_or_else(|e| {
+                // rust-postgres knows neither verify-* nor sslrootcert: without them it must parse.
+                let (rest, _) = split_location(&location).unwrap();
+                rest.parse().unwrap_or_else(|_| panic!("{location}: {e}"))
+            });
+            let from_driver = String::from_utf8(driver.get_password().unwrap().to_vec()).unwrap();
+            proptest::prop_assert_eq!(&from_driver, &password);
+            let shown = sipcreds::redact_location(&location);
+            proptest::prop_assert!(!shown.contains("Q7"), "{} -> {}", location, shown);
+            let (rest, _) = split_location(&location).unwrap();
+            let again: postgres::Config = rest.parse().unwrap();
+            proptest::prop_assert_eq!(again.get_password(), Some(password.as_bytes()));
+
+            let url = format!(
+                "postgres://h/db?sslmode=disable&password={}",
+                percent_encoding::utf8_percent_encode(&password, percent_encoding::NON_ALPHANUMERIC)
+            );
+            let shown = sipcreds::redact_location(&url);
+            proptest::prop_assert!(!shown.contains("Q7"), "{} -> {}", url, shown);
         }
     }
 }

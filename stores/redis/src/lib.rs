@@ -54,7 +54,9 @@ use sipcreds::{
 
 /// The script: KEYS[1] the group's log (its epoch the member at score 0); ARGV limit, span
 /// (µs), max wait (µs), a unique member suffix, the hold (ms). Answers `{admitted (0/1), µs
-/// from now to the slot}`.
+/// from now to the slot}`. An unlimited group (limit `u32::MAX`, what the limiter passes for
+/// no `cpsLimit`) has no window to protect: it is admitted at once, even on a new epoch, and
+/// its calls are still logged so that a limit set later counts them.
 const SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -62,6 +64,7 @@ local limit = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local hold = tonumber(ARGV[5])
+local UNLIMITED = 4294967295
 local slot = now
 local head = redis.call('ZRANGEBYSCORE', KEYS[1], 0, 0)
 local epoch
@@ -71,7 +74,7 @@ else
   epoch = now
   redis.call('ZADD', KEYS[1], 0, string.format('e:%d', now))
 end
-if epoch + span > slot then slot = epoch + span end
+if limit < UNLIMITED and epoch + span > slot then slot = epoch + span end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '(0', now - span)
 local n = redis.call('ZCARD', KEYS[1]) - 1
 if n > 0 then
@@ -179,6 +182,12 @@ impl RedisOptions {
     /// return the URL without them.
     pub fn from_url(url: &str) -> Result<(String, RedisOptions)> {
         let mut opts = RedisOptions::default();
+        if sipcreds::location_fragment(url).is_some() {
+            return Err(limiter_option(format!(
+                "the limiter URL {} ends in a fragment (#…), which no option reads: a # inside a value (a cafile path, a password) is written %23",
+                sipcreds::redact_location(url)
+            )));
+        }
         let Some((base, query)) = url.split_once('?') else {
             return Ok((url.to_owned(), opts));
         };
@@ -351,8 +360,28 @@ impl RedisRateBackend {
 
 impl Shared {
     fn unreachable(&self, e: &redis::RedisError) -> Error {
+        // A TLS-only port answers plain RESP by closing the connection.
+        let hint = if sipcreds::location_scheme(&self.shown).as_deref() == Some("redis")
+            && (e.is_connection_dropped()
+                || matches!(e.kind(), redis::ErrorKind::Io)
+                    && matches!(
+                        std::error::Error::source(e)
+                            .and_then(|s| s.downcast_ref::<std::io::Error>())
+                            .map(std::io::Error::kind),
+                        Some(
+                            std::io::ErrorKind::ConnectionReset
+                                | std::io::ErrorKind::UnexpectedEof
+                                | std::io::ErrorKind::BrokenPipe
+                                | std::io::ErrorKind::ConnectionAborted
+                        )
+                    ))
+        {
+            " (the server closed the connection: if this Redis speaks TLS only, use rediss:// with ?cafile=PATH for a CA of your own)"
+        } else {
+            ""
+        };
         Error::storage(format!(
-            "the CPS limiter cannot reach Redis at {}: {e}; no call is admitted until it answers",
+            "the CPS limiter cannot reach Redis at {}: {e}{hint}; no call is admitted until it answers",
             self.shown
         ))
     }

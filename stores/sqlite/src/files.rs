@@ -40,10 +40,16 @@ fn names_a_plain_file(path: &Path) -> bool {
     !(text.is_empty() || text == b":memory:" || text.starts_with(b"file:"))
 }
 
+/// A path for messages: what [`sipcreds::redact_location`] would hide stays hidden (a location
+/// mistaken for a path may hold a password).
+pub(crate) fn shown(path: &Path) -> String {
+    sipcreds::redact_location(&path.display().to_string())
+}
+
 /// Read an existing key file, refusing one that another user could have planted or read.
 /// `Ok(None)` when there is none.
 pub(crate) fn read_key_file(path: &Path) -> Result<Option<zeroize::Zeroizing<String>>> {
-    let shown = path.display();
+    let shown = shown(path);
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -107,7 +113,7 @@ pub(crate) fn read_key_file(path: &Path) -> Result<Option<zeroize::Zeroizing<Str
 /// linked its own first (`Ok(false)`: read theirs). A crash or a full disk leaves at most a
 /// stray temporary file, never an empty or partial key file.
 pub(crate) fn write_key_file(path: &Path, text: &str) -> Result<bool> {
-    let shown = path.display();
+    let shown = shown(path);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -16,7 +16,7 @@ pub fn key_for_database(db: &Path) -> Result<Key> {
         return Key::from_base64(&text, KEY_ENV);
     }
     let path = key_file_path(db);
-    let origin = path.display().to_string();
+    let origin = crate::files::shown(&path);
     if let Some(text) = crate::files::read_key_file(&path)? {
         return Key::from_base64(&text, origin);
     }

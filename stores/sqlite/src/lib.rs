@@ -123,7 +123,7 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         files::create_private_database(&path)?;
         let mut conn = Connection::open(&path)
-            .map_err(|e| Error::storage(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| Error::storage(format!("cannot open {}: {e}", files::shown(&path))))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(sql_error)?;
         // Room for every statement of the store (rusqlite keeps 16 by default, fewer than we
@@ -203,7 +203,7 @@ impl Storage for SqliteStore {
     }
 
     fn describe(&self) -> String {
-        format!("sqlite:{}", self.path.display())
+        format!("sqlite:{}", files::shown(&self.path))
     }
 }
 
