@@ -373,6 +373,11 @@ const TABLE: &[SymptomSpec] = &[
         causes: &[WRONG_TRANSPORT, WRONG_SERVER_PORT, FIREWALL],
     },
     SymptomSpec {
+        symptom: "connection_closed",
+        summary: "The server accepted the TCP/TLS connection and closed it without answering: its SBC drops sources it does not allow, or it expects TLS or another transport there.",
+        causes: &[IP_NOT_ALLOWLISTED, WRONG_TRANSPORT, TLS_PLAIN_PORT],
+    },
+    SymptomSpec {
         symptom: "tls_handshake_failed",
         summary: "The TLS handshake with the server failed.",
         causes: &[TLS_CERTIFICATE, TLS_PLAIN_PORT, TLS_VERSION],
@@ -400,7 +405,7 @@ pub fn symptoms() -> impl Iterator<Item = &'static str> {
 }
 
 /// Diagnose a SIP status (`"401"`, `"503"`, also written `"SIP 503"`) or a transport symptom
-/// (`timeout`, `connection_refused`, `tls_handshake_failed`, `dns_failure`, `calls_dropping`,
+/// (`timeout`, `connection_refused`, `connection_closed`, `tls_handshake_failed`, `dns_failure`, `calls_dropping`,
 /// `domain_mismatch`), optionally with the provider's reason phrase, which moves the causes
 /// it points at to the front.
 ///
@@ -460,6 +465,7 @@ fn normalize_symptom(s: &str) -> String {
     match stripped {
         "timed_out" | "time_out" => "timeout".into(),
         "refused" => "connection_refused".into(),
+        "closed" => "connection_closed".into(),
         "tls" | "tls_handshake" | "tls_failure" => "tls_handshake_failed".into(),
         "dns" => "dns_failure".into(),
         other => other.to_owned(),
@@ -472,7 +478,7 @@ mod tests {
 
     #[test]
     fn every_spec_symptom_is_known_with_causes() {
-        for s in "401 403 404 407 408 480 486 488 500 502 503 504 603 timeout connection_refused \
+        for s in "401 403 404 407 408 480 486 488 500 502 503 504 603 timeout connection_refused connection_closed \
                   tls_handshake_failed dns_failure calls_dropping domain_mismatch"
             .split_whitespace()
         {
@@ -494,6 +500,7 @@ mod tests {
         assert_eq!(top("domain_mismatch", None), "wrong_realm");
         assert_eq!(top("timeout", None), "wrong_server_or_port");
         assert_eq!(top("connection_refused", None), "wrong_transport");
+        assert_eq!(top("connection_closed", None), "ip_not_allowlisted");
         assert_eq!(top("tls_handshake_failed", None), "tls_certificate");
         assert_eq!(top("503", None), "cps_exceeded");
         assert_eq!(top("calls_dropping", None), "shared_limit_exceeded");

@@ -52,8 +52,8 @@ pub use net::*;
 #[cfg(feature = "net")]
 pub use options::{DEFAULT_TIMEOUT, MAX_TIMEOUT, MIN_TIMEOUT, ProbeOptions};
 pub use report::{
-    ChallengeInfo, Outcome, Report, Source, Step, StepName, Target, Verdict, classify,
-    speaks_of_a_limit,
+    ChallengeInfo, MAX_TRACE_CHARS, Outcome, Report, ReportCause, Source, Step, StepName, Target,
+    TraceEntry, Verdict, classify, speaks_of_a_limit,
 };
 #[cfg(feature = "net")]
-pub use run::{MAX_REQUESTS, T1, T2};
+pub use run::{MAX_CONNECTIONS, MAX_REQUESTS, MAX_TARGETS, T1, T2};

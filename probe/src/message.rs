@@ -11,17 +11,27 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use ezk_sip_types::Name;
 use ezk_sip_types::header::HeaderParse;
-use ezk_sip_types::header::typed::{AuthChallenge, CSeq, CallID, RetryAfter, Via};
+use ezk_sip_types::header::typed::{CSeq, CallID, RetryAfter, Via};
 use ezk_sip_types::msg::{Line, MessageLine, PullParser};
 use ezk_sip_types::parse::Parse;
 use zeroize::Zeroizing;
 
-/// The largest response the probe reads (a UDP datagram is at most 65,507 bytes; a TCP stream
-/// that sends more without ending its head is not a SIP server worth reading).
-pub const MAX_MESSAGE_BYTES: usize = 65_535;
+/// The longest message head the probe reads (status line and headers, up to the empty line):
+/// past it, the response is `invalid_response`.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// How many characters of a reason phrase or Server header a report keeps.
-pub const MAX_TEXT_CHARS: usize = 200;
+/// The longest body the probe accepts (by its Content-Length).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest message the probe reads: a head and a body at their limits.
+pub const MAX_MESSAGE_BYTES: usize = MAX_HEAD_BYTES + MAX_BODY_BYTES;
+
+/// The receive buffer of a UDP datagram (the largest a UDP datagram can be).
+pub const MAX_DATAGRAM_BYTES: usize = 65_535;
+
+/// How many characters of a text from the server (reason phrase, `Server`, realm) a report
+/// keeps, after escaping.
+pub const MAX_TEXT_CHARS: usize = 256;
 
 /// One digest challenge of a 401 (`WWW-Authenticate`) or 407 (`Proxy-Authenticate`).
 #[derive(Clone, PartialEq, Eq)]
@@ -80,6 +90,12 @@ pub struct Response {
     pub retry_after: Option<u32>,
     /// The `Server` header (at most [`MAX_TEXT_CHARS`] characters).
     pub server: Option<String>,
+    /// How many Via values the response has (a response to the probe has exactly one).
+    pub via_count: usize,
+    /// The `Content-Length`, if the response has one.
+    pub content_length: Option<usize>,
+    /// The bytes after the head.
+    pub body_len: usize,
 }
 
 /// Why a response does not parse.
@@ -92,12 +108,35 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-fn bounded(s: &str) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(MAX_TEXT_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
+/// A text from the server as a report shows it: trimmed, every control, bidi control and line
+/// separator escaped as `\uXXXX`, at most [`MAX_TEXT_CHARS`] characters.
+pub fn server_text(s: &str) -> String {
+    sipcreds::printable(s.trim(), MAX_TEXT_CHARS)
+}
+
+/// Where the head ends (the index just past its empty line), if it does.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    // A line terminator (LF, or CRLF) right after another. A folded header line has
+    // whitespace after its LF, so it never matches.
+    buf.iter().enumerate().find_map(|(i, &b)| {
+        if b != b'\n' {
+            return None;
+        }
+        let rest = &buf[i + 1..];
+        if rest.starts_with(b"\r\n") {
+            Some(i + 3)
+        } else if rest.starts_with(b"\n") {
+            Some(i + 2)
+        } else {
+            None
+        }
+    })
+}
+
+fn head_too_long() -> ParseError {
+    ParseError(format!(
+        "the message head does not end within {MAX_HEAD_BYTES} bytes"
+    ))
 }
 
 /// Where the head of a stream message ends and how long its body is: `Ok(None)` while the
@@ -112,29 +151,15 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, ParseError> {
             "the answer does not start with a SIP status line".into(),
         ));
     }
-    // The head ends at the first empty line: a line terminator (LF, or CRLF) right after
-    // another. A folded header line has whitespace after its LF, so it never matches.
-    let end = buf.iter().enumerate().find_map(|(i, &b)| {
-        if b != b'\n' {
-            return None;
-        }
-        let rest = &buf[i + 1..];
-        if rest.starts_with(b"\r\n") {
-            Some(i + 3)
-        } else if rest.starts_with(b"\n") {
-            Some(i + 2)
-        } else {
-            None
-        }
-    });
-    let Some(head) = end else {
-        if buf.len() > MAX_MESSAGE_BYTES {
-            return Err(ParseError(format!(
-                "no end of the message head in {MAX_MESSAGE_BYTES} bytes"
-            )));
+    let Some(head) = head_end(&buf[..buf.len().min(MAX_HEAD_BYTES + 3)]) else {
+        if buf.len() > MAX_HEAD_BYTES {
+            return Err(head_too_long());
         }
         return Ok(None);
     };
+    if head > MAX_HEAD_BYTES {
+        return Err(head_too_long());
+    }
     let mut content_length: Option<usize> = None;
     for line in buf[..head].split(|b| *b == b'\n').skip(1) {
         if let Some(v) = header_value(line, &["content-length", "l"]) {
@@ -147,13 +172,13 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     }
     // Over a stream a message without Content-Length has no body (RFC 3261 §18.3 makes the
     // header mandatory there; a missing one is read as 0).
-    let total = head.saturating_add(content_length.unwrap_or(0));
-    if total > MAX_MESSAGE_BYTES {
+    let body = content_length.unwrap_or(0);
+    if body > MAX_BODY_BYTES {
         return Err(ParseError(format!(
-            "the message is larger than {MAX_MESSAGE_BYTES} bytes"
+            "the Content-Length {body} is over the {MAX_BODY_BYTES} bytes of a body"
         )));
     }
-    Ok(Some(total))
+    Ok(Some(head + body))
 }
 
 fn header_value<'a>(line: &'a [u8], names: &[&str]) -> Option<&'a str> {
@@ -170,6 +195,16 @@ fn header_value<'a>(line: &'a [u8], names: &[&str]) -> Option<&'a str> {
 pub fn parse_response(data: &[u8]) -> Result<Response, ParseError> {
     if data.len() > MAX_MESSAGE_BYTES {
         return Err(ParseError("the response is too large".into()));
+    }
+    let head = match head_end(&data[..data.len().min(MAX_HEAD_BYTES + 3)]) {
+        Some(h) if h <= MAX_HEAD_BYTES => h,
+        None if data.len() <= MAX_HEAD_BYTES => data.len(),
+        _ => return Err(head_too_long()),
+    };
+    if data.len() - head > MAX_BODY_BYTES {
+        return Err(ParseError(format!(
+            "the body is over {MAX_BODY_BYTES} bytes"
+        )));
     }
     // The parser slices every value out of one shared buffer.
     let src = Bytes::copy_from_slice(data);
@@ -198,7 +233,8 @@ pub fn parse_response(data: &[u8]) -> Result<Response, ParseError> {
     }
     let mut response = Response {
         status,
-        reason: status_line.reason.as_deref().map(bounded),
+        reason: status_line.reason.as_deref().map(server_text),
+        body_len: data.len() - head,
         ..Response::default()
     };
     let mut via_seen = false;
@@ -214,6 +250,7 @@ pub fn parse_response(data: &[u8]) -> Result<Response, ParseError> {
         };
         let raw = value.as_str().trim();
         if name == Name::VIA {
+            response.via_count += via_values(raw);
             if via_seen {
                 continue;
             }
@@ -236,13 +273,15 @@ pub fn parse_response(data: &[u8]) -> Result<Response, ParseError> {
             }
         } else if name == Name::WWW_AUTHENTICATE || name == Name::PROXY_AUTHENTICATE {
             let proxy = name == Name::PROXY_AUTHENTICATE;
-            challenges(&src, raw, proxy, &mut response.challenges);
+            challenges(raw, proxy, &mut response.challenges);
+        } else if name == Name::CONTENT_LENGTH {
+            response.content_length = raw.parse().ok();
         } else if name == Name::RETRY_AFTER {
             if let Ok((_, ra)) = RetryAfter::parse(&src, raw) {
                 response.retry_after = Some(ra.value);
             }
         } else if name == Name::SERVER && response.server.is_none() {
-            response.server = Some(bounded(raw));
+            response.server = Some(server_text(raw));
         }
     }
     // 401 and 407 with no challenge to answer stay as they are: the probe then reports them.
@@ -254,65 +293,129 @@ fn printable_start(s: &str) -> String {
     sipcreds::printable(s, 40)
 }
 
-fn challenges(src: &Bytes, raw: &str, proxy: bool, out: &mut Vec<Challenge>) {
-    // One header may hold several challenges separated by commas (RFC 7235 §4.1), and a
-    // response may carry several headers (RFC 8760 §2.4: one per algorithm).
-    let mut rest = raw;
-    while let Ok((remaining, challenge)) = AuthChallenge::parse(src, rest) {
-        if let Some(c) = convert(challenge, proxy) {
-            out.push(c);
-        }
-        let remaining = remaining.trim_start();
-        match remaining.strip_prefix(',') {
-            Some(next) => rest = next.trim_start(),
-            None => break,
-        }
-        if out.len() > 16 {
-            break;
+/// How many Via values a Via header holds (comma-separated, outside quotes and brackets).
+fn via_values(raw: &str) -> usize {
+    let mut n = 1;
+    let (mut quoted, mut bracket) = (false, false);
+    for c in raw.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '[' if !quoted => bracket = true,
+            ']' if !quoted => bracket = false,
+            ',' if !quoted && !bracket => n += 1,
+            _ => {}
         }
     }
+    n
 }
 
-fn convert(challenge: AuthChallenge, proxy: bool) -> Option<Challenge> {
-    match challenge {
-        AuthChallenge::Digest(d) => Some(Challenge {
-            proxy,
-            realm: d.realm.to_string(),
-            nonce: d.nonce.to_string(),
-            opaque: d.opaque.as_ref().map(|o| o.to_string()),
-            algorithm: d.algorithm.to_string(),
-            qop: d.qop.iter().map(|q| q.to_string()).collect(),
-            stale: d.stale,
-            userhash: d.userhash,
-        }),
-        // The parser knows the scheme only as "Digest"; RFC 7235 makes it case-insensitive.
-        AuthChallenge::Other(auth) if auth.scheme.eq_ignore_ascii_case("digest") => {
-            let get = |n: &str| {
-                auth.params
-                    .iter()
-                    .find(|p| p.name.eq_ignore_ascii_case(n))
-                    .map(|p| p.value.to_string())
-            };
-            Some(Challenge {
-                proxy,
-                realm: get("realm")?,
-                nonce: get("nonce")?,
-                opaque: get("opaque"),
-                algorithm: get("algorithm").unwrap_or_else(|| "MD5".into()),
-                qop: get("qop")
-                    .map(|q| q.split(',').map(|s| s.trim().to_owned()).collect())
-                    .unwrap_or_default(),
-                stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
-                userhash: get("userhash").is_some_and(|s| s.eq_ignore_ascii_case("true")),
-            })
+/// The most challenges kept from one response.
+pub const MAX_CHALLENGES: usize = 16;
+
+/// The challenges of one `WWW-Authenticate`/`Proxy-Authenticate` value (RFC 7235 §4.1: one
+/// header may hold several, separated by commas). Scheme and parameter names are
+/// case-insensitive (`Digest`, `REALM=`, `Nonce=`); values are tokens or quoted strings. Only
+/// Digest challenges with a realm and a nonce are kept (never Basic).
+fn challenges(raw: &str, proxy: bool, out: &mut Vec<Challenge>) {
+    let mut current: Option<(String, Vec<(String, String)>)> = None;
+    let flush = |c: Option<(String, Vec<(String, String)>)>, out: &mut Vec<Challenge>| {
+        if let Some((scheme, params)) = c
+            && scheme.eq_ignore_ascii_case("digest")
+            && out.len() < MAX_CHALLENGES
+            && let Some(c) = digest_challenge(&params, proxy)
+        {
+            out.push(c);
         }
-        AuthChallenge::Other(_) => None,
+    };
+    let b = raw.as_bytes();
+    let mut i = 0;
+    let is_token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && is_token(b[i]) {
+            i += 1;
+        }
+        if start == i {
+            // Not a token (a stray quote, `=` of a token68): skip one character.
+            i += 1;
+            continue;
+        }
+        let word = &raw[start..i];
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j < b.len() && b[j] == b'=' && current.is_some() {
+            // A parameter of the current challenge.
+            j += 1;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let mut value = String::new();
+            if j < b.len() && b[j] == b'"' {
+                j += 1;
+                while j < b.len() && b[j] != b'"' {
+                    if b[j] == b'\\' && j + 1 < b.len() {
+                        j += 1;
+                    }
+                    // Byte-wise copy of UTF-8 is safe: '"' and '\\' never occur inside a
+                    // multi-byte sequence, and the pieces are joined in order.
+                    let ch_end = (j + 1..=b.len())
+                        .find(|&k| raw.is_char_boundary(k))
+                        .unwrap_or(b.len());
+                    value.push_str(&raw[j..ch_end]);
+                    j = ch_end;
+                }
+                j += 1;
+            } else {
+                let vs = j;
+                while j < b.len() && b[j] != b',' && !b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                value.push_str(&raw[vs..j]);
+            }
+            if let Some((_, params)) = current.as_mut()
+                && params.len() < 32
+            {
+                params.push((word.to_ascii_lowercase(), value));
+            }
+            i = j.min(b.len());
+        } else {
+            // A new challenge's scheme.
+            flush(current.take(), out);
+            current = Some((word.to_owned(), Vec::new()));
+        }
     }
+    flush(current.take(), out);
+}
+
+fn digest_challenge(params: &[(String, String)], proxy: bool) -> Option<Challenge> {
+    let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    Some(Challenge {
+        proxy,
+        realm: get("realm")?,
+        nonce: get("nonce")?,
+        opaque: get("opaque"),
+        algorithm: get("algorithm").unwrap_or_else(|| "MD5".into()),
+        qop: get("qop")
+            .map(|q| {
+                q.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        stale: get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        userhash: get("userhash").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+    })
 }
 
 /// The invariants the fuzz target `sip_response` checks on any bytes (and the replay of its
 /// corpus in `probe/tests/fuzz_replay.rs`): no panic; a parsed response has a status of
-/// 100–699, bounded texts and at most 17 challenges; framing never claims more than
+/// 100–699, bounded texts and a bounded number of challenges; framing never claims more than
 /// [`MAX_MESSAGE_BYTES`]; a framed message frames to itself again (the stream reader never
 /// loops on its own output).
 #[doc(hidden)]
@@ -322,7 +425,7 @@ pub fn check_invariants(data: &[u8]) {
         for t in [&r.reason, &r.server].into_iter().flatten() {
             assert!(t.chars().count() <= MAX_TEXT_CHARS + 1, "{t:?}");
         }
-        assert!(r.challenges.len() <= 17);
+        assert!(r.challenges.len() <= 2 * MAX_CHALLENGES);
     }
     if let Ok(Some(n)) = frame(data) {
         assert!(n <= MAX_MESSAGE_BYTES);

@@ -32,6 +32,8 @@ pub struct ProbeOptions {
     pub nameserver: Option<SocketAddr>,
     /// The local address the sockets are bound to.
     pub local_address: Option<IpAddr>,
+    /// Add every message sent and received to the report (`trace`), secrets redacted.
+    pub trace: bool,
     tls: Arc<ClientConfig>,
 }
 
@@ -43,6 +45,7 @@ impl std::fmt::Debug for ProbeOptions {
             .field("ca_file", &self.ca_file)
             .field("nameserver", &self.nameserver)
             .field("local_address", &self.local_address)
+            .field("trace", &self.trace)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +58,7 @@ impl Default for ProbeOptions {
             ca_file: None,
             nameserver: None,
             local_address: None,
+            trace: false,
             tls: default_tls(),
         }
     }
@@ -264,12 +268,17 @@ impl ProbeOptions {
                         ));
                     }
                 },
+                "trace" => match v {
+                    Value::Null => {}
+                    Value::Bool(b) => o.trace = *b,
+                    _ => return Err(invalid("trace", "trace must be true or false")),
+                },
                 other => {
                     return Err(Error::invalid(
                         ErrorCode::InvalidOption,
                         sipcreds::printable(other, sipcreds::MAX_ECHOED_FIELD_CHARS),
                         format!(
-                            "unknown probe option {}; the options are timeout, register, caFile, nameserver, localAddress",
+                            "unknown probe option {}; the options are timeout, register, caFile, nameserver, localAddress, trace",
                             sipcreds::printable(other, sipcreds::MAX_ECHOED_FIELD_CHARS)
                         ),
                     ));

@@ -26,6 +26,8 @@ pub enum Outcome {
     Timeout,
     /// TCP RST or ICMP port unreachable.
     ConnectionRefused,
+    /// The server closed the TCP/TLS connection before it answered.
+    ConnectionClosed,
     /// No route to the host or network.
     HostUnreachable,
     /// NXDOMAIN, SERVFAIL, or no address.
@@ -44,7 +46,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the table's order.
-    pub const ALL: [Outcome; 14] = [
+    pub const ALL: [Outcome; 15] = [
         Outcome::Ok,
         Outcome::Reachable,
         Outcome::AuthRejected,
@@ -52,6 +54,7 @@ impl Outcome {
         Outcome::RealmMismatch,
         Outcome::Timeout,
         Outcome::ConnectionRefused,
+        Outcome::ConnectionClosed,
         Outcome::HostUnreachable,
         Outcome::DnsFailure,
         Outcome::TlsHandshakeFailed,
@@ -71,6 +74,7 @@ impl Outcome {
             Outcome::RealmMismatch => "realm_mismatch",
             Outcome::Timeout => "timeout",
             Outcome::ConnectionRefused => "connection_refused",
+            Outcome::ConnectionClosed => "connection_closed",
             Outcome::HostUnreachable => "host_unreachable",
             Outcome::DnsFailure => "dns_failure",
             Outcome::TlsHandshakeFailed => "tls_handshake_failed",
@@ -97,6 +101,7 @@ impl Outcome {
             Outcome::RealmMismatch => "domain_mismatch",
             Outcome::Timeout | Outcome::HostUnreachable => "timeout",
             Outcome::ConnectionRefused => "connection_refused",
+            Outcome::ConnectionClosed => "connection_closed",
             Outcome::DnsFailure => "dns_failure",
             Outcome::TlsHandshakeFailed => "tls_handshake_failed",
             Outcome::Overloaded | Outcome::RateLimited | Outcome::ServerError => {
@@ -194,6 +199,45 @@ pub struct ChallengeInfo {
     pub qop: Option<String>,
 }
 
+/// One message of a probe's trace (`trace: true`): what was sent or received, when and with
+/// whom. The text is escaped as a report's server text is, and the `Authorization`'s
+/// `response`, `nonce` and `cnonce` (and the server's nonces) read `[redacted]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceEntry {
+    /// `sent` or `received`.
+    pub direction: &'static str,
+    /// Milliseconds since the probe began.
+    pub ms: f64,
+    /// The server's `ip:port`.
+    pub address: String,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: &'static str,
+    /// The message, escaped, at most [`MAX_TRACE_CHARS`] characters.
+    pub message: String,
+}
+
+/// The most characters of one message a trace keeps.
+pub const MAX_TRACE_CHARS: usize = 4096;
+
+/// A cause of the report: `diagnose`'s, with what the probe observed of it when that names
+/// more than the table can (the two realms of a `realm_mismatch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportCause {
+    /// The cause, as `diagnose` answers it.
+    #[serde(flatten)]
+    pub cause: Cause,
+    /// What the probe saw that bears on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<String>,
+}
+
+impl std::ops::Deref for ReportCause {
+    type Target = Cause;
+    fn deref(&self) -> &Cause {
+        &self.cause
+    }
+}
+
 /// The report of one probe (§12), as JSON with camelCase keys.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -235,8 +279,12 @@ pub struct Report {
     pub elapsed_ms: f64,
     /// The requests sent, retransmissions included (at most 12).
     pub requests_sent: u32,
-    /// What `diagnose(symptom, reason)` answers (empty for `ok` and `reachable`).
-    pub causes: Vec<Cause>,
+    /// What `diagnose(symptom, reason)` answers (empty for `ok` and `reachable`), narrowed by
+    /// what the probe observed: a cause the observation rules out is dropped.
+    pub causes: Vec<ReportCause>,
+    /// Every message sent and received, with `trace: true` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceEntry>>,
 }
 
 impl Report {

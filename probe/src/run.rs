@@ -9,7 +9,10 @@ use tokio::time::{Instant, timeout_at};
 use crate::digest;
 use crate::message::{self, Challenge, Request, Response};
 use crate::options::ProbeOptions;
-use crate::report::{ChallengeInfo, Outcome, Report, Step, StepName, Verdict, classify};
+use crate::report::{
+    ChallengeInfo, MAX_TRACE_CHARS, Outcome, Report, ReportCause, Step, StepName, TraceEntry,
+    Verdict, classify,
+};
 use crate::resolve::{self, Target};
 use crate::transport::{self, Connection, Failure};
 
@@ -19,6 +22,21 @@ pub const T1: Duration = Duration::from_millis(500);
 pub const T2: Duration = Duration::from_secs(4);
 /// The most requests one probe sends, retransmissions included.
 pub const MAX_REQUESTS: u32 = 12;
+/// The most RFC 3263 targets one probe tries (a skipped one counts).
+pub const MAX_TARGETS: usize = 8;
+/// The most connections (UDP sockets included) one probe opens.
+pub const MAX_CONNECTIONS: u32 = 16;
+/// Each target tried gets at least this much of the budget (or what is left of it), so a
+/// long SRV list never cuts off a first target that answers in 150 ms.
+pub const MIN_TARGET_SHARE: Duration = Duration::from_secs(1);
+/// The most messages a trace keeps.
+pub const MAX_TRACE_MESSAGES: usize = 256;
+/// How long past its budget a probe may take to stop: the deadline is enforced again around
+/// the whole run, so nothing inside it (a read, a retransmission, a handshake, an endless
+/// stream) outlives `timeout` + this.
+const STOP_GRACE: Duration = Duration::from_millis(20);
+/// What replaces a nonce, cnonce or digest response a report would otherwise show.
+pub const REDACTED: &str = "[redacted]";
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
@@ -51,6 +69,113 @@ struct Run<'a> {
     status: Option<u16>,
     reason: Option<String>,
     tls_error: Option<String>,
+    /// Nonces, cnonces and digest responses of this probe: never shown, wherever a server
+    /// echoes them.
+    secrets: Vec<zeroize::Zeroizing<String>>,
+    trace: Option<Vec<TraceEntry>>,
+    /// An authenticated request (OPTIONS or REGISTER) got a 2xx: `ok`.
+    authenticated_2xx: bool,
+    targets: Vec<Target>,
+    connections: u32,
+    /// The step in progress (named in the report if the budget stops it).
+    current: StepName,
+}
+
+/// Does this response answer `req`: one Via, whose branch is the request's, the request's
+/// Call-ID, CSeq number and method; and, for a datagram, a body as long as its
+/// Content-Length says (RFC 3261 §18.3)?
+fn answers(r: &Response, req: &Request, datagram: bool) -> bool {
+    r.via_count == 1
+        && r.branch.as_deref() == Some(req.branch.as_str())
+        && r.call_id.as_deref() == Some(req.call_id.as_str())
+        && r.cseq
+            .as_ref()
+            .is_some_and(|(n, m)| *n == req.cseq && m == req.method)
+        && !(datagram && r.content_length.is_some_and(|cl| r.body_len < cl))
+}
+
+/// A bare keep-alive (CRLFs, RFC 5626 §4.4.1) or an empty datagram.
+fn keep_alive(data: &[u8]) -> bool {
+    data.iter()
+        .all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+}
+
+/// The text with the values of `nonce`, `cnonce`, `response` and `nextnonce` parameters (any
+/// case, quoted or not) replaced by `[redacted]`.
+pub fn redact_digest_values(text: &str) -> String {
+    const NAMES: [&str; 4] = ["nextnonce", "cnonce", "nonce", "response"];
+    let b = text.as_bytes();
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let boundary =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-' || b[i - 1] == b'_');
+        let name = boundary
+            .then(|| NAMES.iter().find(|n| lower[i..].starts_with(*n)))
+            .flatten();
+        let Some(name) = name else {
+            i += 1;
+            continue;
+        };
+        let mut j = i + name.len();
+        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != b'=' {
+            i += 1;
+            continue;
+        }
+        j += 1;
+        while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+            j += 1;
+        }
+        let (start, end, quoted) = if j < b.len() && b[j] == b'"' {
+            let mut k = j + 1;
+            while k < b.len() && b[k] != b'"' && b[k] != b'\r' && b[k] != b'\n' {
+                k += if b[k] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1, k.min(b.len()), true)
+        } else {
+            let mut k = j;
+            while k < b.len() && !matches!(b[k], b',' | b' ' | b'\t' | b'\r' | b'\n' | b';') {
+                k += 1;
+            }
+            (j, k, false)
+        };
+        let _ = quoted;
+        out.push_str(&text[copied..start]);
+        out.push_str(REDACTED);
+        copied = end;
+        i = end.max(i + 1);
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// The value of a `name=` parameter in a digest header (`response="…"`).
+fn param_value(header: &str, name: &str) -> Option<String> {
+    let lower = header.to_ascii_lowercase();
+    let at = lower.find(&format!("{name}="))?;
+    let rest = &header[at + name.len() + 1..];
+    Some(match rest.strip_prefix('"') {
+        Some(q) => q.split('"').next().unwrap_or("").to_owned(),
+        None => rest.split([',', ' ']).next().unwrap_or("").to_owned(),
+    })
+}
+
+/// Why a target is not contacted: port 0, or an unspecified, broadcast or multicast address.
+fn unusable(t: &Target) -> Option<&'static str> {
+    if t.port == 0 {
+        return Some("port 0 is no port");
+    }
+    match t.address {
+        a if a.is_unspecified() => Some("an unspecified address (0.0.0.0 or ::)"),
+        a if a.is_multicast() => Some("a multicast address"),
+        std::net::IpAddr::V4(v4) if v4.is_broadcast() => Some("the broadcast address"),
+        _ => None,
+    }
 }
 
 /// How a target ended.
@@ -81,6 +206,26 @@ impl Run<'_> {
         });
     }
 
+    /// Note a message sent or received in the trace (with `trace: true`).
+    fn record(&mut self, direction: &'static str, conn: &Connection, data: &[u8]) {
+        let start = self.start;
+        let transport = self.input.transport.as_str();
+        let Some(trace) = self.trace.as_mut() else {
+            return;
+        };
+        if trace.len() >= MAX_TRACE_MESSAGES {
+            return;
+        }
+        let text = String::from_utf8_lossy(&data[..data.len().min(4 * MAX_TRACE_CHARS)]);
+        trace.push(TraceEntry {
+            direction,
+            ms: ms(start.elapsed()),
+            address: conn.peer.to_string(),
+            transport,
+            message: sipcreds::printable(&redact_digest_values(&text), MAX_TRACE_CHARS),
+        });
+    }
+
     fn failure_outcome(&mut self, f: &Failure) -> (Outcome, String) {
         match f {
             Failure::Timeout => (Outcome::Timeout, "no answer within the budget".into()),
@@ -94,8 +239,8 @@ impl Run<'_> {
                 (Outcome::TlsHandshakeFailed, detail.clone())
             }
             Failure::Closed => (
-                Outcome::ConnectionRefused,
-                "the server closed the connection without answering".into(),
+                Outcome::ConnectionClosed,
+                "the server closed the connection before it answered".into(),
             ),
             Failure::Invalid(e) => (Outcome::InvalidResponse, e.clone()),
             Failure::Other(e) => (Outcome::HostUnreachable, e.clone()),
@@ -135,11 +280,15 @@ impl Run<'_> {
             return Err(Failure::Timeout);
         }
         let bytes = req.to_bytes();
+        self.record("sent", conn, &bytes);
         conn.send(&bytes, deadline).await?;
         self.sent += 1;
         let mut interval = T1;
         let mut next = Instant::now() + interval;
         loop {
+            if Instant::now() >= deadline {
+                return Err(Failure::Timeout);
+            }
             let retransmit = conn.is_datagram() && self.sent < MAX_REQUESTS;
             let wait = if retransmit {
                 next.min(deadline)
@@ -148,9 +297,14 @@ impl Run<'_> {
             };
             match conn.recv(wait).await {
                 Ok(data) => {
+                    self.record("received", conn, &data);
+                    if conn.is_datagram() && keep_alive(&data) {
+                        continue;
+                    }
                     let r = message::parse_response(&data).map_err(|e| Failure::Invalid(e.0))?;
-                    if r.branch.as_deref() != Some(req.branch.as_str()) {
-                        // A late answer to an earlier request: not ours.
+                    if !answers(&r, req, conn.is_datagram()) {
+                        // Not ours: a late answer to an earlier request, a spoof with another
+                        // Call-ID or CSeq, a response with two Vias, a truncated datagram.
                         continue;
                     }
                     if r.status < 200 {
@@ -161,6 +315,7 @@ impl Run<'_> {
                     return Ok(r);
                 }
                 Err(Failure::Timeout) if Instant::now() < deadline && retransmit => {
+                    self.record("sent", conn, &bytes);
                     conn.send(&bytes, deadline).await?;
                     self.sent += 1;
                     interval = (interval * 2).min(T2);
@@ -174,19 +329,35 @@ impl Run<'_> {
     fn challenge_info(&mut self, c: &Challenge) {
         if self.challenge.is_none() {
             self.challenge = Some(ChallengeInfo {
-                realm: c.realm.clone(),
+                realm: message::server_text(&c.realm),
                 algorithm: c.algorithm.clone(),
                 qop: (!c.qop.is_empty()).then(|| c.qop.join(",")),
             });
         }
     }
 
-    /// The challenge to answer: the first one whose algorithm the probe speaks (a server may
-    /// offer SHA-256 and MD5 in one response, RFC 8760 §2.4, strongest first).
+    /// The challenge to answer: the strongest whose algorithm and qop the probe speaks
+    /// (SHA-512-256 > SHA-256 > MD5; a server may offer several, RFC 8760 §2.4), else the
+    /// first (which then gets no Authorization at all).
     fn pick(challenges: &[Challenge]) -> Option<&Challenge> {
+        let strength = |c: &Challenge| {
+            let alg = digest::Algorithm::parse(&c.algorithm)?;
+            digest::Qop::choose(&c.qop).ok()?;
+            Some(match alg.0 {
+                digest::Algorithm::Sha512_256 => 3,
+                digest::Algorithm::Sha256 => 2,
+                digest::Algorithm::Md5 => 1,
+            })
+        };
         challenges
             .iter()
-            .find(|c| digest::Algorithm::parse(&c.algorithm).is_some())
+            .filter_map(|c| Some((strength(c)?, c)))
+            // The first of the strongest.
+            .fold(None::<(u8, &Challenge)>, |best, (s, c)| match best {
+                Some((b, _)) if b >= s => best,
+                _ => Some((s, c)),
+            })
+            .map(|(_, c)| c)
             .or(challenges.first())
     }
 
@@ -206,6 +377,7 @@ impl Run<'_> {
         } else {
             StepName::Options
         };
+        self.current = step;
         let realm = input.realm().to_uri_form();
         let user = input
             .auth_user()
@@ -260,6 +432,7 @@ impl Run<'_> {
                     // A target that never answered (UDP refusal or silence before any
                     // response) gives way to the next one.
                     let unanswered = self.status.is_none()
+                        && method == "OPTIONS"
                         && matches!(
                             f,
                             Failure::Timeout
@@ -313,8 +486,9 @@ impl Run<'_> {
                         &r,
                         false,
                         Some(format!(
-                            "the server asks for realm {:?}; the credential is configured for {:?}",
-                            ch.realm, configured
+                            "the server asks for realm \"{}\"; the credential is configured for \"{}\"",
+                            message::server_text(&ch.realm),
+                            configured
                         )),
                     );
                     return Err(Ended::Done(Outcome::RealmMismatch));
@@ -342,6 +516,11 @@ impl Run<'_> {
                     1,
                 ) {
                     Ok(header) => {
+                        self.secrets.push(zeroize::Zeroizing::new(ch.nonce.clone()));
+                        self.secrets.push(zeroize::Zeroizing::new(cnonce.clone()));
+                        if let Some(response) = param_value(&header, "response") {
+                            self.secrets.push(zeroize::Zeroizing::new(response));
+                        }
                         self.push_status(
                             step,
                             target,
@@ -349,10 +528,10 @@ impl Run<'_> {
                             &r,
                             true,
                             Some(format!(
-                                "{} challenge (realm {:?}, {}{}{}); answering it once",
+                                "{} challenge (realm \"{}\", {}{}{}); answering it once",
                                 r.status,
-                                ch.realm,
-                                ch.algorithm,
+                                message::server_text(&ch.realm),
+                                message::server_text(&ch.algorithm),
                                 if ch.qop.is_empty() {
                                     String::new()
                                 } else {
@@ -385,6 +564,9 @@ impl Run<'_> {
             }
             match verdict {
                 Verdict::Success => {
+                    if after_auth {
+                        self.authenticated_2xx = true;
+                    }
                     detail = Some(if after_auth {
                         format!(
                             "{} {}: the credentials are accepted",
@@ -474,6 +656,7 @@ impl Run<'_> {
             deadline,
         )
         .await;
+        self.connections += 1;
         let mut conn = match conn {
             Ok(c) => {
                 let detail = match self.input.transport {
@@ -504,7 +687,7 @@ impl Run<'_> {
             }
         };
         let ended = self.exchanges(&mut conn, target, deadline).await;
-        conn.close().await;
+        conn.close(self.deadline).await;
         ended
     }
 
@@ -526,7 +709,11 @@ impl Run<'_> {
             .register
             .unwrap_or(self.input.auth_user().is_some());
         if !register {
-            return Ended::Done(Outcome::Reachable);
+            return Ended::Done(if self.authenticated_2xx {
+                Outcome::Ok
+            } else {
+                Outcome::Reachable
+            });
         }
         match self
             .exchange(conn, target, "REGISTER", deadline, options_forbidden)
@@ -534,7 +721,9 @@ impl Run<'_> {
         {
             Err(Ended::Next(o)) => Ended::Done(o),
             Err(done) => done,
-            Ok((Verdict::Success, _)) if self.challenge.is_some() => Ended::Done(Outcome::Ok),
+            // `ok` only when an authenticated request got a 2xx: a REGISTER answered 2xx
+            // without a challenge tested nothing.
+            Ok(_) if self.authenticated_2xx => Ended::Done(Outcome::Ok),
             Ok(_) => Ended::Done(Outcome::Reachable),
         }
     }
@@ -561,13 +750,36 @@ pub async fn probe_input(id: Option<&str>, input: &CredentialInput, opts: &Probe
         status: None,
         reason: None,
         tls_error: None,
+        secrets: Vec::new(),
+        trace: opts.trace.then(Vec::new),
+        authenticated_2xx: false,
+        targets: Vec::new(),
+        connections: 0,
+        current: StepName::Resolve,
     };
-    let (targets, outcome) = run.all().await;
-    run.finish(id, targets, outcome)
+    // The deadline once more around everything: whatever a server does, the probe ends.
+    let outcome = match timeout_at(run.deadline + STOP_GRACE, run.all()).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let step = run.current;
+            let began = run.deadline;
+            run.steps.push(Step {
+                step,
+                target: None,
+                ok: false,
+                ms: ms(Instant::now().saturating_duration_since(began)),
+                status: None,
+                reason: None,
+                detail: Some("stopped: the budget ran out".into()),
+            });
+            Outcome::Timeout
+        }
+    };
+    run.finish(id, outcome)
 }
 
 impl Run<'_> {
-    async fn all(&mut self) -> (Vec<Target>, Outcome) {
+    async fn all(&mut self) -> Outcome {
         let began = Instant::now();
         let remaining = self.deadline.saturating_duration_since(began);
         let found = timeout_at(
@@ -590,11 +802,11 @@ impl Run<'_> {
                     began,
                     "DNS: no answer within the budget".to_owned(),
                 );
-                return (Vec::new(), Outcome::Timeout);
+                return Outcome::Timeout;
             }
             Ok(Err(f)) => {
                 self.step(StepName::Resolve, None, false, began, f.detail);
-                return (Vec::new(), Outcome::DnsFailure);
+                return Outcome::DnsFailure;
             }
             Ok(Ok(t)) => t,
         };
@@ -609,40 +821,149 @@ impl Run<'_> {
             _ => format!("{} address(es) from A/AAAA", targets.len()),
         };
         self.step(StepName::Resolve, None, true, began, how);
+        self.targets = targets;
+        let tried: Vec<Target> = self.targets.iter().take(MAX_TARGETS).cloned().collect();
         let mut last = Outcome::Timeout;
-        let n = targets.len();
-        for (i, target) in targets.iter().enumerate() {
+        let n = tried.len();
+        for (i, target) in tried.iter().enumerate() {
             let now = Instant::now();
-            if now >= self.deadline || self.sent >= MAX_REQUESTS {
+            if now >= self.deadline
+                || self.sent >= MAX_REQUESTS
+                || self.connections >= MAX_CONNECTIONS
+            {
                 break;
             }
-            // The budget is shared by the targets still to try.
-            let share = self.deadline.saturating_duration_since(now) / (n - i) as u32;
+            if let Some(why) = unusable(target) {
+                self.step(
+                    StepName::Connect,
+                    Some(target),
+                    false,
+                    now,
+                    format!("skipped: {why}"),
+                );
+                last = Outcome::HostUnreachable;
+                continue;
+            }
+            self.current = StepName::Connect;
+            // The budget is shared by the targets still to try, each getting at least
+            // MIN_TARGET_SHARE (or what is left).
+            let left = self.deadline.saturating_duration_since(now);
+            let share = (left / (n - i) as u32).max(MIN_TARGET_SHARE.min(left));
             let deadline = if i + 1 == n {
                 self.deadline
             } else {
-                now + share
+                (now + share).min(self.deadline)
             };
             match self.target(target, deadline).await {
-                Ended::Done(o) => return (targets, o),
+                Ended::Done(o) => return o,
                 Ended::Next(o) => last = o,
             }
         }
-        (targets, last)
+        last
     }
 
-    fn finish(self, id: Option<&str>, targets: Vec<Target>, outcome: Outcome) -> Report {
-        let symptom = outcome.symptom(self.status);
-        let causes = symptom
-            .as_deref()
+    /// `diagnose`'s causes for the symptom, narrowed by what the probe saw.
+    fn causes(&self, outcome: Outcome, symptom: Option<&str>) -> Vec<ReportCause> {
+        let mut causes: Vec<ReportCause> = symptom
             .and_then(|s| sipcreds::diagnose(s, self.reason.as_deref()).ok())
             .map(|d| d.causes)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .map(|cause| ReportCause {
+                cause,
+                observed: None,
+            })
+            .collect();
+        match outcome {
+            // The challenge was answered with the credential's own user: it was not the
+            // normal first challenge, and credentials are configured.
+            Outcome::AuthRejected if self.input.auth_user().is_some() => {
+                causes.retain(|c| {
+                    !matches!(c.cause.code, "digest_challenge" | "auth_not_configured")
+                });
+            }
+            Outcome::RealmMismatch => {
+                let challenged = self
+                    .challenge
+                    .as_ref()
+                    .map(|c| c.realm.clone())
+                    .unwrap_or_default();
+                let configured = self.input.realm().to_plain_string();
+                for c in &mut causes {
+                    if matches!(c.cause.code, "wrong_realm" | "wrong_domain") {
+                        c.observed = Some(format!(
+                            "the server challenges with realm \"{challenged}\"; the credential's realm is \"{configured}\""
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        causes
+    }
+
+    /// Every text of the report with this probe's nonces, cnonces and digest responses
+    /// replaced by `[redacted]` (a server may echo them in a reason phrase or a header).
+    fn scrub(&self, text: &mut String) {
+        for secret in &self.secrets {
+            if secret.len() >= 4 && text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), REDACTED);
+            }
+        }
+    }
+
+    fn finish(mut self, id: Option<&str>, outcome: Outcome) -> Report {
+        let symptom = outcome.symptom(self.status);
+        let causes = self.causes(outcome, symptom.as_deref());
         let configured_realm = self.input.realm().to_plain_string();
-        let realm_matches = self
-            .challenge
-            .as_ref()
-            .map(|c| c.realm.eq_ignore_ascii_case(&configured_realm));
+        let realm_matches = self.challenge.as_ref().map(|c| {
+            c.realm
+                .eq_ignore_ascii_case(&message::server_text(&configured_realm))
+        });
+        let mut texts: Vec<String> = Vec::new();
+        let mut take = |t: &mut Option<String>| {
+            if let Some(t) = t.as_mut() {
+                texts.push(std::mem::take(t));
+            }
+        };
+        take(&mut self.reason);
+        take(&mut self.server_header);
+        for s in &mut self.steps {
+            take(&mut s.reason);
+            take(&mut s.detail);
+        }
+        if let Some(c) = self.challenge.as_mut() {
+            texts.push(std::mem::take(&mut c.realm));
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            for t in trace.iter_mut() {
+                texts.push(std::mem::take(&mut t.message));
+            }
+        }
+        for t in &mut texts {
+            self.scrub(t);
+        }
+        let mut texts = texts.into_iter();
+        let mut give = |t: &mut Option<String>| {
+            if t.is_some() {
+                *t = texts.next();
+            }
+        };
+        give(&mut self.reason);
+        give(&mut self.server_header);
+        for s in &mut self.steps {
+            give(&mut s.reason);
+            give(&mut s.detail);
+        }
+        if let Some(c) = self.challenge.as_mut() {
+            c.realm = texts.next().unwrap_or_default();
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            for t in trace.iter_mut() {
+                t.message = texts.next().unwrap_or_default();
+            }
+        }
+        let targets = std::mem::take(&mut self.targets);
         Report {
             credential_id: id.map(str::to_owned),
             server: self.input.server.to_wire_string(),
@@ -667,6 +988,7 @@ impl Run<'_> {
             elapsed_ms: ms(self.start.elapsed()),
             requests_sent: self.sent,
             causes,
+            trace: self.trace,
         }
     }
 }

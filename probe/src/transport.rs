@@ -18,7 +18,7 @@ use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::message::{self, MAX_MESSAGE_BYTES};
+use crate::message::{self, MAX_DATAGRAM_BYTES, MAX_MESSAGE_BYTES};
 
 /// How a connection or a read failed, in the terms of §12's outcomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,12 +124,15 @@ pub struct Connection {
     buf: Vec<u8>,
     /// The local address (the Via sent-by).
     pub local: SocketAddr,
+    /// The server's address.
+    pub peer: SocketAddr,
 }
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
             .field("local", &self.local)
+            .field("peer", &self.peer)
             .finish_non_exhaustive()
     }
 }
@@ -218,6 +221,7 @@ pub async fn connect(
                 wire: Wire::Udp(sock),
                 buf: Vec::new(),
                 local,
+                peer: target,
             })
         }
         Transport::Tcp | Transport::Tls => {
@@ -241,6 +245,7 @@ pub async fn connect(
                     wire: Wire::Tcp(stream),
                     buf: Vec::new(),
                     local,
+                    peer: target,
                 });
             }
             // SNI is the host name; an IP literal sends none and is checked against the
@@ -275,6 +280,7 @@ pub async fn connect(
                     wire: Wire::Tls(Box::new(tls)),
                     buf: Vec::new(),
                     local,
+                    peer: target,
                 }),
             }
         }
@@ -309,10 +315,15 @@ impl Connection {
         matches!(self.wire, Wire::Udp(_))
     }
 
-    /// The next whole message, before `deadline`.
+    /// The next whole message (or datagram), before `deadline`. The deadline is checked
+    /// before every read as well as during it: a peer whose bytes are always ready (an endless
+    /// stream of CRLFs or header lines) never keeps a read past it.
     pub async fn recv(&mut self, deadline: Instant) -> Result<Vec<u8>, Failure> {
+        if Instant::now() >= deadline {
+            return Err(Failure::Timeout);
+        }
         if let Wire::Udp(s) = &self.wire {
-            let mut buf = vec![0u8; MAX_MESSAGE_BYTES];
+            let mut buf = vec![0u8; MAX_DATAGRAM_BYTES];
             return match timeout_at(deadline, s.recv(&mut buf)).await {
                 Err(_) => Err(Failure::Timeout),
                 Ok(Err(e)) => Err(io_failure(&e)),
@@ -323,6 +334,9 @@ impl Connection {
             };
         }
         loop {
+            if Instant::now() >= deadline {
+                return Err(Failure::Timeout);
+            }
             // RFC 5626 keep-alive CRLFs between messages are skipped.
             let skip = self
                 .buf
@@ -351,7 +365,7 @@ impl Connection {
                 Ok(Err(e)) => return Err(io_failure(&e)),
                 Ok(Ok(0)) => return Err(Failure::Closed),
                 Ok(Ok(n)) => {
-                    if self.buf.len() + n > 2 * MAX_MESSAGE_BYTES {
+                    if self.buf.len() + n > MAX_MESSAGE_BYTES + chunk.len() {
                         return Err(Failure::Invalid("the server sent too much".into()));
                     }
                     self.buf.extend_from_slice(&chunk[..n]);
@@ -360,9 +374,10 @@ impl Connection {
         }
     }
 
-    /// Close the connection politely (TLS close_notify).
-    pub async fn close(mut self) {
-        let deadline = Instant::now() + std::time::Duration::from_millis(50);
+    /// Close the connection politely (TLS close_notify), for at most 50 ms and never past
+    /// `deadline`.
+    pub async fn close(mut self, deadline: Instant) {
+        let deadline = deadline.min(Instant::now() + std::time::Duration::from_millis(50));
         match &mut self.wire {
             Wire::Tls(s) => {
                 let _ = timeout_at(deadline, s.shutdown()).await;
