@@ -42,6 +42,7 @@ export type ProbeOutcome =
   | 'realm_mismatch'
   | 'timeout'
   | 'connection_refused'
+  | 'connection_closed'
   | 'host_unreachable'
   | 'dns_failure'
   | 'tls_handshake_failed'
@@ -78,6 +79,23 @@ export interface ProbeOptions {
   nameserver?: string
   /** Bind the probe's sockets to this local IP. */
   localAddress?: string
+  /** Add every message sent and received to the report (`trace`), digest values redacted. */
+  trace?: boolean
+}
+
+/** A cause of a probe report: diagnose's, narrowed by what the probe saw. */
+export interface ProbeCause extends Cause {
+  /** What the probe saw that bears on it (the two realms of a realm_mismatch). */
+  observed?: string
+}
+
+/** One message of a probe's trace (`trace: true`), escaped, digest values redacted. */
+export interface ProbeTraceEntry {
+  direction: 'sent' | 'received'
+  ms: number
+  address: string
+  transport: 'udp' | 'tcp' | 'tls'
+  message: string
 }
 
 /** The report of a live probe (SPEC §12). */
@@ -100,7 +118,9 @@ export interface ProbeReport {
   retryAfter: number | null
   elapsedMs: number
   requestsSent: number
-  causes: Cause[]
+  causes: ProbeCause[]
+  /** Present with `trace: true`. */
+  trace?: ProbeTraceEntry[]
 }
 
 export interface ConnectedProvider {

@@ -87,7 +87,8 @@ enum Command {
     /// Likely causes and fixes for a SIP status (401, 503, ...) or a transport symptom.
     Diagnose {
         /// 401, 403, 404, 407, 408, 480, 486, 488, 500, 502, 503, 504, 603, timeout,
-        /// connection_refused, tls_handshake_failed, dns_failure, calls_dropping, domain_mismatch.
+        /// connection_refused, connection_closed, tls_handshake_failed, dns_failure, calls_dropping,
+        /// domain_mismatch.
         symptom: String,
         /// The reason phrase the provider sent, e.g. "User channel limit exceeded".
         #[arg(long)]
@@ -131,6 +132,10 @@ enum Command {
         /// Bind the probe's sockets to this local IP.
         #[arg(long)]
         local_address: Option<String>,
+        /// Show every message sent and received (digest response, nonce and cnonce
+        /// redacted); with --json, the report's "trace".
+        #[arg(long)]
+        trace: bool,
     },
 }
 
@@ -348,6 +353,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
             ca_file,
             nameserver,
             local_address,
+            trace,
         } => {
             // The options are checked before the store is opened or anything is sent.
             let mut options = sipcreds_probe::ProbeOptions::default();
@@ -367,6 +373,7 @@ fn run(cli: Cli) -> Result<Output, Error> {
             if no_register {
                 options.register = Some(false);
             }
+            options.trace = trace;
             let reg = open(&cli.db)?;
             match id {
                 Some(id) if !all => probe::one(&reg, org, &id, options),

@@ -124,10 +124,30 @@ pub fn human(r: &Report) -> String {
             r.symptom.as_deref().unwrap_or("-")
         );
         for (i, c) in r.causes.iter().enumerate() {
-            let _ = writeln!(s, "  {}. {} {}", i + 1, c.code.bold(), c.cause);
+            let _ = writeln!(s, "  {}. {} {}", i + 1, c.code.bold(), c.cause.cause);
             let _ = writeln!(s, "     {} {}", "fix:".green(), c.fix);
             if !c.fields.is_empty() {
                 let _ = writeln!(s, "     {} {}", "check:".dimmed(), c.fields.join(", "));
+            }
+            if let Some(o) = &c.observed {
+                let _ = writeln!(s, "     {} {}", "seen:".dimmed(), text(o));
+            }
+        }
+    }
+    if let Some(trace) = &r.trace {
+        let _ = writeln!(s, "\ntrace ({} message(s)):", trace.len());
+        for m in trace {
+            let arrow = if m.direction == "sent" { "→" } else { "←" };
+            let _ = writeln!(
+                s,
+                "  {:>9.1} ms {arrow} {} {}",
+                m.ms, m.transport, m.address
+            );
+            // The message is escaped already: its line ends are \u000d\u000a.
+            for line in m.message.split("\\u000d\\u000a") {
+                if !line.is_empty() {
+                    let _ = writeln!(s, "      {line}");
+                }
             }
         }
     }

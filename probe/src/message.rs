@@ -181,6 +181,62 @@ pub fn frame(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     Ok(Some(head + body))
 }
 
+/// The bytes of a TCP or TLS stream, cut into messages by [`frame`]. Between messages, CRLF
+/// keep-alives (RFC 5626) are dropped. It never holds more than one message and one read:
+/// [`StreamBuffer::push`] refuses more, so a server that streams bytes without end gets
+/// `invalid_response` (or the deadline) and never unbounded memory.
+#[derive(Debug, Default)]
+pub struct StreamBuffer {
+    buf: Vec<u8>,
+}
+
+/// The most bytes one read adds to a [`StreamBuffer`].
+pub const MAX_READ_BYTES: usize = 8192;
+
+impl StreamBuffer {
+    /// The next whole message, `Ok(None)` while more bytes are needed. Each `Ok(Some(_))`
+    /// consumes at least one byte, so a caller's loop always ends.
+    pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, ParseError> {
+        let skip = self
+            .buf
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
+        self.buf.drain(..skip);
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        match frame(&self.buf)? {
+            Some(total) if total <= self.buf.len() => {
+                let rest = self.buf.split_off(total);
+                Ok(Some(std::mem::replace(&mut self.buf, rest)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Add the bytes of one read (at most [`MAX_READ_BYTES`] are expected).
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
+        if self.buf.len() + bytes.len() > MAX_MESSAGE_BYTES + MAX_READ_BYTES {
+            return Err(ParseError(
+                "the server sent more than a message can hold".into(),
+            ));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The bytes held.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
 fn header_value<'a>(line: &'a [u8], names: &[&str]) -> Option<&'a str> {
     let line = std::str::from_utf8(line).ok()?;
     let (name, value) = line.split_once(':')?;
@@ -431,6 +487,42 @@ pub fn check_invariants(data: &[u8]) {
         assert!(n <= MAX_MESSAGE_BYTES);
         if n <= data.len() {
             assert_eq!(frame(&data[..n]), Ok(Some(n)));
+        }
+    }
+    check_stream(data);
+}
+
+/// The stream reader on `data` cut into reads (each read's size taken from the byte that
+/// starts it): a deadline counted in reads. Whatever the bytes, every read is followed by a
+/// bounded number of steps (each message taken consumes bytes), the buffer never holds more
+/// than a message and a read, and every message taken is within the limits; so no input keeps
+/// the reader busy past the read that the deadline stops.
+fn check_stream(data: &[u8]) {
+    let mut stream = StreamBuffer::default();
+    let mut rest = data;
+    let (mut reads, mut steps) = (0usize, 0usize);
+    'reads: while !rest.is_empty() {
+        let n = (usize::from(rest[0]) * 37 % MAX_READ_BYTES + 1).min(rest.len());
+        let (chunk, r) = rest.split_at(n);
+        rest = r;
+        reads += 1;
+        if stream.push(chunk).is_err() {
+            break;
+        }
+        assert!(stream.len() <= MAX_MESSAGE_BYTES + MAX_READ_BYTES);
+        loop {
+            steps += 1;
+            assert!(
+                steps <= 2 * data.len() + 2 * reads,
+                "the reader does not progress"
+            );
+            match stream.next_message() {
+                Ok(Some(m)) => {
+                    assert!(!m.is_empty() && m.len() <= MAX_MESSAGE_BYTES);
+                }
+                Ok(None) => break,
+                Err(_) => break 'reads,
+            }
         }
     }
 }

@@ -131,20 +131,19 @@ pub fn redact_digest_values(text: &str) -> String {
         while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
             j += 1;
         }
-        let (start, end, quoted) = if j < b.len() && b[j] == b'"' {
+        let (start, end) = if j < b.len() && b[j] == b'"' {
             let mut k = j + 1;
             while k < b.len() && b[k] != b'"' && b[k] != b'\r' && b[k] != b'\n' {
                 k += if b[k] == b'\\' { 2 } else { 1 };
             }
-            (j + 1, k.min(b.len()), true)
+            (j + 1, k.min(b.len()))
         } else {
             let mut k = j;
             while k < b.len() && !matches!(b[k], b',' | b' ' | b'\t' | b'\r' | b'\n' | b';') {
                 k += 1;
             }
-            (j, k, false)
+            (j, k)
         };
-        let _ = quoted;
         out.push_str(&text[copied..start]);
         out.push_str(REDACTED);
         copied = end;

@@ -18,7 +18,7 @@ use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::message::{self, MAX_DATAGRAM_BYTES, MAX_MESSAGE_BYTES};
+use crate::message::{MAX_DATAGRAM_BYTES, MAX_READ_BYTES, StreamBuffer};
 
 /// How a connection or a read failed, in the terms of §12's outcomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +121,7 @@ enum Wire {
 pub struct Connection {
     wire: Wire,
     /// Bytes read from a stream and not yet consumed.
-    buf: Vec<u8>,
+    buf: StreamBuffer,
     /// The local address (the Via sent-by).
     pub local: SocketAddr,
     /// The server's address.
@@ -219,7 +219,7 @@ pub async fn connect(
             let local = sock.local_addr().map_err(|e| io_failure(&e))?;
             Ok(Connection {
                 wire: Wire::Udp(sock),
-                buf: Vec::new(),
+                buf: StreamBuffer::default(),
                 local,
                 peer: target,
             })
@@ -243,7 +243,7 @@ pub async fn connect(
             if transport == Transport::Tcp {
                 return Ok(Connection {
                     wire: Wire::Tcp(stream),
-                    buf: Vec::new(),
+                    buf: StreamBuffer::default(),
                     local,
                     peer: target,
                 });
@@ -278,7 +278,7 @@ pub async fn connect(
                 Ok(Err(e)) => Err(tls_failure(&e, &seen)),
                 Ok(Ok(tls)) => Ok(Connection {
                     wire: Wire::Tls(Box::new(tls)),
-                    buf: Vec::new(),
+                    buf: StreamBuffer::default(),
                     local,
                     peer: target,
                 }),
@@ -337,24 +337,10 @@ impl Connection {
             if Instant::now() >= deadline {
                 return Err(Failure::Timeout);
             }
-            // RFC 5626 keep-alive CRLFs between messages are skipped.
-            let skip = self
-                .buf
-                .iter()
-                .take_while(|b| **b == b'\r' || **b == b'\n')
-                .count();
-            self.buf.drain(..skip);
-            if !self.buf.is_empty() {
-                match message::frame(&self.buf) {
-                    Err(e) => return Err(Failure::Invalid(e.0)),
-                    Ok(Some(total)) if total <= self.buf.len() => {
-                        let rest = self.buf.split_off(total);
-                        return Ok(std::mem::replace(&mut self.buf, rest));
-                    }
-                    Ok(_) => {}
-                }
+            if let Some(message) = self.buf.next_message().map_err(|e| Failure::Invalid(e.0))? {
+                return Ok(message);
             }
-            let mut chunk = [0u8; 8192];
+            let mut chunk = [0u8; MAX_READ_BYTES];
             let read = match &mut self.wire {
                 Wire::Tcp(s) => timeout_at(deadline, s.read(&mut chunk)).await,
                 Wire::Tls(s) => timeout_at(deadline, s.read(&mut chunk)).await,
@@ -364,12 +350,10 @@ impl Connection {
                 Err(_) => return Err(Failure::Timeout),
                 Ok(Err(e)) => return Err(io_failure(&e)),
                 Ok(Ok(0)) => return Err(Failure::Closed),
-                Ok(Ok(n)) => {
-                    if self.buf.len() + n > MAX_MESSAGE_BYTES + chunk.len() {
-                        return Err(Failure::Invalid("the server sent too much".into()));
-                    }
-                    self.buf.extend_from_slice(&chunk[..n]);
-                }
+                Ok(Ok(n)) => self
+                    .buf
+                    .push(&chunk[..n])
+                    .map_err(|e| Failure::Invalid(e.0))?,
             }
         }
     }

@@ -92,6 +92,7 @@ class Registry(_NativeRegistry):
         ca_file: Union[str, "os.PathLike[str]", None] = None,
         nameserver: Optional[str] = None,
         local_address: Optional[str] = None,
+        trace: Optional[bool] = None,
     ) -> ProbeReport:
         """The live probe (SPEC §12) of the stored credential ``id``: resolve (RFC 3263),
         connect (UDP, TCP, or verified TLS), send OPTIONS and a Contact-less REGISTER (a binding
@@ -100,7 +101,7 @@ class Registry(_NativeRegistry):
         the causes and fixes of ``diagnose``. The GIL is released while it runs.
 
         Options are the §12 names in ``options`` (``timeout``, ``register``, ``caFile``,
-        ``nameserver``, ``localAddress``) or the keywords. A probe that fails is a report;
+        ``nameserver``, ``localAddress``, ``trace``) or the keywords. A probe that fails is a report;
         ``NotFoundError`` and ``ValidationError`` (``invalid_option``) are for what stops it
         from starting."""
         merged: dict[str, object] = dict(options or {})
@@ -110,6 +111,7 @@ class Registry(_NativeRegistry):
             ("caFile", os.fspath(ca_file) if ca_file is not None else None),
             ("nameserver", nameserver),
             ("localAddress", local_address),
+            ("trace", trace),
         ):
             if value is not None:
                 merged[key] = value
@@ -126,6 +128,7 @@ class Registry(_NativeRegistry):
         ca_file: Union[str, "os.PathLike[str]", None] = None,
         nameserver: Optional[str] = None,
         local_address: Optional[str] = None,
+        trace: Optional[bool] = None,
     ) -> ProbeReport:
         """``probe`` in a worker thread, so the event loop never blocks."""
         return await asyncio.to_thread(

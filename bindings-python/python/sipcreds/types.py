@@ -49,11 +49,13 @@ __all__ = [
     "NormalizedCredential",
     "NumberDict",
     "NumberPage",
+    "ProbeCause",
     "ProbeChallenge",
     "ProbeOptions",
     "ProbeReport",
     "ProbeStep",
     "ProbeTarget",
+    "ProbeTraceEntry",
     "ProviderDeleteReport",
     "ProviderDict",
     "ProviderPage",
@@ -92,9 +94,29 @@ class ProbeOptions(TypedDict, total=False):
     caFile: str
     nameserver: str
     localAddress: str
+    trace: bool
 
-class ProbeReport(TypedDict):
-    """The report of the live probe (SPEC §12)."""
+class ProbeCause(Cause, total=False):
+    """A cause of a probe report: ``diagnose``'s, narrowed by what the probe saw, with
+    ``observed`` when the probe saw more than the table says (the two realms of a
+    ``realm_mismatch``)."""
+
+    observed: str
+
+class ProbeTraceEntry(TypedDict):
+    """One message of a probe's trace (``trace=True``): escaped, digest values redacted."""
+
+    direction: Literal["sent", "received"]
+    ms: float
+    address: str
+    transport: Literal["udp", "tcp", "tls"]
+    message: str
+
+class _ProbeTrace(TypedDict, total=False):
+    trace: list[ProbeTraceEntry]
+
+class ProbeReport(_ProbeTrace):
+    """The report of the live probe (SPEC §12); ``trace`` only with ``trace=True``."""
 
     credentialId: Optional[str]
     server: str
@@ -107,6 +129,7 @@ class ProbeReport(TypedDict):
         "realm_mismatch",
         "timeout",
         "connection_refused",
+        "connection_closed",
         "host_unreachable",
         "dns_failure",
         "tls_handshake_failed",
@@ -131,7 +154,7 @@ class ProbeReport(TypedDict):
     retryAfter: Optional[int]
     elapsedMs: float
     requestsSent: int
-    causes: list[Cause]
+    causes: list[ProbeCause]
 
 class CredentialPage(TypedDict):
     """One page of ``list_credentials(org, limit=..., after=...)``."""

@@ -4,6 +4,8 @@
 //! it started, by pid. Missing peers skip on a developer's machine and fail in CI
 //! (`SIPCREDS_REQUIRE_SERVICES=1`).
 
+mod hostile;
+mod hostile_peers;
 mod peers;
 mod sipp;
 mod tls;
