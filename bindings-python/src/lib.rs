@@ -799,6 +799,55 @@ fn json_list<'py>(
     Ok(out)
 }
 
+/// The §12 probe options from a Python dict (or None for the defaults).
+fn probe_options(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyAny>>,
+) -> PyResult<sipcreds_probe::ProbeOptions> {
+    match options {
+        None => Ok(sipcreds_probe::ProbeOptions::default()),
+        Some(o) => {
+            let mut conv = Conversion::default();
+            let value = value_from_py(o, 0, &mut conv)?;
+            if let Some(key) = conv.undecodable {
+                return Err(py_error(
+                    py,
+                    Error::invalid(
+                        sipcreds::ErrorCode::InvalidOption,
+                        sipcreds::printable(&key, sipcreds::MAX_ECHOED_FIELD_CHARS),
+                        not_text("the option"),
+                    ),
+                ));
+            }
+            sipcreds_probe::ProbeOptions::from_value(&value).or_raise(py)
+        }
+    }
+}
+
+/// The reports of `probe_all`, in the order the probes end.
+#[pyclass(module = "sipcreds._native", name = "ProbeReports")]
+struct ProbeReports {
+    rx: std::sync::Mutex<Option<std::sync::mpsc::Receiver<(usize, sipcreds_probe::Report)>>>,
+}
+
+#[pymethods]
+impl ProbeReports {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let next = py.detach(|| {
+            let guard = self.rx.lock().ok()?;
+            guard.as_ref()?.recv().ok()
+        });
+        match next {
+            Some((_, report)) => serialize_to_py(py, &report).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 #[pymethods]
 impl PyRegistry {
     #[new]
@@ -1187,28 +1236,100 @@ impl PyRegistry {
     ) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let id: &str = &id;
-        let options = match options {
-            None => sipcreds_probe::ProbeOptions::default(),
-            Some(o) => {
-                let mut conv = Conversion::default();
-                let value = value_from_py(o, 0, &mut conv)?;
-                if let Some(key) = conv.undecodable {
-                    return Err(py_error(
-                        py,
-                        Error::invalid(
-                            sipcreds::ErrorCode::InvalidOption,
-                            sipcreds::printable(&key, sipcreds::MAX_ECHOED_FIELD_CHARS),
-                            not_text("the option"),
-                        ),
-                    ));
-                }
-                sipcreds_probe::ProbeOptions::from_value(&value).or_raise(py)?
-            }
-        };
+        let options = probe_options(py, options)?;
         let report = py
             .detach(|| sipcreds_probe::probe_registry_blocking(&self.inner, org, id, &options))
             .or_raise(py)?;
         serialize_to_py(py, &report)
+    }
+
+    /// Start the probe of a stored credential on the probe crate's shared runtime and return
+    /// at once; `callback(report)` is called from another thread when it ends (`probe_async`
+    /// settles an asyncio future with it). Errors that stop it starting are raised here.
+    #[pyo3(signature = (org, id, options, callback))]
+    fn _probe_start<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+        options: Option<&Bound<'py, PyAny>>,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let options = probe_options(py, options)?;
+        let credential = py
+            .detach(|| self.inner.get_credential(org, id))
+            .or_raise(py)?;
+        sipcreds_probe::spawn_probe(credential, options, move |report| {
+            Python::attach(|py| {
+                // A callback that fails (its event loop closed) has no one to tell.
+                if let Ok(v) = serialize_to_py(py, &report) {
+                    let _ = callback.call1(py, (v,));
+                }
+            });
+        })
+        .or_raise(py)
+    }
+
+    /// Every credential of the org probed, `concurrency` at a time: an iterator of reports in
+    /// the order they end (each `next` waits with the interpreter detached).
+    #[pyo3(signature = (org, options, concurrency))]
+    fn _probe_all<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        options: Option<&Bound<'py, PyAny>>,
+        concurrency: usize,
+    ) -> PyResult<ProbeReports> {
+        let org: &str = &org;
+        let options = probe_options(py, options)?;
+        sipcreds_probe::check_concurrency(concurrency).or_raise(py)?;
+        let credentials = py
+            .detach(|| self.inner.list_credentials(org))
+            .or_raise(py)?;
+        let rx =
+            sipcreds_probe::probe_all_channel(credentials, concurrency, options).or_raise(py)?;
+        Ok(ProbeReports {
+            rx: std::sync::Mutex::new(Some(rx)),
+        })
+    }
+
+    /// `_probe_all`, calling `callback(report)` from another thread as each ends, then
+    /// `callback(None)` (what `probe_all_async` reads through an asyncio queue).
+    #[pyo3(signature = (org, options, concurrency, callback))]
+    fn _probe_all_start<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        options: Option<&Bound<'py, PyAny>>,
+        concurrency: usize,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
+        let reports = self._probe_all(py, org, options, concurrency)?;
+        let Some(rx) = reports.rx.lock().ok().and_then(|mut r| r.take()) else {
+            return Ok(());
+        };
+        std::thread::Builder::new()
+            .name("sipcreds-probe-all".into())
+            .spawn(move || {
+                for (_, report) in rx {
+                    let delivered = Python::attach(|py| {
+                        serialize_to_py(py, &report)
+                            .and_then(|v| callback.call1(py, (v,)))
+                            .is_ok()
+                    });
+                    if !delivered {
+                        // Nobody listens: dropping the channel stops starting new probes.
+                        return;
+                    }
+                }
+                Python::attach(|py| {
+                    let _ = callback.call1(py, (py.None(),));
+                });
+            })
+            .map_err(|e| py_error(py, Error::storage(format!("cannot start a thread: {e}"))))?;
+        Ok(())
     }
 
     fn lint<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
@@ -1296,5 +1417,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyCredential>()?;
     m.add_class::<PyDecision>()?;
     m.add_class::<PyRegistry>()?;
+    m.add_class::<ProbeReports>()?;
     Ok(())
 }

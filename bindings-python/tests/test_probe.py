@@ -217,3 +217,90 @@ def test_an_unknown_credential_is_not_found() -> None:
     with pytest.raises(sipcreds.NotFoundError) as e:
         sipcreds.Registry().probe("acme", "cred_01J00000000000000000000000")
     assert e.value.code == "not_found"
+
+
+def silent_udp(n: int) -> list[socket.socket]:
+    """UDP sockets that read and never answer."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    return socks
+
+
+def test_a_hundred_async_probes_wait_on_sockets_not_threads() -> None:
+    # SPEC §12: 100 concurrent probes of silent peers with a 1 s budget end within 1.2 s, and
+    # a registry call made meanwhile answers in under 10 ms.
+    socks = silent_udp(100)
+    reg = sipcreds.Registry()
+    ids = [reg.create_credential("acme", {"server": f"127.0.0.1:{s.getsockname()[1]}"}).id for s in socks]
+
+    async def main() -> tuple[list[ProbeReport], float, float, int]:
+        began = time.perf_counter()
+        tasks = [asyncio.create_task(reg.probe_async("acme", i, timeout=1)) for i in ids]
+        await asyncio.sleep(0.3)
+        t = time.perf_counter()
+        listed = len(reg.list_credentials("acme"))
+        call_ms = (time.perf_counter() - t) * 1000
+        reports = await asyncio.gather(*tasks)
+        return reports, time.perf_counter() - began, call_ms, listed
+
+    try:
+        reports, wall, call_ms, listed = asyncio.run(main())
+    finally:
+        for s in socks:
+            s.close()
+    assert listed == 100
+    assert all(r["outcome"] == "timeout" for r in reports)
+    assert {r["credentialId"] for r in reports} == set(ids)
+    assert wall < 1.2, f"100 probes of 1 s took {wall:.3f} s"
+    assert call_ms < 10, f"list_credentials took {call_ms:.1f} ms during the probes"
+
+
+def test_a_cancelled_probe_async_leaves_the_loop_clean() -> None:
+    socks = silent_udp(1)
+    reg = sipcreds.Registry()
+    cid = reg.create_credential("acme", {"server": f"127.0.0.1:{socks[0].getsockname()[1]}"}).id
+
+    async def main() -> None:
+        task = asyncio.create_task(reg.probe_async("acme", cid, timeout=0.3))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # The probe ends within its budget and its late report is dropped quietly.
+        await asyncio.sleep(0.5)
+
+    asyncio.run(main())
+    socks[0].close()
+
+
+def test_probe_all_yields_each_report_as_it_ends() -> None:
+    socks = silent_udp(10)
+    reg = sipcreds.Registry()
+    slow = [reg.create_credential("acme", {"server": f"127.0.0.1:{s.getsockname()[1]}"}).id for s in socks]
+    # A closed TCP port is refused at once: its report comes first, though created last.
+    fast = reg.create_credential("acme", {"server": f"127.0.0.1:{free_port()}", "transport": "tcp"}).id
+    began = time.perf_counter()
+    seen: list[tuple[str, float]] = []
+    for r in reg.probe_all("acme", concurrency=11, timeout=0.5):
+        seen.append((r["credentialId"] or "", time.perf_counter() - began))
+    assert len(seen) == 11
+    assert seen[0][0] == fast and seen[0][1] < 0.3, seen
+    assert {i for i, _ in seen[1:]} == set(slow)
+    assert seen[-1][1] < 0.8, seen
+
+    async def main() -> list[str]:
+        out = []
+        async for r in reg.probe_all_async("acme", concurrency=11, timeout=0.5):
+            out.append(r["credentialId"] or "")
+        return out
+
+    order = asyncio.run(main())
+    assert order[0] == fast and set(order) == set(slow) | {fast}
+    with pytest.raises(sipcreds.ValidationError) as info:
+        reg.probe_all("acme", concurrency=0)
+    assert info.value.field == "concurrency"
+    for s in socks:
+        s.close()

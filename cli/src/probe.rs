@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use owo_colors::OwoColorize;
-use sipcreds::{Credential, Error, Registry};
+use sipcreds::{Error, Registry};
 use sipcreds_probe::{Outcome, ProbeOptions, Report};
 
 use crate::output::Output;
@@ -198,20 +198,16 @@ pub fn all(
     concurrency: usize,
     options: ProbeOptions,
 ) -> Result<Output, Error> {
-    if concurrency == 0 || concurrency > 10_000 {
-        return Err(Error::invalid(
-            sipcreds::ErrorCode::InvalidOption,
-            "concurrency",
-            format!("concurrency must be 1 to 10000, not {concurrency}"),
-        ));
-    }
+    sipcreds_probe::check_concurrency(concurrency)?;
     let credentials = reg.list_credentials(org)?;
-    let rt = runtime()?;
+    let total = credentials.len();
+    // The probes run on the probe crate's shared runtime; reports come back as they end.
+    let rx = sipcreds_probe::probe_all_channel(credentials, concurrency, options)?;
     let exit = Arc::new(AtomicU8::new(0));
     let late = exit.clone();
     let mut out = Output::stream(move |w, as_json| {
         let bar = indicatif::ProgressBar::with_draw_target(
-            Some(credentials.len() as u64),
+            Some(total as u64),
             indicatif::ProgressDrawTarget::stderr(),
         );
         bar.set_style(
@@ -220,36 +216,6 @@ pub fn all(
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        let total = credentials.len();
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Report)>();
-        let options = Arc::new(options);
-        let credentials: Arc<Vec<Credential>> = Arc::new(credentials);
-        let driver = {
-            let credentials = credentials.clone();
-            let options = options.clone();
-            std::thread::spawn(move || {
-                rt.block_on(async move {
-                    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
-                    let mut tasks = tokio::task::JoinSet::new();
-                    for i in 0..credentials.len() {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let credentials = credentials.clone();
-                        let options = options.clone();
-                        let tx = tx.clone();
-                        tasks.spawn(async move {
-                            let report = sipcreds_probe::probe(&credentials[i], &options).await;
-                            drop(permit);
-                            let _ = tx.send((i, report));
-                        });
-                        // Reap what ended, so the set stays as small as the concurrency.
-                        while tasks.try_join_next().is_some() {}
-                    }
-                    while tasks.join_next().await.is_some() {}
-                });
-            })
-        };
         let mut summary: Vec<Option<SummaryRow>> = Vec::new();
         if !as_json {
             summary.resize_with(total, || None);
@@ -278,7 +244,6 @@ pub fn all(
                 summary[i] = Some(SummaryRow::of(&report));
             }
         }
-        let _ = driver.join();
         bar.finish_and_clear();
         result?;
         if !as_json {

@@ -88,6 +88,114 @@ pub async fn probe_registry(
     Ok(probe(&credential, options).await)
 }
 
+/// The shared runtime of every library surface's probes (two worker threads, started on
+/// first use): a probe waits on its sockets and timers here, never on a thread of its own, so
+/// a hundred probes of silent peers take one budget, not a hundred.
+pub fn shared_runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+    runtime()
+}
+
+/// Start the probe of `credential` on the [`shared_runtime`] and return at once; `on_done`
+/// gets the report when it ends, on the runtime's blocking pool (so it may block, e.g. to take
+/// Python's GIL, without stalling other probes).
+pub fn spawn_probe(
+    credential: Credential,
+    options: ProbeOptions,
+    on_done: impl FnOnce(Report) + Send + 'static,
+) -> Result<(), Error> {
+    let rt = runtime()?;
+    rt.spawn(async move {
+        let report = probe(&credential, &options).await;
+        let _ = tokio::task::spawn_blocking(move || on_done(report)).await;
+    });
+    Ok(())
+}
+
+/// The most probes `probe_all` runs at once.
+pub const MAX_CONCURRENCY: usize = 10_000;
+
+/// Check a `probe_all` concurrency: 1 to [`MAX_CONCURRENCY`], else `invalid_option` naming
+/// `concurrency`.
+pub fn check_concurrency(concurrency: usize) -> Result<usize, Error> {
+    if concurrency == 0 || concurrency > MAX_CONCURRENCY {
+        return Err(Error::invalid(
+            sipcreds::ErrorCode::InvalidOption,
+            "concurrency",
+            format!("concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}"),
+        ));
+    }
+    Ok(concurrency)
+}
+
+/// Probe `credentials`, `concurrency` at a time, on the [`shared_runtime`]: each report is
+/// sent on the returned channel as it ends, with the index of its credential; the channel
+/// closes after the last. Dropping the receiver stops starting new probes (those running end
+/// within their budget).
+pub fn probe_all_channel(
+    credentials: Vec<Credential>,
+    concurrency: usize,
+    options: ProbeOptions,
+) -> Result<std::sync::mpsc::Receiver<(usize, Report)>, Error> {
+    let concurrency = check_concurrency(concurrency)?;
+    let rt = runtime()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let options = Arc::new(options);
+    let credentials = Arc::new(credentials);
+    rt.spawn(async move {
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..credentials.len() {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let (credentials, options, tx, stop) = (
+                credentials.clone(),
+                options.clone(),
+                tx.clone(),
+                stop.clone(),
+            );
+            tasks.spawn(async move {
+                let report = probe(&credentials[i], &options).await;
+                drop(permit);
+                if tx.send((i, report)).is_err() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+            // Reap what ended, so the set stays as small as the concurrency.
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    });
+    Ok(rx)
+}
+
+/// Every credential of `org` probed, `concurrency` at a time, `on_report` called on this
+/// thread with each report as it ends (return `false` to stop starting more); answers how
+/// many were probed. The surfaces without an async runtime of their own (C, uniffi) use it.
+pub fn probe_all_blocking(
+    registry: &Registry,
+    org: &str,
+    concurrency: usize,
+    options: ProbeOptions,
+    mut on_report: impl FnMut(Report) -> bool,
+) -> Result<usize, Error> {
+    check_concurrency(concurrency)?;
+    let credentials = registry.list_credentials(org)?;
+    let rx = probe_all_channel(credentials, concurrency, options)?;
+    let mut n = 0;
+    for (_, report) in rx {
+        n += 1;
+        if !on_report(report) {
+            break;
+        }
+    }
+    Ok(n)
+}
+
 /// The runtime of the blocking calls: two worker threads, started on first use.
 fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
     static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();

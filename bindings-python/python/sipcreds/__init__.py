@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Optional, Union
+from typing import AsyncIterator, Iterator, Optional, Union
 
 from ._errors import (
     ConflictError,
@@ -28,6 +28,7 @@ from ._native import (
     MAX_BODY_BYTES,
     Credential,
     Decision,
+    ProbeReports,
     __version__,
     diagnose,
     lint_credential,
@@ -50,6 +51,7 @@ __all__ = [
     "Error",
     "InUseError",
     "NotFoundError",
+    "ProbeReports",
     "ReadOnlyError",
     "Registry",
     "StorageError",
@@ -62,6 +64,36 @@ __all__ = [
     "symptoms",
     "validate_credential",
 ]
+
+
+def _probe_options(
+    options: Optional[ProbeOptions],
+    timeout: Optional[float],
+    register: Optional[bool],
+    ca_file: Union[str, "os.PathLike[str]", None],
+    nameserver: Optional[str],
+    local_address: Optional[str],
+    trace: Optional[bool],
+) -> Optional[ProbeOptions]:
+    """The §12 options of a probe call: ``options`` with the keywords given over them."""
+    merged: dict[str, object] = dict(options or {})
+    for key, value in (
+        ("timeout", timeout),
+        ("register", register),
+        ("caFile", os.fspath(ca_file) if ca_file is not None else None),
+        ("nameserver", nameserver),
+        ("localAddress", local_address),
+        ("trace", trace),
+    ):
+        if value is not None:
+            merged[key] = value
+    return merged or None  # type: ignore[return-value]
+
+
+def _settle(future: "asyncio.Future[ProbeReport]", report: ProbeReport) -> None:
+    """Set a probe's result unless its awaiter was cancelled meanwhile."""
+    if not future.done():
+        future.set_result(report)
 
 
 class Registry(_NativeRegistry):
@@ -101,21 +133,11 @@ class Registry(_NativeRegistry):
         the causes and fixes of ``diagnose``. The GIL is released while it runs.
 
         Options are the §12 names in ``options`` (``timeout``, ``register``, ``caFile``,
-        ``nameserver``, ``localAddress``, ``trace``) or the keywords. A probe that fails is a report;
-        ``NotFoundError`` and ``ValidationError`` (``invalid_option``) are for what stops it
-        from starting."""
-        merged: dict[str, object] = dict(options or {})
-        for key, value in (
-            ("timeout", timeout),
-            ("register", register),
-            ("caFile", os.fspath(ca_file) if ca_file is not None else None),
-            ("nameserver", nameserver),
-            ("localAddress", local_address),
-            ("trace", trace),
-        ):
-            if value is not None:
-                merged[key] = value
-        return super().probe(org, id, merged or None)  # type: ignore[arg-type]
+        ``nameserver``, ``localAddress``, ``trace``) or the keywords. A probe that fails is a
+        report; ``NotFoundError`` and ``ValidationError`` (``invalid_option``) are for what
+        stops it from starting."""
+        merged = _probe_options(options, timeout, register, ca_file, nameserver, local_address, trace)
+        return super().probe(org, id, merged)
 
     async def probe_async(
         self,
@@ -130,18 +152,67 @@ class Registry(_NativeRegistry):
         local_address: Optional[str] = None,
         trace: Optional[bool] = None,
     ) -> ProbeReport:
-        """``probe`` in a worker thread, so the event loop never blocks."""
-        return await asyncio.to_thread(
-            self.probe,
-            org,
-            id,
-            options,
-            timeout=timeout,
-            register=register,
-            ca_file=ca_file,
-            nameserver=nameserver,
-            local_address=local_address,
-        )
+        """``probe`` without a thread: the probe waits on its sockets on sipcreds' shared
+        async runtime, and this coroutine awaits its report, so a hundred concurrent probes
+        take one budget and the event loop (and every other call) goes on meanwhile. If the
+        awaiting task is cancelled, the probe still ends within its budget."""
+        merged = _probe_options(options, timeout, register, ca_file, nameserver, local_address, trace)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ProbeReport] = loop.create_future()
+
+        def done(report: ProbeReport) -> None:
+            loop.call_soon_threadsafe(_settle, future, report)
+
+        super()._probe_start(org, id, merged, done)
+        return await future
+
+    def probe_all(
+        self,
+        org: str,
+        options: Optional[ProbeOptions] = None,
+        *,
+        concurrency: int = 16,
+        timeout: Optional[float] = None,
+        register: Optional[bool] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        nameserver: Optional[str] = None,
+        local_address: Optional[str] = None,
+        trace: Optional[bool] = None,
+    ) -> Iterator[ProbeReport]:
+        """Probe every credential of ``org``, ``concurrency`` (1-10000) at a time, on the shared
+        async runtime: an iterator of the reports in the order the probes end (each ``next``
+        waits with the GIL released). Options as for ``probe``."""
+        merged = _probe_options(options, timeout, register, ca_file, nameserver, local_address, trace)
+        return super()._probe_all(org, merged, concurrency)
+
+    async def probe_all_async(
+        self,
+        org: str,
+        options: Optional[ProbeOptions] = None,
+        *,
+        concurrency: int = 16,
+        timeout: Optional[float] = None,
+        register: Optional[bool] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        nameserver: Optional[str] = None,
+        local_address: Optional[str] = None,
+        trace: Optional[bool] = None,
+    ) -> AsyncIterator[ProbeReport]:
+        """``probe_all`` as an async iterator: ``async for report in reg.probe_all_async(org)``
+        yields each report as its probe ends, the event loop free meanwhile."""
+        merged = _probe_options(options, timeout, register, ca_file, nameserver, local_address, trace)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Optional[ProbeReport]] = asyncio.Queue()
+
+        def deliver(report: Optional[ProbeReport]) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, report)
+
+        super()._probe_all_start(org, merged, concurrency, deliver)
+        while True:
+            report = await queue.get()
+            if report is None:
+                return
+            yield report
 
     async def reserve_async(self, org: str, credential_id: str, max_wait: float) -> Decision:
         """``reserve`` in a worker thread (the first decision of an org may read the store),

@@ -1,7 +1,7 @@
 """Type stubs of the native module (checked against the built module by mypy.stubtest)."""
 
 from os import PathLike
-from typing import Any, Literal, NoReturn, Optional, Union, final, overload
+from typing import Any, Callable, Literal, NoReturn, Optional, Union, final, overload
 
 from typing_extensions import disjoint_base
 
@@ -32,6 +32,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "Credential",
     "Decision",
+    "ProbeReports",
     "Registry",
     "__version__",
     "diagnose",
@@ -114,6 +115,13 @@ class Decision:
     def to_dict(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 
+@final
+class ProbeReports:
+    """The reports of ``Registry.probe_all``, in the order the probes end."""
+
+    def __iter__(self) -> ProbeReports: ...
+    def __next__(self) -> ProbeReport: ...
+
 @disjoint_base
 class Registry:
     def __new__(
@@ -169,6 +177,23 @@ class Registry:
     def probe(
         self, org: str, id: str, options: Optional[ProbeOptions] = None
     ) -> ProbeReport: ...
+    def _probe_start(
+        self,
+        org: str,
+        id: str,
+        options: Optional[ProbeOptions],
+        callback: Callable[[ProbeReport], object],
+    ) -> None: ...
+    def _probe_all(
+        self, org: str, options: Optional[ProbeOptions], concurrency: int
+    ) -> ProbeReports: ...
+    def _probe_all_start(
+        self,
+        org: str,
+        options: Optional[ProbeOptions],
+        concurrency: int,
+        callback: Callable[[Optional[ProbeReport]], object],
+    ) -> None: ...
     def lint(self, org: str) -> list[Finding]: ...
     def count_credentials(self, org: str) -> int: ...
     def rate_groups(self, org: str) -> list[RateGroupDict]: ...

@@ -28,6 +28,10 @@ from ._shapes import (
 )
 
 if TYPE_CHECKING:
+    # Annotations are not evaluated at run time (PEP 563): typing_extensions is for the
+    # type checkers only (typing.NotRequired is Python 3.11+).
+    from typing_extensions import NotRequired
+
     from ._native import Credential
 
 # The names defined here and the generated shapes' (test_results.py holds this list equal
@@ -96,12 +100,12 @@ class ProbeOptions(TypedDict, total=False):
     localAddress: str
     trace: bool
 
-class ProbeCause(Cause, total=False):
+class ProbeCause(Cause):
     """A cause of a probe report: ``diagnose``'s, narrowed by what the probe saw, with
     ``observed`` when the probe saw more than the table says (the two realms of a
     ``realm_mismatch``)."""
 
-    observed: str
+    observed: NotRequired[str]
 
 class ProbeTraceEntry(TypedDict):
     """One message of a probe's trace (``trace=True``): escaped, digest values redacted."""
@@ -112,10 +116,7 @@ class ProbeTraceEntry(TypedDict):
     transport: Literal["udp", "tcp", "tls"]
     message: str
 
-class _ProbeTrace(TypedDict, total=False):
-    trace: list[ProbeTraceEntry]
-
-class ProbeReport(_ProbeTrace):
+class ProbeReport(TypedDict):
     """The report of the live probe (SPEC §12); ``trace`` only with ``trace=True``."""
 
     credentialId: Optional[str]
@@ -155,6 +156,7 @@ class ProbeReport(_ProbeTrace):
     elapsedMs: float
     requestsSent: int
     causes: list[ProbeCause]
+    trace: NotRequired[list[ProbeTraceEntry]]
 
 class CredentialPage(TypedDict):
     """One page of ``list_credentials(org, limit=..., after=...)``."""
