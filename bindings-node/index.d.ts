@@ -48,9 +48,10 @@ export declare class NativeRegistry {
   deleteProvider(org: string, id: string): Promise<Reply>
   lint(org: string): Promise<Reply>
   /**
-   * The live probe (§12) of a stored credential, on the thread pool: the report as JSON.
-   * `options` is the §12 options object as JSON text (`{"timeout": 2, ...}`), checked
-   * before anything is sent (`invalid_option`).
+   * The live probe (§12) of a stored credential: the report as JSON. The probe waits on
+   * its sockets on the shared async runtime (no libuv worker is held), so a hundred
+   * probes take one budget. `options` is the §12 options object as JSON text
+   * (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
    */
   probe(org: string, id: string, options?: string | undefined | null): Promise<Reply>
   /** How many credentials the org has (nothing decrypted: one read of the rate columns). */

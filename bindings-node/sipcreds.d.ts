@@ -83,6 +83,12 @@ export interface ProbeOptions {
   trace?: boolean
 }
 
+/** The options of `probeAll`: those of `probe`, and how many run at once. */
+export interface ProbeAllOptions extends ProbeOptions {
+  /** How many probes run at once (1 to 10000; default 16). */
+  concurrency?: number
+}
+
 /** A cause of a probe report: diagnose's, narrowed by what the probe saw. */
 export interface ProbeCause extends Cause {
   /** What the probe saw that bears on it (the two realms of a realm_mismatch). */
@@ -196,6 +202,9 @@ export declare class Registry {
   lint(org: string): Promise<Finding[]>
   /** The live probe (SPEC §12) of a stored credential, off the JS thread. */
   probe(org: string, credentialId: string, options?: ProbeOptions | null): Promise<ProbeReport>
+  /** Every credential of the org probed, `concurrency` (1-10000, default 16) at a time: the
+   * reports in the order the probes end. */
+  probeAll(org: string, options?: ProbeAllOptions | null): AsyncIterableIterator<ProbeReport>
   /** How many credentials the org has (nothing decrypted: one read of the rate columns). */
   countCredentials(org: string): Promise<number>
   rateGroups(org: string): Promise<RateGroup[]>

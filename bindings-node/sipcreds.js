@@ -520,6 +520,65 @@ class Registry {
     })
   }
 
+  /** Every credential of the org probed, `concurrency` (1-10000, default 16) at a time:
+   * an async iterator of the reports in the order the probes end
+   * (`for await (const r of reg.probeAll(org, { concurrency: 100, timeout: 2 }))`). The
+   * probes wait on their sockets, never on a thread. Other options as for `probe`. */
+  async *probeAll(o, options = {}) {
+    const g = org(o)
+    if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+      throw invalid('invalid_option', 'options', `the probe options must be an object, not ${typeName(options)}`)
+    }
+    const { concurrency = 16, ...probeOptions } = options ?? {}
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10000) {
+      throw invalid('invalid_option', 'concurrency', `concurrency must be an integer 1 to 10000, not ${String(concurrency)}`)
+    }
+    const ids = []
+    let after = null
+    do {
+      const page = await this.listCredentials(g, after === null ? { limit: 1000 } : { limit: 1000, after })
+      for (const c of page.items) ids.push(c.id)
+      after = page.next
+    } while (after)
+    const ended = []
+    let wake = null
+    let next = 0
+    let running = 0
+    let failure = null
+    const start = () => {
+      while (failure === null && running < concurrency && next < ids.length) {
+        const credentialId = ids[next++]
+        running++
+        this.probe(g, credentialId, probeOptions).then(
+          (r) => ended.push(r),
+          (e) => {
+            // A credential deleted since the listing is skipped; anything else stops the run.
+            if (e?.code !== 'not_found') failure ??= e
+          },
+        ).finally(() => {
+          running--
+          start()
+          if (wake) {
+            const w = wake
+            wake = null
+            w()
+          }
+        })
+      }
+    }
+    start()
+    while (running > 0 || ended.length > 0) {
+      if (ended.length === 0) {
+        await new Promise((resolve) => {
+          wake = resolve
+        })
+        continue
+      }
+      yield ended.shift()
+    }
+    if (failure !== null) throw failure
+  }
+
   /** How many credentials the org has (nothing decrypted). */
   countCredentials(o) {
     return reply(async () => jsonOf(await this.#native.countCredentials(org(o))))

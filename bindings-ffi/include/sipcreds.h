@@ -165,6 +165,13 @@ typedef uint32_t sipcreds_status;
  */
 typedef struct sipcreds_registry sipcreds_registry;
 
+/**
+ * Called by [`sipcreds_registry_probe_all`] with each report (its JSON, valid only during the
+ * call; copy what you keep) and the caller's `user_data`; return non-zero to go on, 0 to stop
+ * starting more probes.
+ */
+typedef int (*sipcreds_probe_callback)(const char *report_json, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -606,6 +613,28 @@ sipcreds_status sipcreds_registry_probe(const struct sipcreds_registry *registry
                                         char **out_json);
 
 /**
+ * Probe every credential of `org`, `concurrency` (1 to 10000) at a time, on sipcreds' shared
+ * async runtime (the probes wait on their sockets, not on threads), calling `callback` on
+ * the calling thread with each report as its probe ends. Blocks until every probe started
+ * has ended (or `callback` returns 0: the probes running end within their budget, no new
+ * one starts). `*out_json` is then `{"probed": N}`. `options_json` as for
+ * [`sipcreds_registry_probe`]; errors (`SIPCREDS_INVALID_OPTION` for the options or the
+ * concurrency) come before any probe starts.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `options_json` is NULL or
+ * NUL-terminated; `callback` is a function that does not unwind; `out_json` is NULL or
+ * writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_probe_all(const struct sipcreds_registry *registry,
+                                            const char *org,
+                                            const char *options_json,
+                                            uint32_t concurrency,
+                                            sipcreds_probe_callback callback,
+                                            void *user_data,
+                                            char **out_json);
+
+/**
  * How many credentials the org has, as a JSON number (nothing decrypted: one read of the
  * rate columns).
  *
@@ -653,6 +682,20 @@ sipcreds_status sipcreds_registry_delete_credential(const struct sipcreds_regist
                                                     const char *id,
                                                     bool force,
                                                     char **out_json);
+
+/**
+ * Book the next free slot and sleep until it (at most `max_wait_ms`): returns when the
+ * caller may dial (`{"admitted": true, "waitMs": …}`), or at once with `retryAfterMs` when
+ * the wait would be longer (nothing booked). Blocks the calling thread for the wait.
+ *
+ * # Safety
+ * As the other registry operations.
+ */
+sipcreds_status sipcreds_registry_acquire(const struct sipcreds_registry *registry,
+                                          const char *org,
+                                          const char *id,
+                                          uint64_t max_wait_ms,
+                                          char **out_json);
 
 /**
  * Book the next free slot of the credential's rate group: `{"admitted": true, "waitMs": N}`

@@ -672,19 +672,19 @@ impl NativeRegistry {
         op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
     }
 
-    /// The live probe (§12) of a stored credential, on the thread pool: the report as JSON.
-    /// `options` is the §12 options object as JSON text (`{"timeout": 2, ...}`), checked
-    /// before anything is sent (`invalid_option`).
+    /// The live probe (§12) of a stored credential: the report as JSON. The probe waits on
+    /// its sockets on the shared async runtime (no libuv worker is held), so a hundred
+    /// probes take one budget. `options` is the §12 options object as JSON text
+    /// (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
     #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn probe(&self, org: String, id: String, options: Option<String>) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
-                .map_err(fail)?;
-            let report =
-                sipcreds_probe::probe_registry_blocking(&reg, &org, &id, &options).map_err(fail)?;
-            Reply::serialize(&report)
-        })
+    pub async fn probe(&self, org: String, id: String, options: Option<String>) -> Result<Reply> {
+        let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
+            .map_err(fail)?;
+        let credential = self.inner.get_credential(&org, &id).map_err(fail)?;
+        let report = sipcreds_probe::probe_shared(credential, options)
+            .await
+            .map_err(fail)?;
+        Reply::serialize(&report)
     }
 
     /// How many credentials the org has (nothing decrypted: one read of the rate columns).

@@ -166,3 +166,67 @@ test('options that do not parse reject with invalid_option; an unknown id with n
   }
   await assert.rejects(reg.probe('acme', 'cred_01J00000000000000000000000'), (e) => e instanceof NotFoundError)
 })
+
+/** UDP sockets that read and never answer. */
+async function silentSockets(n) {
+  const socks = []
+  for (let i = 0; i < n; i++) {
+    const s = dgram.createSocket('udp4')
+    s.on('message', () => {})
+    await new Promise((resolve) => s.bind(0, '127.0.0.1', resolve))
+    socks.push(s)
+  }
+  return socks
+}
+
+test('a hundred probes wait on sockets, not threads, and other calls go on', async () => {
+  // SPEC §12: 100 concurrent probes of silent peers with a 1 s budget end within 1.2 s, and
+  // a registry call made meanwhile answers in under 10 ms.
+  const socks = await silentSockets(100)
+  const reg = new Registry()
+  const ids = []
+  for (const s of socks) {
+    ids.push((await reg.createCredential('acme', { server: `127.0.0.1:${s.address().port}` })).id)
+  }
+  const began = performance.now()
+  const probes = ids.map((id) => reg.probe('acme', id, { timeout: 1 }))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const t = performance.now()
+  const count = await reg.countCredentials('acme')
+  const callMs = performance.now() - t
+  const reports = await Promise.all(probes)
+  const wall = performance.now() - began
+  for (const s of socks) s.close()
+  assert.equal(count, 100)
+  assert.ok(reports.every((r) => r.outcome === 'timeout'))
+  assert.ok(wall < 1200, `100 probes of 1 s took ${wall.toFixed(0)} ms`)
+  assert.ok(callMs < 10, `countCredentials took ${callMs.toFixed(1)} ms during the probes`)
+})
+
+test('probeAll yields each report as it ends', async () => {
+  const socks = await silentSockets(10)
+  const reg = new Registry()
+  const slow = []
+  for (const s of socks) {
+    slow.push((await reg.createCredential('acme', { server: `127.0.0.1:${s.address().port}` })).id)
+  }
+  // A closed TCP port is refused at once: its report comes first, though created last.
+  const fast = (await reg.createCredential('acme', { server: `127.0.0.1:${await freePort()}`, transport: 'tcp' })).id
+  const began = performance.now()
+  const seen = []
+  for await (const r of reg.probeAll('acme', { concurrency: 11, timeout: 0.5 })) {
+    seen.push([r.credentialId, performance.now() - began])
+  }
+  for (const s of socks) s.close()
+  assert.equal(seen.length, 11)
+  assert.equal(seen[0][0], fast)
+  assert.ok(seen[0][1] < 300, `the refused probe came after ${seen[0][1]} ms`)
+  assert.deepEqual(new Set(seen.slice(1).map(([id]) => id)), new Set(slow))
+  assert.ok(seen[10][1] < 800, `the last came after ${seen[10][1]} ms`)
+  await assert.rejects(
+    async () => {
+      for await (const r of reg.probeAll('acme', { concurrency: 0 })) void r
+    },
+    (e) => e instanceof ValidationError && e.field === 'concurrency',
+  )
+})

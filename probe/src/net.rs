@@ -111,6 +111,15 @@ pub fn spawn_probe(
     Ok(())
 }
 
+/// [`probe`] run on the [`shared_runtime`], awaitable from any executor (napi's runtime, a
+/// caller's own): the probe's sockets and timers stay on the shared runtime.
+pub async fn probe_shared(credential: Credential, options: ProbeOptions) -> Result<Report, Error> {
+    let rt = runtime()?;
+    rt.spawn(async move { probe(&credential, &options).await })
+        .await
+        .map_err(|e| Error::storage(format!("the probe stopped: {e}")))
+}
+
 /// The most probes `probe_all` runs at once.
 pub const MAX_CONCURRENCY: usize = 10_000;
 

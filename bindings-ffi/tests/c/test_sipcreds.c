@@ -556,6 +556,84 @@ static void probe(void) {
     sipcreds_registry_free(reg);
 }
 
+/* probe_all: the reports come back on this thread as each probe ends (the refused port
+ * first, though created last), a callback returning 0 stops starting more, and a bad
+ * concurrency or a NULL callback stops it before any probe starts. */
+struct probe_seen {
+    int count;
+    int stop_after;
+    char first[64];
+};
+
+static int on_report(const char *report_json, void *user_data) {
+    struct probe_seen *s = user_data;
+    if (s->count == 0) {
+        const char *o = strstr(report_json, "\"outcome\":\"");
+        if (o) {
+            o += strlen("\"outcome\":\"");
+            size_t n = strcspn(o, "\"");
+            if (n >= sizeof s->first) n = sizeof s->first - 1;
+            memcpy(s->first, o, n);
+            s->first[n] = 0;
+        }
+    }
+    s->count++;
+    return s->stop_after == 0 || s->count < s->stop_after;
+}
+
+static void probe_all(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    CHECK(sipcreds_registry_open(NULL, &reg, &out) == SIPCREDS_OK, "open");
+    int fds[5];
+    for (int i = 0; i < 5; i++) {
+        int port = 0;
+        fds[i] = bound(SOCK_DGRAM, &port);
+        char body[128];
+        snprintf(body, sizeof body, "{\"server\":\"127.0.0.1:%d\"}", port);
+        CHECK(sipcreds_registry_create_credential(reg, "acme", body, &out) == SIPCREDS_OK, "create: %s", out);
+        sipcreds_string_free(out);
+    }
+    int closed_port = 0;
+    close(bound(SOCK_STREAM, &closed_port));
+    char body[128];
+    snprintf(body, sizeof body, "{\"server\":\"127.0.0.1:%d\",\"transport\":\"tcp\"}", closed_port);
+    CHECK(sipcreds_registry_create_credential(reg, "acme", body, &out) == SIPCREDS_OK, "create: %s", out);
+    sipcreds_string_free(out);
+
+    struct probe_seen s = {0};
+    sipcreds_status st = sipcreds_registry_probe_all(reg, "acme", "{\"timeout\": 0.3}", 6, on_report, &s, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "{\"probed\":6}"), "probe_all: %u %s", st, out);
+    CHECK(s.count == 6 && strcmp(s.first, "connection_refused") == 0, "seen %d, first %s", s.count, s.first);
+    sipcreds_string_free(out);
+
+    struct probe_seen one = {.stop_after = 1};
+    st = sipcreds_registry_probe_all(reg, "acme", "{\"timeout\": 0.3}", 1, on_report, &one, &out);
+    CHECK(st == SIPCREDS_OK && one.count == 1 && contains(out, "{\"probed\":1}"), "stop: %u %s", st, out);
+    sipcreds_string_free(out);
+
+    /* acquire: admitted at once on an idle group of limit 1, then refused within 0 ms. */
+    char limited[64];
+    CHECK(sipcreds_registry_create_credential(reg, "acme", "{\"server\":\"sip.example.com\",\"cpsLimit\":1}", &out) == SIPCREDS_OK, "create: %s", out);
+    extract(out, "id", limited, sizeof limited);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":true"), "acquire: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":false"), "acquire again: %u %s", st, out);
+    sipcreds_string_free(out);
+
+    st = sipcreds_registry_probe_all(reg, "acme", NULL, 0, on_report, &s, &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"concurrency\""), "concurrency 0: %u %s", st, out);
+    sipcreds_string_free(out);
+    st = sipcreds_registry_probe_all(reg, "acme", NULL, 4, NULL, NULL, &out);
+    CHECK(st != SIPCREDS_OK, "NULL callback: %u", st);
+    sipcreds_string_free(out);
+    for (int i = 0; i < 5; i++) close(fds[i]);
+    sipcreds_registry_free(reg);
+}
+
 /* Pages (SPEC §5): every page of the credentials two at a time, each cursor the last id of its
  * page; the numbers after a cursor; bad limits and cursors are SIPCREDS_INVALID_OPTION with
  * their field. */
@@ -641,6 +719,7 @@ int main(int argc, char **argv) {
     locations();
     pages();
     probe();
+    probe_all();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -123,6 +123,25 @@ pub fn version() -> String {
     sipcreds::VERSION.to_owned()
 }
 
+fn page_json<T>(p: &sipcreds::Paged<T>, f: impl Fn(&T) -> serde_json::Value) -> String {
+    json(&serde_json::json!({
+        "items": p.items.iter().map(f).collect::<Vec<_>>(),
+        "next": p.next,
+    }))
+}
+
+fn page(limit: u32, after: Option<String>) -> Result<sipcreds::Page> {
+    Ok(sipcreds::Page::new(u64::from(limit), after.as_deref())?)
+}
+
+/// Receives the reports of [`Registry::probe_all`], on the calling thread, as each probe
+/// ends; `on_report` answers `false` to stop starting more probes.
+#[uniffi::export(with_foreign)]
+pub trait ProbeListener: Send + Sync {
+    /// One report, as the §12 JSON.
+    fn on_report(&self, report_json: String) -> bool;
+}
+
 /// The registry: in memory without a path, the embedded SQLite file with one. Safe to share
 /// between threads.
 #[derive(uniffi::Object)]
@@ -148,6 +167,106 @@ impl Registry {
         let body = zeroize::Zeroizing::new(body);
         let input = sipcreds::CredentialInput::from_json(&body)?;
         Ok(json(&self.inner.create_credential(&org, input)?.to_json()))
+    }
+
+    /// Create many credentials from a JSON array of inputs, all or nothing: the stored
+    /// credentials as a JSON array.
+    pub fn create_credentials(&self, org: String, body: String) -> Result<String> {
+        let body = zeroize::Zeroizing::new(body);
+        let list = self.inner.create_credentials(&org, inputs(&body)?)?;
+        Ok(json(&serde_json::Value::Array(
+            list.iter().map(|c| c.to_json()).collect(),
+        )))
+    }
+
+    /// How many credentials the org has (nothing decrypted).
+    pub fn count_credentials(&self, org: String) -> Result<u64> {
+        Ok(self.inner.count_credentials(&org)? as u64)
+    }
+
+    /// One page of the org's credentials (`limit` 1-1000 after the cursor `after`):
+    /// `{"items": [...], "next": cursor | null}`.
+    pub fn list_credentials_page(
+        &self,
+        org: String,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<String> {
+        let p = self
+            .inner
+            .list_credentials_page(&org, &page(limit, after)?)?;
+        Ok(page_json(&p, sipcreds::Credential::to_json))
+    }
+
+    /// One page of the org's numbers.
+    pub fn list_numbers_page(
+        &self,
+        org: String,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<String> {
+        let p = self.inner.list_numbers_page(&org, &page(limit, after)?)?;
+        Ok(page_json(&p, |n| n.to_json()))
+    }
+
+    /// One page of the org's agents.
+    pub fn list_agents_page(
+        &self,
+        org: String,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<String> {
+        let p = self.inner.list_agents_page(&org, &page(limit, after)?)?;
+        Ok(page_json(&p, |a| a.to_json()))
+    }
+
+    /// One page of the org's providers.
+    pub fn list_providers_page(
+        &self,
+        org: String,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<String> {
+        let p = self.inner.list_providers_page(&org, &page(limit, after)?)?;
+        Ok(page_json(&p, |p| p.to_json()))
+    }
+
+    /// One agent, with its numbers.
+    pub fn get_agent(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.get_agent(&org, &id)?.to_json()))
+    }
+
+    /// The live probe (§12) of a stored credential, on the shared async runtime (this call
+    /// blocks for at most the probe's budget): the report as JSON. `options_json` is the §12
+    /// options object (`{"timeout": 2}`), or None for the defaults.
+    pub fn probe(&self, org: String, id: String, options_json: Option<String>) -> Result<String> {
+        Ok(sipcreds_probe::probe_registry_json(
+            &self.inner,
+            &org,
+            &id,
+            options_json.as_deref().unwrap_or(""),
+        )?)
+    }
+
+    /// Every credential of the org probed, `concurrency` (1-10000) at a time, each report
+    /// handed to `listener` on this thread as its probe ends: answers how many were probed.
+    pub fn probe_all(
+        &self,
+        org: String,
+        options_json: Option<String>,
+        concurrency: u32,
+        listener: Arc<dyn ProbeListener>,
+    ) -> Result<u64> {
+        let options =
+            sipcreds_probe::ProbeOptions::from_json(options_json.as_deref().unwrap_or(""))?;
+        let n = sipcreds_probe::probe_all_blocking(
+            &self.inner,
+            &org,
+            concurrency as usize,
+            options,
+            |report| listener.on_report(report.to_json_string()),
+        )?;
+        Ok(n as u64)
     }
 
     /// One credential as JSON.
@@ -309,6 +428,17 @@ impl Registry {
     pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
         Ok(json(
             &self.inner.try_acquire(&org, &credential_id)?.to_json(),
+        ))
+    }
+
+    /// Book the next free slot and sleep until it (at most `max_wait_ms`): returns when the
+    /// caller may dial, or at once with the retry time when the wait would be longer.
+    pub fn acquire(&self, org: String, credential_id: String, max_wait_ms: u64) -> Result<String> {
+        Ok(json(
+            &self
+                .inner
+                .acquire(&org, &credential_id, Duration::from_millis(max_wait_ms))?
+                .to_json(),
         ))
     }
 

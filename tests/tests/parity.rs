@@ -1,0 +1,149 @@
+//! Every surface has every operation of the registry. The operations are read from the
+//! core's source (`pub fn` of `impl Registry` in `core/src/registry/mod.rs`) plus the probe's
+//! two; the few that are Rust plumbing or Rust-only conveniences are named below with their
+//! reason. A new operation added to the core fails this test until Python, Node, C and uniffi
+//! have it (or it is added to the list below, with a reason).
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Not operations of a surface: how a Rust caller builds or inspects a registry, and the
+/// Rust-only spellings of operations every surface has under their own name.
+const NOT_OPERATIONS: &[(&str, &str)] = &[
+    (
+        "new",
+        "Rust constructor over a storage (surfaces open by location)",
+    ),
+    ("from_arc", "Rust constructor"),
+    (
+        "with_limiter",
+        "Rust constructor (surfaces take a limiter location)",
+    ),
+    ("with_limit_refresh", "Rust configuration"),
+    ("limiter", "Rust accessor"),
+    ("in_memory", "Rust constructor (surfaces: no path)"),
+    ("describe", "Rust accessor (surfaces show their path)"),
+    (
+        "wait_option",
+        "a check the surfaces call inside reserve/acquire",
+    ),
+    (
+        "create_credential_json",
+        "Rust spelling of create_credential from JSON text",
+    ),
+    (
+        "update_credential_json",
+        "Rust spelling of update_credential from JSON text",
+    ),
+    (
+        "connect_provider_json",
+        "Rust spelling of connect_provider from JSON text",
+    ),
+    (
+        "create_credentials_with_progress",
+        "the CLI import's progress bar; surfaces call create_credentials",
+    ),
+];
+
+/// The registry's public operations, from the core's source, and the probe's.
+fn operations() -> Vec<String> {
+    let src = read("core/src/registry/mod.rs");
+    let start = src.find("\nimpl Registry {").expect("impl Registry");
+    let body = &src[start..];
+    let end = body.find("\n}\n").unwrap_or(body.len());
+    let mut ops: Vec<String> = body[..end]
+        .lines()
+        .filter_map(|l| l.strip_prefix("    pub fn "))
+        .map(|l| {
+            l.split(['(', '<'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .filter(|name| !NOT_OPERATIONS.iter().any(|(n, _)| n == name))
+        .collect();
+    ops.extend(["probe".to_owned(), "probe_all".to_owned()]);
+    ops.sort();
+    ops.dedup();
+    ops
+}
+
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A list's page is an option of the list itself in Python and Node
+/// (`list_credentials(org, limit=, after=)`, `listCredentials(org, { limit, after })`).
+fn python_or_node_name(op: &str) -> &str {
+    op.strip_suffix("_page").unwrap_or(op)
+}
+
+#[test]
+fn the_operations_are_read_from_the_core() {
+    let ops = operations();
+    for expected in [
+        "create_credential",
+        "list_credentials_page",
+        "get_agent",
+        "count_credentials",
+        "acquire",
+        "probe_all",
+    ] {
+        assert!(
+            ops.iter().any(|o| o == expected),
+            "{expected} not in {ops:?}"
+        );
+    }
+    assert!(ops.len() >= 30, "{ops:?}");
+}
+
+#[test]
+fn every_surface_has_every_operation() {
+    let python = read("bindings-python/python/sipcreds/_native.pyi")
+        + &read("bindings-python/python/sipcreds/__init__.py");
+    let node = read("bindings-node/sipcreds.d.ts");
+    let c = read("bindings-ffi/include/sipcreds.h");
+    let uniffi = read("bindings-ffi/uniffi/src/lib.rs");
+    let mut missing = Vec::new();
+    for op in operations() {
+        let py = python_or_node_name(&op);
+        if !python.contains(&format!("def {py}(")) {
+            missing.push(format!("Python: {py}"));
+        }
+        let js = camel(python_or_node_name(&op));
+        if !node.contains(&format!("  {js}(")) {
+            missing.push(format!("Node: {js}"));
+        }
+        if !c.contains(&format!("sipcreds_registry_{op}(")) {
+            missing.push(format!("C: sipcreds_registry_{op}"));
+        }
+        if !uniffi.contains(&format!("pub fn {op}(")) {
+            missing.push(format!("uniffi: {op}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations missing from a surface:\n  {}",
+        missing.join("\n  ")
+    );
+}
