@@ -100,6 +100,21 @@ fn probe_exit_codes_json_and_human_output() {
     assert_eq!(v["credentialId"], reachable.as_str());
     assert_eq!(v["causes"], serde_json::json!([]));
 
+    // --trace: every message, in the report and on the terminal.
+    let out = sipcreds(&db, &["probe", &reachable, "--json", "--trace"], b"");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let trace = v["trace"].as_array().expect("a trace");
+    assert_eq!(trace[0]["direction"], "sent");
+    assert!(trace[0]["message"].as_str().unwrap().starts_with("OPTIONS sip:"));
+    assert!(trace.iter().any(|m| m["direction"] == "received"));
+    let out = sipcreds(&db, &["probe", &reachable, "--trace"], b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("trace (") && text.contains("OPTIONS sip:"), "{text}");
+    let out = sipcreds(&db, &["probe", &reachable, "--json"], b"");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("trace").is_none(), "{v}");
+
     let out = sipcreds(&db, &["probe", &closed, "--json", "--timeout", "1"], b"");
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
