@@ -7,7 +7,8 @@
 #                                                              addon for this platform
 #   dist/c/sipcreds-c-VERSION-TRIPLE.tar.gz                    libsipcreds.so and .a, sipcreds.h,
 #                                                              sipcreds.pc, licenses
-#   dist/cli/sipcreds-cli-VERSION-TRIPLE.tar.gz                the `sipcreds` binary, licenses
+#   dist/cli/sipcreds-cli-VERSION-TRIPLE.tar.gz                the `sipcreds` binary, its man page and
+#                                                              bash/zsh/fish completions (share/), licenses
 #   dist/SHA256SUMS
 #
 # One target directory, one profile, one tree: every step builds for the host triple named
@@ -97,8 +98,15 @@ tar -C target/c-package --owner=0 --group=0 --sort=name -czf "$DIST/c/$name.tar.
 step "CLI archive"
 name="sipcreds-cli-$VERSION-$HOST"
 bdir="target/cli-package/$name"
-rm -rf "target/cli-package" && mkdir -p "$bdir/bin"
+rm -rf "target/cli-package" && mkdir -p "$bdir/bin" "$bdir/share/man/man1" \
+  "$bdir/share/bash-completion/completions" "$bdir/share/zsh/site-functions" \
+  "$bdir/share/fish/vendor_completions.d"
 cp "$REL/sipcreds" "$bdir/bin/"
+# The man page and the completions, from the binary's own clap definition.
+"$REL/sipcreds" man > "$bdir/share/man/man1/sipcreds.1"
+"$REL/sipcreds" completions bash > "$bdir/share/bash-completion/completions/sipcreds"
+"$REL/sipcreds" completions zsh > "$bdir/share/zsh/site-functions/_sipcreds"
+"$REL/sipcreds" completions fish > "$bdir/share/fish/vendor_completions.d/sipcreds.fish"
 cp LICENSE-MIT LICENSE-APACHE README.md CHANGELOG.md "$bdir/"
 tar -C target/cli-package --owner=0 --group=0 --sort=name -czf "$DIST/cli/$name.tar.gz" "$name"
 

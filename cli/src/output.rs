@@ -44,6 +44,11 @@ impl Output {
         })
     }
 
+    /// Bytes written as they are, whatever the form (a completion script, a man page).
+    pub fn raw(bytes: Vec<u8>) -> Self {
+        Output::stream(move |w, _| w.write_all(&bytes))
+    }
+
     /// A result written by `render(writer, as_json)`.
     pub fn stream(
         render: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()> + 'static,

@@ -106,11 +106,19 @@ fn probe_exit_codes_json_and_human_output() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let trace = v["trace"].as_array().expect("a trace");
     assert_eq!(trace[0]["direction"], "sent");
-    assert!(trace[0]["message"].as_str().unwrap().starts_with("OPTIONS sip:"));
+    assert!(
+        trace[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("OPTIONS sip:")
+    );
     assert!(trace.iter().any(|m| m["direction"] == "received"));
     let out = sipcreds(&db, &["probe", &reachable, "--trace"], b"");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("trace (") && text.contains("OPTIONS sip:"), "{text}");
+    assert!(
+        text.contains("trace (") && text.contains("OPTIONS sip:"),
+        "{text}"
+    );
     let out = sipcreds(&db, &["probe", &reachable, "--json"], b"");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.get("trace").is_none(), "{v}");

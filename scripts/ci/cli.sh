@@ -32,6 +32,12 @@ rm -rf "$unpacked" && mkdir -p "$unpacked"
 tar -C "$unpacked" -xzf "$archive"
 bin="$(ls "$unpacked"/sipcreds-cli-*/bin/sipcreds)"
 "$bin" --version
+# The man page and completions ship in the archive.
+for f in share/man/man1/sipcreds.1 share/bash-completion/completions/sipcreds \
+  share/zsh/site-functions/_sipcreds share/fish/vendor_completions.d/sipcreds.fish; do
+  test -s "$(dirname "$(dirname "$bin")")/$f" || { echo "the CLI archive lacks $f"; exit 1; }
+done
+man -l "$(dirname "$(dirname "$bin")")/share/man/man1/sipcreds.1" 2> /dev/null | head -3 || true
 export SIPCREDS_CLI_BIN="$bin"
 for suite in "${suites[@]}"; do
   echo "running $(basename "$suite") against $bin"

@@ -1,0 +1,391 @@
+//! The command line as people use it (SPEC §11, "for people"): credentials from flags with the
+//! password from a no-echo prompt (through a real pseudo-terminal) or --password-stdin, names
+//! as references, read-only commands that never create a store, usage errors as JSON with
+//! --json, completions and the man page.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const PASSWORD: &str = "Pw-people-9c1e";
+
+fn bin() -> PathBuf {
+    sipcreds_conformance::cli_bin(env!("CARGO_BIN_EXE_sipcreds"))
+}
+
+fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .env_remove("SIPCREDS_DB")
+        .env_remove("SIPCREDS_ORG")
+        .env(
+            "SIPCREDS_KEY",
+            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+        )
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn shows_no_password(o: &Output) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!all.contains(PASSWORD), "{all}");
+}
+
+#[test]
+fn create_and_update_from_flags_and_names_as_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let create = [
+        "credentials",
+        "create",
+        "--name",
+        "main trunk",
+        "--server",
+        "SIP.Example.com",
+        "--transport",
+        "tls",
+        "--auth-user",
+        "acme",
+        "--cps-limit",
+        "5",
+        "--password-stdin",
+        "--json",
+    ];
+    let o = run(d, &create, &format!("{PASSWORD}\nignored second line\n"));
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    shows_no_password(&o);
+    let c = json(&o);
+    assert_eq!(c["server"], "sip.example.com");
+    assert_eq!(c["port"], 5061);
+    assert_eq!(c["hasPassword"], true);
+    assert_eq!(c["cpsLimit"], 5);
+    let id = c["id"].as_str().unwrap().to_owned();
+
+    // The name works wherever an id does.
+    let o = run(d, &["credentials", "show", "main trunk", "--json"], "");
+    assert_eq!(json(&o)["id"], id.as_str());
+    let o = run(
+        d,
+        &["numbers", "link", "+14155550100", "main trunk", "--json"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = run(d, &["credentials", "usage", "main trunk", "--json"], "");
+    assert_eq!(json(&o)["phoneNumbers"][0], "+14155550100");
+
+    // Update from flags; --clear-cps-limit makes it unlimited.
+    let o = run(
+        d,
+        &[
+            "credentials",
+            "update",
+            "main trunk",
+            "--domain",
+            "voice.example.com",
+            "--clear-cps-limit",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let u = json(&o);
+    assert_eq!(u["domain"], "voice.example.com");
+    assert!(u.get("cpsLimit").is_none_or(Value::is_null), "{u}");
+    assert_eq!(u["version"], 2);
+
+    // A bad flag value gets the core's error, with its field; nothing is created.
+    let o = run(
+        d,
+        &[
+            "credentials",
+            "create",
+            "--server",
+            "sip:x.example.com",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"]["field"], "server");
+    let o = run(
+        d,
+        &[
+            "credentials",
+            "create",
+            "--server",
+            "x.example.com",
+            "--cps-limit",
+            "five",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(json(&o)["error"]["field"], "cpsLimit", "{o:?}");
+
+    // Two credentials of one name: ambiguous, listing both ids.
+    let o = run(
+        d,
+        &[
+            "credentials",
+            "create",
+            "--name",
+            "dup",
+            "--server",
+            "a.example.com",
+            "--json",
+        ],
+        "",
+    );
+    let a = json(&o)["id"].as_str().unwrap().to_owned();
+    let o = run(
+        d,
+        &[
+            "credentials",
+            "create",
+            "--name",
+            "dup",
+            "--server",
+            "b.example.com",
+            "--json",
+        ],
+        "",
+    );
+    let b = json(&o)["id"].as_str().unwrap().to_owned();
+    let o = run(d, &["credentials", "show", "dup", "--json"], "");
+    assert_eq!(o.status.code(), Some(1));
+    let e = &json(&o)["error"];
+    assert_eq!(e["code"], "invalid_option");
+    let msg = e["message"].as_str().unwrap();
+    assert!(msg.contains(&a) && msg.contains(&b), "{msg}");
+    let o = run(d, &["credentials", "show", "nobody", "--json"], "");
+    assert_eq!(json(&o)["error"]["code"], "not_found");
+
+    // Delete by name: refused in use, then forced.
+    let o = run(d, &["credentials", "delete", "main trunk", "--json"], "");
+    assert_eq!(json(&o)["error"]["code"], "in_use");
+    let o = run(
+        d,
+        &["credentials", "delete", "main trunk", "--force", "--json"],
+        "",
+    );
+    assert_eq!(json(&o)["deleted"], id.as_str());
+}
+
+#[test]
+fn the_password_prompt_does_not_echo_on_a_terminal() {
+    // A real pseudo-terminal: util-linux `script` runs the CLI on one and forwards our input.
+    let Ok(script) = which("script") else {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "script (util-linux) is missing"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let cmd = format!(
+        "{} --db {} credentials create --server sip.example.com --auth-user acme --json",
+        bin().display(),
+        db.display()
+    );
+    let mut child = Command::new(script)
+        .args(["-qec", &cmd, "/dev/null"])
+        .env(
+            "SIPCREDS_KEY",
+            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Wait for the prompt before typing, as a person does.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("authPassword (not shown):"), "{text}");
+    assert!(!text.contains(PASSWORD), "the password was echoed: {text}");
+    assert!(text.contains("\"hasPassword\": true"), "{text}");
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|f| f.is_file())
+        })
+        .ok_or(())
+}
+
+#[test]
+fn read_only_commands_never_create_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        &["credentials", "list"][..],
+        &["credentials", "show", "cred_01J00000000000000000000000"],
+        &["credentials", "usage", "x"],
+        &["numbers", "list"],
+        &["agents", "list"],
+        &["providers", "list"],
+        &["limits"],
+        &["lint"],
+        &["probe", "cred_01J00000000000000000000000"],
+    ] {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let o = run(d, &with_json, "");
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
+        let e = &json(&o)["error"];
+        assert_eq!(e["code"], "storage", "{args:?}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("sipcreds.db"),
+            "{args:?}: {e}"
+        );
+        let o = run(d, args, "");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("no store at"),
+            "{o:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} created {left:?}");
+    }
+}
+
+#[test]
+fn usage_errors_are_json_with_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, field) in [
+        (
+            &["credentials", "create", "--sever", "x", "--json"][..],
+            Some("sever"),
+        ),
+        (&["--json", "nonsense"][..], None),
+        (&["probe", "--json"][..], None),
+    ] {
+        let o = run(dir.path(), args, "");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {o:?}");
+        let e = &json(&o)["error"];
+        assert_eq!(e["code"], "invalid_option", "{e}");
+        if let Some(f) = field {
+            assert_eq!(e["field"], f, "{e}");
+        }
+        assert!(!e["message"].as_str().unwrap().is_empty());
+    }
+    // Without --json, clap's own text on standard error.
+    let o = run(dir.path(), &["credentials", "create", "--sever", "x"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sever"));
+}
+
+#[test]
+fn completions_and_the_man_page() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(dir.path(), &["completions", shell], "");
+        assert_eq!(o.status.code(), Some(0), "{shell}: {o:?}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("credentials") && text.contains("--password-stdin"),
+            "{shell}"
+        );
+    }
+    let o = run(dir.path(), &["man"], "");
+    assert_eq!(o.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH sipcreds"),
+        "{page}"
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn importing_twice_conflicts_and_upsert_updates_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("trunks.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"name\": \"a\", \"server\": \"a.example.com\"}}\n{{\"name\": \"b\", \"server\": \"b.example.com\", \"authUser\": \"u\", \"authPassword\": \"{PASSWORD}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let count = |d: &Path| {
+        json(&run(d, &["credentials", "list", "--json"], ""))
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let o = run(d, &["import", f, "--json"], "");
+    assert_eq!(json(&o)["imported"], 2, "{o:?}");
+    // The same file again: a conflict for its lines, nothing written.
+    let o = run(d, &["import", f, "--json"], "");
+    assert_eq!(o.status.code(), Some(1));
+    let e = &json(&o)["error"];
+    assert_eq!(e["code"], "conflict", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("--upsert"), "{e}");
+    assert_eq!(count(d), 2);
+    // --upsert: b updated (its server), c created; a kept as it was.
+    std::fs::write(
+        &file,
+        "{\"name\": \"b\", \"server\": \"b2.example.com\"}\n{\"name\": \"c\", \"server\": \"c.example.com\"}\n",
+    )
+    .unwrap();
+    let o = run(d, &["import", f, "--upsert", "--json"], "");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    shows_no_password(&o);
+    let r = json(&o);
+    assert_eq!(
+        (r["imported"].as_u64(), r["updated"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(count(d), 3);
+    let b = json(&run(d, &["credentials", "show", "b", "--json"], ""));
+    assert_eq!(b["server"], "b2.example.com");
+    assert_eq!(
+        b["hasPassword"], true,
+        "the fields the line does not give are kept"
+    );
+    assert_eq!(b["version"], 2);
+    // One name twice in a file: refused.
+    std::fs::write(
+        &file,
+        "{\"name\": \"d\", \"server\": \"d.example.com\"}\n{\"name\": \"d\", \"server\": \"e.example.com\"}\n",
+    )
+    .unwrap();
+    let o = run(d, &["import", f, "--json"], "");
+    assert_eq!(json(&o)["error"]["code"], "conflict");
+    assert_eq!(count(d), 3);
+}
