@@ -576,6 +576,108 @@ fn password(fields: &FieldArgs) -> Result<Option<zeroize::Zeroizing<String>>, Er
     Ok(None)
 }
 
+/// `credentials create` on a terminal with neither flags nor piped JSON: each field asked for
+/// with its rule and default (from the input's JSON Schema, the one the core checks against),
+/// the password without echo; then the whole credential checked, and a field the core refuses
+/// asked for again with the error's fix, until it validates.
+fn interactive_input() -> Result<zeroize::Zeroizing<String>, Error> {
+    const ORDER: [&str; 8] = [
+        "server",
+        "transport",
+        "name",
+        "authUser",
+        "authPassword",
+        "domain",
+        "cpsLimit",
+        "cpsKey",
+    ];
+    let schema = sipcreds::input_schema();
+    let mut values = serde_json::Map::new();
+    let ask = |field: &str, values: &mut serde_json::Map<String, Value>| -> Result<(), Error> {
+        let prop = &schema["properties"][field];
+        let rule = prop["description"].as_str().unwrap_or("");
+        let default = match &prop["default"] {
+            Value::Null => String::new(),
+            Value::String(d) => format!(" [{d}]"),
+            d => format!(" [{d}]"),
+        };
+        let required = if field == "server" { ", required" } else { "" };
+        let prompt = format!("{field}{default} ({rule}{required}): ");
+        let answer = if field == "authPassword" {
+            zeroize::Zeroizing::new(
+                rpassword::prompt_password(&prompt)
+                    .map_err(|e| Error::storage(format!("cannot read the password: {e}")))?,
+            )
+        } else {
+            eprint!("{prompt}");
+            let mut line = zeroize::Zeroizing::new(String::new());
+            let n = std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::storage(format!("cannot read standard input: {e}")))?;
+            if n == 0 {
+                return Err(Error::Invalid {
+                    code: ErrorCode::InvalidOption,
+                    field: Some(field.to_owned().into()),
+                    message: "standard input ended before the credential was complete; nothing was created".into(),
+                });
+            }
+            zeroize::Zeroizing::new(line.trim().to_owned())
+        };
+        if answer.is_empty() {
+            values.remove(field);
+        } else if field == "cpsLimit" {
+            let v = answer
+                .parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(answer.to_string()));
+            values.insert(field.to_owned(), v);
+        } else {
+            values.insert(field.to_owned(), Value::String(answer.to_string()));
+        }
+        Ok(())
+    };
+    eprintln!(
+        "A new credential, field by field (an empty answer keeps the default or leaves the field out):"
+    );
+    for field in ORDER {
+        if field == "authPassword" && !values.contains_key("authUser") {
+            continue;
+        }
+        ask(field, &mut values)?;
+    }
+    for _ in 0..20 {
+        let text = zeroize::Zeroizing::new(
+            serde_json::to_string(&Value::Object(values.clone())).unwrap_or_default(),
+        );
+        match sipcreds::CredentialInput::from_json(&text) {
+            Ok(_) => return Ok(text),
+            Err(e) => {
+                let field = e
+                    .field()
+                    .filter(|f| ORDER.contains(f))
+                    .unwrap_or("server")
+                    .to_owned();
+                eprintln!("  {}: {}", e.code(), e);
+                ask(&field, &mut values)?;
+                // A user given without a password (or the reverse): ask for the other too.
+                if e.code() == ErrorCode::IncompleteAuth {
+                    let other = if field == "authUser" {
+                        "authPassword"
+                    } else {
+                        "authUser"
+                    };
+                    ask(other, &mut values)?;
+                }
+            }
+        }
+    }
+    Err(Error::Invalid {
+        code: ErrorCode::InvalidOption,
+        field: None,
+        message: "too many invalid answers; nothing was created".into(),
+    })
+}
+
 /// The §3 JSON object of the flags (and the cleared fields, as null).
 fn fields_json(fields: &FieldArgs, clear: &ClearArgs) -> Result<zeroize::Zeroizing<String>, Error> {
     let mut m = serde_json::Map::new();
@@ -1046,13 +1148,11 @@ fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output,
             } else {
                 use std::io::IsTerminal;
                 if std::io::stdin().is_terminal() {
-                    return Err(Error::Invalid {
-                        code: ErrorCode::InvalidOption,
-                        field: Some("server".into()),
-                        message: "give the fields as flags (credentials create --server sip.example.com --auth-user NAME; the password is then asked for without echo) or pipe the credential JSON to standard input".into(),
-                    });
+                    // Neither flags nor piped JSON: ask field by field.
+                    interactive_input()?
+                } else {
+                    zeroize::Zeroizing::new(read_stdin(Some(sipcreds::MAX_BODY_BYTES))?)
                 }
-                zeroize::Zeroizing::new(read_stdin(Some(sipcreds::MAX_BODY_BYTES))?)
             };
             let c = reg.create_credential_json(org, &body)?;
             let j = c.to_json();

@@ -389,3 +389,64 @@ fn importing_twice_conflicts_and_upsert_updates_by_name() {
     assert_eq!(json(&o)["error"]["code"], "conflict");
     assert_eq!(count(d), 3);
 }
+
+#[test]
+fn create_on_a_terminal_asks_field_by_field_and_again_with_the_fix() {
+    let Ok(script) = which("script") else {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "script (util-linux) is missing"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let cmd = format!(
+        "{} --db {} credentials create --json",
+        bin().display(),
+        db.display()
+    );
+    let mut child = Command::new(script)
+        .args(["-qec", &cmd, "/dev/null"])
+        .env(
+            "SIPCREDS_KEY",
+            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
+        )
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // server (with a scheme: refused later, and asked again), transport (default), name,
+    // authUser, authPassword (no echo), domain, cpsLimit, cpsKey; then the server again.
+    for answer in [
+        "sip:trunk.example.com",
+        "",
+        "interactive",
+        "acme",
+        PASSWORD,
+        "",
+        "5",
+        "",
+        "trunk.example.com",
+    ] {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("server ("), "{text}");
+    assert!(text.contains("transport [udp]"), "{text}");
+    assert!(
+        text.contains("invalid_server"),
+        "the error and its fix are shown: {text}"
+    );
+    assert!(!text.contains(PASSWORD), "the password was echoed: {text}");
+    assert!(text.contains("\"server\": \"trunk.example.com\""), "{text}");
+    assert!(text.contains("\"name\": \"interactive\""), "{text}");
+    assert!(text.contains("\"hasPassword\": true"), "{text}");
+    assert!(text.contains("\"cpsLimit\": 5"), "{text}");
+}
