@@ -233,3 +233,45 @@ export interface ErrorBodyData {
 
 /** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after `retryAfterMs`). Milliseconds, rounded up. */
 export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
+
+/** A credential as create takes it (§3): `server` required, the other fields optional; unknown keys are refused. */
+export interface CredentialInput {
+  /** A display name; null clears it on update. */
+  name?: string | null
+  /** host or host:port, no scheme, user, path or parameters (SPEC §4). */
+  server: string
+  /** The digest user; comes with authPassword. */
+  authUser?: string | null
+  /** The digest password; comes with authUser; never shown. */
+  authPassword?: string | null
+  /** The SIP domain (and digest realm) when it differs from the server's host. */
+  domain?: string | null
+  /** udp, tcp or tls, in any case. */
+  transport?: 'udp' | 'tcp' | 'tls' | 'UDP' | 'TCP' | 'TLS'
+  /** Calls per second allowed to this credential's rate group. */
+  cpsLimit?: number | null
+  /** Credentials of one org with the same key share one CPS limit. */
+  cpsKey?: string | null
+}
+
+/** The fields update changes (§3): each optional, `null` clears it; `expectedVersion` refuses a stale update. */
+export interface CredentialPatch {
+  /** A display name; null clears it on update. */
+  name?: string | null
+  /** host or host:port, no scheme, user, path or parameters (SPEC §4). */
+  server?: string
+  /** The digest user; comes with authPassword. */
+  authUser?: string | null
+  /** The digest password; comes with authUser; never shown. */
+  authPassword?: string | null
+  /** The SIP domain (and digest realm) when it differs from the server's host. */
+  domain?: string | null
+  /** udp, tcp or tls, in any case. */
+  transport?: 'udp' | 'tcp' | 'tls' | 'UDP' | 'TCP' | 'TLS'
+  /** Calls per second allowed to this credential's rate group. */
+  cpsLimit?: number | null
+  /** Credentials of one org with the same key share one CPS limit. */
+  cpsKey?: string | null
+  /** Update only: refuse with conflict unless this is the stored version. */
+  expectedVersion?: number
+}

@@ -9,11 +9,12 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 import pytest
 
 import sipcreds
+from sipcreds.types import CredentialInput
 
 SECRET = "Hunter2-never-shown"
 # What os.environ holds for a password whose bytes are not UTF-8 (surrogateescape).
@@ -51,10 +52,12 @@ def shown(e: BaseException) -> str:
 def test_a_str_that_cannot_be_utf8_gets_the_field_code_and_never_shows(
     body: dict[str, object], code: str, field: str | None
 ) -> None:
+    # Deliberately untyped input, as from json.loads: past the type checker.
+    typed = cast(CredentialInput, body)
     for call in (
-        lambda: sipcreds.validate_credential(body),
-        lambda: sipcreds.Registry().create_credential("acme", body),
-        lambda: sipcreds.lint_credential(body),
+        lambda: sipcreds.validate_credential(typed),
+        lambda: sipcreds.Registry().create_credential("acme", typed),
+        lambda: sipcreds.lint_credential(typed),
     ):
         with pytest.raises(sipcreds.ValidationError) as info:
             call()
@@ -176,7 +179,7 @@ def test_path_and_repr_hide_the_password(tmp_path: Path) -> None:
 def test_unknown_field_names_are_escaped_and_capped() -> None:
     key = "x\x1b]0;owned\x07\r\nINFO login ok user=admin\u202e" + "k" * 200
     with pytest.raises(sipcreds.ValidationError) as info:
-        sipcreds.validate_credential({"server": "sip.example.com", key: 1})
+        sipcreds.validate_credential(cast(CredentialInput, {"server": "sip.example.com", key: 1}))
     e = info.value
     assert e.code == "unknown_field"
     assert e.field is not None and len(e.field) <= 64

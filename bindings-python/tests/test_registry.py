@@ -12,15 +12,16 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 import sipcreds
 import sipcreds.types
+from sipcreds.types import CredentialInput
 
 PASSWORD = "Pa55-word-that-must-never-show"
-TRUNK = {
+TRUNK: CredentialInput = {
     "name": "Main trunk",
     "server": "SIP.Example.com:5061",
     "transport": "TLS",
@@ -83,7 +84,12 @@ def test_the_password_never_shows(reg: sipcreds.Registry) -> None:
         repr(sipcreds.validate_credential(TRUNK)), repr(sipcreds.lint_credential(TRUNK)),
         repr(reg.lint("acme")), repr(reg.rate_groups("acme")), repr(reg),
     ]
-    for bad in ({**TRUNK, "cpsLimit": 0}, {**TRUNK, "authUser": "bad user"}, {**TRUNK, "nope": PASSWORD}):
+    # Deliberately wrong inputs: past the type checker (cast), to the library's own checks.
+    for bad in (
+        cast(CredentialInput, {**TRUNK, "cpsLimit": 0}),
+        cast(CredentialInput, {**TRUNK, "authUser": "bad user"}),
+        cast(CredentialInput, {**TRUNK, "nope": PASSWORD}),
+    ):
         with pytest.raises(sipcreds.ValidationError) as info:
             reg.create_credential("acme", bad)
         shown += [repr(info.value), str(info.value), json.dumps(info.value.to_dict())]
@@ -371,12 +377,17 @@ def test_thousands_of_generated_passwords_never_show() -> None:
     reg = sipcreds.Registry()
     for i in range(1000):
         pw = "".join(rng.choice(alphabet) for _ in range(rng.randint(12, 40)))
-        body = {"server": f"t{i}.example.com", "authUser": f"user{i}", "authPassword": pw, "cpsLimit": 5}
+        body: CredentialInput = {"server": f"t{i}.example.com", "authUser": f"user{i}", "authPassword": pw, "cpsLimit": 5}
         shown = [repr(sipcreds.validate_credential(body))]
         c = reg.create_credential("acme", body)
         shown += [repr(c), str(c), json.dumps(c.to_dict())]
-        without_user = {k: v for k, v in body.items() if k != "authUser"}
-        for bad in ({**body, "cpsLimit": 0}, {**body, "authPassword": pw + "\n"}, {**body, "extra": pw}, without_user):
+        without_user = cast(CredentialInput, {k: v for k, v in body.items() if k != "authUser"})
+        for bad in (
+            cast(CredentialInput, {**body, "cpsLimit": 0}),
+            cast(CredentialInput, {**body, "authPassword": pw + "\n"}),
+            cast(CredentialInput, {**body, "extra": pw}),
+            without_user,
+        ):
             try:
                 reg.create_credential("acme", bad)
             except sipcreds.Error as e:

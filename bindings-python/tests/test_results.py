@@ -115,7 +115,7 @@ def test_public_names_are_the_error_table_and_the_native_module() -> None:
     from sipcreds import _shapes, types
 
     defined_here = {n for n, v in vars(types).items() if getattr(v, "__module__", None) == "sipcreds.types"}
-    assert set(types.__all__) == set(_shapes.__all__) | defined_here | {"Body"}
+    assert set(types.__all__) == set(_shapes.__all__) | defined_here | {"Body", "PatchBody"}
     ns: dict[str, object] = {}
     exec("from sipcreds import *", ns)
     assert {n for n in ns if n != "__builtins__"} == set(sipcreds.__all__)

@@ -609,6 +609,7 @@ pub fn shapes_ts() -> String {
         }
         s.push_str("}\n");
     }
+    s.push_str(&input_types_ts());
     s
 }
 
@@ -628,6 +629,9 @@ pub fn shapes_py() -> String {
         if let Some(py) = py {
             let _ = writeln!(s, "    \"{py}\",");
         }
+    }
+    for (name, ..) in input_types() {
+        let _ = writeln!(s, "    \"{name}\",");
     }
     s.push_str("]\n");
     for (def, _, py) in SHAPES {
@@ -657,6 +661,100 @@ pub fn shapes_py() -> String {
                 s.push_str(&field(p));
             }
         }
+    }
+    s.push_str(&input_types_py());
+    s
+}
+
+/// The transport as a type: the lower- and upper-case spellings (the core accepts any case;
+/// the schema says so by a pattern, which no type can).
+const TRANSPORT_PY: &str = "Literal[\"udp\", \"tcp\", \"tls\", \"UDP\", \"TCP\", \"TLS\"]";
+const TRANSPORT_TS: &str = "'udp' | 'tcp' | 'tls' | 'UDP' | 'TCP' | 'TLS'";
+
+/// The input types, from the input's JSON Schema (`sipcreds::input_schema`): `CredentialInput`
+/// (what create takes: `server` required, `expectedVersion` not) and `CredentialPatch` (what
+/// update takes: every field optional, `null` clears, `expectedVersion`). Each entry: (type
+/// name, [(field, schema, required)]).
+fn input_types() -> Vec<(
+    &'static str,
+    &'static str,
+    Vec<(String, serde_json::Value, bool)>,
+)> {
+    let schema = sipcreds::input_schema();
+    let props = properties(&schema);
+    let create: Vec<_> = props
+        .iter()
+        .filter(|(n, ..)| n != "expectedVersion")
+        .cloned()
+        .collect();
+    let patch: Vec<_> = props
+        .iter()
+        .map(|(n, p, _)| (n.clone(), p.clone(), false))
+        .collect();
+    vec![
+        (
+            "CredentialInput",
+            "A credential as create takes it (§3): `server` required, the other fields optional; unknown keys are refused.",
+            create,
+        ),
+        (
+            "CredentialPatch",
+            "The fields update changes (§3): each optional, `null` clears it; `expectedVersion` refuses a stale update.",
+            patch,
+        ),
+    ]
+}
+
+fn input_field_type(name: &str, prop: &serde_json::Value, lang: &Lang) -> String {
+    match (name, lang) {
+        ("transport", Lang::Py) => TRANSPORT_PY.to_owned(),
+        ("transport", Lang::Ts) => TRANSPORT_TS.to_owned(),
+        _ => type_of(prop, lang),
+    }
+}
+
+fn input_types_py() -> String {
+    let mut s = String::new();
+    for (name, doc, fields) in input_types() {
+        let doc = doc.replace('`', "``");
+        let (required, optional): (Vec<_>, Vec<_>) = fields.iter().partition(|(.., r)| *r);
+        let field = |(n, p, _): &&(String, serde_json::Value, bool)| {
+            format!("    {n}: {}\n", input_field_type(n, p, &Lang::Py))
+        };
+        if required.is_empty() {
+            let _ = write!(
+                s,
+                "\n\nclass {name}(TypedDict, total=False):\n    \"\"\"{doc}\"\"\"\n\n"
+            );
+        } else {
+            let _ = write!(s, "\n\nclass _{name}Required(TypedDict):\n");
+            for p in &required {
+                s.push_str(&field(p));
+            }
+            let _ = write!(
+                s,
+                "\n\nclass {name}(_{name}Required, total=False):\n    \"\"\"{doc}\"\"\"\n\n"
+            );
+        }
+        for p in &optional {
+            s.push_str(&field(p));
+        }
+    }
+    s
+}
+
+fn input_types_ts() -> String {
+    let mut s = String::new();
+    for (name, doc, fields) in input_types() {
+        let _ = writeln!(s, "\n/** {doc} */\nexport interface {name} {{");
+        for (n, p, required) in fields {
+            if let Some(d) = doc_line(&p) {
+                let _ = writeln!(s, "  /** {d} */");
+            }
+            let opt = if required { "" } else { "?" };
+            let _ = writeln!(s, "  {n}{opt}: {}", input_field_type(&n, &p, &Lang::Ts));
+        }
+        s.push_str("}\n");
     }
     s
 }

@@ -23,6 +23,8 @@ __all__ = [
     "RateGroupDict",
     "ErrorCodeInfo",
     "ErrorBody",
+    "CredentialInput",
+    "CredentialPatch",
 ]
 
 
@@ -188,3 +190,33 @@ class ErrorBody(_ErrorBodyRequired, total=False):
     usage: Optional[Usage]
     expectedVersion: Optional[int]
     actualVersion: Optional[int]
+
+
+class _CredentialInputRequired(TypedDict):
+    server: str
+
+
+class CredentialInput(_CredentialInputRequired, total=False):
+    """A credential as create takes it (§3): ``server`` required, the other fields optional; unknown keys are refused."""
+
+    name: Optional[str]
+    authUser: Optional[str]
+    authPassword: Optional[str]
+    domain: Optional[str]
+    transport: Literal["udp", "tcp", "tls", "UDP", "TCP", "TLS"]
+    cpsLimit: Optional[int]
+    cpsKey: Optional[str]
+
+
+class CredentialPatch(TypedDict, total=False):
+    """The fields update changes (§3): each optional, ``null`` clears it; ``expectedVersion`` refuses a stale update."""
+
+    name: Optional[str]
+    server: str
+    authUser: Optional[str]
+    authPassword: Optional[str]
+    domain: Optional[str]
+    transport: Literal["udp", "tcp", "tls", "UDP", "TCP", "TLS"]
+    cpsLimit: Optional[int]
+    cpsKey: Optional[str]
+    expectedVersion: int

@@ -14,6 +14,8 @@ from ._shapes import (
     AgentUsage,
     Cause,
     CredentialDict,
+    CredentialInput,
+    CredentialPatch,
     DeleteReport,
     Diagnosis,
     ErrorBody,
@@ -44,7 +46,9 @@ __all__ = [
     "Cause",
     "ConnectedProvider",
     "CredentialDict",
+    "CredentialInput",
     "CredentialPage",
+    "CredentialPatch",
     "DeleteReport",
     "Diagnosis",
     "ErrorBody",
@@ -53,6 +57,7 @@ __all__ = [
     "NormalizedCredential",
     "NumberDict",
     "NumberPage",
+    "PatchBody",
     "ProbeCause",
     "ProbeChallenge",
     "ProbeOptions",
@@ -67,8 +72,12 @@ __all__ = [
     "Usage",
 ]
 
-Body = Union[dict[str, Any], str, bytes]
-"""A credential input or patch: a dict in the wire shape, or its JSON text."""
+Body = Union[CredentialInput, str, bytes]
+"""A credential input: a dict of the wire fields (``CredentialInput``: a misspelt key or a
+wrong type fails type checking), or its JSON text."""
+
+PatchBody = Union[CredentialPatch, str, bytes]
+"""A credential patch: a dict of the fields to change (``CredentialPatch``), or its JSON text."""
 
 class ProbeTarget(TypedDict):
     address: str
