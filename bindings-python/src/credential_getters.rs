@@ -111,13 +111,13 @@ macro_rules! credential_pymethods {
             /// `createdAt`.
             #[getter]
             fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.field(py, "createdAt")
+                self.time_field(py, "createdAt")
             }
 
             /// `updatedAt`.
             #[getter]
             fn updated_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.field(py, "updatedAt")
+                self.time_field(py, "updatedAt")
             }
 
             $($methods)*

@@ -559,6 +559,21 @@ impl PyCredential {
     fn field<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, self.json.get(key).unwrap_or(&Value::Null))
     }
+
+    /// A time field as a timezone-aware `datetime` in UTC (the wire's RFC 3339 text parsed
+    /// by `datetime.fromisoformat`, its `Z` written `+00:00` for Python 3.10).
+    fn time_field<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let Some(text) = self.json.get(key).and_then(Value::as_str) else {
+            return Ok(py.None().into_bound(py));
+        };
+        let iso = match text.strip_suffix('Z') {
+            Some(t) => format!("{t}+00:00"),
+            None => text.to_owned(),
+        };
+        py.import("datetime")?
+            .getattr("datetime")?
+            .call_method1("fromisoformat", (iso,))
+    }
 }
 
 // The getters (one per field of the core's credential view) are generated.
@@ -688,10 +703,41 @@ fn seconds(py: Python<'_>, field: &'static str, s: f64) -> PyResult<Duration> {
 
 /// The registry: credentials, numbers, agents and providers of every org, with their rate
 /// limits. In memory without a path; the embedded SQLite store with one.
-#[pyclass(frozen, subclass, module = "sipcreds._native", name = "Registry")]
+#[pyclass(subclass, module = "sipcreds._native", name = "Registry")]
 struct PyRegistry {
     inner: sipcreds::Registry,
     path: Option<String>,
+    closed: bool,
+}
+
+/// The store of a closed registry: every operation is a `storage` error that says so.
+#[derive(Debug)]
+struct ClosedStore;
+
+impl ClosedStore {
+    fn error() -> Error {
+        Error::storage("this Registry is closed: open a new one (Registry(path)) to go on")
+    }
+}
+
+impl sipcreds::Storage for ClosedStore {
+    fn read(
+        &self,
+        _f: &mut dyn FnMut(&dyn sipcreds::Tx) -> sipcreds::Result<()>,
+    ) -> sipcreds::Result<()> {
+        Err(Self::error())
+    }
+
+    fn write(
+        &self,
+        _f: &mut dyn FnMut(&mut dyn sipcreds::Tx) -> sipcreds::Result<()>,
+    ) -> sipcreds::Result<()> {
+        Err(Self::error())
+    }
+
+    fn describe(&self) -> String {
+        "closed".into()
+    }
 }
 
 fn credential_list<'py>(
@@ -874,13 +920,43 @@ impl PyRegistry {
         let inner = py
             .detach(|| sipcreds_open::open_optional(location.as_deref(), limiter))
             .or_raise(py)?;
-        Ok(PyRegistry { inner, path: shown })
+        Ok(PyRegistry {
+            inner,
+            path: shown,
+            closed: false,
+        })
     }
 
     /// The SQLite file, or `None` in memory.
     #[getter]
     fn path(&self) -> Option<String> {
         self.path.clone()
+    }
+
+    /// Close the registry: its store's file handles and connections are released at once,
+    /// and every later call raises ``StorageError``. Closing again does nothing. Closing
+    /// while another thread is inside a call of this object raises ``RuntimeError``.
+    fn close(&mut self) {
+        if !self.closed {
+            self.inner = sipcreds::Registry::from_arc(std::sync::Arc::new(ClosedStore));
+            self.closed = true;
+        }
+    }
+
+    /// Whether ``close()`` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&mut self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close();
+        false
     }
 
     fn __repr__(&self) -> String {
@@ -892,6 +968,9 @@ impl PyRegistry {
 
     // -- credentials
 
+    /// Create a credential from a dict of its wire fields (or its JSON text): the stored
+    /// ``Credential``. Raises ``ValidationError`` (with ``code`` and ``field``) for bad input;
+    /// nothing is stored then.
     fn create_credential(
         &self,
         py: Python<'_>,
@@ -921,6 +1000,8 @@ impl PyRegistry {
         credential_list(py, created)
     }
 
+    /// The credential ``id`` of ``org``; ``NotFoundError`` if there is none (another org's id
+    /// is not found either).
     fn get_credential(&self, py: Python<'_>, org: OrgText, id: IdText) -> PyResult<PyCredential> {
         let org: &str = &org;
         let id: &str = &id;
@@ -953,6 +1034,9 @@ impl PyRegistry {
         page_dict(py, credential_list(py, p.items)?, p.next)
     }
 
+    /// Change the fields a patch gives (``None`` clears one; ``expectedVersion`` refuses a
+    /// stale update with ``ConflictError``): the updated ``Credential``, its version + 1.
+    /// A provider's credential is read-only (``ReadOnlyError``).
     fn update_credential(
         &self,
         py: Python<'_>,
@@ -969,6 +1053,7 @@ impl PyRegistry {
         Ok(PyCredential::new(c))
     }
 
+    /// What uses the credential: ``{"phoneNumbers": [...], "agents": [...]}``.
     fn usage<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let id: &str = &id;
@@ -976,6 +1061,9 @@ impl PyRegistry {
         serialize_to_py(py, &u)
     }
 
+    /// Delete a credential. In use (numbers link to it), it is refused with ``InUseError``
+    /// naming them, unless ``force=True``, which unlinks them first: the report says what was
+    /// deleted and unlinked.
     #[pyo3(signature = (org, id, force = false))]
     fn delete_credential<'py>(
         &self,
@@ -994,6 +1082,7 @@ impl PyRegistry {
 
     // -- numbers
 
+    /// Link a phone number (E.164, created if new) to a credential; linking it again moves it.
     fn link_number<'py>(
         &self,
         py: Python<'py>,
@@ -1010,6 +1099,7 @@ impl PyRegistry {
         serialize_to_py(py, &r)
     }
 
+    /// Unlink a number from its credential (the number stays, with its agents).
     fn unlink_number<'py>(
         &self,
         py: Python<'py>,
@@ -1024,6 +1114,7 @@ impl PyRegistry {
         serialize_to_py(py, &r)
     }
 
+    /// Delete a number, unlinking it and removing it from every agent.
     fn delete_number<'py>(
         &self,
         py: Python<'py>,
@@ -1061,6 +1152,7 @@ impl PyRegistry {
 
     // -- agents
 
+    /// Create an agent with this name (1-64 characters).
     fn create_agent<'py>(
         &self,
         py: Python<'py>,
@@ -1075,6 +1167,7 @@ impl PyRegistry {
         serialize_to_py(py, &a)
     }
 
+    /// The agent ``id`` of ``org``, with its numbers.
     fn get_agent<'py>(
         &self,
         py: Python<'py>,
@@ -1087,6 +1180,7 @@ impl PyRegistry {
         serialize_to_py(py, &a)
     }
 
+    /// Give an agent an existing number (assigning it twice changes nothing).
     fn assign_number<'py>(
         &self,
         py: Python<'py>,
@@ -1103,6 +1197,7 @@ impl PyRegistry {
         serialize_to_py(py, &a)
     }
 
+    /// Take a number from an agent.
     fn unassign_number<'py>(
         &self,
         py: Python<'py>,
@@ -1119,6 +1214,7 @@ impl PyRegistry {
         serialize_to_py(py, &a)
     }
 
+    /// Delete an agent (its numbers stay).
     fn delete_agent<'py>(
         &self,
         py: Python<'py>,
@@ -1206,6 +1302,7 @@ impl PyRegistry {
         )
     }
 
+    /// Delete a provider and its read-only credentials, unlinking their numbers.
     fn delete_provider<'py>(
         &self,
         py: Python<'py>,
@@ -1332,6 +1429,8 @@ impl PyRegistry {
         Ok(())
     }
 
+    /// Findings for the org's stored credentials (severity, code, field, message, fix), most
+    /// severe first: what will probably fail though it is valid.
     fn lint<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let f = py.detach(|| self.inner.lint(org)).or_raise(py)?;
@@ -1344,6 +1443,7 @@ impl PyRegistry {
         py.detach(|| self.inner.count_credentials(org)).or_raise(py)
     }
 
+    /// The org's rate groups: each key, its member credentials and its effective CPS limit.
     fn rate_groups<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
         let org: &str = &org;
         let g = py.detach(|| self.inner.rate_groups(org)).or_raise(py)?;

@@ -63,7 +63,7 @@ def test_credential_attributes_are_typed_and_match_to_dict(reg: sipcreds.Registr
         False,
         1,
     )
-    assert c.created_at.endswith("Z") and c.updated_at == c.created_at
+    assert c.created_at.tzinfo is not None and c.updated_at == c.created_at
     d = c.to_dict()
     assert set(d) == {
         "id", "org", "name", "server", "host", "port", "transport", "authUser", "hasPassword",
@@ -405,3 +405,33 @@ def test_count_credentials_is_the_length_of_the_list(reg: sipcreds.Registry) -> 
     with pytest.raises(sipcreds.ValidationError) as e:
         reg.count_credentials("Not An Org!")
     assert e.value.code == "invalid_org"
+
+
+def test_the_registry_is_a_context_manager_and_close_releases_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "ctx.db"
+    with sipcreds.Registry(str(db)) as reg:
+        assert not reg.closed
+        c = reg.create_credential("acme", {"server": "sip.example.com"})
+    assert reg.closed
+    with pytest.raises(sipcreds.StorageError) as info:
+        reg.list_credentials("acme")
+    assert "closed" in str(info.value)
+    reg.close()  # again: nothing
+    # The file is released: another registry reads what was written.
+    again = sipcreds.Registry(str(db))
+    assert again.get_credential("acme", c.id).server == "sip.example.com"
+    again.close()
+
+
+def test_times_are_aware_datetimes_and_the_dict_keeps_the_text() -> None:
+    import datetime as dt
+
+    reg = sipcreds.Registry()
+    c = reg.create_credential("acme", {"server": "sip.example.com"})
+    assert isinstance(c.created_at, dt.datetime)
+    assert c.created_at.tzinfo is not None and c.created_at.utcoffset() == dt.timedelta(0)
+    assert abs((dt.datetime.now(dt.timezone.utc) - c.created_at).total_seconds()) < 60
+    assert c.updated_at >= c.created_at
+    text = c.to_dict()["createdAt"]
+    assert isinstance(text, str) and text.endswith("Z")
+    assert dt.datetime.fromisoformat(text.replace("Z", "+00:00")) == c.created_at

@@ -773,6 +773,11 @@ fn snake(name: &str) -> String {
     out
 }
 
+/// Whether a shape's property is a time (RFC 3339 text on the wire).
+fn is_time(prop: &serde_json::Value) -> bool {
+    prop.get("format").and_then(|f| f.as_str()) == Some("date-time")
+}
+
 /// The fields of the stored credential's view (the core's `Credential` shape), in its order.
 fn credential_fields() -> Vec<(String, serde_json::Value, bool)> {
     properties(&definitions()["Credential"])
@@ -797,9 +802,15 @@ pub fn python_credential_getters() -> String {
         if let Some(doc) = doc_line(&prop) {
             let _ = writeln!(s, "            /// {doc}");
         }
+        // A time is a timezone-aware `datetime` (UTC) as an attribute; the dict keeps the text.
+        let read = if is_time(&prop) {
+            "time_field"
+        } else {
+            "field"
+        };
         let _ = write!(
             s,
-            "            #[getter]\n            fn {}<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {{\n                self.field(py, \"{name}\")\n            }}\n\n",
+            "            #[getter]\n            fn {}<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {{\n                self.{read}(py, \"{name}\")\n            }}\n\n",
             snake(&name)
         );
     }
@@ -823,11 +834,15 @@ pub fn python_native_pyi() -> String {
     };
     let mut s = current[..begin + PYI_BEGIN.len()].to_owned();
     for (name, prop, _) in credential_fields() {
+        let ty = if is_time(&prop) {
+            "datetime".to_owned()
+        } else {
+            type_of(&prop, &Lang::Py)
+        };
         let _ = writeln!(
             s,
-            "    @property\n    def {}(self) -> {}: ...",
-            snake(&name),
-            type_of(&prop, &Lang::Py)
+            "    @property\n    def {}(self) -> {ty}: ...",
+            snake(&name)
         );
     }
     s.push_str(&current[end..]);
