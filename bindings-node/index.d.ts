@@ -11,6 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The registry: in memory without a path, the embedded SQLite store with one. */
 export declare class NativeRegistry {
+  /**
+   * Release the store at once (the registry becomes one whose every call is a `storage`
+   * error); the operations already started hold their own reference and end first.
+   */
+  close(): void
   /** Open the registry (the SQLite file and its key are opened here, once). */
   constructor(path?: string | undefined | null, limiter?: string | undefined | null)
   /**

@@ -207,6 +207,10 @@ export declare class Registry {
   deleteProvider(org: string, id: string): Promise<ProviderDeleteReport>
   lint(org: string): Promise<Finding[]>
   /** The live probe (SPEC §12) of a stored credential, off the JS thread. */
+  /** Release the store at once; later calls reject with StorageError. */
+  close(): void
+  /** Whether `close()` was called. */
+  readonly closed: boolean
   probe(org: string, credentialId: string, options?: ProbeOptions | null): Promise<ProbeReport>
   /** Every credential of the org probed, `concurrency` (1-10000, default 16) at a time: the
    * reports in the order the probes end. */

@@ -376,6 +376,7 @@ function waitMs(value) {
  * shared store, and asks Redis on every decision with a Redis limiter: `tryAcquireAsync`). */
 class Registry {
   #native
+  #closed = false
   #path
 
   constructor(path, options = {}, opened = undefined) {
@@ -579,6 +580,20 @@ class Registry {
     if (failure !== null) throw failure
   }
 
+  /** Release the store at once (the SQLite file, the PostgreSQL pool): later calls reject
+   * with StorageError; calls already started end first. Closing again does nothing. */
+  close() {
+    if (!this.#closed) {
+      this.#native.close()
+      this.#closed = true
+    }
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this.#closed
+  }
+
   /** How many credentials the org has (nothing decrypted). */
   countCredentials(o) {
     return reply(async () => jsonOf(await this.#native.countCredentials(org(o))))
@@ -615,6 +630,14 @@ class Registry {
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
     return `Registry { path: ${this.#path === null ? 'null' : JSON.stringify(this.#path)} }`
+  }
+}
+
+// `using reg = new Registry(path)` closes it at the end of the block (where the runtime has
+// explicit resource management).
+if (typeof Symbol.dispose === 'symbol') {
+  Registry.prototype[Symbol.dispose] = function dispose() {
+    this.close()
   }
 }
 

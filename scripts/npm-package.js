@@ -24,7 +24,7 @@ if (addons.length === 0) {
   process.exit(1)
 }
 const copies = [
-  ...['sipcreds.js', 'sipcreds.d.ts', 'errors.js', 'errors.d.ts', 'shapes.d.ts', 'index.js', 'index.d.ts', 'README.md', ...addons].map((f) => [path.join(src, f), f]),
+  ...['sipcreds.js', 'sipcreds.mjs', 'sipcreds.d.ts', 'sipcreds.d.mts', 'errors.js', 'errors.d.ts', 'shapes.d.ts', 'index.js', 'index.d.ts', 'README.md', ...addons].map((f) => [path.join(src, f), f]),
   [path.join(root, 'LICENSE-MIT'), 'LICENSE-MIT'],
   [path.join(root, 'LICENSE-APACHE'), 'LICENSE-APACHE'],
 ]

@@ -374,6 +374,13 @@ pub struct NativeRegistry {
 
 #[napi]
 impl NativeRegistry {
+    /// Release the store at once (the registry becomes one whose every call is a `storage`
+    /// error); the operations already started hold their own reference and end first.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = sipcreds::Registry::closed();
+    }
+
     /// Open the registry (the SQLite file and its key are opened here, once).
     #[napi(constructor)]
     pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {

@@ -710,36 +710,6 @@ struct PyRegistry {
     closed: bool,
 }
 
-/// The store of a closed registry: every operation is a `storage` error that says so.
-#[derive(Debug)]
-struct ClosedStore;
-
-impl ClosedStore {
-    fn error() -> Error {
-        Error::storage("this Registry is closed: open a new one (Registry(path)) to go on")
-    }
-}
-
-impl sipcreds::Storage for ClosedStore {
-    fn read(
-        &self,
-        _f: &mut dyn FnMut(&dyn sipcreds::Tx) -> sipcreds::Result<()>,
-    ) -> sipcreds::Result<()> {
-        Err(Self::error())
-    }
-
-    fn write(
-        &self,
-        _f: &mut dyn FnMut(&mut dyn sipcreds::Tx) -> sipcreds::Result<()>,
-    ) -> sipcreds::Result<()> {
-        Err(Self::error())
-    }
-
-    fn describe(&self) -> String {
-        "closed".into()
-    }
-}
-
 fn credential_list<'py>(
     py: Python<'py>,
     list: Vec<sipcreds::Credential>,
@@ -938,7 +908,7 @@ impl PyRegistry {
     /// while another thread is inside a call of this object raises ``RuntimeError``.
     fn close(&mut self) {
         if !self.closed {
-            self.inner = sipcreds::Registry::from_arc(std::sync::Arc::new(ClosedStore));
+            self.inner = sipcreds::Registry::closed();
             self.closed = true;
         }
     }

@@ -29,6 +29,7 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
     ("with_limit_refresh", "Rust configuration"),
     ("limiter", "Rust accessor"),
     ("in_memory", "Rust constructor (surfaces: no path)"),
+    ("closed", "what the surfaces' close() swaps in"),
     ("describe", "Rust accessor (surfaces show their path)"),
     (
         "wait_option",

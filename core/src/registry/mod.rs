@@ -550,6 +550,13 @@ impl Registry {
         Self::new(MemoryStore::new())
     }
 
+    /// A registry whose every operation is a `storage` error saying it is closed: what a
+    /// surface's `close()` puts in place of its registry, so that the store (a SQLite file, a
+    /// PostgreSQL pool) is released at once.
+    pub fn closed() -> Self {
+        Self::new(ClosedStore)
+    }
+
     /// The backend, for messages.
     pub fn describe(&self) -> String {
         self.store.describe()
@@ -1074,5 +1081,29 @@ impl Registry {
     pub fn rate_groups(&self, org: &str) -> Result<Vec<RateGroup>> {
         let org = Org::parse(org)?;
         Ok(rate_groups(&self.read(|tx| tx.rate_rows(&org))?))
+    }
+}
+
+/// The store of [`Registry::closed`].
+#[derive(Debug)]
+struct ClosedStore;
+
+impl ClosedStore {
+    fn error() -> Error {
+        Error::storage("this registry is closed: open a new one to go on")
+    }
+}
+
+impl Storage for ClosedStore {
+    fn read(&self, _f: &mut dyn FnMut(&dyn Tx) -> Result<()>) -> Result<()> {
+        Err(Self::error())
+    }
+
+    fn write(&self, _f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        Err(Self::error())
+    }
+
+    fn describe(&self) -> String {
+        "closed".into()
     }
 }
