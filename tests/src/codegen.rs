@@ -671,15 +671,18 @@ pub fn shapes_py() -> String {
 const TRANSPORT_PY: &str = "Literal[\"udp\", \"tcp\", \"tls\", \"UDP\", \"TCP\", \"TLS\"]";
 const TRANSPORT_TS: &str = "'udp' | 'tcp' | 'tls' | 'UDP' | 'TCP' | 'TLS'";
 
+/// An input type: its name, its doc, and its fields (name, schema, required).
+type InputType = (
+    &'static str,
+    &'static str,
+    Vec<(String, serde_json::Value, bool)>,
+);
+
 /// The input types, from the input's JSON Schema (`sipcreds::input_schema`): `CredentialInput`
 /// (what create takes: `server` required, `expectedVersion` not) and `CredentialPatch` (what
 /// update takes: every field optional, `null` clears, `expectedVersion`). Each entry: (type
 /// name, [(field, schema, required)]).
-fn input_types() -> Vec<(
-    &'static str,
-    &'static str,
-    Vec<(String, serde_json::Value, bool)>,
-)> {
+fn input_types() -> Vec<InputType> {
     let schema = sipcreds::input_schema();
     let props = properties(&schema);
     let create: Vec<_> = props
