@@ -81,13 +81,33 @@ TOOLS="target/release-tools"
 )
 echo "    took $((SECONDS - t0)) s"
 
+# Shipped binaries are stripped; what strip removes (the symbol table and any debug
+# sections) is kept in dist/debug/NAME.debug, linked from the binary by .gnu_debuglink, so a
+# crash report can still be symbolized (gdb and eu-stack find it beside the binary or in a
+# debug directory).
+strip_keep_debug() {
+  local f="$1" name
+  name="$(basename "$f")"
+  mkdir -p "$DIST/debug"
+  objcopy --only-keep-debug "$f" "$DIST/debug/$name.debug"
+  strip --strip-unneeded "$f"
+  objcopy --add-gnu-debuglink="$DIST/debug/$name.debug" "$f"
+}
+
 # 4. The C archive: a relocatable prefix (sipcreds.pc finds itself through ${pcfiledir}).
 step "C archive"
 name="sipcreds-c-$VERSION-$HOST"
 cdir="target/c-package/$name"
 rm -rf "target/c-package" && mkdir -p "$cdir/lib/pkgconfig" "$cdir/include" "$cdir/share/doc/sipcreds"
-cp "$REL/libsipcreds_ffi.so" "$cdir/lib/libsipcreds.so"
+# The shared library under its full version, with the SONAME link (libsipcreds.so.0, what
+# linked programs load) and the development link (libsipcreds.so, what -lsipcreds finds).
+cp "$REL/libsipcreds_ffi.so" "$cdir/lib/libsipcreds.so.$VERSION"
+strip_keep_debug "$cdir/lib/libsipcreds.so.$VERSION"
+ln -s "libsipcreds.so.$VERSION" "$cdir/lib/libsipcreds.so.0"
+ln -s libsipcreds.so.0 "$cdir/lib/libsipcreds.so"
 cp "$REL/libsipcreds_ffi.a" "$cdir/lib/libsipcreds.a"
+# The static library keeps its symbols (a linker needs them); its debug sections go.
+strip --strip-debug "$cdir/lib/libsipcreds.a"
 cp bindings-ffi/include/sipcreds.h "$cdir/include/"
 sed -e 's|@PREFIX@|${pcfiledir}/../..|' -e "s|@VERSION@|$VERSION|" bindings-ffi/sipcreds.pc.in > "$cdir/lib/pkgconfig/sipcreds.pc"
 cp LICENSE-MIT LICENSE-APACHE "$cdir/"
@@ -102,6 +122,7 @@ rm -rf "target/cli-package" && mkdir -p "$bdir/bin" "$bdir/share/man/man1" \
   "$bdir/share/bash-completion/completions" "$bdir/share/zsh/site-functions" \
   "$bdir/share/fish/vendor_completions.d"
 cp "$REL/sipcreds" "$bdir/bin/"
+strip_keep_debug "$bdir/bin/sipcreds"
 # The man page and the completions, from the binary's own clap definition.
 "$REL/sipcreds" man > "$bdir/share/man/man1/sipcreds.1"
 "$REL/sipcreds" completions bash > "$bdir/share/bash-completion/completions/sipcreds"

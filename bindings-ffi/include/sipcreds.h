@@ -172,6 +172,25 @@ typedef struct sipcreds_registry sipcreds_registry;
  */
 typedef int (*sipcreds_probe_callback)(const char *report_json, void *user_data);
 
+/**
+ * A rate-limit decision, for a dialer to act on without a JSON parser.
+ */
+typedef struct sipcreds_decision {
+  /**
+   * Whether the call may be dialled (after `wait_ms`).
+   */
+  bool admitted;
+  /**
+   * Admitted: how long to wait before dialling, in milliseconds rounded up (0 from
+   * `try_acquire`; `acquire` has already waited it).
+   */
+  uint64_t wait_ms;
+  /**
+   * Not admitted: when to ask again, in milliseconds rounded up (never early).
+   */
+  uint64_t retry_after_ms;
+} sipcreds_decision;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -658,17 +677,19 @@ sipcreds_status sipcreds_registry_rate_groups(const struct sipcreds_registry *re
                                               char **out_json);
 
 /**
- * Admit a call now (`{"admitted": true, "waitMs": 0}`), or say when to retry
- * (`{"admitted": false, "retryAfterMs": N}`).
+ * Admit a call now, or say when to retry: `*out` is filled (`admitted`; `retry_after_ms`
+ * when not); `*out_error_json` is NULL on success and the error JSON on failure (free it
+ * with `sipcreds_string_free`).
  *
  * # Safety
- * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
- * or writable. Thread-safe on one handle.
+ * `registry` is a live handle; every string argument is NUL-terminated; `out` and
+ * `out_error_json` are NULL or writable. Thread-safe on one handle.
  */
 sipcreds_status sipcreds_registry_try_acquire(const struct sipcreds_registry *registry,
                                               const char *org,
                                               const char *id,
-                                              char **out_json);
+                                              struct sipcreds_decision *out,
+                                              char **out_error_json);
 
 /**
  * Delete a credential: refused with `SIPCREDS_IN_USE` (the usage in the error JSON) while it
@@ -685,8 +706,9 @@ sipcreds_status sipcreds_registry_delete_credential(const struct sipcreds_regist
 
 /**
  * Book the next free slot and sleep until it (at most `max_wait_ms`): returns when the
- * caller may dial (`{"admitted": true, "waitMs": …}`), or at once with `retryAfterMs` when
- * the wait would be longer (nothing booked). Blocks the calling thread for the wait.
+ * caller may dial (`out->admitted`, `out->wait_ms` the time it waited), or at once with
+ * `out->retry_after_ms` when the wait would be longer (nothing booked). Blocks the calling
+ * thread for the wait. `*out_error_json` as for `sipcreds_registry_try_acquire`.
  *
  * # Safety
  * As the other registry operations.
@@ -695,12 +717,14 @@ sipcreds_status sipcreds_registry_acquire(const struct sipcreds_registry *regist
                                           const char *org,
                                           const char *id,
                                           uint64_t max_wait_ms,
-                                          char **out_json);
+                                          struct sipcreds_decision *out,
+                                          char **out_error_json);
 
 /**
- * Book the next free slot of the credential's rate group: `{"admitted": true, "waitMs": N}`
- * (dial after N ms), or `{"admitted": false, "retryAfterMs": N}` when the wait would exceed
- * `max_wait_ms` (nothing booked).
+ * Book the next free slot of the credential's rate group: `out->admitted` with
+ * `out->wait_ms` (dial after that many ms), or not admitted with `out->retry_after_ms` when
+ * the wait would exceed `max_wait_ms` (nothing booked). `*out_error_json` as for
+ * `sipcreds_registry_try_acquire`.
  *
  * # Safety
  * As the other registry operations.
@@ -709,7 +733,8 @@ sipcreds_status sipcreds_registry_reserve(const struct sipcreds_registry *regist
                                           const char *org,
                                           const char *id,
                                           uint64_t max_wait_ms,
-                                          char **out_json);
+                                          struct sipcreds_decision *out,
+                                          char **out_error_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -33,7 +33,19 @@ archive="$(ls "$ROOT"/dist/c/sipcreds-c-*.tar.gz)"
   for f in lib/libsipcreds.so lib/libsipcreds.a include/sipcreds.h LICENSE-MIT LICENSE-APACHE; do
     [ -f "$prefix/$f" ] || { echo "$f missing from the archive"; exit 1; }
   done
+  # The SONAME and its link; the shared library stripped, its symbols in dist/debug.
+  soname="$(readelf -d "$prefix/lib/libsipcreds.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+  [ "$soname" = "libsipcreds.so.0" ] || { echo "SONAME is '$soname', not libsipcreds.so.0"; exit 1; }
+  [ -L "$prefix/lib/libsipcreds.so.0" ] || { echo "lib/libsipcreds.so.0 is not a symlink"; exit 1; }
+  if readelf -S "$prefix/lib/libsipcreds.so.$VERSION" | grep -q '\.symtab'; then
+    echo "libsipcreds.so.$VERSION is not stripped"; exit 1
+  fi
+  [ -s "$ROOT/dist/debug/libsipcreds.so.$VERSION.debug" ] || { echo "no debug file for libsipcreds.so"; exit 1; }
+  echo "libsipcreds.so: SONAME $soname, stripped ($(du -h "$prefix/lib/libsipcreds.so.$VERSION" | cut -f1)), libsipcreds.a $(du -h "$prefix/lib/libsipcreds.a" | cut -f1)"
   make -C bindings-ffi test PREBUILT=1 PREFIX="$prefix" BUILD="$ROOT/target/ci-c-test" CC=gcc
+  # A program linked with -lsipcreds loads it by its SONAME.
+  needed="$(readelf -d "$ROOT/target/ci-c-test/test_sipcreds" | grep -c 'NEEDED.*libsipcreds.so.0' || true)"
+  [ "$needed" = 1 ] || { echo "test_sipcreds does not load libsipcreds.so.0"; exit 1; }
 )
 
 REL="target/$HOST/release"

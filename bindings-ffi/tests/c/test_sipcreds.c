@@ -226,19 +226,33 @@ static void scenario(const char *db_path) {
     /* Rate limits: 3 per second now. */
     int admitted = 0;
     for (int i = 0; i < 10; i++) {
-        st = sipcreds_registry_try_acquire(reg, "acme", id, &out);
-        CHECK(st == SIPCREDS_OK, "try_acquire: %s", out);
-        if (contains(out, "\"admitted\":true")) admitted++;
-        sipcreds_string_free(seen(out));
+        sipcreds_decision d = {.admitted = true, .wait_ms = 7, .retry_after_ms = 7};
+        st = sipcreds_registry_try_acquire(reg, "acme", id, &d, &out);
+        CHECK(st == SIPCREDS_OK && out == NULL, "try_acquire: %u %s", st, out);
+        if (d.admitted) {
+            admitted++;
+            CHECK(d.wait_ms == 0 && d.retry_after_ms == 0, "admitted: %llu %llu", (unsigned long long)d.wait_ms,
+                  (unsigned long long)d.retry_after_ms);
+        } else {
+            CHECK(d.retry_after_ms > 0 && d.retry_after_ms <= 1100, "retry after %llu ms",
+                  (unsigned long long)d.retry_after_ms);
+        }
     }
     CHECK(admitted == 3, "admitted %d of 10 with limit 3", admitted);
-    st = sipcreds_registry_reserve(reg, "acme", id, 5000, &out);
-    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":true") && contains(out, "\"waitMs\":"), "reserve: %s", out);
+    sipcreds_decision d = {0};
+    st = sipcreds_registry_reserve(reg, "acme", id, 5000, &d, &out);
+    CHECK(st == SIPCREDS_OK && d.admitted && d.wait_ms > 0 && d.wait_ms <= 1100, "reserve: %u %llu", st,
+          (unsigned long long)d.wait_ms);
+    st = sipcreds_registry_reserve(reg, "acme", id, 0, &d, &out);
+    CHECK(st == SIPCREDS_OK && !d.admitted && d.retry_after_ms > 0, "reserve 0: %u", st);
+    /* An error: the JSON in out_error_json, the decision zeroed. */
+    d.admitted = true;
+    st = sipcreds_registry_try_acquire(reg, "acme", "cred_01J00000000000000000000000", &d, &out);
+    CHECK(st == SIPCREDS_NOT_FOUND && !d.admitted && contains(out, "not_found"), "unknown: %u %s", st, out);
     sipcreds_string_free(seen(out));
-    st = sipcreds_registry_reserve(reg, "acme", id, 0, &out);
-    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":false") && contains(out, "retryAfterMs"), "reserve 0: %s",
-          out);
-    sipcreds_string_free(seen(out));
+    /* NULL outputs are allowed. */
+    st = sipcreds_registry_try_acquire(reg, "acme", id, NULL, NULL);
+    CHECK(st == SIPCREDS_OK, "NULL outputs: %u", st);
 
     const char *listing[] = {"credentials", "numbers", "agents", "providers", "lint", "groups"};
     for (size_t i = 0; i < sizeof listing / sizeof *listing; i++) {
@@ -399,7 +413,8 @@ static void *hammer(void *arg) {
     struct hammer *h = arg;
     for (int i = 0; i < 500; i++) {
         char *out = NULL;
-        if (sipcreds_registry_try_acquire(h->reg, "acme", h->id, &out) == SIPCREDS_OK && contains(out, "\"admitted\":true"))
+        sipcreds_decision d;
+        if (sipcreds_registry_try_acquire(h->reg, "acme", h->id, &d, &out) == SIPCREDS_OK && d.admitted)
             h->admitted++;
         sipcreds_string_free(out);
     }
@@ -451,7 +466,8 @@ static void locations(void) {
     char id[64];
     extract(out, "id", id, sizeof id);
     sipcreds_string_free(out);
-    st = sipcreds_registry_try_acquire(reg, "acme", id, &out);
+    sipcreds_decision rd;
+    st = sipcreds_registry_try_acquire(reg, "acme", id, &rd, &out);
     CHECK(st == SIPCREDS_STORAGE && contains(out, "redis") && !contains(out, "Hunter2"), "unreachable redis: %s", out);
     sipcreds_string_free(out);
     sipcreds_registry_free(reg);
@@ -483,9 +499,10 @@ static void locations(void) {
     sipcreds_string_free(pw);
     int admitted = 0;
     for (int i = 0; i < 10; i++) {
-        st = sipcreds_registry_try_acquire(reg, org, id, &out);
+        sipcreds_decision pd;
+        st = sipcreds_registry_try_acquire(reg, org, id, &pd, &out);
         CHECK(st == SIPCREDS_OK, "try_acquire through redis: %s", out);
-        admitted += contains(out, "\"admitted\":true");
+        admitted += pd.admitted;
         sipcreds_string_free(out);
     }
     CHECK(admitted <= 3, "%d admitted in a burst, limit 3", admitted);
@@ -617,12 +634,11 @@ static void probe_all(void) {
     CHECK(sipcreds_registry_create_credential(reg, "acme", "{\"server\":\"sip.example.com\",\"cpsLimit\":1}", &out) == SIPCREDS_OK, "create: %s", out);
     extract(out, "id", limited, sizeof limited);
     sipcreds_string_free(out);
-    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &out);
-    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":true"), "acquire: %u %s", st, out);
-    sipcreds_string_free(out);
-    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &out);
-    CHECK(st == SIPCREDS_OK && contains(out, "\"admitted\":false"), "acquire again: %u %s", st, out);
-    sipcreds_string_free(out);
+    sipcreds_decision ad;
+    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &ad, &out);
+    CHECK(st == SIPCREDS_OK && ad.admitted && ad.wait_ms == 0, "acquire: %u %s", st, out);
+    st = sipcreds_registry_acquire(reg, "acme", limited, 0, &ad, &out);
+    CHECK(st == SIPCREDS_OK && !ad.admitted && ad.retry_after_ms > 0, "acquire again: %u %s", st, out);
 
     st = sipcreds_registry_probe_all(reg, "acme", NULL, 0, on_report, &s, &out);
     CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"concurrency\""), "concurrency 0: %u %s", st, out);
