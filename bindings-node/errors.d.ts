@@ -2,7 +2,7 @@
 
 import type { ErrorBodyData, Usage } from './shapes'
 
-/** Every error code of the contract (SPEC §8). */
+/** Every error code of the contract (docs/errors.md). */
 export type ErrorCode =
   | 'invalid_json'
   | 'too_large'
@@ -27,7 +27,7 @@ export type ErrorCode =
   | 'conflict'
   | 'storage'
 
-/** The contract's error JSON (SPEC §8), its code one of the table's. */
+/** The contract's error JSON (docs/errors.md), its code one of the table's. */
 export interface ErrorBody extends ErrorBodyData {
   code: ErrorCode
 }
@@ -38,7 +38,7 @@ export declare class SipcredsError extends Error {
   readonly code: ErrorCode
   /** The wire field the error is about, or `null`. */
   readonly field: string | null
-  /** The §8 error JSON, as on every surface. */
+  /** The docs/errors.md error JSON, as on every surface. */
   toJSON(): { error: ErrorBody }
 }
 /** Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad phone number, unknown symptom, or an option that does not parse. `code` says which. Codes: invalid_json, too_large, unknown_field, missing_field, invalid_name, invalid_server, invalid_auth_user, invalid_auth_password, incomplete_auth, invalid_domain, invalid_transport, invalid_cps_limit, invalid_cps_key, invalid_org, invalid_phone_number, invalid_symptom, invalid_option. */

@@ -19,7 +19,7 @@ class SipcredsError extends Error {
     return this.#body
   }
 
-  /** The contract's error JSON (SPEC §8) with the code's extras, as the core wrote it: the
+  /** The contract's error JSON (docs/errors.md) with the code's extras, as the core wrote it: the
    * same on every surface. */
   toJSON() {
     if (typeof this.body === 'string') return JSON.parse(this.body)

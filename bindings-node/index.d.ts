@@ -53,9 +53,9 @@ export declare class NativeRegistry {
   deleteProvider(org: string, id: string): Promise<Reply>
   lint(org: string): Promise<Reply>
   /**
-   * The live probe (§12) of a stored credential: the report as JSON. The probe waits on
+   * The live probe (docs/probe.md) of a stored credential: the report as JSON. The probe waits on
    * its sockets on the shared async runtime (no libuv worker is held), so a hundred
-   * probes take one budget. `options` is the §12 options object as JSON text
+   * probes take one budget. `options` is the probe options object as JSON text
    * (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
    */
   probe(org: string, id: string, options?: string | undefined | null): Promise<Reply>
@@ -100,8 +100,8 @@ export declare function __panicForTest(inTask: boolean): string | Promise<unknow
 
 /**
  * Validate one credential body (JSON text) for `validateCredential`: on success the 11
- * normalized fields in the order of §9, each after a NUL, with U+0001 for null (no field can
- * hold either character, the parser refuses control characters); on failure the §8 error
+ * normalized fields in their documented order, each after a NUL, with U+0001 for null (no field can
+ * hold either character, the parser refuses control characters); on failure the error JSON
  * code, field (U+0001 for none) and message after U+0002 separators. `sipcreds.js` builds
  * the object or the error from the parts directly, several times cheaper than `JSON.parse`
  * of the same data.
@@ -128,7 +128,7 @@ export declare function createFields(): Array<string>
 /** Likely causes of a SIP failure, most likely first, as JSON text. */
 export declare function diagnoseJson(symptom: string, reason?: string | undefined | null): string
 
-/** The JSON Schema of a credential input (SPEC §3), as JSON text. */
+/** The JSON Schema of a credential input (docs/fields.md), as JSON text. */
 export declare function inputSchemaJson(): string
 
 /** Lint one credential body: findings as JSON text. */
@@ -145,7 +145,7 @@ export declare function symptoms(): Array<string>
 
 /**
  * The error for a field whose value is not valid text (a JS string with a lone surrogate):
- * the field's own code, as the §8 error JSON.
+ * the field's own code, as the error JSON.
  */
 export declare function undecodableFieldError(field: string): string
 

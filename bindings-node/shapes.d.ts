@@ -1,6 +1,6 @@
-// The output shapes of sipcreds (SPEC §3, §5-§8), generated from the core's serde types (core, `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// The output shapes of sipcreds (docs/README.md), generated from the core's serde types (core, `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
 
-/** The normalized fields of a credential input (§9), borrowing what they can: what `CredentialInput::to_normalized_json_string` writes, and what a binding reads to build its own objects without going through JSON. Never holds the password. */
+/** The normalized fields of a credential input (docs/README.md), borrowing what they can: what `CredentialInput::to_normalized_json_string` writes, and what a binding reads to build its own objects without going through JSON. Never holds the password. */
 export interface NormalizedCredential {
   /** `name`. */
   name: string | null
@@ -26,7 +26,7 @@ export interface NormalizedCredential {
   cpsKey: string | null
 }
 
-/** A credential as every surface shows it (§3), fields in the order of §3. Never holds the password. */
+/** A credential as every surface shows it (docs/fields.md), fields in the order of docs/fields.md. Never holds the password. */
 export interface CredentialData {
   /** `id`. */
   id: string
@@ -215,7 +215,7 @@ export interface ErrorCodeInfo {
   description: string
 }
 
-/** The body of an error (§8), in the order every surface writes it. */
+/** The body of an error (docs/errors.md), in the order every surface writes it. */
 export interface ErrorBodyData {
   /** The stable code (or a C-only status name). */
   code: string
@@ -234,11 +234,11 @@ export interface ErrorBodyData {
 /** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after `retryAfterMs`). Milliseconds, rounded up. */
 export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
 
-/** A credential as create takes it (§3): `server` required, the other fields optional; unknown keys are refused. */
+/** A credential as create takes it (docs/fields.md): `server` required, the other fields optional; unknown keys are refused. */
 export interface CredentialInput {
   /** A display name; null clears it on update. */
   name?: string | null
-  /** host or host:port, no scheme, user, path or parameters (SPEC §4). */
+  /** The SIP server: host or host:port, no scheme, user, path or parameters. */
   server: string
   /** The digest user; comes with authPassword. */
   authUser?: string | null
@@ -254,11 +254,11 @@ export interface CredentialInput {
   cpsKey?: string | null
 }
 
-/** The fields update changes (§3): each optional, `null` clears it; `expectedVersion` refuses a stale update. */
+/** The fields update changes (docs/fields.md): each optional, `null` clears it; `expectedVersion` refuses a stale update. */
 export interface CredentialPatch {
   /** A display name; null clears it on update. */
   name?: string | null
-  /** host or host:port, no scheme, user, path or parameters (SPEC §4). */
+  /** The SIP server: host or host:port, no scheme, user, path or parameters. */
   server?: string
   /** The digest user; comes with authPassword. */
   authUser?: string | null

@@ -32,14 +32,14 @@ import type {
 } from './shapes'
 import type { ErrorCode } from './errors'
 
-/** A stored credential in the §3 JSON shape. `revealPassword()` is not enumerable: it never
+/** A stored credential in wire JSON shape. `revealPassword()` is not enumerable: it never
  * appears in `JSON.stringify`, `util.inspect` or a spread. */
 export interface Credential extends CredentialData {
   /** The password in clear, for the SIP stack that must send it; `null` without one. */
   revealPassword(): string | null
 }
 
-/** The outcome of a live probe (SPEC §12). */
+/** The outcome of a live probe (docs/probe.md). */
 export type ProbeOutcome =
   | 'ok'
   | 'reachable'
@@ -110,7 +110,7 @@ export interface ProbeTraceEntry {
   message: string
 }
 
-/** The report of a live probe (SPEC §12). */
+/** The report of a live probe (docs/probe.md). */
 export interface ProbeReport {
   credentialId: string | null
   server: string
@@ -140,7 +140,7 @@ export interface ConnectedProvider {
   credentials: Credential[]
 }
 
-/** Which page of a list (SPEC §5): `limit` 1–1000, `after` the previous page's `next`. */
+/** Which page of a list (docs/registry.md): `limit` 1–1000, `after` the previous page's `next`. */
 export interface PageRequest {
   limit?: number
   after?: string | null
@@ -178,7 +178,7 @@ export declare class Registry {
   getCredential(org: string, id: string): Promise<Credential>
   listCredentials(org: string): Promise<Credential[]>
   /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
-   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+   * `after` (the previous page's `next`), in the list's order (docs/registry.md). */
   listCredentials(org: string, page: PageRequest): Promise<Page<Credential>>
   updateCredential(org: string, id: string, patch: PatchBody): Promise<Credential>
   usage(org: string, id: string): Promise<Usage>
@@ -188,7 +188,7 @@ export declare class Registry {
   deleteNumber(org: string, number: string): Promise<PhoneNumber>
   listNumbers(org: string): Promise<PhoneNumber[]>
   /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
-   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+   * `after` (the previous page's `next`), in the list's order (docs/registry.md). */
   listNumbers(org: string, page: PageRequest): Promise<Page<PhoneNumber>>
   createAgent(org: string, name: string): Promise<Agent>
   getAgent(org: string, id: string): Promise<Agent>
@@ -197,16 +197,16 @@ export declare class Registry {
   deleteAgent(org: string, id: string): Promise<Agent>
   listAgents(org: string): Promise<Agent[]>
   /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
-   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+   * `after` (the previous page's `next`), in the list's order (docs/registry.md). */
   listAgents(org: string, page: PageRequest): Promise<Page<Agent>>
   connectProvider(org: string, kind: string, name: string, credentials: Body[] | string): Promise<ConnectedProvider>
   listProviders(org: string): Promise<Provider[]>
   /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
-   * `after` (the previous page's `next`), in the list's order (SPEC §5). */
+   * `after` (the previous page's `next`), in the list's order (docs/registry.md). */
   listProviders(org: string, page: PageRequest): Promise<Page<Provider>>
   deleteProvider(org: string, id: string): Promise<ProviderDeleteReport>
   lint(org: string): Promise<Finding[]>
-  /** The live probe (SPEC §12) of a stored credential, off the JS thread. */
+  /** The live probe (docs/probe.md) of a stored credential, off the JS thread. */
   /** Release the store at once; later calls reject with StorageError. */
   close(): void
   /** Whether `close()` was called. */
@@ -251,7 +251,7 @@ export declare function diagnose(symptom: string | number, reason?: string | nul
 export declare function symptoms(): string[]
 /** Every error code with its C number and description. */
 export declare function listAllErrors(): ErrorCodeInfo[]
-/** The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check; the
+/** The JSON Schema (2020-12) of a credential input (docs/fields.md), for a UI's form check; the
  * library stays the authority (`x-sipcreds-code` names the code it answers). */
 export declare function schema(): Record<string, unknown>
 /** The version shared by every surface. */

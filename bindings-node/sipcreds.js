@@ -1,6 +1,6 @@
 'use strict'
 // The public API of the `sipcreds` npm package: a thin layer over the native addon that turns
-// inputs into JSON text, replies into plain objects (the §3 JSON shape), and native errors into
+// inputs into JSON text, replies into plain objects (wire JSON shape), and native errors into
 // `SipcredsError` subclasses with `.code` and `.field`. No rule lives here.
 
 const native = loadNative()
@@ -66,7 +66,7 @@ const {
   EXTRAS,
 } = require('./errors.js')
 
-/** A native error (its message is the §8 error JSON) as the matching class. */
+/** A native error (its message is the error JSON) as the matching class. */
 function convert(e) {
   if (!(e instanceof Error) || typeof e.message !== 'string' || !e.message.startsWith('{"error"')) return e
   let body
@@ -497,7 +497,7 @@ class Registry {
   lint(o) {
     return reply(async () => jsonOf(await this.#native.lint(org(o))))
   }
-  /** The live probe (SPEC §12) of a stored credential, off the JS thread: resolve, connect,
+  /** The live probe (docs/probe.md) of a stored credential, off the JS thread: resolve, connect,
    * OPTIONS, and a Contact-less REGISTER (nothing is registered) answering one digest
    * challenge. Resolves to the report (`outcome`, `steps`, `challenge`, `causes`, ...); a
    * probe that fails is a report, and the Promise rejects only for what stops it starting

@@ -4,7 +4,9 @@
  * Conventions:
  * - Every function returns a sipcreds_status: SIPCREDS_OK (0) or the fixed number of an error
  *   code (the numbers of sipcreds_status never change meaning and are never reused).
- * - Inputs and outputs are JSON text in the contract's shapes (UTF-8, NUL-terminated).
+ * - Inputs and outputs are JSON text in the contract's shapes (UTF-8, NUL-terminated), but
+ *   for the rate-limit decisions a dialer acts on (try_acquire, reserve, acquire), which fill
+ *   a sipcreds_decision and set their `out_error_json` only on failure.
  * - A `char **out_json` receives, on success, the result JSON and, on failure, the error
  *   JSON {"error": {"code", "field", "message"}}; it is always set (NULL only when out_json
  *   itself is NULL). Free it with sipcreds_string_free. Passwords are never in any of it.
@@ -42,7 +44,7 @@
 
 /**
  * The outcome of a call: `SIPCREDS_OK`, or the fixed number of an error code of the contract
- * (§8), or one of the C-only statuses from 1000 up. A number never changes meaning and is
+ * (docs/errors.md), or one of the C-only statuses from 1000 up. A number never changes meaning and is
  * never reused.
  */
 enum sipcreds_status
@@ -216,13 +218,14 @@ const char *sipcreds_version(void);
 void sipcreds_string_free(char *s);
 
 /**
- * Validate one credential (§3 JSON) and write its normalized fields (§9) to `*out_json`:
+ * Validate one credential (its wire JSON) and write its normalized fields (docs/README.md) to `*out_json`:
  * returns 0, or the error's status with the error JSON in `*out_json`. Thread-safe.
  *
  * # Safety
  * `json` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
  */
-sipcreds_status sipcreds_validate_credential_json(const char *json, char **out_json);
+sipcreds_status sipcreds_validate_credential_json(const char *json,
+                                                  char **out_json);
 
 /**
  * Lint one credential input: the findings as a JSON array. Thread-safe.
@@ -242,7 +245,7 @@ sipcreds_status sipcreds_lint_credential_json(const char *json, char **out_json)
 sipcreds_status sipcreds_diagnose(const char *symptom, const char *reason, char **out_json);
 
 /**
- * The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check.
+ * The JSON Schema (2020-12) of a credential input (docs/fields.md), for a UI's form check.
  * Thread-safe.
  *
  * # Safety
@@ -311,7 +314,7 @@ sipcreds_status sipcreds_credential_reveal_password(const struct sipcreds_regist
                                                     char **out_password);
 
 /**
- * Create a credential from its §3 JSON: the stored credential.
+ * Create a credential from its wire JSON: the stored credential.
  *
  * # Safety
  * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
@@ -358,7 +361,7 @@ sipcreds_status sipcreds_registry_list_credentials(const struct sipcreds_registr
                                                    char **out_json);
 
 /**
- * One page of the org's credentials, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * One page of the org's credentials, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
  * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
  * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
  *
@@ -373,7 +376,7 @@ sipcreds_status sipcreds_registry_list_credentials_page(const struct sipcreds_re
                                                         char **out_json);
 
 /**
- * Apply a patch (§3; `expectedVersion` optional): the updated credential.
+ * Apply a patch (docs/fields.md; `expectedVersion` optional): the updated credential.
  *
  * # Safety
  * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
@@ -446,7 +449,7 @@ sipcreds_status sipcreds_registry_list_numbers(const struct sipcreds_registry *r
                                                char **out_json);
 
 /**
- * One page of the org's phone numbers, sorted (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * One page of the org's phone numbers, sorted (docs/registry.md): at most `limit` (1–1000) after `after`, the
  * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
  * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
  *
@@ -534,7 +537,7 @@ sipcreds_status sipcreds_registry_list_agents(const struct sipcreds_registry *re
                                               char **out_json);
 
 /**
- * One page of the org's agents, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * One page of the org's agents, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
  * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
  * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
  *
@@ -574,7 +577,7 @@ sipcreds_status sipcreds_registry_list_providers(const struct sipcreds_registry 
                                                  char **out_json);
 
 /**
- * One page of the org's providers, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+ * One page of the org's providers, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
  * previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
  * A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
  *
@@ -612,10 +615,10 @@ sipcreds_status sipcreds_registry_lint(const struct sipcreds_registry *registry,
                                        char **out_json);
 
 /**
- * The live probe (SPEC §12) of the stored credential `id`: resolve, connect, OPTIONS, and a
+ * The live probe (docs/probe.md) of the stored credential `id`: resolve, connect, OPTIONS, and a
  * Contact-less REGISTER (a binding query: nothing is registered) answering one digest
  * challenge. Blocks the calling thread for at most the probe's budget (`timeout`, default
- * 5 s). `options_json` is NULL for the defaults, or an object of the §12 options
+ * 5 s). `options_json` is NULL for the defaults, or an object of the probe options
  * (`{"timeout": 2, "register": false, "caFile": "...", "nameserver": "127.0.0.1:53",
  * "localAddress": "127.0.0.1"}`). A probe that fails is a report in `*out_json`
  * (`SIPCREDS_OK`); an error is for what stops it from starting (`SIPCREDS_NOT_FOUND`,

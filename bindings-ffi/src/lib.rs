@@ -25,7 +25,7 @@ pub use status::sipcreds_status;
 /// A failure on its way to C: the status and the error JSON.
 struct Failure {
     status: sipcreds_status,
-    /// The §8 error JSON.
+    /// The docs/errors.md error JSON.
     json: String,
 }
 
@@ -191,7 +191,7 @@ pub unsafe extern "C" fn sipcreds_string_free(s: *mut c_char) {
     }));
 }
 
-/// Validate one credential (§3 JSON) and write its normalized fields (§9) to `*out_json`:
+/// Validate one credential (its wire JSON) and write its normalized fields (docs/README.md) to `*out_json`:
 /// returns 0, or the error's status with the error JSON in `*out_json`. Thread-safe.
 ///
 /// # Safety
@@ -250,7 +250,7 @@ pub unsafe extern "C" fn sipcreds_diagnose(
     })
 }
 
-/// The JSON Schema (2020-12) of a credential input (SPEC §3), for a UI's form check.
+/// The JSON Schema (2020-12) of a credential input (docs/fields.md), for a UI's form check.
 /// Thread-safe.
 ///
 /// # Safety
@@ -447,7 +447,7 @@ fn credential_list(body: &str) -> Result<Vec<CredentialInput>, Failure> {
     Ok(sipcreds::read_inputs(body, "credentials")?)
 }
 
-/// Create a credential from its §3 JSON: the stored credential.
+/// Create a credential from its wire JSON: the stored credential.
 ///
 /// # Safety
 /// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
@@ -533,7 +533,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_credentials(
     })
 }
 
-/// One page of the org's credentials, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// One page of the org's credentials, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
 /// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
 /// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
 ///
@@ -560,7 +560,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_credentials_page(
     })
 }
 
-/// Apply a patch (§3; `expectedVersion` optional): the updated credential.
+/// Apply a patch (docs/fields.md; `expectedVersion` optional): the updated credential.
 ///
 /// # Safety
 /// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
@@ -695,7 +695,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_numbers(
     })
 }
 
-/// One page of the org's phone numbers, sorted (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// One page of the org's phone numbers, sorted (docs/registry.md): at most `limit` (1–1000) after `after`, the
 /// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
 /// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
 ///
@@ -854,7 +854,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_agents(
     })
 }
 
-/// One page of the org's agents, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// One page of the org's agents, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
 /// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
 /// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
 ///
@@ -928,7 +928,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_providers(
     })
 }
 
-/// One page of the org's providers, in creation order (SPEC §5): at most `limit` (1–1000) after `after`, the
+/// One page of the org's providers, in creation order (docs/registry.md): at most `limit` (1–1000) after `after`, the
 /// previous page's `next` (NULL for the first page): `{"items": [...], "next": cursor | null}`.
 /// A `limit` out of range or a malformed `after` is `SIPCREDS_INVALID_OPTION`.
 ///
@@ -993,10 +993,10 @@ pub unsafe extern "C" fn sipcreds_registry_lint(
     })
 }
 
-/// The live probe (SPEC §12) of the stored credential `id`: resolve, connect, OPTIONS, and a
+/// The live probe (docs/probe.md) of the stored credential `id`: resolve, connect, OPTIONS, and a
 /// Contact-less REGISTER (a binding query: nothing is registered) answering one digest
 /// challenge. Blocks the calling thread for at most the probe's budget (`timeout`, default
-/// 5 s). `options_json` is NULL for the defaults, or an object of the §12 options
+/// 5 s). `options_json` is NULL for the defaults, or an object of the probe options
 /// (`{"timeout": 2, "register": false, "caFile": "...", "nameserver": "127.0.0.1:53",
 /// "localAddress": "127.0.0.1"}`). A probe that fails is a report in `*out_json`
 /// (`SIPCREDS_OK`); an error is for what stops it from starting (`SIPCREDS_NOT_FOUND`,

@@ -5,7 +5,7 @@ use std::ffi::CStr;
 use sipcreds::ErrorCode;
 
 /// The outcome of a call: `SIPCREDS_OK`, or the fixed number of an error code of the contract
-/// (§8), or one of the C-only statuses from 1000 up. A number never changes meaning and is
+/// (docs/errors.md), or one of the C-only statuses from 1000 up. A number never changes meaning and is
 /// never reused.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use sipcreds::{Credential, CredentialInput, CredentialPatch, Error as CoreError}
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A core error as a napi error whose message is the §8 error JSON (with `usage` for
+/// A core error as a napi error whose message is the error JSON (with `usage` for
 /// `in_use`, and the versions for `conflict`); `sipcreds.js` turns it into the right class.
 fn fail(e: CoreError) -> napi::Error {
     napi::Error::new(Status::GenericFailure, e.to_json_string())
@@ -182,8 +182,8 @@ fn inputs(body: &str) -> Result<Vec<CredentialInput>> {
 // Module functions (synchronous: no I/O).
 
 /// Validate one credential body (JSON text) for `validateCredential`: on success the 11
-/// normalized fields in the order of §9, each after a NUL, with U+0001 for null (no field can
-/// hold either character, the parser refuses control characters); on failure the §8 error
+/// normalized fields in their documented order, each after a NUL, with U+0001 for null (no field can
+/// hold either character, the parser refuses control characters); on failure the error JSON
 /// code, field (U+0001 for none) and message after U+0002 separators. `sipcreds.js` builds
 /// the object or the error from the parts directly, several times cheaper than `JSON.parse`
 /// of the same data.
@@ -308,7 +308,7 @@ pub fn diagnose_json(symptom: String, reason: Option<String>) -> Result<String> 
 }
 
 /// The error for a field whose value is not valid text (a JS string with a lone surrogate):
-/// the field's own code, as the §8 error JSON.
+/// the field's own code, as the error JSON.
 #[napi]
 pub fn undecodable_field_error(field: String) -> String {
     to_text(&sipcreds::undecodable_field(&field).to_json())
@@ -339,7 +339,7 @@ pub fn symptoms() -> Vec<String> {
     sipcreds::symptoms().map(str::to_owned).collect()
 }
 
-/// The JSON Schema of a credential input (SPEC §3), as JSON text.
+/// The JSON Schema of a credential input (docs/fields.md), as JSON text.
 #[napi]
 pub fn input_schema_json() -> String {
     to_text(&sipcreds::input_schema())
@@ -679,9 +679,9 @@ impl NativeRegistry {
         op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
     }
 
-    /// The live probe (§12) of a stored credential: the report as JSON. The probe waits on
+    /// The live probe (docs/probe.md) of a stored credential: the report as JSON. The probe waits on
     /// its sockets on the shared async runtime (no libuv worker is held), so a hundred
-    /// probes take one budget. `options` is the §12 options object as JSON text
+    /// probes take one budget. `options` is the probe options object as JSON text
     /// (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
     #[napi(ts_return_type = "Promise<Reply>")]
     pub async fn probe(&self, org: String, id: String, options: Option<String>) -> Result<Reply> {

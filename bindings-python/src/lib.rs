@@ -35,7 +35,7 @@ fn py_error(py: Python<'_>, e: Error) -> PyErr {
             ERRORS.get_or_try_init(py, || py.import("sipcreds._errors").map(Bound::unbind))?;
         let class = module.bind(py).getattr(e.code().class().name())?;
         let details = PyDict::new(py);
-        // The §8 body as the core writes it: what `to_dict()` answers.
+        // The docs/errors.md body as the core writes it: what `to_dict()` answers.
         details.set_item("_json", e.to_json_string())?;
         if let Some(usage) = e.usage() {
             let usage = serde_json::to_value(usage).unwrap_or(Value::Null);
@@ -120,7 +120,7 @@ fn serialize_to_py<'py, T: serde::Serialize>(
 }
 
 /// A value no JSON document can hold (bytes, sets, objects, NaN): it is "not a string,
-/// not a number", so the field it sits in answers its own wrong-type error, as §3 asks.
+/// not a number", so the field it sits in answers its own wrong-type error, as docs/fields.md says.
 fn foreign() -> Value {
     Value::Array(Vec::new())
 }
@@ -139,14 +139,14 @@ fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<std::borrow::Cow<'a, str>> {
 
 /// What a text argument is, for its error when it is not valid text.
 trait TextKind {
-    /// The §8 error for a value of this argument that cannot be encoded as UTF-8 (`None`), or
+    /// The docs/errors.md error for a value of this argument that cannot be encoded as UTF-8 (`None`), or
     /// that is not a `str` at all (its type's name): the argument's own code, as on Node.
     fn refused(type_name: Option<&str>) -> Error;
 }
 
 /// A text argument (an org, an id, a number, a name) read without CPython's
 /// `UnicodeEncodeError`, whose `args` would carry the value: a `str` with a lone surrogate
-/// answers the argument's own code (`invalid_org`, `not_found`, ...), as §8 asks.
+/// answers the argument's own code (`invalid_org`, `not_found`, ...), as docs/errors.md says.
 struct Text<K>(String, std::marker::PhantomData<K>);
 
 impl<K> std::ops::Deref for Text<K> {
@@ -524,7 +524,7 @@ fn symptoms() -> Vec<&'static str> {
     sipcreds::symptoms().collect()
 }
 
-/// The JSON Schema of a credential input (SPEC §3), for a UI's form check.
+/// The JSON Schema of a credential input (docs/fields.md), for a UI's form check.
 #[pyfunction]
 fn schema<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     to_py(py, &sipcreds::input_schema())
@@ -539,7 +539,7 @@ fn list_all_errors<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
 // ---------------------------------------------------------------------------------------
 // Classes.
 
-/// A stored credential. Attributes are the §3 fields in snake_case; the password is never
+/// A stored credential. Attributes are wire fields in snake_case; the password is never
 /// shown, only `reveal_password()` returns it.
 #[pyclass(frozen, module = "sipcreds", name = "Credential")]
 struct PyCredential {
@@ -580,7 +580,7 @@ impl PyCredential {
 include!("credential_getters.rs");
 
 credential_pymethods! {
-    /// The §3 JSON form (never the password).
+    /// The docs/fields.md JSON form (never the password).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         dict_from_map(py, &self.json)
     }
@@ -815,7 +815,7 @@ fn json_list<'py>(
     Ok(out)
 }
 
-/// The §12 probe options from a Python dict (or None for the defaults).
+/// The docs/probe.md probe options from a Python dict (or None for the defaults).
 fn probe_options(
     py: Python<'_>,
     options: Option<&Bound<'_, PyAny>>,
@@ -1289,7 +1289,7 @@ impl PyRegistry {
 
     // -- troubleshooting and rate limits
 
-    /// The live probe (§12) of a stored credential: resolve, connect, OPTIONS, and a REGISTER
+    /// The live probe (docs/probe.md) of a stored credential: resolve, connect, OPTIONS, and a REGISTER
     /// binding query answering one digest challenge. The interpreter is detached for the
     /// whole probe. A probe that fails is a report; errors are for what stops it starting
     /// (`not_found`, `invalid_option`).

@@ -33,7 +33,7 @@ fn field(name: &str) -> Value {
         "server" => json!({
             "type": "string", "minLength": 1, "pattern": format!("^{HOST}(:[0-9]{{1,5}})?$"),
             "x-sipcreds-code": code(ErrorCode::InvalidServer),
-            "description": "host or host:port, no scheme, user, path or parameters (SPEC §4).",
+            "description": "The SIP server: host or host:port, no scheme, user, path or parameters.",
         }),
         "authUser" => json!({
             "type": ["string", "null"], "minLength": 1, "maxLength": AuthUser::MAX_CHARS,

@@ -8,8 +8,68 @@ use std::fmt::Write as _;
 
 use sipcreds::{ErrorClass, ErrorCode};
 
+/// Where a section of the design's contract is told for users (`docs/`): generated files
+/// cite these pages, never section numbers of a file users do not have.
+fn doc_page(section: u32) -> &'static str {
+    match section {
+        3 | 4 => "docs/fields.md",
+        5 => "docs/registry.md",
+        6 => "docs/rate-limits.md",
+        7 => "docs/troubleshooting.md",
+        8 => "docs/errors.md",
+        10 => "docs/storage.md",
+        12 => "docs/probe.md",
+        _ => "docs/README.md",
+    }
+}
+
+/// A text for users: `(SPEC §8)`, `(§3)` and `§3` become the `docs/` page that tells it; a
+/// list of sections (`(SPEC §3, §5-§8)`) becomes the docs' index.
+fn user_facing(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('§') {
+        let (before, after) = rest.split_at(at);
+        let after = &after['§'.len_utf8()..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        let mut tail = &after[digits.len()..];
+        let mut before = before.to_owned();
+        let opened = before.ends_with("(SPEC ") || before.ends_with('(');
+        if before.ends_with("SPEC ") {
+            before.truncate(before.len() - "SPEC ".len());
+        }
+        let mut page = doc_page(digits.parse().unwrap_or(0));
+        // A list or range of sections: the index, up to the closing parenthesis.
+        if opened && (tail.starts_with(',') || tail.starts_with('-')) {
+            if let Some(close) = tail.find(')') {
+                tail = &tail[close..];
+            }
+            page = "docs/README.md";
+        }
+        out.push_str(&before);
+        out.push_str(page);
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The generated files: (path from the repository root, content).
 pub fn generated_files() -> Vec<(&'static str, String)> {
+    let mut files = generated_files_raw();
+    for (path, text) in &mut files {
+        if path.ends_with(".py")
+            || path.ends_with(".ts")
+            || path.ends_with(".js")
+            || path.ends_with(".md")
+        {
+            *text = user_facing(text);
+        }
+    }
+    files
+}
+
+fn generated_files_raw() -> Vec<(&'static str, String)> {
     vec![
         ("bindings-ffi/src/status.rs", c_status_rs()),
         (
@@ -29,7 +89,134 @@ pub fn generated_files() -> Vec<(&'static str, String)> {
             "bindings-python/python/sipcreds/_native.pyi",
             python_native_pyi(),
         ),
+        ("docs/errors.md", errors_md()),
+        ("docs/fields.md", fields_md()),
+        ("docs/troubleshooting.md", troubleshooting_md()),
     ]
+}
+
+const DOC_HEADER: &str = "<!-- Generated from the core by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit. -->";
+
+/// A Markdown table cell: pipes escaped, on one line.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `docs/errors.md`: every error code with its number, class and meaning, from the table.
+pub fn errors_md() -> String {
+    let mut s = format!(
+        "{DOC_HEADER}\n\n# Errors\n\nEvery failure has exactly one code, the same on every surface: the `code` of the\nerror JSON (`{{\"error\": {{\"code\", \"field\", \"message\"}}}}`), of a Python or Node exception,\nand the number of a C `sipcreds_status`. `field` names the wire field (or the argument) the\nerror is about; `message` says what is wrong and how to fix it, and never holds a password.\nNumbers never change meaning and are never reused.\n\n| number | code | class (Python, Node) | meaning |\n|---:|---|---|---|\n"
+    );
+    for info in sipcreds::list_all_errors() {
+        let code = ErrorCode::ALL
+            .iter()
+            .find(|c| c.as_str() == info.code)
+            .copied()
+            .unwrap_or(ErrorCode::Storage);
+        let _ = writeln!(
+            s,
+            "| {} | `{}` | `{}` | {} |",
+            info.number,
+            info.code,
+            code.class().name(),
+            cell(info.description)
+        );
+    }
+    s.push_str("\n## Classes\n\n");
+    for class in ErrorClass::ALL {
+        let builtin = class
+            .python_builtin()
+            .map(|b| format!(" (in Python also a `{b}`)"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "- `{}`{builtin}: {}", class.name(), class.doc());
+    }
+    s.push_str("\nIn C the statuses 1000 (`SIPCREDS_NULL_ARGUMENT`: a required pointer was NULL) and\n1001 (`SIPCREDS_INTERNAL`: a bug, caught before it crossed into C) come on top of these.\n");
+    s
+}
+
+/// `docs/fields.md`: the fields of a credential, their rules and error codes, from the input
+/// schema the core checks against.
+pub fn fields_md() -> String {
+    let schema = sipcreds::input_schema();
+    let mut s = format!(
+        "{DOC_HEADER}\n\n# A credential's fields\n\nA credential is a JSON object (a dict in Python, an object in Node) with these fields;\n`server` is the only one required. Unknown fields are refused (`unknown_field`), `authUser`\nand `authPassword` come together (`incomplete_auth`), and a body is at most 64 KiB\n(`too_large`). An update takes the same fields, each optional; `null` clears one, and\n`expectedVersion` refuses a stale update (`conflict`). The JSON Schema of the input is\n`schema/credential-input.schema.json` (`sipcreds schema`, `schema()` on every surface); the\nlibrary is the authority and may refuse what the schema accepts.\n\n| field | type | rule | default | error code |\n|---|---|---|---|---|\n"
+    );
+    for (name, prop, required) in properties(&schema) {
+        let ty = match &prop["type"] {
+            serde_json::Value::String(t) => t.clone(),
+            serde_json::Value::Array(ts) => ts
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            _ => String::new(),
+        };
+        let ty = if required {
+            format!("{ty}, required")
+        } else {
+            ty
+        };
+        let mut rule = prop["description"].as_str().unwrap_or("").to_owned();
+        match (
+            prop.get("minLength").and_then(|v| v.as_u64()),
+            prop.get("maxLength").and_then(|v| v.as_u64()),
+        ) {
+            (Some(1), Some(max)) => {
+                let _ = write!(rule, " Not empty, at most {max} characters.");
+            }
+            (Some(1), None) => rule.push_str(" Not empty."),
+            (_, Some(max)) => {
+                let _ = write!(rule, " At most {max} characters.");
+            }
+            _ => {}
+        }
+        if let (Some(lo), Some(hi)) = (prop.get("minimum"), prop.get("maximum")) {
+            let _ = write!(rule, " From {lo} to {hi}.");
+        }
+        let default = match &prop["default"] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(d) => format!("`{d}`"),
+            d => format!("`{d}`"),
+        };
+        let code = prop["x-sipcreds-code"].as_str().unwrap_or("");
+        let _ = writeln!(
+            s,
+            "| `{name}` | {ty} | {} | {default} | `{code}` |",
+            cell(rule.trim())
+        );
+    }
+    s.push_str("\nThe server is a host (a DNS name, an IPv4 address, or an IPv6 address in brackets) with\nan optional `:port`, never a URI: `sip:`, a user, a path or parameters are refused with the\nfix (`sip:trunk.example.com` → `trunk.example.com`). Without a port the probe looks the\nhost up as RFC 3263 says (SRV, then A/AAAA on 5060, or 5061 for TLS). The realm is `domain`\nwhen given, else the server's host.\n");
+    s
+}
+
+/// `docs/troubleshooting.md`: every symptom `diagnose` knows, with its causes and fixes, from
+/// the core's one table (what the probe's reports use too).
+pub fn troubleshooting_md() -> String {
+    let mut s = format!(
+        "{DOC_HEADER}\n\n# Troubleshooting: what a symptom usually means\n\n`diagnose(symptom, reason)` (CLI `sipcreds diagnose SYMPTOM --reason TEXT`) answers the likely\ncauses of a SIP status or a transport symptom, most likely first, with the fix and the\nfields to check; a provider's reason phrase moves the causes it points at to the front. The\nlive probe (`docs/probe.md`) finds the symptom and attaches these causes to its report.\n"
+    );
+    for symptom in sipcreds::symptoms() {
+        let Ok(d) = sipcreds::diagnose(symptom, None) else {
+            continue;
+        };
+        let _ = write!(s, "\n## `{symptom}`\n\n{}\n\n", d.summary);
+        for (i, c) in d.causes.iter().enumerate() {
+            let check = if c.fields.is_empty() {
+                String::new()
+            } else {
+                format!(" Check: {}.", c.fields.join(", "))
+            };
+            let _ = writeln!(
+                s,
+                "{}. **{}**: {} Fix: {}{check}",
+                i + 1,
+                c.code,
+                c.cause,
+                c.fix
+            );
+        }
+    }
+    s
 }
 
 const HEADER: &str = "generated from the core's error table (core/src/error.rs) by \
@@ -61,7 +248,7 @@ pub fn c_status_rs() -> String {
     s.push_str(
         "use std::ffi::CStr;\n\nuse sipcreds::ErrorCode;\n\n\
          /// The outcome of a call: `SIPCREDS_OK`, or the fixed number of an error code of the contract\n\
-         /// (§8), or one of the C-only statuses from 1000 up. A number never changes meaning and is\n\
+         /// (docs/errors.md), or one of the C-only statuses from 1000 up. A number never changes meaning and is\n\
          /// never reused.\n\
          #[repr(u32)]\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum sipcreds_status {\n    /// Success.\n    SIPCREDS_OK = 0,\n",
     );

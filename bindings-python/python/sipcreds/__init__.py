@@ -75,7 +75,7 @@ def _probe_options(
     local_address: Optional[str],
     trace: Optional[bool],
 ) -> Optional[ProbeOptions]:
-    """The §12 options of a probe call: ``options`` with the keywords given over them."""
+    """The docs/probe.md options of a probe call: ``options`` with the keywords given over them."""
     merged: dict[str, object] = dict(options or {})
     for key, value in (
         ("timeout", timeout),
@@ -126,13 +126,13 @@ class Registry(_NativeRegistry):
         local_address: Optional[str] = None,
         trace: Optional[bool] = None,
     ) -> ProbeReport:
-        """The live probe (SPEC §12) of the stored credential ``id``: resolve (RFC 3263),
+        """The live probe (docs/probe.md) of the stored credential ``id``: resolve (RFC 3263),
         connect (UDP, TCP, or verified TLS), send OPTIONS and a Contact-less REGISTER (a binding
         query: nothing is registered) answering one digest challenge, and report the outcome
         (``ok``, ``auth_rejected``, ``realm_mismatch``, ``timeout``, ...) with timed steps and
         the causes and fixes of ``diagnose``. The GIL is released while it runs.
 
-        Options are the §12 names in ``options`` (``timeout``, ``register``, ``caFile``,
+        Options are the probe option names in ``options`` (``timeout``, ``register``, ``caFile``,
         ``nameserver``, ``localAddress``, ``trace``) or the keywords. A probe that fails is a
         report; ``NotFoundError`` and ``ValidationError`` (``invalid_option``) are for what
         stops it from starting."""

@@ -2,7 +2,7 @@
 
 Every exception carries the stable ``code`` of the contract (the same on every surface),
 the ``field`` it is about (the wire name, or ``None``) and a ``message`` that says how to
-fix it; ``to_dict()`` is the contract's error JSON (SPEC §8) exactly as every surface
+fix it; ``to_dict()`` is the contract's error JSON (docs/errors.md) exactly as every surface
 writes it. No exception ever carries a password.
 
 This file is generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
@@ -49,7 +49,7 @@ class Error(Exception):
             setattr(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's error JSON (SPEC §8): ``{"error": {"code", "field", "message"}}``
+        """The contract's error JSON (docs/errors.md): ``{"error": {"code", "field", "message"}}``
         with the code's extras (``usage`` for ``in_use``, ``expectedVersion`` and
         ``actualVersion`` for ``conflict``), as the core wrote it: the same on every surface."""
         text = self.__dict__.get("_json")

@@ -1,4 +1,4 @@
-"""The output shapes of sipcreds as ``TypedDict``s (SPEC §3, §5-§8).
+"""The output shapes of sipcreds as ``TypedDict``s (docs/README.md).
 
 This file is generated from the core's serde types (core, `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
 """
@@ -29,7 +29,7 @@ __all__ = [
 
 
 class NormalizedCredential(TypedDict):
-    """The normalized fields of a credential input (§9), borrowing what they can: what ``CredentialInput::to_normalized_json_string`` writes, and what a binding reads to build its own objects without going through JSON. Never holds the password."""
+    """The normalized fields of a credential input (docs/README.md), borrowing what they can: what ``CredentialInput::to_normalized_json_string`` writes, and what a binding reads to build its own objects without going through JSON. Never holds the password."""
 
     name: Optional[str]
     server: str
@@ -45,7 +45,7 @@ class NormalizedCredential(TypedDict):
 
 
 class CredentialDict(TypedDict):
-    """A credential as every surface shows it (§3), fields in the order of §3. Never holds the password."""
+    """A credential as every surface shows it (docs/fields.md), fields in the order of docs/fields.md. Never holds the password."""
 
     id: str
     org: str
@@ -185,7 +185,7 @@ class _ErrorBodyRequired(TypedDict):
 
 
 class ErrorBody(_ErrorBodyRequired, total=False):
-    """The body of an error (§8), in the order every surface writes it."""
+    """The body of an error (docs/errors.md), in the order every surface writes it."""
 
     usage: Optional[Usage]
     expectedVersion: Optional[int]
@@ -197,7 +197,7 @@ class _CredentialInputRequired(TypedDict):
 
 
 class CredentialInput(_CredentialInputRequired, total=False):
-    """A credential as create takes it (§3): ``server`` required, the other fields optional; unknown keys are refused."""
+    """A credential as create takes it (docs/fields.md): ``server`` required, the other fields optional; unknown keys are refused."""
 
     name: Optional[str]
     authUser: Optional[str]
@@ -209,7 +209,7 @@ class CredentialInput(_CredentialInputRequired, total=False):
 
 
 class CredentialPatch(TypedDict, total=False):
-    """The fields update changes (§3): each optional, ``null`` clears it; ``expectedVersion`` refuses a stale update."""
+    """The fields update changes (docs/fields.md): each optional, ``null`` clears it; ``expectedVersion`` refuses a stale update."""
 
     name: Optional[str]
     server: str

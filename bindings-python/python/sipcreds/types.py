@@ -1,4 +1,4 @@
-"""The shapes of the dicts sipcreds returns, as ``TypedDict``s (the §3 wire names): those
+"""The shapes of the dicts sipcreds returns, as ``TypedDict``s (wire names): those
 of the core's output types are generated (``_shapes.py``), the rest are the probe's and the
 pages'.
 
@@ -100,7 +100,7 @@ class ProbeChallenge(TypedDict):
     qop: Optional[str]
 
 class ProbeOptions(TypedDict, total=False):
-    """The options of ``Registry.probe`` (the §12 names)."""
+    """The options of ``Registry.probe`` (the probe option names)."""
 
     timeout: float
     register: bool
@@ -126,7 +126,7 @@ class ProbeTraceEntry(TypedDict):
     message: str
 
 class ProbeReport(TypedDict):
-    """The report of the live probe (SPEC §12); ``trace`` only with ``trace=True``."""
+    """The report of the live probe (docs/probe.md); ``trace`` only with ``trace=True``."""
 
     credentialId: Optional[str]
     server: str
