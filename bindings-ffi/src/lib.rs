@@ -1189,6 +1189,33 @@ fn run_decision(
     status
 }
 
+/// `reserve` and `acquire` from C: the arguments read, the wait checked, `book` decides.
+///
+/// # Safety
+/// As the calls that use it.
+unsafe fn booking(
+    registry: *const sipcreds_registry,
+    org: *const c_char,
+    id: *const c_char,
+    max_wait_ms: u64,
+    out: *mut sipcreds_decision,
+    out_error_json: *mut *mut c_char,
+    book: fn(&Registry, &str, &str, std::time::Duration) -> sipcreds::Result<sipcreds::Decision>,
+) -> sipcreds_status {
+    run_decision(out, out_error_json, || {
+        // SAFETY: forwarded caller contract.
+        let (reg, org, id) = unsafe {
+            (
+                handle(registry)?,
+                text(org, "org", ErrorCode::InvalidOrg)?,
+                text(id, "id", ErrorCode::NotFound)?,
+            )
+        };
+        let max_wait = Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?;
+        Ok(book(reg, org, id, max_wait)?)
+    })
+}
+
 /// Admit a call now, or say when to retry: `*out` is filled (`admitted`; `retry_after_ms`
 /// when not); `*out_error_json` is NULL on success and the error JSON on failure (free it
 /// with `sipcreds_string_free`).
@@ -1255,18 +1282,18 @@ pub unsafe extern "C" fn sipcreds_registry_acquire(
     out: *mut sipcreds_decision,
     out_error_json: *mut *mut c_char,
 ) -> sipcreds_status {
-    run_decision(out, out_error_json, || {
-        // SAFETY: forwarded caller contract.
-        let (reg, org, id) = unsafe {
-            (
-                handle(registry)?,
-                text(org, "org", ErrorCode::InvalidOrg)?,
-                text(id, "id", ErrorCode::NotFound)?,
-            )
-        };
-        let max_wait = Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?;
-        Ok(reg.acquire(org, id, max_wait)?)
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        booking(
+            registry,
+            org,
+            id,
+            max_wait_ms,
+            out,
+            out_error_json,
+            Registry::acquire,
+        )
+    }
 }
 
 /// Book the next free slot of the credential's rate group: `out->admitted` with
@@ -1285,18 +1312,18 @@ pub unsafe extern "C" fn sipcreds_registry_reserve(
     out: *mut sipcreds_decision,
     out_error_json: *mut *mut c_char,
 ) -> sipcreds_status {
-    run_decision(out, out_error_json, || {
-        // SAFETY: forwarded caller contract.
-        let (reg, org, id) = unsafe {
-            (
-                handle(registry)?,
-                text(org, "org", ErrorCode::InvalidOrg)?,
-                text(id, "id", ErrorCode::NotFound)?,
-            )
-        };
-        let max_wait = Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?;
-        Ok(reg.reserve(org, id, max_wait)?)
-    })
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        booking(
+            registry,
+            org,
+            id,
+            max_wait_ms,
+            out,
+            out_error_json,
+            Registry::reserve,
+        )
+    }
 }
 
 #[cfg(test)]

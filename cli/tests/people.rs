@@ -206,32 +206,71 @@ fn the_password_prompt_does_not_echo_on_a_terminal() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let cmd = format!(
-        "{} --db {} credentials create --server sip.example.com --auth-user acme --json",
-        bin().display(),
-        db.display()
-    );
+    let args = "credentials create --server sip.example.com --auth-user acme --json";
+    let text = on_a_terminal(&script, &db, args, &[PASSWORD]);
+    assert!(text.contains("authPassword (not shown):"), "{text}");
+    assert!(!text.contains(PASSWORD), "the password was echoed: {text}");
+    assert!(text.contains("\"hasPassword\": true"), "{text}");
+}
+
+/// Run `sipcreds --db DB ARGS` on a pseudo-terminal (util-linux `script`), typing each answer
+/// once the program shows its next prompt (text ending in ": "), as a person does; everything
+/// the terminal showed. Typing only after the prompt matters: a terminal echoes what arrives
+/// before a no-echo prompt has turned the echo off.
+fn on_a_terminal(script: &Path, db: &Path, args: &str, answers: &[&str]) -> String {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let cmd = format!("{} --db {} {args}", bin().display(), db.display());
     let mut child = Command::new(script)
         .args(["-qec", &cmd, "/dev/null"])
         .env(
             "SIPCREDS_KEY",
             "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
         )
+        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let shown = shown.clone();
+        let mut out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
     let mut stdin = child.stdin.take().unwrap();
-    // Wait for the prompt before typing, as a person does.
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let mut typed_at = 0;
+    for answer in answers {
+        let began = std::time::Instant::now();
+        loop {
+            let text = shown.lock().unwrap().clone();
+            if text.len() > typed_at && text.ends_with(b": ") {
+                typed_at = text.len();
+                break;
+            }
+            assert!(
+                began.elapsed() < std::time::Duration::from_secs(20),
+                "no prompt for {answer:?}: {}",
+                String::from_utf8_lossy(&text)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    }
     drop(stdin);
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("authPassword (not shown):"), "{text}");
-    assert!(!text.contains(PASSWORD), "the password was echoed: {text}");
-    assert!(text.contains("\"hasPassword\": true"), "{text}");
+    child.wait().unwrap();
+    reader.join().unwrap();
+    let text = shown.lock().unwrap().clone();
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 fn which(name: &str) -> Result<PathBuf, ()> {
@@ -401,27 +440,9 @@ fn create_on_a_terminal_asks_field_by_field_and_again_with_the_fix() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("i.db");
-    let cmd = format!(
-        "{} --db {} credentials create --json",
-        bin().display(),
-        db.display()
-    );
-    let mut child = Command::new(script)
-        .args(["-qec", &cmd, "/dev/null"])
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
     // server (with a scheme: refused later, and asked again), transport (default), name,
     // authUser, authPassword (no echo), domain, cpsLimit, cpsKey; then the server again.
-    for answer in [
+    let answers = [
         "sip:trunk.example.com",
         "",
         "interactive",
@@ -431,13 +452,8 @@ fn create_on_a_terminal_asks_field_by_field_and_again_with_the_fix() {
         "5",
         "",
         "trunk.example.com",
-    ] {
-        std::thread::sleep(std::time::Duration::from_millis(400));
-        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    }
-    let o = child.wait_with_output().unwrap();
-    drop(stdin);
-    let text = String::from_utf8_lossy(&o.stdout);
+    ];
+    let text = on_a_terminal(&script, &db, "credentials create --json", &answers);
     assert!(text.contains("server ("), "{text}");
     assert!(text.contains("transport [udp]"), "{text}");
     assert!(

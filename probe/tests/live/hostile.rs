@@ -39,7 +39,7 @@ async fn peer(transport: &'static str, script: Script, timeout_s: f64) -> Peer {
         _ => {
             let ca = tls::ca("hostile");
             let leaf = tls::leaf(&ca, &["127.0.0.1"], false);
-            let (a, s) = hp::stream(script, Some(hp::tls_config(&leaf))).await;
+            let (a, s) = hp::stream(script, Some(tls::server_config(&leaf))).await;
             let opts = opts.with_ca_file(&ca.pem_file).unwrap();
             (a, s, opts, Some(ca))
         }

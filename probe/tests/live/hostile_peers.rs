@@ -253,20 +253,6 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     }
 }
 
-/// A rustls server configuration for this leaf.
-pub fn tls_config(leaf: &super::tls::Leaf) -> Arc<rustls::ServerConfig> {
-    Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.cert.clone()], leaf.key.clone_key())
-        .unwrap(),
-    )
-}
-
 /// A script from a closure that ignores the count.
 pub fn script(f: impl Fn(&Req) -> Vec<Out> + Send + Sync + 'static) -> Script {
     Arc::new(move |r, _| f(r))

@@ -94,17 +94,23 @@ pub fn leaf(ca: &Ca, names: &[&str], expired: bool) -> Leaf {
     }
 }
 
+/// A rustls server configuration presenting this leaf.
+pub fn server_config(leaf: &Leaf) -> Arc<rustls::ServerConfig> {
+    Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.cert.clone()], leaf.key.clone_key())
+        .unwrap(),
+    )
+}
+
 /// A TLS server on 127.0.0.1 answering each SIP request 200 OK; runs until the runtime ends.
 pub async fn server(leaf: &Leaf) -> SocketAddr {
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![leaf.cert.clone()], leaf.key.clone_key())
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tokio_rustls::TlsAcceptor::from(server_config(leaf));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
