@@ -595,14 +595,29 @@ fn interactive_input() -> Result<zeroize::Zeroizing<String>, Error> {
     let mut values = serde_json::Map::new();
     let ask = |field: &str, values: &mut serde_json::Map<String, Value>| -> Result<(), Error> {
         let prop = &schema["properties"][field];
-        let rule = prop["description"].as_str().unwrap_or("");
+        // The rule: the schema's description up to its first ";" (what follows is about
+        // updates), with the range of a number.
+        let description = prop["description"].as_str().unwrap_or("");
+        let mut rule = description
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('.')
+            .to_owned();
+        if let (Some(lo), Some(hi)) = (prop["minimum"].as_u64(), prop["maximum"].as_u64()) {
+            rule.push_str(&format!(", {lo}-{hi}; empty: none"));
+        }
+        match field {
+            "server" => rule.push_str("; required"),
+            "authPassword" => rule.push_str(", not shown as you type"),
+            _ => {}
+        }
         let default = match &prop["default"] {
             Value::Null => String::new(),
             Value::String(d) => format!(" [{d}]"),
             d => format!(" [{d}]"),
         };
-        let required = if field == "server" { ", required" } else { "" };
-        let prompt = format!("{field}{default} ({rule}{required}): ");
+        let prompt = format!("{field}{default} ({rule}): ");
         let answer = if field == "authPassword" {
             zeroize::Zeroizing::new(
                 rpassword::prompt_password(&prompt)
