@@ -544,26 +544,34 @@ fn list_all_errors<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
 #[pyclass(frozen, module = "sipcreds", name = "Credential")]
 struct PyCredential {
     inner: sipcreds::Credential,
-    json: Map<String, Value>,
+    /// The wire JSON, made on the first attribute read (a page of 1,000 credentials whose
+    /// callers read a few fields of some does not build 1,000 maps).
+    json: std::sync::OnceLock<Map<String, Value>>,
 }
 
 impl PyCredential {
     fn new(inner: sipcreds::Credential) -> Self {
-        let json = match inner.to_json() {
+        PyCredential {
+            inner,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn json(&self) -> &Map<String, Value> {
+        self.json.get_or_init(|| match self.inner.to_json() {
             Value::Object(m) => m,
             _ => Map::new(),
-        };
-        PyCredential { inner, json }
+        })
     }
 
     fn field<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, self.json.get(key).unwrap_or(&Value::Null))
+        to_py(py, self.json().get(key).unwrap_or(&Value::Null))
     }
 
     /// A time field as a timezone-aware `datetime` in UTC (the wire's RFC 3339 text parsed
     /// by `datetime.fromisoformat`, its `Z` written `+00:00` for Python 3.10).
     fn time_field<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        let Some(text) = self.json.get(key).and_then(Value::as_str) else {
+        let Some(text) = self.json().get(key).and_then(Value::as_str) else {
             return Ok(py.None().into_bound(py));
         };
         let iso = match text.strip_suffix('Z') {
@@ -582,7 +590,7 @@ include!("credential_getters.rs");
 credential_pymethods! {
     /// The docs/fields.md JSON form (never the password).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict_from_map(py, &self.json)
+        dict_from_map(py, self.json())
     }
 
     /// The password in clear, for the SIP stack that must send it; `None` without one.
@@ -592,7 +600,7 @@ credential_pymethods! {
     }
 
     fn __repr__(&self) -> String {
-        let s = |k: &str| match self.json.get(k) {
+        let s = |k: &str| match self.json().get(k) {
             Some(Value::String(v)) => format!("{v:?}"),
             Some(Value::Null) | None => "None".into(),
             Some(other) => other.to_string(),
