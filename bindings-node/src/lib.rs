@@ -684,14 +684,25 @@ impl NativeRegistry {
     /// probes take one budget. `options` is the probe options object as JSON text
     /// (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
     #[napi(ts_return_type = "Promise<Reply>")]
-    pub async fn probe(&self, org: String, id: String, options: Option<String>) -> Result<Reply> {
-        let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
-            .map_err(fail)?;
-        let credential = self.inner.get_credential(&org, &id).map_err(fail)?;
-        let report = sipcreds_probe::probe_shared(credential, options)
-            .await
-            .map_err(fail)?;
-        Reply::serialize(&report)
+    pub fn probe<'env>(
+        &self,
+        env: &'env Env,
+        org: String,
+        id: String,
+        options: Option<String>,
+    ) -> Result<napi::bindgen_prelude::PromiseRaw<'env, Reply>> {
+        // The registry is cloned here, on the JS thread: the future never touches `self`, so a
+        // `close()` meanwhile cannot race with it.
+        let reg = self.inner.clone();
+        env.spawn_future(async move {
+            let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
+                .map_err(fail)?;
+            let credential = reg.get_credential(&org, &id).map_err(fail)?;
+            let report = sipcreds_probe::probe_shared(credential, options)
+                .await
+                .map_err(fail)?;
+            Reply::serialize(&report)
+        })
     }
 
     /// How many credentials the org has (nothing decrypted: one read of the rate columns).

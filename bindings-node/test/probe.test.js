@@ -230,3 +230,17 @@ test('probeAll yields each report as it ends', async () => {
     (e) => e instanceof ValidationError && e.field === 'concurrency',
   )
 })
+
+test('close() while probes run: the probes end with their reports, later calls reject', async () => {
+  const socks = await silentSockets(5)
+  const reg = new Registry()
+  const ids = []
+  for (const s of socks) ids.push((await reg.createCredential('acme', { server: `127.0.0.1:${s.address().port}` })).id)
+  const probes = ids.map((id) => reg.probe('acme', id, { timeout: 0.3 }))
+  reg.close()
+  const reports = await Promise.all(probes)
+  for (const s of socks) s.close()
+  assert.ok(reports.every((r) => r.outcome === 'timeout'))
+  await assert.rejects(reg.probe('acme', ids[0]), (e) => e.code === 'storage')
+  await assert.rejects(reg.countCredentials('acme'), (e) => e.code === 'storage')
+})
