@@ -903,8 +903,8 @@ impl Run<'_> {
 
     /// Every text of the report with this probe's nonces, cnonces and digest responses
     /// replaced by `[redacted]` (a server may echo them in a reason phrase or a header).
-    fn scrub(&self, text: &mut String) {
-        for secret in &self.secrets {
+    fn scrub(secrets: &[zeroize::Zeroizing<String>], text: &mut String) {
+        for secret in secrets {
             if secret.len() >= 4 && text.contains(secret.as_str()) {
                 *text = text.replace(secret.as_str(), REDACTED);
             }
@@ -919,48 +919,20 @@ impl Run<'_> {
             c.realm
                 .eq_ignore_ascii_case(&message::server_text(&configured_realm))
         });
-        let mut texts: Vec<String> = Vec::new();
-        let mut take = |t: &mut Option<String>| {
-            if let Some(t) = t.as_mut() {
-                texts.push(std::mem::take(t));
-            }
-        };
-        take(&mut self.reason);
-        take(&mut self.server_header);
-        for s in &mut self.steps {
-            take(&mut s.reason);
-            take(&mut s.detail);
+        // Every text the report shows, each scrubbed in place.
+        let secrets = std::mem::take(&mut self.secrets);
+        let scrub = |t: &mut String| Self::scrub(&secrets, t);
+        self.reason.iter_mut().for_each(scrub);
+        self.server_header.iter_mut().for_each(scrub);
+        for step in &mut self.steps {
+            step.reason.iter_mut().for_each(scrub);
+            step.detail.iter_mut().for_each(scrub);
         }
         if let Some(c) = self.challenge.as_mut() {
-            texts.push(std::mem::take(&mut c.realm));
+            scrub(&mut c.realm);
         }
-        if let Some(trace) = self.trace.as_mut() {
-            for t in trace.iter_mut() {
-                texts.push(std::mem::take(&mut t.message));
-            }
-        }
-        for t in &mut texts {
-            self.scrub(t);
-        }
-        let mut texts = texts.into_iter();
-        let mut give = |t: &mut Option<String>| {
-            if t.is_some() {
-                *t = texts.next();
-            }
-        };
-        give(&mut self.reason);
-        give(&mut self.server_header);
-        for s in &mut self.steps {
-            give(&mut s.reason);
-            give(&mut s.detail);
-        }
-        if let Some(c) = self.challenge.as_mut() {
-            c.realm = texts.next().unwrap_or_default();
-        }
-        if let Some(trace) = self.trace.as_mut() {
-            for t in trace.iter_mut() {
-                t.message = texts.next().unwrap_or_default();
-            }
+        for t in self.trace.iter_mut().flatten() {
+            scrub(&mut t.message);
         }
         let targets = std::mem::take(&mut self.targets);
         Report {
