@@ -26,6 +26,10 @@ export type ErrorCode =
   | 'in_use'
   | 'conflict'
   | 'storage'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'too_many_requests'
+  | 'internal'
 
 /** The contract's error JSON (docs/errors.md), its code one of the table's. */
 export interface ErrorBody extends ErrorBodyData {
@@ -58,3 +62,11 @@ export declare class ConflictError extends SipcredsError {
 }
 /** The store failed: the file, the key, or the database. Codes: storage. */
 export declare class StorageError extends SipcredsError {}
+/** The HTTP API refused the request: no token or an unknown one (`unauthorized`), or one whose role or origin does not allow it (`forbidden`). Codes: unauthorized, forbidden. */
+export declare class AccessError extends SipcredsError {}
+/** The HTTP API refused the request for now: too many for the token, or a probe of the same credential too soon; `retryAfterMs` says when to retry. Codes: too_many_requests. */
+export declare class TooManyRequestsError extends SipcredsError {
+  readonly retryAfterMs: number
+}
+/** Something unexpected failed in the server; the body has no detail, the server's log has it under the request id. Codes: internal. */
+export declare class InternalError extends SipcredsError {}

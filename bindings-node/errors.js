@@ -51,7 +51,16 @@ class ConflictError extends SipcredsError {}
 /** The store failed: the file, the key, or the database. Codes: storage. */
 class StorageError extends SipcredsError {}
 
-for (const C of [SipcredsError, ValidationError, NotFoundError, ReadOnlyError, InUseError, ConflictError, StorageError]) {
+/** The HTTP API refused the request: no token or an unknown one (`unauthorized`), or one whose role or origin does not allow it (`forbidden`). Codes: unauthorized, forbidden. */
+class AccessError extends SipcredsError {}
+
+/** The HTTP API refused the request for now: too many for the token, or a probe of the same credential too soon; `retryAfterMs` says when to retry. Codes: too_many_requests. */
+class TooManyRequestsError extends SipcredsError {}
+
+/** Something unexpected failed in the server; the body has no detail, the server's log has it under the request id. Codes: internal. */
+class InternalError extends SipcredsError {}
+
+for (const C of [SipcredsError, ValidationError, NotFoundError, ReadOnlyError, InUseError, ConflictError, StorageError, AccessError, TooManyRequestsError, InternalError]) {
   Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true })
 }
 
@@ -79,12 +88,17 @@ const CLASS_OF = Object.freeze({
   in_use: InUseError,
   conflict: ConflictError,
   storage: StorageError,
+  unauthorized: AccessError,
+  forbidden: AccessError,
+  too_many_requests: TooManyRequestsError,
+  internal: InternalError,
 })
 
 /** The extra members of each code's error body, as properties. */
 const EXTRAS = Object.freeze({
   in_use: ['usage'],
   conflict: ['expectedVersion', 'actualVersion'],
+  too_many_requests: ['retryAfterMs'],
 })
 
 module.exports = {
@@ -95,6 +109,9 @@ module.exports = {
   InUseError,
   ConflictError,
   StorageError,
+  AccessError,
+  TooManyRequestsError,
+  InternalError,
   CLASS_OF,
   EXTRAS,
 }

@@ -229,6 +229,8 @@ export interface ErrorBodyData {
   expectedVersion?: number | null
   /** `conflict`: the stored version. */
   actualVersion?: number | null
+  /** `too_many_requests`: how long to wait before a retry can succeed. */
+  retryAfterMs?: number | null
 }
 
 /** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after `retryAfterMs`). Milliseconds, rounded up. */

@@ -145,14 +145,25 @@ enum sipcreds_status
    */
   SIPCREDS_STORAGE = 21,
   /**
+   * `unauthorized`: the HTTP API got no token, or one it does not know or that was revoked.
+   */
+  SIPCREDS_UNAUTHORIZED = 23,
+  /**
+   * `forbidden`: the token's role does not allow this request (or a signed-in request came from another origin).
+   */
+  SIPCREDS_FORBIDDEN = 24,
+  /**
+   * `too_many_requests`: too many requests for the token (or probes of the credential); retry after retryAfterMs.
+   */
+  SIPCREDS_TOO_MANY_REQUESTS = 25,
+  /**
+   * `internal`: something unexpected failed (a bug); the server logged it with the request id.
+   */
+  SIPCREDS_INTERNAL = 1001,
+  /**
    * C only: a required pointer argument was NULL (the error JSON's field names it).
    */
   SIPCREDS_NULL_ARGUMENT = 1000,
-  /**
-   * C only: the library failed internally (a bug: please report it); nothing was changed
-   * that the call would not have changed.
-   */
-  SIPCREDS_INTERNAL = 1001,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

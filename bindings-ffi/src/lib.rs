@@ -48,6 +48,7 @@ impl Failure {
             usage: None,
             expected_version: None,
             actual_version: None,
+            retry_after_ms: None,
         };
         Failure {
             status,

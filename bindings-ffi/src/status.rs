@@ -56,11 +56,16 @@ pub enum sipcreds_status {
     SIPCREDS_CONFLICT = 20,
     /// `storage`: the storage backend failed.
     SIPCREDS_STORAGE = 21,
+    /// `unauthorized`: the HTTP API got no token, or one it does not know or that was revoked.
+    SIPCREDS_UNAUTHORIZED = 23,
+    /// `forbidden`: the token's role does not allow this request (or a signed-in request came from another origin).
+    SIPCREDS_FORBIDDEN = 24,
+    /// `too_many_requests`: too many requests for the token (or probes of the credential); retry after retryAfterMs.
+    SIPCREDS_TOO_MANY_REQUESTS = 25,
+    /// `internal`: something unexpected failed (a bug); the server logged it with the request id.
+    SIPCREDS_INTERNAL = 1001,
     /// C only: a required pointer argument was NULL (the error JSON's field names it).
     SIPCREDS_NULL_ARGUMENT = 1000,
-    /// C only: the library failed internally (a bug: please report it); nothing was changed
-    /// that the call would not have changed.
-    SIPCREDS_INTERNAL = 1001,
 }
 
 impl sipcreds_status {
@@ -89,11 +94,15 @@ impl sipcreds_status {
             ErrorCode::InUse => sipcreds_status::SIPCREDS_IN_USE,
             ErrorCode::Conflict => sipcreds_status::SIPCREDS_CONFLICT,
             ErrorCode::Storage => sipcreds_status::SIPCREDS_STORAGE,
+            ErrorCode::Unauthorized => sipcreds_status::SIPCREDS_UNAUTHORIZED,
+            ErrorCode::Forbidden => sipcreds_status::SIPCREDS_FORBIDDEN,
+            ErrorCode::TooManyRequests => sipcreds_status::SIPCREDS_TOO_MANY_REQUESTS,
+            ErrorCode::Internal => sipcreds_status::SIPCREDS_INTERNAL,
         }
     }
 
     /// Every status, success first.
-    pub(crate) const ALL: [sipcreds_status; 25] = [
+    pub(crate) const ALL: [sipcreds_status; 28] = [
         sipcreds_status::SIPCREDS_OK,
         sipcreds_status::SIPCREDS_INVALID_JSON,
         sipcreds_status::SIPCREDS_TOO_LARGE,
@@ -117,8 +126,11 @@ impl sipcreds_status {
         sipcreds_status::SIPCREDS_IN_USE,
         sipcreds_status::SIPCREDS_CONFLICT,
         sipcreds_status::SIPCREDS_STORAGE,
-        sipcreds_status::SIPCREDS_NULL_ARGUMENT,
+        sipcreds_status::SIPCREDS_UNAUTHORIZED,
+        sipcreds_status::SIPCREDS_FORBIDDEN,
+        sipcreds_status::SIPCREDS_TOO_MANY_REQUESTS,
         sipcreds_status::SIPCREDS_INTERNAL,
+        sipcreds_status::SIPCREDS_NULL_ARGUMENT,
     ];
 
     /// The status's name: `ok`, the code, or the C-only name.
@@ -147,8 +159,11 @@ impl sipcreds_status {
             sipcreds_status::SIPCREDS_IN_USE => c"in_use",
             sipcreds_status::SIPCREDS_CONFLICT => c"conflict",
             sipcreds_status::SIPCREDS_STORAGE => c"storage",
-            sipcreds_status::SIPCREDS_NULL_ARGUMENT => c"null_argument",
+            sipcreds_status::SIPCREDS_UNAUTHORIZED => c"unauthorized",
+            sipcreds_status::SIPCREDS_FORBIDDEN => c"forbidden",
+            sipcreds_status::SIPCREDS_TOO_MANY_REQUESTS => c"too_many_requests",
             sipcreds_status::SIPCREDS_INTERNAL => c"internal",
+            sipcreds_status::SIPCREDS_NULL_ARGUMENT => c"null_argument",
         }
     }
 }

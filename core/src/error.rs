@@ -71,7 +71,7 @@ pub fn printable(s: &str, max: usize) -> String {
 /// tables are generated from the same table (`cargo test -p sipcreds-conformance --test
 /// generated`, `SIPCREDS_BLESS=1` to rewrite them), so no list of codes is kept by hand.
 macro_rules! error_table {
-    ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $class:ident, $description:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $class:ident, $http:literal, $description:literal; )*) => {
         /// Every failure has exactly one of these codes, the same on every surface.
         ///
         /// The string form ([`ErrorCode::as_str`]) and the number ([`ErrorCode::number`], used
@@ -82,7 +82,8 @@ macro_rules! error_table {
         /// use sipcreds::ErrorCode;
         /// assert_eq!(ErrorCode::InvalidServer.as_str(), "invalid_server");
         /// assert_eq!("in_use".parse::<ErrorCode>(), Ok(ErrorCode::InUse));
-        /// assert_eq!(ErrorCode::ALL.len(), 22);
+        /// assert_eq!(ErrorCode::ALL.len(), 26);
+        /// assert_eq!(ErrorCode::InvalidServer.http_status(), 422);
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u32)]
@@ -112,6 +113,12 @@ macro_rules! error_table {
                 match self { $( ErrorCode::$variant => ErrorClass::$class, )* }
             }
 
+            /// The HTTP status the API answers with this code (`sipcreds serve`): from the
+            /// table, so the status of a code is written once.
+            pub const fn http_status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $http, )* }
+            }
+
             /// The Rust name of the variant (`InvalidServer`), for generated code.
             pub const fn variant_name(self) -> &'static str {
                 match self { $( ErrorCode::$variant => stringify!($variant), )* }
@@ -122,50 +129,60 @@ macro_rules! error_table {
 
 error_table! {
     /// The body is not one JSON object, has a syntax error or a duplicate key.
-    InvalidJson = 1, "invalid_json", Validation, "the body is not one JSON object, or has a syntax error or a duplicate key";
+    InvalidJson = 1, "invalid_json", Validation, 400, "the body is not one JSON object, or has a syntax error or a duplicate key";
     /// The body is larger than [`crate::MAX_BODY_BYTES`].
-    TooLarge = 2, "too_large", Validation, "the body is larger than 64 KiB";
+    TooLarge = 2, "too_large", Validation, 413, "the body is larger than 64 KiB";
     /// The body has a field the wire format does not know.
-    UnknownField = 3, "unknown_field", Validation, "the body has a field the wire format does not know";
+    UnknownField = 3, "unknown_field", Validation, 422, "the body has a field the wire format does not know";
     /// A required field is missing.
-    MissingField = 4, "missing_field", Validation, "a required field is missing";
+    MissingField = 4, "missing_field", Validation, 422, "a required field is missing";
     /// `name` is not 1–100 characters without control characters.
-    InvalidName = 5, "invalid_name", Validation, "name must be 1-100 characters without control characters";
+    InvalidName = 5, "invalid_name", Validation, 422, "name must be 1-100 characters without control characters";
     /// `server` is not `host` or `host:port`.
-    InvalidServer = 6, "invalid_server", Validation, "server must be host or host:port";
+    InvalidServer = 6, "invalid_server", Validation, 422, "server must be host or host:port";
     /// `authUser` is not an RFC 3261 user part of 1–128 characters.
-    InvalidAuthUser = 7, "invalid_auth_user", Validation, "authUser must be 1-128 characters of an RFC 3261 user part";
+    InvalidAuthUser = 7, "invalid_auth_user", Validation, 422, "authUser must be 1-128 characters of an RFC 3261 user part";
     /// `authPassword` is not 1–256 characters without control characters.
-    InvalidAuthPassword = 8, "invalid_auth_password", Validation, "authPassword must be 1-256 characters without control characters";
+    InvalidAuthPassword = 8, "invalid_auth_password", Validation, 422, "authPassword must be 1-256 characters without control characters";
     /// Only one of `authUser` and `authPassword` is present.
-    IncompleteAuth = 9, "incomplete_auth", Validation, "authUser and authPassword come together or not at all";
+    IncompleteAuth = 9, "incomplete_auth", Validation, 422, "authUser and authPassword come together or not at all";
     /// `domain` is not a host without a port.
-    InvalidDomain = 10, "invalid_domain", Validation, "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port";
+    InvalidDomain = 10, "invalid_domain", Validation, 422, "domain must be a host (DNS name, IPv4 or bracketed IPv6) without a port";
     /// `transport` is not `udp`, `tcp` or `tls`.
-    InvalidTransport = 11, "invalid_transport", Validation, "transport must be udp, tcp or tls";
+    InvalidTransport = 11, "invalid_transport", Validation, 422, "transport must be udp, tcp or tls";
     /// `cpsLimit` is not an integer in 1–10000.
-    InvalidCpsLimit = 12, "invalid_cps_limit", Validation, "cpsLimit must be an integer from 1 to 10000";
+    InvalidCpsLimit = 12, "invalid_cps_limit", Validation, 422, "cpsLimit must be an integer from 1 to 10000";
     /// `cpsKey` is not 1–64 characters of `[A-Za-z0-9._:-]`.
-    InvalidCpsKey = 13, "invalid_cps_key", Validation, "cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -";
+    InvalidCpsKey = 13, "invalid_cps_key", Validation, 422, "cpsKey must be 1-64 characters of A-Z a-z 0-9 . _ : -";
     /// An organization id is not 1–64 characters of `[A-Za-z0-9._-]`.
-    InvalidOrg = 14, "invalid_org", Validation, "org must be 1-64 characters of A-Z a-z 0-9 . _ -";
+    InvalidOrg = 14, "invalid_org", Validation, 422, "org must be 1-64 characters of A-Z a-z 0-9 . _ -";
     /// A phone number is not E.164.
-    InvalidPhoneNumber = 15, "invalid_phone_number", Validation, "phone numbers must be E.164: +, first digit 1-9, 8-15 digits";
+    InvalidPhoneNumber = 15, "invalid_phone_number", Validation, 422, "phone numbers must be E.164: +, first digit 1-9, 8-15 digits";
     /// `diagnose` does not know the symptom.
-    InvalidSymptom = 16, "invalid_symptom", Validation, "diagnose does not know this symptom";
+    InvalidSymptom = 16, "invalid_symptom", Validation, 422, "diagnose does not know this symptom";
     /// An option of an operation (not a field of a body) does not parse: a limiter URL, a
     /// wait, a page, a probe's timeout or CA file. `field` names the option.
-    InvalidOption = 22, "invalid_option", Validation, "an option of the operation (a limiter URL, a wait, a page, a timeout) does not parse";
+    InvalidOption = 22, "invalid_option", Validation, 422, "an option of the operation (a limiter URL, a wait, a page, a timeout) does not parse";
     /// The object does not exist in this organization.
-    NotFound = 17, "not_found", NotFound, "no such object in this organization";
+    NotFound = 17, "not_found", NotFound, 404, "no such object in this organization";
     /// The credential is managed by a provider.
-    ReadOnly = 18, "read_only", ReadOnly, "the credential is managed by a provider and cannot be changed here";
+    ReadOnly = 18, "read_only", ReadOnly, 409, "the credential is managed by a provider and cannot be changed here";
     /// The credential is linked to phone numbers (and so agents).
-    InUse = 19, "in_use", InUse, "the credential is linked to phone numbers; unlink them or force the delete";
+    InUse = 19, "in_use", InUse, 409, "the credential is linked to phone numbers; unlink them or force the delete";
     /// `expectedVersion` does not match the stored version.
-    Conflict = 20, "conflict", Conflict, "expectedVersion does not match the stored version";
+    Conflict = 20, "conflict", Conflict, 409, "expectedVersion does not match the stored version";
     /// The storage backend failed.
-    Storage = 21, "storage", Storage, "the storage backend failed";
+    Storage = 21, "storage", Storage, 503, "the storage backend failed";
+    /// The HTTP API got no token, or one it does not know (or that was revoked).
+    Unauthorized = 23, "unauthorized", Access, 401, "the HTTP API got no token, or one it does not know or that was revoked";
+    /// The token's role does not allow the request, or a cookie request came from another origin.
+    Forbidden = 24, "forbidden", Access, 403, "the token's role does not allow this request (or a signed-in request came from another origin)";
+    /// Too many requests: the token's rate, or a credential's probes; `retryAfterMs` says when to retry.
+    TooManyRequests = 25, "too_many_requests", RateLimited, 429, "too many requests for the token (or probes of the credential); retry after retryAfterMs";
+    /// Something unexpected failed in the server; it logged the details with the request id.
+    /// (Its number is the C ABI's, where `SIPCREDS_INTERNAL` = 1001 meant the same before the
+    /// code joined the table.)
+    Internal = 1001, "internal", Internal, 500, "something unexpected failed (a bug); the server logged it with the request id";
 }
 
 /// The kinds of failure: one exception class per kind on Python and Node (each a subclass of
@@ -184,17 +201,26 @@ pub enum ErrorClass {
     Conflict,
     /// `storage`.
     Storage,
+    /// `unauthorized`, `forbidden` (the HTTP API).
+    Access,
+    /// `too_many_requests` (the HTTP API).
+    RateLimited,
+    /// `internal` (the HTTP API).
+    Internal,
 }
 
 impl ErrorClass {
     /// Every class, base-most first.
-    pub const ALL: [ErrorClass; 6] = [
+    pub const ALL: [ErrorClass; 9] = [
         ErrorClass::Validation,
         ErrorClass::NotFound,
         ErrorClass::ReadOnly,
         ErrorClass::InUse,
         ErrorClass::Conflict,
         ErrorClass::Storage,
+        ErrorClass::Access,
+        ErrorClass::RateLimited,
+        ErrorClass::Internal,
     ];
 
     /// The class name on Python and Node (`ValidationError`, ...).
@@ -206,6 +232,9 @@ impl ErrorClass {
             ErrorClass::InUse => "InUseError",
             ErrorClass::Conflict => "ConflictError",
             ErrorClass::Storage => "StorageError",
+            ErrorClass::Access => "AccessError",
+            ErrorClass::RateLimited => "TooManyRequestsError",
+            ErrorClass::Internal => "InternalError",
         }
     }
 
@@ -214,6 +243,7 @@ impl ErrorClass {
         match self {
             ErrorClass::Validation => Some("ValueError"),
             ErrorClass::NotFound => Some("LookupError"),
+            ErrorClass::Access => Some("PermissionError"),
             _ => None,
         }
     }
@@ -237,6 +267,15 @@ impl ErrorClass {
                 "The update carried an `expectedVersion` that is not the current version; `expectedVersion` and `actualVersion` say both."
             }
             ErrorClass::Storage => "The store failed: the file, the key, or the database.",
+            ErrorClass::Access => {
+                "The HTTP API refused the request: no token or an unknown one (`unauthorized`), or one whose role or origin does not allow it (`forbidden`)."
+            }
+            ErrorClass::RateLimited => {
+                "The HTTP API refused the request for now: too many for the token, or a probe of the same credential too soon; `retryAfterMs` says when to retry."
+            }
+            ErrorClass::Internal => {
+                "Something unexpected failed in the server; the body has no detail, the server's log has it under the request id."
+            }
         }
     }
 }
@@ -367,6 +406,22 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// The HTTP API refused a request: `unauthorized`, `forbidden` or `too_many_requests`.
+    #[error("{message}")]
+    Denied {
+        /// `unauthorized`, `forbidden` or `too_many_requests`.
+        code: ErrorCode,
+        /// Why, and what to do (never a token).
+        message: String,
+        /// `too_many_requests`: when a retry can succeed.
+        retry_after_ms: Option<u64>,
+    },
+    /// Something unexpected failed; the details are in the server's log under the request id.
+    #[error("internal error; the server logged it as request {request_id}")]
+    Internal {
+        /// The request's id in the server's log.
+        request_id: String,
+    },
 }
 
 impl Error {
@@ -380,6 +435,15 @@ impl Error {
             code,
             field: Some(field.into()),
             message: message.into(),
+        }
+    }
+
+    /// An `unauthorized`, `forbidden` or `too_many_requests` refusal of the HTTP API.
+    pub fn denied(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error::Denied {
+            code,
+            message: message.into(),
+            retry_after_ms: None,
         }
     }
 
@@ -405,6 +469,8 @@ impl Error {
             Error::InUse { .. } => ErrorCode::InUse,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::Storage { .. } => ErrorCode::Storage,
+            Error::Denied { code, .. } => *code,
+            Error::Internal { .. } => ErrorCode::Internal,
         }
     }
 
@@ -415,7 +481,7 @@ impl Error {
             Error::NotFound { field, .. } => Some(field),
             Error::ReadOnly { .. } | Error::InUse { .. } => Some("id"),
             Error::Conflict { .. } => Some("expectedVersion"),
-            Error::Storage { .. } => None,
+            Error::Storage { .. } | Error::Denied { .. } | Error::Internal { .. } => None,
         }
     }
 
@@ -465,6 +531,10 @@ impl Error {
             } => (Some(*expected), Some(*actual)),
             _ => (None, None),
         };
+        let retry_after_ms = match self {
+            Error::Denied { retry_after_ms, .. } => *retry_after_ms,
+            _ => None,
+        };
         ErrorBody {
             code: self.code().as_str(),
             field: self.field(),
@@ -472,6 +542,7 @@ impl Error {
             usage: self.usage(),
             expected_version,
             actual_version,
+            retry_after_ms,
         }
     }
 
@@ -517,6 +588,9 @@ pub struct ErrorBody<'a> {
     /// `conflict`: the stored version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual_version: Option<u64>,
+    /// `too_many_requests`: how long to wait before a retry can succeed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// `{"error": body}`: the whole §8 error JSON.
@@ -550,8 +624,10 @@ mod tests {
         assert_eq!(numbers.len(), ErrorCode::ALL.len());
         assert!(!numbers.contains(&0), "0 is the C ABI's success value");
         assert!(
-            numbers.iter().all(|n| *n < 1000),
-            "1000 up is the C ABI's own"
+            ErrorCode::ALL
+                .iter()
+                .all(|c| c.number() < 1000 || *c == ErrorCode::Internal),
+            "1000 up is the C ABI's own (`internal` kept the C ABI's 1001)"
         );
         for n in ErrorCode::RETIRED_NUMBERS {
             assert!(!numbers.contains(n), "retired number {n} reused");
@@ -566,7 +642,8 @@ mod tests {
         let spec = "invalid_json too_large unknown_field missing_field invalid_name invalid_server \
             invalid_auth_user invalid_auth_password incomplete_auth invalid_domain invalid_transport \
             invalid_cps_limit invalid_cps_key invalid_org invalid_phone_number invalid_symptom \
-            invalid_option not_found read_only in_use conflict storage";
+            invalid_option not_found read_only in_use conflict storage unauthorized forbidden \
+            too_many_requests internal";
         let ours: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(ours, spec.split_whitespace().collect::<Vec<_>>());
     }

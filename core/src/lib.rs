@@ -44,6 +44,7 @@ mod registry;
 mod schema;
 #[cfg(feature = "schema")]
 mod shapes;
+mod token;
 mod usage;
 mod values;
 mod wire;
@@ -69,17 +70,20 @@ pub use rate::{
     SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, ConnectedProvider, DeleteReport, MemoryStore, NumberRecord, Page, Paged,
-    Provider, ProviderDeleteReport, RateChanges, RateRowSink, Registry, SealedCredential, Storage,
-    Tx,
+    Agent, AgentLinks, ConnectedProvider, DeleteReport, LAST_USED_EVERY, MemoryStore, NumberRecord,
+    Page, Paged, Provider, ProviderDeleteReport, RateChanges, RateRowSink, Registry,
+    SealedCredential, Storage, Tx,
 };
 pub use schema::input_schema;
 #[cfg(feature = "schema")]
 pub use shapes::output_schemas;
+pub use token::{
+    NewToken, Role, TOKEN_LEN, TOKEN_PREFIX, TokenHash, TokenInfo, TokenRecord, looks_like_token,
+};
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,
-    ProviderId, Transport,
+    ProviderId, TokenId, Transport,
 };
 pub use wire::{CREATE_FIELDS, MAX_BODY_BYTES};
 

@@ -666,6 +666,10 @@ ulid_id!(
     /// An agent id: `agent_` and a ULID.
     AgentId, "agent_", "agent"
 );
+ulid_id!(
+    /// An API token's id: `tok_` and a ULID (not the token: listing and revoking use it).
+    TokenId, "tok_", "token"
+);
 
 /// The next ULID of this process: monotonic, so ids made in the same millisecond still sort
 /// in creation order.

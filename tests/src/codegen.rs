@@ -130,7 +130,7 @@ pub fn errors_md() -> String {
             .unwrap_or_default();
         let _ = writeln!(s, "- `{}`{builtin}: {}", class.name(), class.doc());
     }
-    s.push_str("\nIn C the statuses 1000 (`SIPCREDS_NULL_ARGUMENT`: a required pointer was NULL) and\n1001 (`SIPCREDS_INTERNAL`: a bug, caught before it crossed into C) come on top of these.\n");
+    s.push_str("\nIn C the status 1000 (`SIPCREDS_NULL_ARGUMENT`: a required pointer was NULL) comes on top\nof these; in C `internal` (1001) is a bug caught before it crossed into C.\n");
     s
 }
 
@@ -223,20 +223,14 @@ const HEADER: &str = "generated from the core's error table (core/src/error.rs) 
     `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit";
 
 /// The C-only statuses: (constant suffix, number, name, doc).
-const C_ONLY: [(&str, u32, &str, &str); 2] = [
-    (
-        "NULL_ARGUMENT",
-        1000,
-        "null_argument",
-        "C only: a required pointer argument was NULL (the error JSON's field names it).",
-    ),
-    (
-        "INTERNAL",
-        1001,
-        "internal",
-        "C only: the library failed internally (a bug: please report it); nothing was changed\n    /// that the call would not have changed.",
-    ),
-];
+/// (`internal`, 1001, was C-only until the HTTP API needed the same code: it is in the table
+/// now, with its number.)
+const C_ONLY: [(&str, u32, &str, &str); 1] = [(
+    "NULL_ARGUMENT",
+    1000,
+    "null_argument",
+    "C only: a required pointer argument was NULL (the error JSON's field names it).",
+)];
 
 fn upper(code: ErrorCode) -> String {
     code.as_str().to_ascii_uppercase()
@@ -316,10 +310,13 @@ fn extras(
             ("expected_version", "int", "expectedVersion", "number"),
             ("actual_version", "int", "actualVersion", "number"),
         ],
+        ErrorClass::RateLimited => &[("retry_after_ms", "int", "retryAfterMs", "number")],
         ErrorClass::Validation
         | ErrorClass::NotFound
         | ErrorClass::ReadOnly
-        | ErrorClass::Storage => &[],
+        | ErrorClass::Storage
+        | ErrorClass::Access
+        | ErrorClass::Internal => &[],
     }
 }
 

@@ -889,6 +889,71 @@ pub fn pages(reg: &Registry) {
     assert_eq!(e.code(), ErrorCode::InvalidOrg);
 }
 
+/// API tokens (§14): made with a role, found by their text only, listed without it, revoked
+/// at once; another org's token id is `not_found`; `last used` written on first use.
+pub fn tokens(reg: &Registry) {
+    use secrecy::ExposeSecret;
+    use sipcreds::Role;
+    let w = reg.create_token("acme", Role::Write, Some("ci")).unwrap();
+    let r = reg.create_token("acme", Role::Read, None).unwrap();
+    let other = reg.create_token("globex", Role::Write, None).unwrap();
+    assert_eq!(w.info.last_used_at, None);
+    let who = reg.authenticate_token(w.token.expose_secret()).unwrap();
+    assert_eq!(who.id, w.info.id);
+    assert_eq!(who.role, Role::Write);
+    assert_eq!(who.org.as_str(), "acme");
+    assert!(who.last_used_at.is_some());
+    let listed = reg.list_tokens("acme").unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+        vec![w.info.id.clone(), r.info.id.clone()]
+    );
+    assert!(listed[0].last_used_at.is_some() && listed[1].last_used_at.is_none());
+    assert_eq!(listed[0].name.as_ref().map(|n| n.as_str()), Some("ci"));
+    let text = serde_json::to_string(&listed).unwrap();
+    assert!(!text.contains(w.token.expose_secret()) && !text.contains(r.token.expose_secret()));
+    // A token differing in one character, or of the wrong shape, is refused.
+    let mut wrong = w.token.expose_secret().to_owned();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == 'A' { 'B' } else { 'A' });
+    for bad in [
+        wrong.as_str(),
+        "",
+        "sct_",
+        "Bearer x",
+        &w.token.expose_secret()[..40],
+    ] {
+        let e = reg.authenticate_token(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unauthorized, "{bad:?}");
+        assert!(bad.len() < 8 || !e.to_string().contains(bad));
+    }
+    // Another org cannot revoke it; revoking ends it; revoking again is not_found.
+    let e = reg.revoke_token("globex", w.info.id.as_str()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    reg.revoke_token("acme", w.info.id.as_str()).unwrap();
+    assert_eq!(
+        reg.authenticate_token(w.token.expose_secret())
+            .unwrap_err()
+            .code(),
+        ErrorCode::Unauthorized
+    );
+    assert_eq!(
+        reg.revoke_token("acme", w.info.id.as_str())
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert!(reg.authenticate_token(r.token.expose_secret()).is_ok());
+    assert!(reg.authenticate_token(other.token.expose_secret()).is_ok());
+    assert_eq!(reg.list_tokens("acme").unwrap().len(), 1);
+    assert_eq!(
+        reg.create_token("ac me", Role::Read, None)
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidOrg
+    );
+}
+
 /// Generates one `#[test]` per suite check for a backend: `registry_conformance!(make)` where
 /// `make()` returns a fresh, empty [`Registry`].
 #[macro_export]
@@ -937,6 +1002,10 @@ macro_rules! registry_conformance {
         #[test]
         fn lint_across_pages() {
             $crate::suite::lint_across_pages(&$make());
+        }
+        #[test]
+        fn tokens() {
+            $crate::suite::tokens(&$make());
         }
     };
 }

@@ -58,6 +58,22 @@ pub enum SipcredsError {
         /// The message.
         message: String,
     },
+    /// `unauthorized`, `forbidden` or `too_many_requests` (the HTTP API's codes).
+    #[error("{code}: {message}")]
+    Denied {
+        /// The code.
+        code: String,
+        /// The message.
+        message: String,
+        /// `too_many_requests`: when a retry can succeed.
+        retry_after_ms: Option<u64>,
+    },
+    /// `internal`: a bug, caught before it reached the caller.
+    #[error("internal: {message}")]
+    Internal {
+        /// The message.
+        message: String,
+    },
 }
 
 impl From<sipcreds::Error> for SipcredsError {
@@ -84,6 +100,16 @@ impl From<sipcreds::Error> for SipcredsError {
                 actual_version: actual,
             },
             sipcreds::Error::Storage { .. } => SipcredsError::Storage { message },
+            sipcreds::Error::Denied {
+                code,
+                retry_after_ms,
+                ..
+            } => SipcredsError::Denied {
+                code: code.as_str().to_owned(),
+                message,
+                retry_after_ms,
+            },
+            sipcreds::Error::Internal { .. } => SipcredsError::Internal { message },
         }
     }
 }

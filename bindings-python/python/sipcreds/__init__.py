@@ -16,12 +16,15 @@ import os
 from typing import AsyncIterator, Iterator, Optional, Union
 
 from ._errors import (
+    AccessError,
     ConflictError,
     Error,
     InUseError,
     NotFoundError,
     ReadOnlyError,
+    InternalError,
     StorageError,
+    TooManyRequestsError,
     ValidationError,
 )
 from ._native import (
@@ -45,16 +48,19 @@ from .types import ProbeOptions, ProbeReport
 # and held equal to the two by test_results.py.
 __all__ = [
     "MAX_BODY_BYTES",
+    "AccessError",
     "ConflictError",
     "Credential",
     "Decision",
     "Error",
     "InUseError",
+    "InternalError",
     "NotFoundError",
     "ProbeReports",
     "ReadOnlyError",
     "Registry",
     "StorageError",
+    "TooManyRequestsError",
     "ValidationError",
     "__version__",
     "diagnose",

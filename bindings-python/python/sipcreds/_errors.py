@@ -21,6 +21,9 @@ __all__ = [
     "InUseError",
     "ConflictError",
     "StorageError",
+    "AccessError",
+    "TooManyRequestsError",
+    "InternalError",
 ]
 
 #: The ``usage`` of an ``in_use`` error: ``{"phoneNumbers": [...], "agents": [...]}``.
@@ -121,6 +124,27 @@ class StorageError(Error):
     """
 
 
+class AccessError(Error, PermissionError):
+    """The HTTP API refused the request: no token or an unknown one (``unauthorized``), or one
+    whose role or origin does not allow it (``forbidden``). Codes: ``unauthorized``,
+    ``forbidden``.
+    """
+
+
+class TooManyRequestsError(Error):
+    """The HTTP API refused the request for now: too many for the token, or a probe of the same
+    credential too soon; ``retryAfterMs`` says when to retry. Codes: ``too_many_requests``.
+    """
+
+    retry_after_ms: int
+
+
+class InternalError(Error):
+    """Something unexpected failed in the server; the body has no detail, the server's log has
+    it under the request id. Codes: ``internal``.
+    """
+
+
 #: The class of each code.
 CLASS_OF_CODE: dict[str, type[Error]] = {
     "invalid_json": ValidationError,
@@ -145,4 +169,8 @@ CLASS_OF_CODE: dict[str, type[Error]] = {
     "in_use": InUseError,
     "conflict": ConflictError,
     "storage": StorageError,
+    "unauthorized": AccessError,
+    "forbidden": AccessError,
+    "too_many_requests": TooManyRequestsError,
+    "internal": InternalError,
 }

@@ -190,6 +190,7 @@ class ErrorBody(_ErrorBodyRequired, total=False):
     usage: Optional[Usage]
     expectedVersion: Optional[int]
     actualVersion: Optional[int]
+    retryAfterMs: Optional[int]
 
 
 class _CredentialInputRequired(TypedDict):

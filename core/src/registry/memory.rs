@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use super::storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
 use crate::credential::{Credential, Source};
 use crate::error::{Error, Result};
-use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
+use crate::token::{TokenHash, TokenRecord};
+use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId, TokenId};
 
 #[derive(Debug, Clone)]
 struct AgentRow {
@@ -66,11 +67,14 @@ enum Undo {
     Number(Org, PhoneNumber, Option<Option<CredentialId>>),
     Agent(Org, AgentId, Option<AgentRow>),
     Provider(Org, ProviderId, Option<Provider>),
+    Token(TokenHash, Option<TokenRecord>),
 }
 
 #[derive(Debug, Default)]
 struct State {
     orgs: HashMap<Org, OrgData>,
+    /// The API tokens, by hash.
+    tokens: HashMap<TokenHash, TokenRecord>,
 }
 
 impl State {
@@ -217,6 +221,12 @@ impl State {
                 }
                 Undo::Provider(o, id, v) => {
                     self.set_provider(&o, &id, v);
+                }
+                Undo::Token(hash, v) => {
+                    match v {
+                        Some(t) => self.tokens.insert(hash, t),
+                        None => self.tokens.remove(&hash),
+                    };
                 }
             }
         }
@@ -532,6 +542,57 @@ impl Tx for MemTx<'_> {
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
         let old = self.state.set_provider(org, id, None);
         self.undo.push(Undo::Provider(org.clone(), id.clone(), old));
+        Ok(())
+    }
+
+    fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
+        let old = self.state.tokens.insert(token.hash, token.clone());
+        self.undo.push(Undo::Token(token.hash, old));
+        Ok(())
+    }
+
+    fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        Ok(self.state.tokens.get(hash).cloned())
+    }
+
+    fn tokens(&self, org: &Org) -> Result<Vec<TokenRecord>> {
+        let mut out: Vec<TokenRecord> = self
+            .state
+            .tokens
+            .values()
+            .filter(|t| &t.info.org == org)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+        Ok(out)
+    }
+
+    fn delete_token(&mut self, org: &Org, id: &TokenId) -> Result<bool> {
+        let hash = self
+            .state
+            .tokens
+            .values()
+            .find(|t| &t.info.org == org && &t.info.id == id)
+            .map(|t| t.hash);
+        let Some(hash) = hash else {
+            return Ok(false);
+        };
+        let old = self.state.tokens.remove(&hash);
+        self.undo.push(Undo::Token(hash, old));
+        Ok(true)
+    }
+
+    fn touch_token(&mut self, org: &Org, id: &TokenId, at: OffsetDateTime) -> Result<()> {
+        let found = self
+            .state
+            .tokens
+            .values_mut()
+            .find(|t| &t.info.org == org && &t.info.id == id);
+        if let Some(t) = found {
+            let old = t.clone();
+            t.info.last_used_at = Some(at);
+            self.undo.push(Undo::Token(old.hash, Some(old)));
+        }
         Ok(())
     }
 }

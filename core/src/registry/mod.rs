@@ -10,6 +10,7 @@
 mod memory;
 mod page;
 mod storage;
+mod tokens;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use storage::{
     Agent, AgentLinks, NumberRecord, Provider, RateChanges, RateRowSink, SealedCredential, Storage,
     Tx,
 };
+pub use tokens::LAST_USED_EVERY;
 
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
@@ -110,6 +112,8 @@ pub struct Registry {
     /// When each org was last loaded or refreshed, and its change counter then (with
     /// `limit_refresh`).
     limiter_loaded: Arc<std::sync::Mutex<HashMap<String, Loaded>>>,
+    /// When this registry last wrote each token's `last used` (tokens.rs).
+    token_touched: Arc<std::sync::Mutex<HashMap<crate::values::TokenId, std::time::Instant>>>,
 }
 
 /// When an org was last brought up to date in the limiter, and the store's change counter
@@ -307,6 +311,7 @@ impl Registry {
             limiter_sync: Arc::new(std::array::from_fn(|_| std::sync::Mutex::new(()))),
             limit_refresh: None,
             limiter_loaded: Arc::default(),
+            token_touched: Arc::default(),
         }
     }
 

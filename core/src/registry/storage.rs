@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use crate::credential::{Credential, CredentialInput, serialize_timestamp};
 use crate::error::Result;
 use crate::rate::RateRow;
+use crate::token::{TokenHash, TokenRecord};
 use crate::values::{
-    AgentId, AuthUser, CpsLimit, CredentialId, Name, Org, PhoneNumber, ProviderId,
+    AgentId, AuthUser, CpsLimit, CredentialId, Name, Org, PhoneNumber, ProviderId, TokenId,
 };
 
 /// A credential as lint reads it ([`Tx::sealed_credentials_after`]): every field but the
@@ -319,6 +320,36 @@ pub trait Tx {
     fn insert_provider(&mut self, p: &Provider) -> Result<()>;
     /// Delete a provider whose credentials are already deleted.
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()>;
+
+    // The HTTP API's tokens. A backend that keeps none answers `storage` (the default), and
+    // `sipcreds serve` cannot run on it.
+
+    /// Insert a new token.
+    fn insert_token(&mut self, _token: &TokenRecord) -> Result<()> {
+        Err(no_tokens())
+    }
+    /// The token with this hash, whatever its org (the one lookup not scoped by an org: the
+    /// token names its org).
+    fn token_by_hash(&self, _hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        Err(no_tokens())
+    }
+    /// An org's tokens, in creation order.
+    fn tokens(&self, _org: &Org) -> Result<Vec<TokenRecord>> {
+        Err(no_tokens())
+    }
+    /// Delete a token; whether it existed.
+    fn delete_token(&mut self, _org: &Org, _id: &TokenId) -> Result<bool> {
+        Err(no_tokens())
+    }
+    /// Record when a token was last used.
+    fn touch_token(&mut self, _org: &Org, _id: &TokenId, _at: OffsetDateTime) -> Result<()> {
+        Err(no_tokens())
+    }
+}
+
+/// What a backend without tokens answers.
+fn no_tokens() -> crate::Error {
+    crate::Error::storage("this store keeps no API tokens")
 }
 
 /// A storage backend: runs a closure inside one transaction.

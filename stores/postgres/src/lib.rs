@@ -38,14 +38,15 @@ use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage,
+    TokenHash, TokenId, TokenRecord, Tx,
 };
 use sipcreds_sql::Key;
 use sipcreds_sql::row::{
     CredRow, counter, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number,
     provider, rate_row, ts,
 };
-use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration};
+use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration, TOKENS_MIGRATION, TokenRow};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A pooled connection and the statements prepared on it (each registry statement is parsed
@@ -254,6 +255,8 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 2: the per-org change counter, shared with SQLite.
     Migration::Shared(CHANGE_COUNTER_MIGRATION),
+    // 3: the HTTP API's tokens, shared with SQLite.
+    Migration::Shared(TOKENS_MIGRATION),
 ];
 
 /// The statements shared with SQLite, in PostgreSQL's spelling.
@@ -1082,5 +1085,69 @@ impl Tx for PgTx<'_> {
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
         self.exec(org, &ST.provider_delete, &[&org.as_str(), &id.as_str()])
             .map(drop)
+    }
+
+    fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
+        let r = TokenRow::of(token);
+        self.exec(
+            &token.info.org,
+            &ST.token_insert,
+            &[
+                &r.hash,
+                &r.org,
+                &r.id,
+                &r.name,
+                &r.role,
+                &r.created_at,
+                &r.last_used,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        let st = self.statement(&ST.token_by_hash)?;
+        let rows = self
+            .tx
+            .borrow_mut()
+            .query(&st, &[&hash.to_hex()])
+            .map_err(pg_error)?;
+        rows.iter()
+            .next()
+            .map(|r| token_row(r).into_record())
+            .transpose()
+    }
+
+    fn tokens(&self, org: &Org) -> Result<Vec<TokenRecord>> {
+        self.query(org, &ST.tokens, &[&org.as_str()])?
+            .iter()
+            .map(|r| token_row(r).into_record())
+            .collect()
+    }
+
+    fn delete_token(&mut self, org: &Org, id: &TokenId) -> Result<bool> {
+        Ok(self.exec(org, &ST.token_delete, &[&org.as_str(), &id.as_str()])? > 0)
+    }
+
+    fn touch_token(&mut self, org: &Org, id: &TokenId, at: time::OffsetDateTime) -> Result<()> {
+        self.exec(
+            org,
+            &ST.token_touch,
+            &[&org.as_str(), &id.as_str(), &ts(at)],
+        )
+        .map(drop)
+    }
+}
+
+/// A token's columns as read.
+fn token_row(r: &Row) -> TokenRow {
+    TokenRow {
+        hash: r.get(0),
+        org: r.get(1),
+        id: r.get(2),
+        name: r.get(3),
+        role: r.get(4),
+        created_at: r.get(5),
+        last_used: r.get(6),
     }
 }

@@ -184,7 +184,94 @@ statements! {
     prune_removals = "DELETE FROM {t}credential_removals WHERE org = ?1 AND changed <= ?2";
     /// See `prune_removals`.
     set_pruned = "UPDATE {t}org_changes SET pruned = ?2 WHERE org = ?1 AND pruned < ?2";
+
+    // ------------------------------------------------------------ API tokens
+
+    /// A new token (its hash as lowercase hex).
+    token_insert = "INSERT INTO {t}tokens (hash, org, id, name, role, created_at, last_used) \
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    /// The token with a hash.
+    token_by_hash = "SELECT hash, org, id, name, role, created_at, last_used FROM {t}tokens WHERE hash = ?1";
+    /// An org's tokens, in creation order (ids are ULIDs).
+    tokens = "SELECT hash, org, id, name, role, created_at, last_used FROM {t}tokens WHERE org = ?1 ORDER BY id";
+    /// Delete a token.
+    token_delete = "DELETE FROM {t}tokens WHERE org = ?1 AND id = ?2";
+    /// Record a token's last use.
+    token_touch = "UPDATE {t}tokens SET last_used = ?3 WHERE org = ?1 AND id = ?2";
 }
+
+/// A token's columns as read (`token_by_hash`, `tokens`), in order.
+#[derive(Debug)]
+pub struct TokenRow {
+    /// SHA-256, lowercase hex.
+    pub hash: String,
+    /// Org.
+    pub org: String,
+    /// `tok_...`.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// `read` / `write`.
+    pub role: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_used: Option<i64>,
+}
+
+impl TokenRow {
+    /// The columns of a token to write.
+    pub fn of(t: &sipcreds::TokenRecord) -> TokenRow {
+        TokenRow {
+            hash: t.hash.to_hex(),
+            org: t.info.org.as_str().to_owned(),
+            id: t.info.id.as_str().to_owned(),
+            name: t.info.name.as_ref().map(|n| n.as_str().to_owned()),
+            role: t.info.role.as_str().to_owned(),
+            created_at: t.info.created_at.unix_timestamp(),
+            last_used: t.info.last_used_at.map(|t| t.unix_timestamp()),
+        }
+    }
+
+    /// The token back, every column checked (a row that does not parse is `storage`).
+    pub fn into_record(self) -> sipcreds::Result<sipcreds::TokenRecord> {
+        use sipcreds::{Error, Name, Org, Role, TokenHash, TokenId, TokenInfo, TokenRecord};
+        let corrupt = |what: &str| Error::storage(format!("corrupt token row: {what}"));
+        let ts =
+            |s: i64| time::OffsetDateTime::from_unix_timestamp(s).map_err(|_| corrupt("timestamp"));
+        Ok(TokenRecord {
+            hash: TokenHash::from_hex(&self.hash).ok_or_else(|| corrupt("hash"))?,
+            info: TokenInfo {
+                id: TokenId::parse(&self.id, "id").map_err(|_| corrupt("id"))?,
+                org: Org::parse(&self.org).map_err(|_| corrupt("org"))?,
+                name: self
+                    .name
+                    .as_deref()
+                    .map(Name::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("name"))?,
+                role: Role::parse(&self.role, "role").map_err(|_| corrupt("role"))?,
+                created_at: ts(self.created_at)?,
+                last_used_at: self.last_used.map(ts).transpose()?,
+            },
+        })
+    }
+}
+
+/// The migration that adds the HTTP API's tokens (SQLite's 4th, PostgreSQL's 3rd): each
+/// stored as the SHA-256 of its text, never the text.
+pub const TOKENS_MIGRATION: &str = "
+    CREATE TABLE {t}tokens (
+        hash       TEXT PRIMARY KEY,
+        org        TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        name       TEXT,
+        role       TEXT NOT NULL CHECK (role IN ('read', 'write')),
+        created_at {i64} NOT NULL,
+        last_used  {i64},
+        UNIQUE (org, id)
+    ){strict};
+";
 
 /// The migration that adds the per-org change counter (SQLite's 3rd, PostgreSQL's 2nd), and
 /// the index that reads an org's rate rows in creation order from the index alone (no sort,

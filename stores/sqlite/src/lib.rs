@@ -40,12 +40,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
     Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage, Tx,
+    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage,
+    TokenHash, TokenId, TokenRecord, Tx,
 };
 
 use sipcreds_sql::row::{
     CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts,
 };
+use sipcreds_sql::sql::TokenRow;
 
 pub use key::{key_file_path, key_for_database};
 pub use sipcreds_sql::{KEY_ENV, Key, aad, row};
@@ -425,6 +427,23 @@ impl SqlTx<'_> {
             ],
             cred_row,
         )
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
+    fn token_rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<TokenRow>> {
+        let mut st = self.tx.prepare_cached(sql).map_err(sql_error)?;
+        st.query_map(p, |r| {
+            Ok(TokenRow {
+                hash: r.get(0)?,
+                org: r.get(1)?,
+                id: r.get(2)?,
+                name: r.get(3)?,
+                role: r.get(4)?,
+                created_at: r.get(5)?,
+                last_used: r.get(6)?,
+            })
+        })
         .and_then(|rows| rows.collect())
         .map_err(sql_error)
     }
@@ -893,6 +912,47 @@ impl Tx for SqlTx<'_> {
     fn delete_provider(&mut self, org: &Org, id: &ProviderId) -> Result<()> {
         self.exec(&ST.provider_delete, params![org.as_str(), id.as_str()])?;
         Ok(())
+    }
+
+    fn insert_token(&mut self, token: &TokenRecord) -> Result<()> {
+        let r = TokenRow::of(token);
+        self.exec(
+            &ST.token_insert,
+            params![
+                r.hash,
+                r.org,
+                r.id,
+                r.name,
+                r.role,
+                r.created_at,
+                r.last_used
+            ],
+        )
+        .map(drop)
+    }
+
+    fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        let rows = self.token_rows(&ST.token_by_hash, params![hash.to_hex()])?;
+        rows.into_iter()
+            .next()
+            .map(TokenRow::into_record)
+            .transpose()
+    }
+
+    fn tokens(&self, org: &Org) -> Result<Vec<TokenRecord>> {
+        self.token_rows(&ST.tokens, params![org.as_str()])?
+            .into_iter()
+            .map(TokenRow::into_record)
+            .collect()
+    }
+
+    fn delete_token(&mut self, org: &Org, id: &TokenId) -> Result<bool> {
+        Ok(self.exec(&ST.token_delete, params![org.as_str(), id.as_str()])? > 0)
+    }
+
+    fn touch_token(&mut self, org: &Org, id: &TokenId, at: time::OffsetDateTime) -> Result<()> {
+        self.exec(&ST.token_touch, params![org.as_str(), id.as_str(), ts(at)])
+            .map(drop)
     }
 }
 

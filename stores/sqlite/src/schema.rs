@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 use sipcreds::{Error, Result};
 
-use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration};
+use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration, TOKENS_MIGRATION};
 
 use crate::sql_error;
 
@@ -82,6 +82,8 @@ const MIGRATIONS: &[Migration] = &[
     "),
     // 3: the per-org change counter, shared with PostgreSQL.
     Migration::Shared(CHANGE_COUNTER_MIGRATION),
+    // 4: the HTTP API's tokens, shared with PostgreSQL.
+    Migration::Shared(TOKENS_MIGRATION),
 ];
 
 /// The schema version this build writes.

@@ -145,7 +145,7 @@ fn data_survives_reopen_and_the_schema_is_versioned() {
     };
     assert!(dir.path().join("x.key").exists());
     let store = SqliteStore::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let reg = Registry::new(store);
     assert_eq!(
         reg.usage("acme", id.as_str()).unwrap().phone_numbers,
@@ -357,7 +357,7 @@ fn a_schema_2_file_gains_the_change_counter() {
     drop(conn);
     let store =
         std::sync::Arc::new(SqliteStore::open_with(&db, key(), Durability::Normal).unwrap());
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let org = sipcreds::Org::parse("acme").unwrap();
     let read = |f: &dyn Fn(&dyn sipcreds::Tx) -> sipcreds::Result<Option<u64>>| {
         let mut out = None;
