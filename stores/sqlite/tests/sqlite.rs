@@ -351,7 +351,7 @@ fn a_schema_2_file_gains_the_change_counter() {
     conn.execute_batch(
         "DROP INDEX credentials_by_change; DROP INDEX credentials_rate_rows;
          DROP TABLE org_changes; DROP TABLE credential_removals;
-         ALTER TABLE credentials DROP COLUMN changed; PRAGMA user_version = 2;",
+         ALTER TABLE credentials DROP COLUMN changed; DROP TABLE tokens; PRAGMA user_version = 2;",
     )
     .unwrap();
     drop(conn);
