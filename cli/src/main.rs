@@ -118,6 +118,12 @@ enum Command {
     },
     /// List every error code with its number and meaning.
     Codes,
+    /// Tokens of the HTTP API (`serve`): each belongs to the org and has a role.
+    #[command(subcommand)]
+    Tokens(TokensCmd),
+    /// Run the HTTP API on the store (--db) until SIGTERM or Ctrl-C: every org of the store,
+    /// each caller's token deciding which. See docs/http.md.
+    Serve(ServeArgs),
     /// Print the JSON Schema (2020-12) of a credential input, for a UI's form check.
     Schema,
     /// The live probe: resolve, connect, OPTIONS, and a REGISTER binding query (no Contact:
@@ -154,6 +160,50 @@ enum Command {
         #[arg(long)]
         trace: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCmd {
+    /// Make a token of the org; it is printed once (alone on its line; with --json, as
+    /// "token") and stored only as its SHA-256.
+    Create {
+        /// read: every read, validate, lint, diagnose; write: everything of the org.
+        #[arg(long, value_parser = ["read", "write"], default_value = "read")]
+        role: String,
+        /// A name to tell it by in `tokens list` (1-100 characters).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the org's tokens: id, name, role, created, last used (never a token itself).
+    List,
+    /// End a token at once, on every server sharing the store.
+    Revoke {
+        /// The token's id (tok_..., from `tokens list`), not the token.
+        id: String,
+    },
+}
+
+/// `serve`'s options.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    listen: std::net::SocketAddr,
+    /// Serve TLS with this PEM certificate chain (with --tls-key; SIGHUP reloads both).
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Serve /metrics on this address instead of --listen.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// One log line per request on standard error, as text or JSON.
+    #[arg(long, value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
+    /// Requests per second per token (token buckets, bursts of twice as many).
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    token_rate: u32,
 }
 
 /// One page of a list (SPEC §5) instead of the whole list.
@@ -508,6 +558,7 @@ impl Command {
                 | Command::Numbers(NumbersCmd::List(_))
                 | Command::Agents(AgentsCmd::List(_) | AgentsCmd::Show { .. })
                 | Command::Providers(ProvidersCmd::List(_))
+                | Command::Tokens(TokensCmd::List)
         )
     }
 }
@@ -774,6 +825,8 @@ fn run(cli: Cli) -> Result<Output, Error> {
             );
             Ok(Output::new(schema, human))
         }
+        Command::Tokens(cmd) => tokens(&open(&cli.db)?, org, cmd),
+        Command::Serve(args) => serve(&cli.db, cli.limiter.as_deref(), args),
         Command::Codes => {
             let list = sipcreds::list_all_errors();
             let human = output::codes(&list);
@@ -884,6 +937,159 @@ fn read_file_or_stdin(file: &Path) -> Result<String, Error> {
         field: Some("file".into()),
         message: format!("cannot read {}: {e}", file.display()),
     })
+}
+
+fn tokens(reg: &Registry, org: &str, cmd: TokensCmd) -> Result<Output, Error> {
+    match cmd {
+        TokensCmd::Create { role, name } => {
+            let role = sipcreds::Role::parse(&role, "role")?;
+            let t = reg.create_token(org, role, name.as_deref())?;
+            let json = t.to_json();
+            let id = t.info.id.to_string();
+            Ok(Output::stream(move |w, as_json| {
+                if as_json {
+                    return writeln!(w, "{json}");
+                }
+                writeln!(w, "{}", json["token"].as_str().unwrap_or_default())?;
+                eprintln!(
+                    "\nThe token above ({id}, role {}) is shown once; keep it in a secret store.\n\
+                     Use it as \"Authorization: Bearer <token>\" with `sipcreds serve`, or sign in to the dashboard with it.\n\
+                     End it with `sipcreds tokens revoke {id}`.",
+                    json["role"].as_str().unwrap_or_default()
+                );
+                Ok(())
+            }))
+        }
+        TokensCmd::List => Ok(Output::list(
+            reg.list_tokens(org)?,
+            |t: &sipcreds::TokenInfo| t.to_json(),
+            output::tokens,
+        )),
+        TokensCmd::Revoke { id } => {
+            let t = reg.revoke_token(org, &id)?;
+            let human = format!("revoked {}\n", t.id);
+            Ok(Output::new(t.to_json(), human))
+        }
+    }
+}
+
+/// The limiter of a command that decides on calls: one every process shares (`file` by
+/// default on SQLite; PostgreSQL needs Redis).
+fn shared_limiter<'a>(db: &str, limiter: Option<&'a str>, what: &str) -> Result<&'a str, Error> {
+    match limiter {
+        Some("process" | "memory") | None if sipcreds_open::is_postgres(db) => {
+            Err(Error::Invalid {
+                code: ErrorCode::InvalidOption,
+                field: Some("limiter".into()),
+                message: format!(
+                    "{what} needs a limiter every process shares: with PostgreSQL, give --limiter redis://host:port (or SIPCREDS_LIMITER)"
+                ),
+            })
+        }
+        Some("process" | "memory") => Err(Error::Invalid {
+            code: ErrorCode::InvalidOption,
+            field: Some("limiter".into()),
+            message: format!(
+                "{what} needs a limiter every process shares: \"file\" or a redis:// URL"
+            ),
+        }),
+        Some(l) => Ok(l),
+        None => Ok("file"),
+    }
+}
+
+fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Error> {
+    let limiter = shared_limiter(db, limiter, "serve")?;
+    let registry = sipcreds_open::open_registry(db, limiter)?;
+    // A store that keeps no tokens cannot serve: say so before listening.
+    registry.list_tokens("default")?;
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false);
+    let _ = if args.log_format == "json" {
+        tracing::subscriber::set_global_default(subscriber.json().flatten_event(true).finish())
+    } else {
+        tracing::subscriber::set_global_default(subscriber.finish())
+    };
+    let failed = |what: &str, e: &dyn std::fmt::Display| Error::Invalid {
+        code: ErrorCode::InvalidOption,
+        field: Some(what.to_owned().into()),
+        message: format!("{what}: {e}"),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::storage(format!("cannot start the runtime: {e}")))?;
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(sipcreds_server::TlsFiles { cert, key }),
+        _ => None,
+    };
+    let options = sipcreds_server::Options {
+        tls: tls.is_some(),
+        token_rate: args.token_rate,
+        token_burst: args.token_rate.saturating_mul(2),
+        metrics: args.metrics_listen.is_none(),
+    };
+    sipcreds_server::install_metrics();
+    let app = sipcreds_server::router(registry, options);
+    let serve_options = sipcreds_server::ServeOptions {
+        tls,
+        ..Default::default()
+    };
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| failed("listen", &e))?;
+        if let Some(addr) = args.metrics_listen {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| failed("metrics-listen", &e))?;
+            let metrics = sipcreds_server::metrics_router();
+            tokio::spawn(async move {
+                let _ =
+                    sipcreds_server::serve(l, metrics, Default::default(), std::future::pending())
+                        .await;
+            });
+        }
+        let local = listener.local_addr().map_err(|e| failed("listen", &e))?;
+        eprintln!(
+            "sipcreds serve: listening on {}://{local}/v1 (store {})",
+            if serve_options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            },
+            sipcreds::redact_location(db)
+        );
+        sipcreds_server::serve(listener, app, serve_options, shutdown_signal())
+            .await
+            .map_err(|e| failed("listen", &e))
+    })?;
+    Ok(Output::new(
+        json!({"stopped": true}),
+        "sipcreds serve: stopped\n".into(),
+    ))
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Output, Error> {

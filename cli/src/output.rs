@@ -345,6 +345,27 @@ fn opt(v: Option<impl ToString>) -> String {
     v.map_or_else(|| "-".into(), |x| x.to_string())
 }
 
+/// `tokens list`: id, name, role, created, last used (never a token).
+pub fn tokens(list: &[sipcreds::TokenInfo], w: &mut dyn Write) -> std::io::Result<()> {
+    table(
+        w,
+        &["ID", "NAME", "ROLE", "CREATED", "LAST USED"],
+        list,
+        |t| {
+            vec![
+                t.id.to_string(),
+                t.name
+                    .as_ref()
+                    .map_or("-".into(), |n| n.as_str().to_owned()),
+                t.role.as_str().to_owned(),
+                sipcreds::timestamp(t.created_at),
+                t.last_used_at.map_or("never".into(), sipcreds::timestamp),
+            ]
+        },
+        "no tokens: make one with `sipcreds tokens create --role read|write`",
+    )
+}
+
 pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()> {
     table(
         w,

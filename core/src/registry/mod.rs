@@ -819,6 +819,14 @@ impl Registry {
         })
     }
 
+    /// One number and the credential it is linked to (`not_found` if the org has no such
+    /// number).
+    pub fn get_number(&self, org: &str, number: &str) -> Result<NumberRecord> {
+        let org = Org::parse(org)?;
+        let number = PhoneNumber::parse(number)?;
+        self.read(|tx| require_number(tx, &org, &number))
+    }
+
     /// Delete a number; it is also removed from every agent. Returns the record it had.
     pub fn delete_number(&self, org: &str, number: &str) -> Result<NumberRecord> {
         let org = Org::parse(org)?;
@@ -1074,6 +1082,61 @@ impl Registry {
             }
             Ok(findings)
         })
+    }
+
+    /// The findings of an unsaved input in the org's context (§7): its own fields' and its
+    /// cpsKey group's as they would be once it is saved, in place of the credential
+    /// `replacing` when given (an edit), else as a new credential (labelled `new`).
+    pub fn lint_input(
+        &self,
+        org: &str,
+        input: &CredentialInput,
+        replacing: Option<&str>,
+    ) -> Result<Vec<Finding>> {
+        let org = Org::parse(org)?;
+        let replacing = replacing
+            .map(|id| CredentialId::parse(id, "id"))
+            .transpose()?;
+        let label = replacing
+            .as_ref()
+            .map_or("new", |id| id.as_str())
+            .to_owned();
+        self.read(|tx| {
+            if let Some(id) = &replacing
+                && !tx.credential_exists(&org, id)?
+            {
+                return Err(Error::NotFound {
+                    what: "credential",
+                    field: "id",
+                    id: id.to_string(),
+                });
+            }
+            let rows = tx.rate_rows(&org)?;
+            let own = (
+                label.as_str(),
+                input.cps_limit.map(|l| l.get()),
+                input.cps_key.as_ref().map(|k| k.as_str()),
+            );
+            let others = rows
+                .iter()
+                .filter(|r| replacing.as_ref() != Some(&r.id))
+                .map(|r| {
+                    (
+                        r.id.as_str(),
+                        r.cps_limit.map(|l| l.get()),
+                        r.cps_key.as_ref().map(|k| k.as_str()),
+                    )
+                });
+            let checks = GroupChecks::new(others.chain(std::iter::once(own)));
+            Ok(checks.lint(&label, input, input.auth.is_some()))
+        })
+    }
+
+    /// The org's change counter (§10), when the store keeps one: it moves on with every
+    /// credential written or deleted in the org, by any process sharing the store.
+    pub fn change_counter(&self, org: &str) -> Result<Option<u64>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| tx.change_counter(&org))
     }
 
     /// How many credentials the org has (read from the rate projection: nothing decrypted).

@@ -1,0 +1,966 @@
+//! The routes of §14 and their handlers.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State as St};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+use sipcreds::{CredentialInput, CredentialPatch, Error, ErrorCode};
+
+use crate::State;
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::body::{Query, Text, string_field};
+use crate::error::{ApiError, ApiResult, json_response};
+use crate::{blocking, layer};
+
+/// One route of the API, as the OpenAPI document lists it: (method, path, operation id,
+/// what it does, the role it needs: `none`, `read` or `write`, success status).
+pub type RouteDoc = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u16,
+);
+
+/// Every route (`/metrics` aside), for the OpenAPI document and the test that holds the
+/// router to it.
+pub const ROUTES: &[RouteDoc] = &[
+    (
+        "get",
+        "/v1/healthz",
+        "healthz",
+        "Liveness and version",
+        "none",
+        200,
+    ),
+    (
+        "get",
+        "/v1/openapi.json",
+        "openapi",
+        "This document",
+        "none",
+        200,
+    ),
+    (
+        "post",
+        "/v1/session",
+        "signIn",
+        "Sign in with a token: sets the session cookie",
+        "none",
+        200,
+    ),
+    (
+        "get",
+        "/v1/session",
+        "whoAmI",
+        "The caller's org, role and token",
+        "read",
+        200,
+    ),
+    (
+        "delete",
+        "/v1/session",
+        "signOut",
+        "Sign out: clears the session cookie",
+        "none",
+        200,
+    ),
+    (
+        "post",
+        "/v1/diagnose",
+        "diagnose",
+        "Causes and fixes of a symptom",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/credentials",
+        "listCredentials",
+        "A page of credentials",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials",
+        "createCredential",
+        "Create a credential",
+        "write",
+        201,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/validate",
+        "validateCredential",
+        "Validate an input; its normalized form",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/lint",
+        "lintInput",
+        "Lint findings of an unsaved input in the org's context",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/credentials/{id}",
+        "getCredential",
+        "One credential",
+        "read",
+        200,
+    ),
+    (
+        "patch",
+        "/v1/orgs/{org}/credentials/{id}",
+        "updateCredential",
+        "Update a credential (If-Match or expectedVersion)",
+        "write",
+        200,
+    ),
+    (
+        "delete",
+        "/v1/orgs/{org}/credentials/{id}",
+        "deleteCredential",
+        "Delete a credential (force=true unlinks its numbers)",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/credentials/{id}/usage",
+        "usage",
+        "The numbers and agents using a credential",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/{id}/probe",
+        "probe",
+        "Probe the credential's server live",
+        "write",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/{id}/acquire",
+        "acquire",
+        "A CPS decision (maxWaitMs: wait for a slot)",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/events",
+        "events",
+        "The org's changes as they happen (text/event-stream)",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/numbers",
+        "listNumbers",
+        "A page of phone numbers",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/numbers/{number}",
+        "getNumber",
+        "One phone number",
+        "read",
+        200,
+    ),
+    (
+        "put",
+        "/v1/orgs/{org}/numbers/{number}",
+        "putNumber",
+        "Link a number to a credential, move it, or unlink it (credentialId null)",
+        "write",
+        200,
+    ),
+    (
+        "delete",
+        "/v1/orgs/{org}/numbers/{number}",
+        "deleteNumber",
+        "Delete a number",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/agents",
+        "listAgents",
+        "A page of agents",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/agents",
+        "createAgent",
+        "Create an agent",
+        "write",
+        201,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/agents/{id}",
+        "getAgent",
+        "One agent",
+        "read",
+        200,
+    ),
+    (
+        "delete",
+        "/v1/orgs/{org}/agents/{id}",
+        "deleteAgent",
+        "Delete an agent",
+        "write",
+        200,
+    ),
+    (
+        "put",
+        "/v1/orgs/{org}/agents/{id}/numbers/{number}",
+        "assignNumber",
+        "Give an agent a number",
+        "write",
+        200,
+    ),
+    (
+        "delete",
+        "/v1/orgs/{org}/agents/{id}/numbers/{number}",
+        "unassignNumber",
+        "Take a number from an agent",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/providers",
+        "listProviders",
+        "A page of connected providers",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/providers",
+        "connectProvider",
+        "Connect a provider with its read-only credentials",
+        "write",
+        201,
+    ),
+    (
+        "delete",
+        "/v1/orgs/{org}/providers/{id}",
+        "deleteProvider",
+        "Delete a provider and its credentials",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/limits",
+        "limits",
+        "The org's CPS groups",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/lint",
+        "lintOrg",
+        "Lint findings of every credential of the org",
+        "read",
+        200,
+    ),
+];
+
+/// At most one HTTP probe per credential per this long (§14; the monitor's do not count).
+pub const PROBE_EVERY: Duration = Duration::from_secs(10);
+
+/// When each credential was last probed over HTTP.
+#[derive(Debug, Default)]
+pub struct ProbeGate(Mutex<HashMap<(String, String), Instant>>);
+
+impl ProbeGate {
+    fn take(&self, org: &str, id: &str) -> ApiResult<()> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if m.len() > 10_000 {
+            m.retain(|_, at| now.duration_since(*at) < PROBE_EVERY);
+        }
+        let key = (org.to_owned(), id.to_owned());
+        if let Some(at) = m.get(&key) {
+            let since = now.duration_since(*at);
+            if since < PROBE_EVERY {
+                return Err(Error::Denied {
+                    code: ErrorCode::TooManyRequests,
+                    message:
+                        "this credential was probed less than 10 s ago; retry after retryAfterMs"
+                            .into(),
+                    retry_after_ms: Some((PROBE_EVERY - since).as_millis() as u64 + 1),
+                }
+                .into());
+            }
+        }
+        m.insert(key, now);
+        Ok(())
+    }
+}
+
+fn ok(v: impl serde::Serialize) -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(v).unwrap_or(Value::Null),
+    )
+}
+
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+fn credential_response(status: StatusCode, c: &sipcreds::Credential, org: &str) -> Response {
+    let mut r = json_response(status, &c.to_json());
+    r.headers_mut().insert(header::ETAG, etag(c.version));
+    if status == StatusCode::CREATED
+        && let Ok(v) = HeaderValue::from_str(&format!("/v1/orgs/{org}/credentials/{}", c.id))
+    {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+pub(crate) fn router(state: State) -> Router {
+    let org = |p: &str| format!("/v1/orgs/{{org}}{p}");
+    let mut r = Router::new()
+        .route("/v1/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
+        .route("/v1/diagnose", post(diagnose))
+        .route(
+            &org("/credentials"),
+            get(list_credentials).post(create_credential),
+        )
+        .route(&org("/credentials/validate"), post(validate))
+        .route(&org("/credentials/lint"), post(lint_input))
+        .route(
+            &org("/credentials/{id}"),
+            get(get_credential)
+                .patch(update_credential)
+                .delete(delete_credential),
+        )
+        .route(&org("/credentials/{id}/usage"), get(usage))
+        .route(&org("/credentials/{id}/probe"), post(probe))
+        .route(&org("/credentials/{id}/acquire"), post(acquire))
+        .route(&org("/events"), get(events))
+        .route(&org("/numbers"), get(list_numbers))
+        .route(
+            &org("/numbers/{number}"),
+            get(get_number).put(put_number).delete(delete_number),
+        )
+        .route(&org("/agents"), get(list_agents).post(create_agent))
+        .route(&org("/agents/{id}"), get(get_agent).delete(delete_agent))
+        .route(
+            &org("/agents/{id}/numbers/{number}"),
+            put(assign_number).delete(unassign_number),
+        )
+        .route(
+            &org("/providers"),
+            get(list_providers).post(connect_provider),
+        )
+        .route(
+            &org("/providers/{id}"),
+            axum::routing::delete(delete_provider),
+        )
+        .route(&org("/limits"), get(limits))
+        .route(&org("/lint"), get(lint_org));
+    if state.options.metrics {
+        r = r.route("/metrics", get(layer::metrics));
+    }
+    r.fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async { ApiError::no_route() })
+        .layer(axum::extract::DefaultBodyLimit::max(
+            sipcreds::MAX_BODY_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(layer::request))
+        .with_state(state)
+}
+
+// ------------------------------------------------------------------ open routes
+
+async fn healthz() -> Response {
+    ok(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn openapi() -> Response {
+    let mut r = (StatusCode::OK, crate::OPENAPI).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn session_cookie(value: &str, max_age: u64, tls: bool) -> HeaderValue {
+    let secure = if tls { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static(""))
+}
+
+fn who(t: &sipcreds::TokenInfo) -> Value {
+    json!({
+        "org": t.org.as_str(),
+        "role": t.role.as_str(),
+        "tokenId": t.id.as_str(),
+        "tokenName": t.name.as_ref().map(|n| n.as_str()),
+    })
+}
+
+async fn sign_in(St(s): St<State>, body: Text) -> ApiResult<Response> {
+    let m = body.fields(&["token"], false)?;
+    let token = string_field(&m, "token", ErrorCode::Unauthorized, true)?.unwrap_or_default();
+    let reg = s.registry.clone();
+    let t = token.clone();
+    let info = blocking(move || reg.authenticate_token(&t)).await?;
+    s.rate.check(&info)?;
+    let mut r = ok(who(&info));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, 12 * 3600, s.options.tls),
+    );
+    Ok(r)
+}
+
+async fn who_am_i(c: Caller) -> Response {
+    ok(who(&c.token))
+}
+
+async fn sign_out(St(s): St<State>) -> Response {
+    let mut r = ok(json!({"signedOut": true}));
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0, s.options.tls));
+    r
+}
+
+async fn diagnose(_c: Caller, body: Text) -> ApiResult<Response> {
+    let m = body.fields(&["symptom", "reason"], false)?;
+    let symptom = string_field(&m, "symptom", ErrorCode::InvalidSymptom, true)?.unwrap_or_default();
+    let reason = string_field(&m, "reason", ErrorCode::InvalidOption, false)?;
+    Ok(ok(sipcreds::diagnose(&symptom, reason.as_deref())?))
+}
+
+// ------------------------------------------------------------------ credentials
+
+async fn list_credentials(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let page = q.page()?;
+    let reg = s.registry.clone();
+    let p = blocking(move || reg.list_credentials_page(&org, &page)).await?;
+    Ok(ok(p))
+}
+
+async fn create_credential(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let (cred, counter) = blocking(move || {
+        let cred = reg.create_credential_json(&o, &body.0)?;
+        Ok((cred, reg.change_counter(&o).ok().flatten()))
+    })
+    .await?;
+    s.hub.saw_counter(&org, counter);
+    s.hub.publish(
+        &org,
+        "credential.created",
+        json!({"id": cred.id.as_str(), "version": cred.version}),
+    );
+    Ok(credential_response(StatusCode::CREATED, &cred, &org))
+}
+
+async fn validate(c: Caller, Path(org): Path<String>, body: Text) -> ApiResult<Response> {
+    c.org(&org)?;
+    Ok(ok(sipcreds::validate_credential_json(&body.0)?))
+}
+
+async fn lint_input(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let mut m = body.object()?;
+    let id = match m.remove("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => {
+            return Err(Error::invalid(
+                ErrorCode::InvalidOption,
+                "id",
+                "id must be the id (a string) of the credential the input would replace",
+            )
+            .into());
+        }
+    };
+    let input = CredentialInput::from_json(&Value::Object(m).to_string())?;
+    let reg = s.registry.clone();
+    let findings = blocking(move || reg.lint_input(&org, &input, id.as_deref())).await?;
+    Ok(ok(findings))
+}
+
+async fn get_credential(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let cred = blocking(move || reg.get_credential(&o, &id)).await?;
+    Ok(credential_response(StatusCode::OK, &cred, &org))
+}
+
+/// The version of `If-Match: "N"` (a weak `W/"N"` too); `*` is any version.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::option(
+                "If-Match",
+                "If-Match must be the ETag of the credential as read, such as \"3\"",
+            )
+        })
+}
+
+async fn update_credential(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let mut patch = CredentialPatch::from_json(&body.0)?;
+    let from_header = if_match(&headers)?;
+    if let Some(v) = from_header {
+        if patch.expected_version.is_some_and(|e| e != v) {
+            return Err(ApiError::option(
+                "If-Match",
+                "If-Match and expectedVersion differ; send one of them",
+            ));
+        }
+        patch.expected_version = Some(v);
+    }
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let result = blocking(move || {
+        let cred = reg.update_credential(&o, &id, patch)?;
+        Ok((cred, reg.change_counter(&o).ok().flatten()))
+    })
+    .await;
+    let (cred, counter) = match result {
+        Err(mut e) if from_header.is_some() && e.error.code() == ErrorCode::Conflict => {
+            e.precondition = true;
+            return Err(e);
+        }
+        other => other?,
+    };
+    s.hub.saw_counter(&org, counter);
+    s.hub.publish(
+        &org,
+        "credential.updated",
+        json!({"id": cred.id.as_str(), "version": cred.version}),
+    );
+    Ok(credential_response(StatusCode::OK, &cred, &org))
+}
+
+async fn delete_credential(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    q.only(&["force"])?;
+    let force = q.flag("force")?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let (report, counter) = blocking(move || {
+        let r = reg.delete_credential(&o, &id, force)?;
+        Ok((r, reg.change_counter(&o).ok().flatten()))
+    })
+    .await?;
+    s.hub.saw_counter(&org, counter);
+    s.hub.publish(
+        &org,
+        "credential.deleted",
+        json!({"id": report.deleted, "unlinkedNumbers": report.unlinked_numbers}),
+    );
+    Ok(ok(report))
+}
+
+async fn usage(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    Ok(ok(blocking(move || reg.usage(&org, &id)).await?))
+}
+
+/// The probe options an HTTP client may set: none that names a file or an address of the
+/// server's host.
+fn probe_options(body: &Text) -> ApiResult<sipcreds_probe::ProbeOptions> {
+    let m = body.fields(&["timeout", "register", "trace"], true)?;
+    Ok(sipcreds_probe::ProbeOptions::from_value(&Value::Object(m))?)
+}
+
+async fn probe(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let options = probe_options(&body)?;
+    let reg = s.registry.clone();
+    let (o, i) = (org.clone(), id.clone());
+    let cred = blocking(move || reg.get_credential(&o, &i)).await?;
+    s.probes.take(&org, cred.id.as_str())?;
+    let report = sipcreds_probe::probe(&cred, &options).await;
+    metrics::counter!("sipcreds_probes_total", "outcome" => report.outcome.as_str()).increment(1);
+    Ok(json_response(StatusCode::OK, &report.to_json()))
+}
+
+async fn acquire(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    q.only(&["maxWaitMs"])?;
+    let wait = match q.0.get("maxWaitMs") {
+        None => None,
+        Some(v) => {
+            let n = v.parse::<f64>().map_err(|_| {
+                ApiError::option(
+                    "maxWaitMs",
+                    format!(
+                        "maxWaitMs must be a number of milliseconds, not {}",
+                        sipcreds::printable(v, 32)
+                    ),
+                )
+            })?;
+            Some(sipcreds::Registry::wait_option("maxWaitMs", n, 1000.0)?)
+        }
+    };
+    let reg = s.registry.clone();
+    let decision = blocking(move || match wait {
+        None => reg.try_acquire(&org, &id),
+        Some(w) => reg.reserve(&org, &id, w),
+    })
+    .await?;
+    metrics::counter!(
+        "sipcreds_rate_decisions_total",
+        "admitted" => if decision.is_admitted() { "true" } else { "false" }
+    )
+    .increment(1);
+    if let Some(w) = decision.wait().filter(|w| !w.is_zero()) {
+        tokio::time::sleep(w).await;
+    }
+    Ok(ok(decision))
+}
+
+async fn events(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+    c.org(&org)?;
+    let rx = s.hub.subscribe(&org, &s.registry);
+    Ok(crate::events::stream(rx).into_response())
+}
+
+// ------------------------------------------------------------------ numbers
+
+async fn list_numbers(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let page = q.page()?;
+    let reg = s.registry.clone();
+    Ok(ok(
+        blocking(move || reg.list_numbers_page(&org, &page)).await?
+    ))
+}
+
+async fn get_number(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, number)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    Ok(ok(blocking(move || reg.get_number(&org, &number)).await?))
+}
+
+async fn put_number(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, number)): Path<(String, String)>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let m = body.fields(&["credentialId"], false)?;
+    if !m.contains_key("credentialId") {
+        return Err(Error::invalid(
+            ErrorCode::MissingField,
+            "credentialId",
+            "credentialId is required: a credential's id to link, or null to unlink",
+        )
+        .into());
+    }
+    let target = match m.get("credentialId") {
+        Some(Value::Null) | None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(Error::NotFound {
+                what: "credential",
+                field: "credentialId",
+                id: "(not a string)".into(),
+            }
+            .into());
+        }
+    };
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let record = blocking(move || match &target {
+        Some(id) => reg.link_number(&o, &number, id),
+        None => reg.unlink_number(&o, &number),
+    })
+    .await?;
+    s.hub.publish(
+        &org,
+        if record.credential_id.is_some() {
+            "number.linked"
+        } else {
+            "number.unlinked"
+        },
+        record.to_json(),
+    );
+    Ok(ok(record))
+}
+
+async fn delete_number(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, number)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let record = blocking(move || reg.delete_number(&o, &number)).await?;
+    s.hub
+        .publish(&org, "number.deleted", json!({"number": record.number}));
+    Ok(ok(record))
+}
+
+// ------------------------------------------------------------------ agents
+
+async fn list_agents(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let page = q.page()?;
+    let reg = s.registry.clone();
+    Ok(ok(
+        blocking(move || reg.list_agents_page(&org, &page)).await?
+    ))
+}
+
+async fn create_agent(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let m = body.fields(&["name"], false)?;
+    let name = string_field(&m, "name", ErrorCode::InvalidName, true)?.unwrap_or_default();
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let agent = blocking(move || reg.create_agent(&o, &name)).await?;
+    s.hub.publish(&org, "agent.created", agent.to_json());
+    Ok(json_response(StatusCode::CREATED, &agent.to_json()))
+}
+
+async fn get_agent(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    Ok(ok(blocking(move || reg.get_agent(&org, &id)).await?))
+}
+
+async fn delete_agent(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let agent = blocking(move || reg.delete_agent(&o, &id)).await?;
+    s.hub
+        .publish(&org, "agent.deleted", json!({"id": agent.id.as_str()}));
+    Ok(ok(agent))
+}
+
+async fn assign_number(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id, number)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let agent = blocking(move || reg.assign_number(&o, &id, &number)).await?;
+    s.hub.publish(&org, "agent.updated", agent.to_json());
+    Ok(ok(agent))
+}
+
+async fn unassign_number(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id, number)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let agent = blocking(move || reg.unassign_number(&o, &id, &number)).await?;
+    s.hub.publish(&org, "agent.updated", agent.to_json());
+    Ok(ok(agent))
+}
+
+// ------------------------------------------------------------------ providers, limits, lint
+
+async fn list_providers(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    c.org(&org)?;
+    let page = q.page()?;
+    let reg = s.registry.clone();
+    Ok(ok(
+        blocking(move || reg.list_providers_page(&org, &page)).await?
+    ))
+}
+
+async fn connect_provider(
+    c: Caller,
+    St(s): St<State>,
+    Path(org): Path<String>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let m = body.fields(&["kind", "name", "credentials"], false)?;
+    let kind = string_field(&m, "kind", ErrorCode::InvalidName, true)?.unwrap_or_default();
+    let name = string_field(&m, "name", ErrorCode::InvalidName, true)?.unwrap_or_default();
+    let credentials = match m.get("credentials") {
+        None => {
+            return Err(Error::invalid(
+                ErrorCode::MissingField,
+                "credentials",
+                "credentials is required: a list of credential inputs",
+            )
+            .into());
+        }
+        Some(v) => v.to_string(),
+    };
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let connected =
+        blocking(move || reg.connect_provider_json(&o, &kind, &name, &credentials)).await?;
+    s.hub.publish(
+        &org,
+        "provider.connected",
+        json!({"id": connected.provider.id.as_str()}),
+    );
+    Ok(json_response(StatusCode::CREATED, &connected.to_json()))
+}
+
+async fn delete_provider(
+    c: Caller,
+    St(s): St<State>,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let reg = s.registry.clone();
+    let o = org.clone();
+    let report = blocking(move || reg.delete_provider(&o, &id)).await?;
+    s.hub.publish(
+        &org,
+        "provider.deleted",
+        serde_json::to_value(&report).unwrap_or(Value::Null),
+    );
+    Ok(ok(report))
+}
+
+async fn limits(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    let groups = blocking(move || reg.rate_groups(&org)).await?;
+    Ok(ok(json!({"items": groups, "next": null})))
+}
+
+async fn lint_org(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+    c.org(&org)?;
+    let reg = s.registry.clone();
+    let findings = blocking(move || reg.lint(&org)).await?;
+    Ok(ok(json!({"items": findings, "next": null})))
+}
