@@ -290,6 +290,10 @@ pub const ROUTES: &[RouteDoc] = &[
     ),
 ];
 
+/// The longest `maxWaitMs` of `acquire` over HTTP (a request that waits longer would meet
+/// proxies' timeouts; the libraries wait up to an hour).
+pub const MAX_WAIT_MS: u64 = 10_000;
+
 /// At most one HTTP probe per credential per this long (§14; the monitor's do not count).
 pub const PROBE_EVERY: Duration = Duration::from_secs(10);
 
@@ -690,6 +694,12 @@ async fn acquire(
                     ),
                 )
             })?;
+            if n > MAX_WAIT_MS as f64 {
+                return Err(ApiError::option(
+                    "maxWaitMs",
+                    format!("maxWaitMs must be from 0 to {MAX_WAIT_MS} over HTTP, not {n}"),
+                ));
+            }
             Some(sipcreds::Registry::wait_option("maxWaitMs", n, 1000.0)?)
         }
     };

@@ -92,6 +92,7 @@ fn generated_files_raw() -> Vec<(&'static str, String)> {
         ("docs/errors.md", errors_md()),
         ("docs/fields.md", fields_md()),
         ("docs/troubleshooting.md", troubleshooting_md()),
+        ("server/openapi.json", crate::openapi::openapi_json()),
     ]
 }
 

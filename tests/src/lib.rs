@@ -115,5 +115,6 @@ pub fn cli_bin(built: &str) -> std::path::PathBuf {
 }
 
 pub mod graph;
+pub mod openapi;
 pub mod scale;
 pub mod suite;
