@@ -7,8 +7,9 @@
 # PATH, and tested there: the wheel in a fresh virtualenv (scripts/ci/python.sh), the npm
 # package in an empty folder (scripts/ci/node.sh), the C archive through its pkg-config file,
 # plain, under valgrind and under ASan (scripts/ci/ffi.sh, with the uniffi bindings), the CLI
-# archive running the main job (scripts/ci/cli.sh); the contributors' source installs are
-# checked too. Last, a short smoke run of every fuzz target (scripts/ci/fuzz.sh).
+# archive running the main job (scripts/ci/cli.sh), the HTTP API of the installed CLI driven
+# by schemathesis from its OpenAPI document (scripts/ci/api.sh); the contributors' source
+# installs are checked too. Last, a short smoke run of every fuzz target (scripts/ci/fuzz.sh).
 # PostgreSQL, Redis and the probe's peers are installed (Debian packages) and started on
 # loopback first (scripts/ci/services.sh); they are stopped at the end.
 # Each stage runs even if an earlier one failed (a stage that needs dist/ fails if the release
@@ -59,6 +60,7 @@ stage python bash scripts/ci/python.sh
 stage node bash scripts/ci/node.sh
 stage ffi bash scripts/ci/ffi.sh
 stage cli bash scripts/ci/cli.sh
+stage api bash scripts/ci/api.sh
 stage fuzz bash scripts/ci/fuzz.sh
 
 echo "::: stage times:${times}"

@@ -1032,6 +1032,9 @@ fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Err
         metrics: args.metrics_listen.is_none(),
     };
     sipcreds_server::install_metrics();
+    // The last reference to the store is dropped here, after the runtime: PostgreSQL's
+    // synchronous client cannot be dropped on a runtime's thread.
+    let keep = registry.clone();
     let app = sipcreds_server::router(registry, options);
     let serve_options = sipcreds_server::ServeOptions {
         tls,
@@ -1066,6 +1069,8 @@ fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Err
             .await
             .map_err(|e| failed("listen", &e))
     })?;
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    drop(keep);
     Ok(Output::new(
         json!({"stopped": true}),
         "sipcreds serve: stopped\n".into(),

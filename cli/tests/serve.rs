@@ -896,3 +896,162 @@ fn probes_reach_a_real_peer() {
     )
     .error(422, "unknown_field");
 }
+
+/// A fresh database on CI's PostgreSQL, and CI's Redis: `None` (and a note) without them,
+/// a failure when `SIPCREDS_REQUIRE_SERVICES` is set.
+fn postgres_and_redis() -> Option<(String, String)> {
+    let (Ok(pg), Ok(redis)) = (
+        std::env::var("SIPCREDS_TEST_POSTGRES_URL"),
+        std::env::var("SIPCREDS_TEST_REDIS_URL"),
+    ) else {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "SIPCREDS_TEST_POSTGRES_URL / SIPCREDS_TEST_REDIS_URL are not set: scripts/ci/services.sh start"
+        );
+        eprintln!("skipped: no PostgreSQL and Redis");
+        return None;
+    };
+    let name = format!(
+        "sipcreds_serve_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut admin = postgres::Client::connect(&pg, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (prefix, _) = pg.rsplit_once('/').unwrap();
+    Some((format!("{prefix}/{name}"), redis))
+}
+
+/// Two `serve` instances on one PostgreSQL database and one Redis: a credential made on one
+/// is read on the other; a revoked token fails on both within 1 s; CPS decisions through
+/// either stay within the group's limit; SIGTERM of one with a request in flight loses it
+/// not.
+#[test]
+fn two_instances_share_postgres_and_redis() {
+    let Some((db, redis)) = postgres_and_redis() else {
+        return;
+    };
+    let org = format!("two{}", std::process::id());
+    let a = Server::start_in(
+        tempfile::tempdir().unwrap(),
+        db.clone(),
+        &["--limiter", &redis, "--token-rate", "100000"],
+        &[],
+    );
+    let mut b = Server::start_in(
+        tempfile::tempdir().unwrap(),
+        db.clone(),
+        &["--limiter", &redis, "--token-rate", "100000"],
+        &[],
+    );
+    let w = a.token(&org, "write");
+    let creds = format!("/v1/orgs/{org}/credentials");
+    let made = a.req(
+        "POST",
+        &creds,
+        Some(&w),
+        Some(r#"{"server":"x.example.com","cpsLimit":5}"#),
+    );
+    assert_eq!(made.status, 201, "{made:?}");
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let read = b.req("GET", &format!("{creds}/{id}"), Some(&w), None);
+    assert_eq!(read.status, 200, "{read:?}");
+    assert_eq!(read.json(), made.json());
+
+    // CPS through both instances, from four clients for 3 s: at most 5 a second in all.
+    let acquire = format!("{creds}/{id}/acquire");
+    let started = Instant::now();
+    let run = Duration::from_secs(3);
+    let clients: Vec<_> = (0..4)
+        .map(|i| {
+            let addr = if i % 2 == 0 { a.addr } else { b.addr };
+            let (w, path) = (w.clone(), acquire.clone());
+            std::thread::spawn(move || {
+                let mut admitted = 0;
+                while started.elapsed() < run {
+                    let r = request(
+                        addr,
+                        "POST",
+                        &path,
+                        &[("Authorization", &format!("Bearer {w}"))],
+                        None,
+                    );
+                    assert_eq!(r.status, 200, "{r:?}");
+                    if r.json()["admitted"] == true {
+                        admitted += 1;
+                    }
+                }
+                admitted
+            })
+        })
+        .collect();
+    let per_client: Vec<u32> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let total: u32 = per_client.iter().sum();
+    assert!(
+        (5..=20).contains(&total),
+        "{total} admitted in 3 s at 5 CPS through two instances: {per_client:?}"
+    );
+    assert!(per_client[0] + per_client[2] > 0 && per_client[1] + per_client[3] > 0);
+
+    // SIGTERM of b with a request waiting for a slot: it is answered, then b exits 0.
+    let waiting = {
+        let (w, path, addr) = (w.clone(), format!("{acquire}?maxWaitMs=5000"), b.addr);
+        std::thread::spawn(move || {
+            request(
+                addr,
+                "POST",
+                &path,
+                &[("Authorization", &format!("Bearer {w}"))],
+                None,
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(150));
+    let pid = b.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let r = waiting.join().unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(b.child.wait().unwrap().success(), "{}", b.log_text());
+
+    // A token revoked (by the CLI, on the shared database) fails on the other instance too.
+    let c = Server::start_in(
+        tempfile::tempdir().unwrap(),
+        db.clone(),
+        &["--limiter", &redis],
+        &[],
+    );
+    assert_eq!(c.req("GET", "/v1/session", Some(&w), None).status, 200);
+    let listed = cli(
+        a.dir.path(),
+        &db,
+        &["--org", &org, "--json", "tokens", "list"],
+    );
+    let tok: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let tid = tok[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        cli(
+            a.dir.path(),
+            &db,
+            &["--org", &org, "tokens", "revoke", &tid]
+        )
+        .status
+        .success()
+    );
+    let t0 = Instant::now();
+    for s in [&a, &c] {
+        s.req("GET", "/v1/session", Some(&w), None)
+            .error(401, "unauthorized");
+    }
+    assert!(t0.elapsed() < Duration::from_secs(1));
+}

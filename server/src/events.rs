@@ -117,22 +117,17 @@ pub fn stream(
         if let Some(e) = first {
             return Some((Ok(e), (rx, None)));
         }
-        loop {
-            match rx.recv().await {
-                Ok(v) => {
-                    let kind = v["type"].as_str().unwrap_or("change").to_owned();
-                    let e = Event::default().event(kind).data(v.to_string());
-                    return Some((Ok(e), (rx, None)));
-                }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    let e = Event::default()
-                        .event("resync")
-                        .data(json!({"type": "resync", "missed": n}).to_string());
-                    return Some((Ok(e), (rx, None)));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+        let e = match rx.recv().await {
+            Ok(v) => {
+                let kind = v["type"].as_str().unwrap_or("change").to_owned();
+                Event::default().event(kind).data(v.to_string())
             }
-        }
+            Err(broadcast::error::RecvError::Lagged(n)) => Event::default()
+                .event("resync")
+                .data(json!({"type": "resync", "missed": n}).to_string()),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(e), (rx, None)))
     });
     Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

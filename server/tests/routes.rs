@@ -40,7 +40,10 @@ async fn every_listed_route_is_served_and_no_other() {
         }
     }
     // A method the table does not list on a listed path, and an unlisted path.
-    for (method, path) in [("put", "/v1/orgs/acme/credentials"), ("get", "/v1/orgs/acme")] {
+    for (method, path) in [
+        ("put", "/v1/orgs/acme/credentials"),
+        ("get", "/v1/orgs/acme"),
+    ] {
         let (status, body) = call(&app, method, path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
         assert!(body.contains("\"not_found\"") && body.contains("this method and path"));

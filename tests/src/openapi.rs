@@ -136,7 +136,8 @@ fn bodies(op: &str) -> (Option<Value>, Value) {
         ),
         "diagnose" => (
             Some(object(
-                json!({"symptom": {"type": "string"}, "reason": {"type": ["string", "null"]}}),
+                json!({"symptom": {"enum": sipcreds::symptoms().collect::<Vec<_>>()},
+                    "reason": {"type": ["string", "null"]}}),
                 &["symptom"],
             )),
             r("Diagnosis"),
@@ -173,14 +174,18 @@ fn bodies(op: &str) -> (Option<Value>, Value) {
         ),
         "listAgents" => (None, page_of("Agent")),
         "createAgent" => (
-            Some(object(json!({"name": {"type": "string"}}), &["name"])),
+            Some(object(
+                json!({"name": {"type": "string", "minLength": 1, "maxLength": 100}}),
+                &["name"],
+            )),
             r("Agent"),
         ),
         "getAgent" | "deleteAgent" | "assignNumber" | "unassignNumber" => (None, r("Agent")),
         "listProviders" => (None, page_of("Provider")),
         "connectProvider" => (
             Some(object(
-                json!({"kind": {"type": "string"}, "name": {"type": "string"},
+                json!({"kind": {"type": "string", "pattern": "^[a-z0-9._-]{1,64}$"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
                     "credentials": {"type": "array", "items": r("CredentialInput")}}),
                 &["kind", "name", "credentials"],
             )),
@@ -204,7 +209,7 @@ fn query(op: &str) -> Vec<Value> {
             ),
             p(
                 "after",
-                json!({"type": "string"}),
+                json!({"type": "string", "pattern": cursor_pattern(op)}),
                 "The `next` of the previous page.",
             ),
         ],
@@ -215,10 +220,20 @@ fn query(op: &str) -> Vec<Value> {
         )],
         "acquire" => vec![p(
             "maxWaitMs",
-            json!({"type": "number", "minimum": 0, "maximum": sipcreds_server::MAX_WAIT_MS}),
+            json!({"type": "integer", "minimum": 0, "maximum": sipcreds_server::MAX_WAIT_MS}),
             "Wait up to this long for a slot (reserve); without it, try_acquire.",
         )],
         _ => vec![],
+    }
+}
+
+/// What a list's cursor looks like: an id of the list's kind, or an E.164 number.
+fn cursor_pattern(op: &str) -> &'static str {
+    match op {
+        "listCredentials" => "^cred_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$",
+        "listAgents" => "^agent_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$",
+        "listProviders" => "^prov_[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$",
+        _ => "^\\+[1-9][0-9]{7,14}$",
     }
 }
 
@@ -302,19 +317,22 @@ pub fn openapi_json() -> String {
             operation["requestBody"] = json!({"required": *op != "probe",
                 "content": {"application/json": {"schema": body}}});
         }
-        if *path == "/v1/orgs/{org}/credentials/{id}" && *method == "patch" {
-            operation["parameters"].as_array_mut().map(|p| {
-                p.push(
-                    json!({"name": "If-Match", "in": "header", "required": false,
-                    "schema": {"type": "string"}, "description": "The ETag as read, e.g. \"3\"."}),
-                )
-            });
+        if *path == "/v1/orgs/{org}/credentials/{id}"
+            && *method == "patch"
+            && let Some(p) = operation["parameters"].as_array_mut()
+        {
+            p.push(
+                json!({"name": "If-Match", "in": "header", "required": false,
+                "schema": {"type": "string"}, "description": "The ETag as read, e.g. \"3\"."}),
+            );
         }
-        paths
+        if let Some(m) = paths
             .entry(path.to_string())
             .or_insert_with(|| json!({}))
             .as_object_mut()
-            .map(|m| m.insert(method.to_string(), operation));
+        {
+            m.insert(method.to_string(), operation);
+        }
     }
     let doc = json!({
         "openapi": "3.1.0",

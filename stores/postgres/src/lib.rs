@@ -1112,10 +1112,7 @@ impl Tx for PgTx<'_> {
             .borrow_mut()
             .query(&st, &[&hash.to_hex()])
             .map_err(pg_error)?;
-        rows.iter()
-            .next()
-            .map(|r| token_row(r).into_record())
-            .transpose()
+        rows.first().map(|r| token_row(r).into_record()).transpose()
     }
 
     fn tokens(&self, org: &Org) -> Result<Vec<TokenRecord>> {
