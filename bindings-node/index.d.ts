@@ -36,6 +36,11 @@ export declare class NativeRegistry {
   deleteNumber(org: string, number: string): Promise<Reply>
   listNumbersPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
   listNumbers(org: string): Promise<Reply>
+  lintInput(org: string, body: string, id?: string | undefined | null): Promise<Reply>
+  getNumber(org: string, number: string): Promise<Reply>
+  createToken(org: string, role: string, name?: string | undefined | null): Promise<Reply>
+  listTokens(org: string): Promise<Reply>
+  revokeToken(org: string, id: string): Promise<Reply>
   createAgent(org: string, name: string): Promise<Reply>
   getAgent(org: string, id: string): Promise<Reply>
   assignNumber(org: string, agentId: string, number: string): Promise<Reply>

@@ -236,6 +236,41 @@ export interface ErrorBodyData {
 /** A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after `retryAfterMs`). Milliseconds, rounded up. */
 export type Decision = { admitted: true; waitMs: number } | { admitted: false; retryAfterMs: number }
 
+/** What a token may do. */
+export type TokenRole = 'read' | 'write'
+
+/** A token as listed: never its text, nor its hash. */
+export interface TokenInfo {
+  /** Its id (`tok_` and a ULID): what `tokens revoke` takes. */
+  id: string
+  /** Its organization. */
+  org: string
+  /** Its name, if it was given one. */
+  name: string | null
+  /** `read` or `write`. */
+  role: TokenRole
+  /** When it was made. */
+  createdAt: string
+  /** When it was last used, to the minute (`null`: never). */
+  lastUsedAt: string | null
+}
+
+/** A token just made, as every surface shows it once: `{"id", "name", "role", "org", "token", "createdAt"}`. */
+export interface NewToken {
+  /** Its id (`tok_...`), for `list_tokens` and `revoke_token`. */
+  id: string
+  /** Its name. */
+  name: string | null
+  /** `read` or `write`. */
+  role: TokenRole
+  /** Its organization. */
+  org: string
+  /** The token (`sct_...`): shown once, then only its hash is kept. */
+  token: string
+  /** When it was made. */
+  createdAt: string
+}
+
 /** A credential as create takes it (docs/fields.md): `server` required, the other fields optional; unknown keys are refused. */
 export interface CredentialInput {
   /** A display name; null clears it on update. */

@@ -23,11 +23,14 @@ import type {
   Diagnosis,
   ErrorCodeInfo,
   Finding,
+  NewToken,
   NormalizedCredential,
   PhoneNumber,
   Provider,
   ProviderDeleteReport,
   RateGroup,
+  TokenInfo,
+  TokenRole,
   Usage,
 } from './shapes'
 import type { ErrorCode } from './errors'
@@ -190,6 +193,18 @@ export declare class Registry {
   /** One page: at most `limit` (1–1000; 1000 when only `after` is given) after the cursor
    * `after` (the previous page's `next`), in the list's order (docs/registry.md). */
   listNumbers(org: string, page: PageRequest): Promise<Page<PhoneNumber>>
+  /** The lint findings of an unsaved input in the org's context (its cpsKey group as it would
+   * be once saved), in place of the credential `id` when given (an edit). */
+  lintInput(org: string, input: CredentialInput | string, options?: { id?: string | null }): Promise<Finding[]>
+  /** One phone number and the credential it is linked to. */
+  getNumber(org: string, number: string): Promise<PhoneNumber>
+  /** Make a token of the HTTP API (`sipcreds serve`) for `org`: `token` is in this answer
+   * once; the store keeps its SHA-256. */
+  createToken(org: string, role: TokenRole, options?: { name?: string | null }): Promise<NewToken>
+  /** The org's tokens, oldest first (never a token itself). */
+  listTokens(org: string): Promise<TokenInfo[]>
+  /** End a token at once (its `tok_...` id), on every server sharing the store. */
+  revokeToken(org: string, id: string): Promise<TokenInfo>
   createAgent(org: string, name: string): Promise<Agent>
   getAgent(org: string, id: string): Promise<Agent>
   assignNumber(org: string, agentId: string, number: string): Promise<Agent>

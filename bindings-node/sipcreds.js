@@ -450,6 +450,35 @@ class Registry {
       return jsonOf(await this.#native.listNumbersPage(g, p.limit, p.after))
     })
   }
+  lintInput(o, input, options = {}) {
+    return reply(async () => {
+      const replacing = options?.id
+      return jsonOf(await this.#native.lintInput(
+        org(o),
+        body(input),
+        replacing === undefined || replacing === null ? null : id(replacing),
+      ))
+    })
+  }
+  getNumber(o, n) {
+    return reply(async () => jsonOf(await this.#native.getNumber(org(o), number(n))))
+  }
+  createToken(o, role, options = {}) {
+    return reply(async () => {
+      const name = options?.name
+      return jsonOf(await this.#native.createToken(
+        org(o),
+        text(role, 'invalid_option', 'role'),
+        name === undefined || name === null ? null : text(name, 'invalid_name', 'name'),
+      ))
+    })
+  }
+  listTokens(o) {
+    return reply(async () => jsonOf(await this.#native.listTokens(org(o))))
+  }
+  revokeToken(o, tokenId) {
+    return reply(async () => jsonOf(await this.#native.revokeToken(org(o), id(tokenId))))
+  }
   createAgent(o, name) {
     return reply(async () => jsonOf(await this.#native.createAgent(org(o), text(name, 'invalid_name', 'name'))))
   }

@@ -475,6 +475,74 @@ sipcreds_status sipcreds_registry_list_numbers_page(const struct sipcreds_regist
                                                     char **out_json);
 
 /**
+ * The lint findings (a JSON array) of an unsaved credential input (`json`) in the org's
+ * context: its own fields' and its cpsKey group's as they would be once saved, in place of
+ * the credential `id` when it is not NULL (an edit), else as a new one.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` and `json` are NUL-terminated; `id` is NULL or
+ * NUL-terminated; `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_lint_input(const struct sipcreds_registry *registry,
+                                             const char *org,
+                                             const char *json,
+                                             const char *id,
+                                             char **out_json);
+
+/**
+ * One phone number: `{"number", "credentialId"}`.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_get_number(const struct sipcreds_registry *registry,
+                                             const char *org,
+                                             const char *number,
+                                             char **out_json);
+
+/**
+ * Make a token of the HTTP API (`sipcreds serve`) for `org` with `role` (`"read"` or
+ * `"write"`) and an optional `name` (NULL for none): `{"id", "name", "role", "org", "token",
+ * "createdAt"}`. The token is in this answer once (`sipcreds_string_free` zeroes it); the store keeps its
+ * SHA-256.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` and `role` are NUL-terminated; `name` is NULL or
+ * NUL-terminated; `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_create_token(const struct sipcreds_registry *registry,
+                                               const char *org,
+                                               const char *role,
+                                               const char *name,
+                                               char **out_json);
+
+/**
+ * The org's tokens, oldest first: a JSON array of `{"id", "org", "name", "role",
+ * "createdAt", "lastUsedAt"}` (never a token itself).
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_list_tokens(const struct sipcreds_registry *registry,
+                                              const char *org,
+                                              char **out_json);
+
+/**
+ * End a token at once (`id` is its `tok_...` id, not the token): every server sharing the
+ * store refuses it from its next request. The answer is what was revoked.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_revoke_token(const struct sipcreds_registry *registry,
+                                               const char *org,
+                                               const char *id,
+                                               char **out_json);
+
+/**
  * Create an agent.
  *
  * # Safety

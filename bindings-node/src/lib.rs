@@ -542,6 +542,59 @@ impl NativeRegistry {
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn lint_input(&self, org: String, body: String, id: Option<String>) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let body = Body::new(body);
+        op(move || {
+            let input = input(&body)?;
+            reg.lint_input(&org, &input, id.as_deref())
+                .map(|f| Reply::of(serde_json::to_value(f).unwrap_or_default()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_token(&self, org: String, role: String, name: Option<String>) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let role = sipcreds::Role::parse(&role, "role").map_err(fail)?;
+            reg.create_token(&org, role, name.as_deref())
+                .map(|t| Reply::of(t.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_tokens(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_tokens(&org)
+                .map(|l| Reply::of(serde_json::to_value(l).unwrap_or_default()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn revoke_token(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.revoke_token(&org, &id)
+                .map(|t| Reply::of(t.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
     pub fn create_agent(&self, org: String, name: String) -> AsyncTask<Op> {
         let reg = self.inner.clone();
         op(move || {

@@ -215,6 +215,7 @@ text_kinds! {
     SymptomText = SymptomKind => |t| invalid_text(ErrorCode::InvalidSymptom, "symptom", t);
     ReasonText = ReasonKind => |t| invalid_text(ErrorCode::InvalidSymptom, "reason", t);
     KindText = KindKind => |t| invalid_text(ErrorCode::InvalidName, "kind", t);
+    RoleText = RoleKind => |t| invalid_text(ErrorCode::InvalidOption, "role", t);
 }
 
 /// The message for a value that is not valid text.
@@ -1126,6 +1127,87 @@ impl PyRegistry {
             |p| self.inner.list_numbers_page(org, p),
             sipcreds::NumberRecord::to_json,
         )
+    }
+
+    /// The lint findings of an unsaved ``credential`` in the org's context: its own fields'
+    /// and its cpsKey group's as they would be once saved, in place of the credential ``id``
+    /// when given (an edit), else as a new one (labelled ``new``).
+    #[pyo3(signature = (org, credential, id = None))]
+    fn lint_input<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        credential: &Bound<'py, PyAny>,
+        id: Option<IdText>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let input = input_from_py(py, credential)?;
+        let id = id.as_deref().map(|i| i.to_owned());
+        let findings = py
+            .detach(|| self.inner.lint_input(org, &input, id.as_deref()))
+            .or_raise(py)?;
+        serialize_to_py(py, &findings)
+    }
+
+    /// One phone number and the credential it is linked to: ``{"number", "credentialId"}``.
+    fn get_number<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        number: NumberText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let number: &str = &number;
+        let n = py
+            .detach(|| self.inner.get_number(org, number))
+            .or_raise(py)?;
+        serialize_to_py(py, &n)
+    }
+
+    // -- API tokens (for ``sipcreds serve``)
+
+    /// Make a token of the HTTP API for ``org`` with ``role`` (``"read"`` or ``"write"``)
+    /// and an optional ``name``: ``{"id", "name", "role", "org", "token", "createdAt"}``.
+    /// ``token`` is shown here once; the store keeps only its SHA-256.
+    #[pyo3(signature = (org, role, name = None))]
+    fn create_token<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        role: RoleText,
+        name: Option<NameText>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let role = sipcreds::Role::parse(&role, "role").or_raise(py)?;
+        let name = name.as_deref().map(|n| n.to_owned());
+        let t = py
+            .detach(|| self.inner.create_token(org, role, name.as_deref()))
+            .or_raise(py)?;
+        serialize_to_py(py, &t.to_json())
+    }
+
+    /// The org's tokens, oldest first: ``[{"id", "org", "name", "role", "createdAt",
+    /// "lastUsedAt"}]`` (never a token itself).
+    fn list_tokens<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let list = py.detach(|| self.inner.list_tokens(org)).or_raise(py)?;
+        serialize_to_py(py, &list)
+    }
+
+    /// End a token at once (``id`` is its ``tok_...`` id, not the token): every server
+    /// sharing the store refuses it from its next request. Returns what was revoked.
+    fn revoke_token<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let t = py
+            .detach(|| self.inner.revoke_token(org, id))
+            .or_raise(py)?;
+        serialize_to_py(py, &t)
     }
 
     // -- agents

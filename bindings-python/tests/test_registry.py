@@ -435,3 +435,53 @@ def test_times_are_aware_datetimes_and_the_dict_keeps_the_text() -> None:
     text = c.to_dict()["createdAt"]
     assert isinstance(text, str) and text.endswith("Z")
     assert dt.datetime.fromisoformat(text.replace("Z", "+00:00")) == c.created_at
+
+
+def test_tokens_are_made_once_listed_without_their_text_and_revoked(
+    reg: sipcreds.Registry,
+) -> None:
+    made = reg.create_token("acme", "write", name="dashboard")
+    assert made["token"].startswith("sct_") and len(made["token"]) == 47
+    assert (made["role"], made["org"], made["name"]) == ("write", "acme", "dashboard")
+    reg.create_token("acme", "read")
+    listed = reg.list_tokens("acme")
+    assert [t["id"] for t in listed][0] == made["id"]
+    assert [t["role"] for t in listed] == ["write", "read"]
+    assert made["token"] not in json.dumps(listed)
+    assert all(t["lastUsedAt"] is None for t in listed)
+    revoked = reg.revoke_token("acme", made["id"])
+    assert revoked["id"] == made["id"]
+    assert [t["role"] for t in reg.list_tokens("acme")] == ["read"]
+    with pytest.raises(sipcreds.NotFoundError):
+        reg.revoke_token("acme", made["id"])
+    with pytest.raises(sipcreds.ValidationError) as bad:
+        reg.create_token("acme", cast(Any, "admin"))
+    assert (bad.value.code, bad.value.field) == ("invalid_option", "role")
+    with pytest.raises(sipcreds.ValidationError) as bad_type:
+        reg.create_token("acme", cast(Any, 3))
+    assert bad_type.value.field == "role"
+
+
+def test_get_number_and_lint_input_in_the_orgs_context(reg: sipcreds.Registry) -> None:
+    c = reg.create_credential("acme", {"server": "a.example.com", "cpsKey": "k", "cpsLimit": 5})
+    reg.link_number("acme", "+14155550100", c.id)
+    assert reg.get_number("acme", "+14155550100") == {
+        "number": "+14155550100",
+        "credentialId": c.id,
+    }
+    with pytest.raises(sipcreds.NotFoundError):
+        reg.get_number("acme", "+14155550199")
+    # A new member of group k with another limit: the group's conflict, before it is saved.
+    def codes(findings: list[Any]) -> set[str]:
+        return {f["code"] for f in findings}
+
+    new: CredentialInput = {"server": "b.example.com", "cpsKey": "k", "cpsLimit": 9}
+    same: CredentialInput = {"server": "b.example.com", "cpsKey": "k", "cpsLimit": 5}
+    assert "cps_group_conflict" in codes(reg.lint_input("acme", new))
+    assert "cps_group_conflict" not in codes(reg.lint_input("acme", same))
+    # The same values in place of the credential itself: a group of one, no conflict.
+    edit = reg.lint_input("acme", {"server": "a.example.com", "cpsKey": "k", "cpsLimit": 9}, id=c.id)
+    assert codes(edit) >= {"cps_key_single_member"} and "cps_group_conflict" not in codes(edit)
+    with pytest.raises(sipcreds.NotFoundError):
+        reg.lint_input("acme", new, id="cred_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert reg.list_credentials("acme")[0].cps_limit == 5

@@ -78,7 +78,8 @@ pub use schema::input_schema;
 #[cfg(feature = "schema")]
 pub use shapes::output_schemas;
 pub use token::{
-    NewToken, Role, TOKEN_LEN, TOKEN_PREFIX, TokenHash, TokenInfo, TokenRecord, looks_like_token,
+    NewToken, NewTokenView, Role, TOKEN_LEN, TOKEN_PREFIX, TokenHash, TokenInfo, TokenRecord,
+    looks_like_token,
 };
 pub use usage::{AgentUsage, UsageReport};
 pub use values::{

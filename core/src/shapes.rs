@@ -40,6 +40,8 @@ pub fn output_schemas() -> Vec<(String, serde_json::Value)> {
         "Decision" => Decision,
         "ErrorBody" => ErrorBody<'static>,
         "ErrorInfo" => ErrorInfo,
+        "TokenInfo" => TokenInfo,
+        "NewToken" => NewTokenView<'static>,
     }
     let defs = generator.take_definitions(true);
     out.extend(defs);

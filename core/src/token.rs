@@ -173,19 +173,62 @@ impl std::fmt::Debug for NewToken {
     }
 }
 
+/// A token just made, as every surface shows it once: `{"id", "name", "role", "org",
+/// "token", "createdAt"}`.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTokenView<'a> {
+    /// Its id (`tok_...`), for `list_tokens` and `revoke_token`.
+    pub id: &'a TokenId,
+    /// Its name.
+    pub name: Option<&'a Name>,
+    /// `read` or `write`.
+    pub role: Role,
+    /// Its organization.
+    pub org: &'a Org,
+    /// The token (`sct_...`): shown once, then only its hash is kept.
+    pub token: &'a str,
+    /// When it was made.
+    #[serde(serialize_with = "serialize_timestamp_ref")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::credential::Timestamp"))]
+    pub created_at: &'a OffsetDateTime,
+}
+
+fn serialize_timestamp_ref<S: serde::Serializer>(
+    t: &&OffsetDateTime,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serialize_timestamp(t, s)
+}
+
+impl std::fmt::Debug for NewTokenView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewTokenView")
+            .field("id", &self.id)
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
 impl NewToken {
-    /// `tokens create --json`: `{"id", "name", "role", "org", "token", "createdAt"}` (the
-    /// one place a token's text is written).
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The one view of the token's text ([`NewTokenView`]).
+    pub fn view(&self) -> NewTokenView<'_> {
         use secrecy::ExposeSecret;
-        serde_json::json!({
-            "id": self.info.id.as_str(),
-            "name": self.info.name.as_ref().map(|n| n.as_str()),
-            "role": self.info.role.as_str(),
-            "org": self.info.org.as_str(),
-            "token": self.token.expose_secret(),
-            "createdAt": crate::credential::timestamp(self.info.created_at),
-        })
+        NewTokenView {
+            id: &self.info.id,
+            name: self.info.name.as_ref(),
+            role: self.info.role,
+            org: &self.info.org,
+            token: self.token.expose_secret(),
+            created_at: &self.info.created_at,
+        }
+    }
+
+    /// `tokens create --json`: [`NewTokenView`] as JSON (the one place a token's text is
+    /// written).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.view()).unwrap_or(serde_json::Value::Null)
     }
 }
 

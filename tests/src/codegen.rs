@@ -585,7 +585,7 @@ pub fn schema_json() -> String {
 
 /// The output shapes the surfaces type: (the core's schema name, the TypeScript name, the
 /// Python `TypedDict` name where Python answers a plain dict of that shape).
-const SHAPES: [(&str, &str, Option<&str>); 18] = [
+const SHAPES: [(&str, &str, Option<&str>); 21] = [
     (
         "NormalizedFields",
         "NormalizedCredential",
@@ -613,6 +613,9 @@ const SHAPES: [(&str, &str, Option<&str>); 18] = [
     ("ErrorBody", "ErrorBodyData", Some("ErrorBody")),
     // Python answers a `Decision` object of its own (admitted, wait, retry_after).
     ("Decision", "Decision", None),
+    ("Role", "TokenRole", None),
+    ("TokenInfo", "TokenInfo", Some("TokenDict")),
+    ("NewTokenView", "NewToken", Some("NewTokenDict")),
 ];
 
 fn definitions() -> std::collections::BTreeMap<String, serde_json::Value> {
@@ -644,6 +647,9 @@ fn type_of(schema: &serde_json::Value, lang: &Lang) -> String {
             (Lang::Py, Some((_, _, Some(py)))) => (*py).to_owned(),
             (Lang::Py, Some((d, _, None))) if *d == "Severity" => {
                 "Literal[\"error\", \"warning\", \"info\"]".to_owned()
+            }
+            (Lang::Py, Some((d, _, None))) if *d == "Role" => {
+                "Literal[\"read\", \"write\"]".to_owned()
             }
             _ => panic!("the shape {def} has no name on this surface"),
         }

@@ -720,6 +720,56 @@ static void pages(void) {
     sipcreds_registry_free(reg);
 }
 
+/* API tokens: made once with their text, listed without it, revoked; bad roles refused. */
+static void tokens(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    CHECK(sipcreds_registry_open(NULL, &reg, NULL) == SIPCREDS_OK, "open");
+    sipcreds_status st = sipcreds_registry_create_token(reg, "acme", "write", "ci", &out);
+    char token[128], id[64];
+    extract(out, "token", token, sizeof token);
+    extract(out, "id", id, sizeof id);
+    CHECK(st == SIPCREDS_OK && strncmp(token, "sct_", 4) == 0 && strlen(token) == 47, "create_token: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_create_token(reg, "acme", "read", NULL, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"name\":null"), "unnamed token: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_list_tokens(reg, "acme", &out);
+    CHECK(st == SIPCREDS_OK && contains(out, id) && !contains(out, token) && contains(out, "\"role\":\"read\""),
+          "list_tokens: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_create_token(reg, "acme", "admin", NULL, &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION && contains(out, "\"field\":\"role\""), "bad role: %u %s", st, out);
+    sipcreds_string_free(seen(out));
+    CHECK(sipcreds_registry_create_token(reg, "acme", NULL, NULL, &out) == SIPCREDS_NULL_ARGUMENT, "NULL role");
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_revoke_token(reg, "acme", id, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, id), "revoke: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_revoke_token(reg, "acme", id, &out);
+    CHECK(st == SIPCREDS_NOT_FOUND, "revoke again: %u", st);
+    sipcreds_string_free(seen(out));
+    memset(token, 0, sizeof token);
+
+    /* get_number and lint_input: a new member of a cpsKey group with another limit. */
+    char cred[64];
+    st = sipcreds_registry_create_credential(reg, "acme", "{\"server\":\"a.example.com\",\"cpsKey\":\"k\",\"cpsLimit\":5}", &out);
+    extract(out, "id", cred, sizeof cred);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_link_number(reg, "acme", "+14155550100", cred, &out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_get_number(reg, "acme", "+14155550100", &out);
+    CHECK(st == SIPCREDS_OK && contains(out, cred), "get_number: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_lint_input(reg, "acme", "{\"server\":\"b.example.com\",\"cpsKey\":\"k\",\"cpsLimit\":9}", NULL, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "cps_group_conflict"), "lint_input: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_lint_input(reg, "acme", "{\"server\":\"a.example.com\",\"cpsKey\":\"k\",\"cpsLimit\":9}", cred, &out);
+    CHECK(st == SIPCREDS_OK && !contains(out, "cps_group_conflict"), "lint_input in place: %s", out);
+    sipcreds_string_free(seen(out));
+    sipcreds_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s VECTORS_FILE DB_DIR\n", argv[0]);
@@ -736,6 +786,7 @@ int main(int argc, char **argv) {
     pages();
     probe();
     probe_all();
+    tokens();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -371,6 +371,41 @@ impl Registry {
         )))
     }
 
+    /// The lint findings (JSON array) of an unsaved input (JSON) in the org's context, in
+    /// place of the credential `id` when given.
+    pub fn lint_input(&self, org: String, body: String, id: Option<String>) -> Result<String> {
+        let body = zeroize::Zeroizing::new(body);
+        let input = sipcreds::CredentialInput::from_json(&body)?;
+        serialized(&self.inner.lint_input(&org, &input, id.as_deref())?)
+    }
+
+    /// One phone number: `{"number", "credentialId"}`.
+    pub fn get_number(&self, org: String, number: String) -> Result<String> {
+        Ok(json(&self.inner.get_number(&org, &number)?.to_json()))
+    }
+
+    /// Make a token of the HTTP API for `org` with `role` (`read` or `write`): JSON with the
+    /// token, shown once.
+    pub fn create_token(&self, org: String, role: String, name: Option<String>) -> Result<String> {
+        let role = sipcreds::Role::parse(&role, "role")?;
+        Ok(json(
+            &self
+                .inner
+                .create_token(&org, role, name.as_deref())?
+                .to_json(),
+        ))
+    }
+
+    /// The org's tokens (JSON array; never a token itself).
+    pub fn list_tokens(&self, org: String) -> Result<String> {
+        serialized(&self.inner.list_tokens(&org)?)
+    }
+
+    /// End a token at once (its `tok_...` id).
+    pub fn revoke_token(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.revoke_token(&org, &id)?.to_json()))
+    }
+
     /// Create an agent.
     pub fn create_agent(&self, org: String, name: String) -> Result<String> {
         Ok(json(&self.inner.create_agent(&org, &name)?.to_json()))

@@ -23,6 +23,8 @@ __all__ = [
     "RateGroupDict",
     "ErrorCodeInfo",
     "ErrorBody",
+    "TokenDict",
+    "NewTokenDict",
     "CredentialInput",
     "CredentialPatch",
 ]
@@ -191,6 +193,28 @@ class ErrorBody(_ErrorBodyRequired, total=False):
     expectedVersion: Optional[int]
     actualVersion: Optional[int]
     retryAfterMs: Optional[int]
+
+
+class TokenDict(TypedDict):
+    """A token as listed: never its text, nor its hash."""
+
+    id: str
+    org: str
+    name: Optional[str]
+    role: Literal["read", "write"]
+    createdAt: str
+    lastUsedAt: Optional[str]
+
+
+class NewTokenDict(TypedDict):
+    """A token just made, as every surface shows it once: ``{"id", "name", "role", "org", "token", "createdAt"}``."""
+
+    id: str
+    name: Optional[str]
+    role: Literal["read", "write"]
+    org: str
+    token: str
+    createdAt: str
 
 
 class _CredentialInputRequired(TypedDict):

@@ -21,11 +21,13 @@ from ._shapes import (
     ErrorBody,
     ErrorCodeInfo,
     Finding,
+    NewTokenDict,
     NormalizedCredential,
     NumberDict,
     ProviderDeleteReport,
     ProviderDict,
     RateGroupDict,
+    TokenDict,
     Usage,
 )
 
@@ -54,6 +56,7 @@ __all__ = [
     "ErrorBody",
     "ErrorCodeInfo",
     "Finding",
+    "NewTokenDict",
     "NormalizedCredential",
     "NumberDict",
     "NumberPage",
@@ -69,6 +72,7 @@ __all__ = [
     "ProviderDict",
     "ProviderPage",
     "RateGroupDict",
+    "TokenDict",
     "Usage",
 ]
 

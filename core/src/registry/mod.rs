@@ -1127,7 +1127,8 @@ impl Registry {
                         r.cps_key.as_ref().map(|k| k.as_str()),
                     )
                 });
-            let checks = GroupChecks::new(others.chain(std::iter::once(own)));
+            // The unsaved input first: a group's conflict is reported on its first member.
+            let checks = GroupChecks::new(std::iter::once(own).chain(others));
             Ok(checks.lint(&label, input, input.auth.is_some()))
         })
     }

@@ -1,0 +1,40 @@
+'use strict'
+// API tokens for `sipcreds serve` through the registry: made once, listed without their text,
+// revoked; bad arguments answer their own codes.
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const sipcreds = require('../sipcreds.js')
+
+test('tokens are made once, listed without their text, and revoked', async () => {
+  const reg = new sipcreds.Registry()
+  const made = await reg.createToken('acme', 'write', { name: 'dashboard' })
+  assert.match(made.token, /^sct_[A-Za-z0-9_-]{43}$/)
+  assert.deepEqual([made.role, made.org, made.name], ['write', 'acme', 'dashboard'])
+  await reg.createToken('acme', 'read')
+  const listed = await reg.listTokens('acme')
+  assert.deepEqual(listed.map((t) => t.role), ['write', 'read'])
+  assert.equal(listed[0].id, made.id)
+  assert.ok(!JSON.stringify(listed).includes(made.token))
+  const revoked = await reg.revokeToken('acme', made.id)
+  assert.equal(revoked.id, made.id)
+  assert.deepEqual((await reg.listTokens('acme')).map((t) => t.role), ['read'])
+  await assert.rejects(reg.revokeToken('acme', made.id), (e) => e instanceof sipcreds.NotFoundError)
+  await assert.rejects(reg.createToken('acme', 'admin'), (e) => e.code === 'invalid_option' && e.field === 'role')
+  await assert.rejects(reg.createToken('acme', 7), (e) => e.code === 'invalid_option' && e.field === 'role')
+  await assert.rejects(reg.createToken('acme', 'read', { name: 5 }), (e) => e.code === 'invalid_name')
+  reg.close()
+})
+
+test('getNumber and lintInput in the org context', async () => {
+  const reg = new sipcreds.Registry()
+  const c = await reg.createCredential('acme', { server: 'a.example.com', cpsKey: 'k', cpsLimit: 5 })
+  await reg.linkNumber('acme', '+14155550100', c.id)
+  assert.deepEqual(await reg.getNumber('acme', '+14155550100'), { number: '+14155550100', credentialId: c.id })
+  await assert.rejects(reg.getNumber('acme', '+14155550199'), (e) => e instanceof sipcreds.NotFoundError)
+  const codes = (fs) => new Set(fs.map((f) => f.code))
+  assert.ok(codes(await reg.lintInput('acme', { server: 'b.example.com', cpsKey: 'k', cpsLimit: 9 })).has('cps_group_conflict'))
+  const edit = await reg.lintInput('acme', { server: 'a.example.com', cpsKey: 'k', cpsLimit: 9 }, { id: c.id })
+  assert.ok(!codes(edit).has('cps_group_conflict') && codes(edit).has('cps_key_single_member'))
+  await assert.rejects(reg.lintInput('acme', { server: 'b.example.com' }, { id: 7 }), (e) => e.code === 'not_found')
+  reg.close()
+})
