@@ -114,8 +114,7 @@ impl FromRequestParts<State> for Caller {
             )
             .into());
         };
-        let registry = state.registry.clone();
-        let token = crate::blocking(move || registry.authenticate_token(&text)).await?;
+        let token = state.tokens.authenticate(&state.registry, text).await?;
         if let Some(slot) = parts.extensions.get::<TokenSlot>() {
             *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.id.to_string());
         }
@@ -131,6 +130,48 @@ impl FromRequestParts<State> for Caller {
         }
         state.rate.check(&token)?;
         Ok(Caller { token })
+    }
+}
+
+/// How long a token found in the store is taken as valid without reading the store again:
+/// a revocation holds on every instance within this long (§14: 1 s).
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The tokens found recently, by the SHA-256 of their text (never the text itself).
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    found: std::sync::Mutex<
+        std::collections::HashMap<sipcreds::TokenHash, (TokenInfo, std::time::Instant)>,
+    >,
+}
+
+impl TokenCache {
+    /// Who `text` is: from the cache when it was found in the store less than
+    /// [`TOKEN_CACHE_TTL`] ago, else from the store (on the blocking pool).
+    pub async fn authenticate(
+        &self,
+        registry: &sipcreds::Registry,
+        text: String,
+    ) -> ApiResult<TokenInfo> {
+        let hash = sipcreds::looks_like_token(&text).then(|| sipcreds::TokenHash::of(&text));
+        if let Some(h) = &hash {
+            let found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((info, at)) = found.get(h)
+                && at.elapsed() < TOKEN_CACHE_TTL
+            {
+                return Ok(info.clone());
+            }
+        }
+        let reg = registry.clone();
+        let info = crate::blocking(move || reg.authenticate_token(&text)).await?;
+        if let Some(h) = hash {
+            let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+            if found.len() >= 10_000 {
+                found.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            }
+            found.insert(h, (info.clone(), std::time::Instant::now()));
+        }
+        Ok(info)
     }
 }
 

@@ -74,6 +74,7 @@ pub(crate) struct State {
     pub rate: Arc<auth::TokenRate>,
     pub hub: Arc<events::Hub>,
     pub probes: Arc<routes::ProbeGate>,
+    pub tokens: Arc<auth::TokenCache>,
 }
 
 /// The API as a router over `registry`.
@@ -87,6 +88,7 @@ pub fn router(registry: Registry, options: Options) -> axum::Router {
         options: Arc::new(options),
         hub: Arc::default(),
         probes: Arc::default(),
+        tokens: Arc::default(),
     };
     routes::router(state)
 }

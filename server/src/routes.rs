@@ -328,10 +328,22 @@ impl ProbeGate {
 }
 
 fn ok(v: impl serde::Serialize) -> Response {
-    json_response(
-        StatusCode::OK,
-        &serde_json::to_value(v).unwrap_or(Value::Null),
-    )
+    json_bytes(StatusCode::OK, &v)
+}
+
+/// A JSON response serialized straight to its bytes.
+fn json_bytes(status: StatusCode, v: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(v) {
+        Ok(bytes) => {
+            let mut r = (status, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(_) => ApiError::internal().into_response(),
+    }
 }
 
 fn etag(version: u64) -> HeaderValue {
@@ -339,7 +351,7 @@ fn etag(version: u64) -> HeaderValue {
 }
 
 fn credential_response(status: StatusCode, c: &sipcreds::Credential, org: &str) -> Response {
-    let mut r = json_response(status, &c.to_json());
+    let mut r = json_bytes(status, c);
     r.headers_mut().insert(header::ETAG, etag(c.version));
     if status == StatusCode::CREATED
         && let Ok(v) = HeaderValue::from_str(&format!("/v1/orgs/{org}/credentials/{}", c.id))
@@ -442,7 +454,8 @@ async fn sign_in(St(s): St<State>, body: Text) -> ApiResult<Response> {
     let token = string_field(&m, "token", ErrorCode::Unauthorized, true)?.unwrap_or_default();
     let reg = s.registry.clone();
     let t = token.clone();
-    let info = blocking(move || reg.authenticate_token(&t)).await?;
+    drop(reg);
+    let info = s.tokens.authenticate(&s.registry, t).await?;
     s.rate.check(&info)?;
     let mut r = ok(who(&info));
     r.headers_mut().insert(
