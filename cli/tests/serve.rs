@@ -642,7 +642,10 @@ fn refused_within_a_second(s: &Server, token: &str) {
             break;
         }
         assert_eq!(r.status, 200, "{r:?}");
-        assert!(t0.elapsed() < Duration::from_secs(1), "still accepted after 1 s");
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "still accepted after 1 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
