@@ -89,7 +89,11 @@ impl Server {
         let started = Instant::now();
         let addr = loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if let Some(rest) = text.split("listening on http://").nth(1) {
+            if let Some(rest) = text
+                .split("listening on http://")
+                .nth(1)
+                .or_else(|| text.split("listening on https://").nth(1))
+            {
                 break rest.split('/').next().unwrap().parse().unwrap();
             }
             assert!(
@@ -454,6 +458,9 @@ fn every_error_has_its_status_and_body() {
         s.req("GET", &format!("{creds}?{q}"), Some(&w), None)
             .error(422, "invalid_option");
     }
+    // A path that does not decode: the §8 body too, never a plain-text rejection.
+    s.req("GET", "/v1/orgs/acme/credentials/%FF%FE", Some(&w), None)
+        .error(422, "invalid_option");
     // 413: refused from its Content-Length, before the body is read.
     let big = format!(
         r#"{{"server":"x.example.com","name":"{}"}}"#,
@@ -714,6 +721,52 @@ fn the_session_cookie_and_its_origin_check() {
         Some(r#"{"token":"sct_wrong"}"#),
     )
     .error(401, "unauthorized");
+}
+
+/// An open event stream of `org`, its head and `ready` event read.
+fn open_events(addr: SocketAddr, token: &str, org: &str) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(
+            format!("GET /v1/orgs/{org}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    read_until(
+        &mut reader,
+        "event: ready",
+        Instant::now() + Duration::from_secs(5),
+    );
+    reader
+}
+
+/// Lines of an event stream until one holds `needle` (the text read so far), failing at
+/// `deadline`.
+fn read_until(reader: &mut BufReader<TcpStream>, needle: &str, deadline: Instant) -> String {
+    let mut seen = String::new();
+    // Kept across timeouts: a line read in part is finished by the next read.
+    let mut line = String::new();
+    while !seen.contains(needle) {
+        assert!(Instant::now() < deadline, "no {needle:?} in time: {seen}");
+        match reader.read_line(&mut line) {
+            Ok(0) => panic!("the stream ended: {seen}"),
+            Ok(_) => {
+                seen.push_str(&line);
+                line.clear();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("{e}: {seen}"),
+        }
+    }
+    seen
 }
 
 /// The event stream: a change made by another client arrives within 2 s.
@@ -978,6 +1031,23 @@ fn two_instances_share_postgres_and_redis() {
     assert_eq!(read.status, 200, "{read:?}");
     assert_eq!(read.json(), made.json());
 
+    // An event stream on a sees what is done through b (PostgreSQL's NOTIFY) within 1 s.
+    let mut events = open_events(a.addr, &w, &org);
+    let linked = Instant::now();
+    let put = b.req(
+        "PUT",
+        &format!("/v1/orgs/{org}/numbers/+14155550123"),
+        Some(&w),
+        Some(&json!({"credentialId": id}).to_string()),
+    );
+    assert_eq!(put.status, 200, "{put:?}");
+    let seen = read_until(
+        &mut events,
+        "event: number.linked",
+        linked + Duration::from_secs(1),
+    );
+    assert!(seen.contains("+14155550123"), "{seen}");
+
     // CPS through both instances, from four clients for 3 s: at most 5 a second in all.
     let acquire = format!("{creds}/{id}/acquire");
     let started = Instant::now();
@@ -1066,4 +1136,115 @@ fn two_instances_share_postgres_and_redis() {
     for s in [&a, &c] {
         refused_within_a_second(s, &w);
     }
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost (openssl): (cert, key) files.
+fn self_signed(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.key")),
+    );
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+        .output()
+        .expect("openssl (scripts/ci/services.sh installs it)");
+    assert!(out.status.success(), "{out:?}");
+    (cert, key)
+}
+
+/// `curl` over HTTPS with `ca` as the only root: (exit code, HTTP version, body).
+fn curl_https(addr: SocketAddr, ca: &Path) -> (i32, String, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "--http2", "-w", "\n%{http_version}", "--cacert"])
+        .arg(ca)
+        .arg(format!("https://127.0.0.1:{}/v1/healthz", addr.port()))
+        .output()
+        .expect("curl (scripts/ci/services.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, version) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    (
+        out.status.code().unwrap_or(-1),
+        version.to_owned(),
+        body.to_owned(),
+    )
+}
+
+/// TLS from PEM files (HTTP/2 by ALPN), reloaded on SIGHUP: after a new pair is written and
+/// SIGHUP sent, clients that trust only the new certificate connect and those that trust only
+/// the old one no longer do.
+#[test]
+fn tls_is_served_and_reloaded_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, first_key) = self_signed(dir.path(), "first");
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    std::fs::copy(&first, &cert).unwrap();
+    std::fs::copy(&first_key, &key).unwrap();
+    let (second, second_key) = self_signed(dir.path(), "second");
+    let s = Server::start_in(
+        dir,
+        "api.db".into(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (code, version, body) = curl_https(s.addr, &first);
+    assert_eq!((code, version.as_str()), (0, "2"), "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+    // Plain HTTP on the TLS port gets no answer.
+    let plain = request(s.addr, "GET", "/v1/healthz", &[], None);
+    assert_ne!(plain.status, 200);
+
+    std::fs::copy(&second, &cert).unwrap();
+    std::fs::copy(&second_key, &key).unwrap();
+    let pid = s.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t0 = Instant::now();
+    loop {
+        let (code, _, _) = curl_https(s.addr, &second);
+        if code == 0 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the new certificate is not served"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, _, _) = curl_https(s.addr, &first);
+    assert_ne!(code, 0, "the old certificate is still served");
+    assert!(
+        s.log_text().contains("TLS certificate reloaded"),
+        "{}",
+        s.log_text()
+    );
 }

@@ -70,9 +70,9 @@ pub use rate::{
     SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, ConnectedProvider, DeleteReport, LAST_USED_EVERY, MemoryStore, NumberRecord,
-    Page, Paged, Provider, ProviderDeleteReport, RateChanges, RateRowSink, Registry,
-    SealedCredential, Storage, Tx,
+    Agent, AgentLinks, ConnectedProvider, DeleteReport, LAST_USED_EVERY, MAX_ANNOUNCEMENT_BYTES,
+    MemoryStore, NumberRecord, Page, Paged, Provider, ProviderDeleteReport, RateChanges,
+    RateRowSink, Registry, SealedCredential, Storage, Tx,
 };
 pub use schema::input_schema;
 #[cfg(feature = "schema")]

@@ -25,6 +25,10 @@ install() {
   [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
   command -v sipp > /dev/null || need+=(sip-tester)
   [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+  # serve's TLS test makes its certificates with openssl and speaks HTTPS and HTTP/2 with
+  # curl; the API stage (scripts/ci/api.sh) uses curl too.
+  command -v openssl > /dev/null || need+=(openssl)
+  command -v curl > /dev/null || need+=(curl)
   if [ "${#need[@]}" -gt 0 ]; then
     echo "installing ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

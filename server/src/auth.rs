@@ -82,8 +82,10 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Whether a cookie-carried request that changes state comes from the server's own origin.
-fn same_origin(parts: &Parts, tls: bool) -> bool {
+/// Whether a cookie-carried request that changes state comes from the server's own origin:
+/// its `Origin` names the host (and port) the request was sent to. (Either scheme: behind a
+/// proxy that ends TLS the server sees plain HTTP for an `https://` page.)
+fn same_origin(parts: &Parts) -> bool {
     let Some(origin) = parts
         .headers
         .get(header::ORIGIN)
@@ -99,8 +101,10 @@ fn same_origin(parts: &Parts, tls: bool) -> bool {
     else {
         return false;
     };
-    let scheme = if tls { "https" } else { "http" };
-    origin == format!("{scheme}://{host}")
+    origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|h| h.eq_ignore_ascii_case(host))
 }
 
 impl FromRequestParts<State> for Caller {
@@ -120,7 +124,7 @@ impl FromRequestParts<State> for Caller {
         }
         if from_cookie
             && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-            && !same_origin(parts, state.options.tls)
+            && !same_origin(parts)
         {
             return Err(Error::denied(
                 ErrorCode::Forbidden,

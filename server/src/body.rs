@@ -237,3 +237,24 @@ impl Query {
         }
     }
 }
+
+/// Path parameters, as axum's `Path` reads them, with a path that does not decode (bad
+/// percent-encoding, not UTF-8) answered `invalid_option` about `path`, in the §8 body.
+#[derive(Debug)]
+pub struct PathArgs<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathArgs<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<PathArgs<T>> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| PathArgs(t))
+            .map_err(|_| {
+                ApiError::option(
+                    "path",
+                    "the path does not decode: a percent-escape that is not UTF-8 text",
+                )
+            })
+    }
+}

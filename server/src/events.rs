@@ -108,6 +108,37 @@ impl Hub {
     }
 }
 
+/// Publish the other instances' announcements ([`sipcreds::Registry::listen`]) to this
+/// router's listeners, on a thread of its own that ends with the router.
+pub(crate) fn forward_announcements(state: &crate::State) {
+    let Some(rx) = state.registry.listen() else {
+        return;
+    };
+    let hub = Arc::downgrade(&state.hub);
+    let own = state.instance.clone();
+    let _ = std::thread::Builder::new()
+        .name("sipcreds-events".into())
+        .spawn(move || {
+            for payload in rx {
+                let Some(hub) = hub.upgrade() else {
+                    return;
+                };
+                if payload.is_empty() {
+                    continue;
+                }
+                let Ok(v) = serde_json::from_str::<Value>(&payload) else {
+                    continue;
+                };
+                if v["instance"].as_str() == Some(&*own) {
+                    continue;
+                }
+                if let (Some(org), Some(kind)) = (v["org"].as_str(), v["type"].as_str()) {
+                    hub.publish(org, kind, v["data"].clone());
+                }
+            }
+        });
+}
+
 /// The SSE response of a subscription.
 pub fn stream(
     rx: broadcast::Receiver<Arc<Value>>,

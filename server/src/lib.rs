@@ -75,11 +75,42 @@ pub(crate) struct State {
     pub hub: Arc<events::Hub>,
     pub probes: Arc<routes::ProbeGate>,
     pub tokens: Arc<auth::TokenCache>,
+    /// This router's id in its announcements (its own are not published twice).
+    pub instance: Arc<str>,
+}
+
+impl State {
+    /// A change made through this server: published to its own listeners at once, and
+    /// announced to the other instances sharing the store (PostgreSQL's `NOTIFY`).
+    pub fn changed(&self, org: &str, kind: &str, data: serde_json::Value) {
+        self.hub.publish(org, kind, data.clone());
+        let payload = serde_json::json!({
+            "instance": &*self.instance, "org": org, "type": kind, "data": data,
+        })
+        .to_string();
+        let registry = self.registry.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = registry.announce(&payload) {
+                tracing::warn!(target: "sipcreds::events", error = %e, "announcement failed");
+            }
+        });
+    }
 }
 
 /// The API as a router over `registry`.
 pub fn router(registry: Registry, options: Options) -> axum::Router {
-    let state = State {
+    let state = state(registry, options);
+    events::forward_announcements(&state);
+    routes::router(state)
+}
+
+#[cfg(test)]
+pub(crate) fn test_state() -> State {
+    state(Registry::in_memory(), Options::default())
+}
+
+fn state(registry: Registry, options: Options) -> State {
+    State {
         registry,
         rate: Arc::new(auth::TokenRate::new(
             options.token_rate,
@@ -89,8 +120,8 @@ pub fn router(registry: Registry, options: Options) -> axum::Router {
         hub: Arc::default(),
         probes: Arc::default(),
         tokens: Arc::default(),
-    };
-    routes::router(state)
+        instance: sipcreds::TokenId::generate().as_str()[4..].into(),
+    }
 }
 
 /// `/metrics` alone, for a listener of its own (`--metrics-listen`).
@@ -100,11 +131,17 @@ pub fn metrics_router() -> axum::Router {
         .fallback(|| async { ApiError::no_route() })
 }
 
-/// Run a registry call on the blocking pool (the stores are synchronous); a panic there is
-/// `internal`.
+/// Run a registry call that may block (the stores are synchronous): in place on a worker of a
+/// multi-threaded runtime (`block_in_place`: the worker's other tasks move to another thread,
+/// and no thread hop is paid for a call that takes microseconds), else on the blocking pool. A
+/// panic in it is `internal` (in place, the request layer catches it).
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> sipcreds::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
+        return tokio::task::block_in_place(f).map_err(ApiError::from);
+    }
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(ApiError::from),
         Err(_) => Err(ApiError::internal()),

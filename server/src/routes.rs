@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, State as St};
+use axum::extract::State as St;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -14,7 +14,7 @@ use sipcreds::{CredentialInput, CredentialPatch, Error, ErrorCode};
 
 use crate::State;
 use crate::auth::{Caller, SESSION_COOKIE};
-use crate::body::{Query, Text, string_field};
+use crate::body::{PathArgs, Query, Text, string_field};
 use crate::error::{ApiError, ApiResult, json_response};
 use crate::{blocking, layer};
 
@@ -362,8 +362,13 @@ fn credential_response(status: StatusCode, c: &sipcreds::Credential, org: &str) 
 }
 
 pub(crate) fn router(state: State) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes behind the same layers (for tests).
+fn router_with(state: State, extra: Router<State>) -> Router {
     let org = |p: &str| format!("/v1/orgs/{{org}}{p}");
-    let mut r = Router::new()
+    let mut r = extra
         .route("/v1/healthz", get(healthz))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -488,7 +493,7 @@ async fn diagnose(_c: Caller, body: Text) -> ApiResult<Response> {
 async fn list_credentials(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
     c.org(&org)?;
@@ -501,7 +506,7 @@ async fn list_credentials(
 async fn create_credential(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     body: Text,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -513,7 +518,7 @@ async fn create_credential(
     })
     .await?;
     s.hub.saw_counter(&org, counter);
-    s.hub.publish(
+    s.changed(
         &org,
         "credential.created",
         json!({"id": cred.id.as_str(), "version": cred.version}),
@@ -521,7 +526,7 @@ async fn create_credential(
     Ok(credential_response(StatusCode::CREATED, &cred, &org))
 }
 
-async fn validate(c: Caller, Path(org): Path<String>, body: Text) -> ApiResult<Response> {
+async fn validate(c: Caller, PathArgs(org): PathArgs<String>, body: Text) -> ApiResult<Response> {
     c.org(&org)?;
     Ok(ok(sipcreds::validate_credential_json(&body.0)?))
 }
@@ -529,7 +534,7 @@ async fn validate(c: Caller, Path(org): Path<String>, body: Text) -> ApiResult<R
 async fn lint_input(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     body: Text,
 ) -> ApiResult<Response> {
     c.org(&org)?;
@@ -555,7 +560,7 @@ async fn lint_input(
 async fn get_credential(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
@@ -589,7 +594,7 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
 async fn update_credential(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
     headers: HeaderMap,
     body: Text,
 ) -> ApiResult<Response> {
@@ -620,7 +625,7 @@ async fn update_credential(
         other => other?,
     };
     s.hub.saw_counter(&org, counter);
-    s.hub.publish(
+    s.changed(
         &org,
         "credential.updated",
         json!({"id": cred.id.as_str(), "version": cred.version}),
@@ -631,7 +636,7 @@ async fn update_credential(
 async fn delete_credential(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
     q: Query,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -645,7 +650,7 @@ async fn delete_credential(
     })
     .await?;
     s.hub.saw_counter(&org, counter);
-    s.hub.publish(
+    s.changed(
         &org,
         "credential.deleted",
         json!({"id": report.deleted, "unlinkedNumbers": report.unlinked_numbers}),
@@ -656,7 +661,7 @@ async fn delete_credential(
 async fn usage(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
@@ -673,7 +678,7 @@ fn probe_options(body: &Text) -> ApiResult<sipcreds_probe::ProbeOptions> {
 async fn probe(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
     body: Text,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -690,7 +695,7 @@ async fn probe(
 async fn acquire(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
     q: Query,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -733,7 +738,11 @@ async fn acquire(
     Ok(ok(decision))
 }
 
-async fn events(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+async fn events(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Response> {
     c.org(&org)?;
     let rx = s.hub.subscribe(&org, &s.registry);
     Ok(crate::events::stream(rx).into_response())
@@ -744,7 +753,7 @@ async fn events(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResu
 async fn list_numbers(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
     c.org(&org)?;
@@ -758,7 +767,7 @@ async fn list_numbers(
 async fn get_number(
     c: Caller,
     St(s): St<State>,
-    Path((org, number)): Path<(String, String)>,
+    PathArgs((org, number)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
@@ -768,7 +777,7 @@ async fn get_number(
 async fn put_number(
     c: Caller,
     St(s): St<State>,
-    Path((org, number)): Path<(String, String)>,
+    PathArgs((org, number)): PathArgs<(String, String)>,
     body: Text,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -800,7 +809,7 @@ async fn put_number(
         None => reg.unlink_number(&o, &number),
     })
     .await?;
-    s.hub.publish(
+    s.changed(
         &org,
         if record.credential_id.is_some() {
             "number.linked"
@@ -815,14 +824,13 @@ async fn put_number(
 async fn delete_number(
     c: Caller,
     St(s): St<State>,
-    Path((org, number)): Path<(String, String)>,
+    PathArgs((org, number)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
     let reg = s.registry.clone();
     let o = org.clone();
     let record = blocking(move || reg.delete_number(&o, &number)).await?;
-    s.hub
-        .publish(&org, "number.deleted", json!({"number": record.number}));
+    s.changed(&org, "number.deleted", json!({"number": record.number}));
     Ok(ok(record))
 }
 
@@ -831,7 +839,7 @@ async fn delete_number(
 async fn list_agents(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
     c.org(&org)?;
@@ -845,7 +853,7 @@ async fn list_agents(
 async fn create_agent(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     body: Text,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -854,14 +862,14 @@ async fn create_agent(
     let reg = s.registry.clone();
     let o = org.clone();
     let agent = blocking(move || reg.create_agent(&o, &name)).await?;
-    s.hub.publish(&org, "agent.created", agent.to_json());
+    s.changed(&org, "agent.created", agent.to_json());
     Ok(json_response(StatusCode::CREATED, &agent.to_json()))
 }
 
 async fn get_agent(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
@@ -871,40 +879,39 @@ async fn get_agent(
 async fn delete_agent(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
     let reg = s.registry.clone();
     let o = org.clone();
     let agent = blocking(move || reg.delete_agent(&o, &id)).await?;
-    s.hub
-        .publish(&org, "agent.deleted", json!({"id": agent.id.as_str()}));
+    s.changed(&org, "agent.deleted", json!({"id": agent.id.as_str()}));
     Ok(ok(agent))
 }
 
 async fn assign_number(
     c: Caller,
     St(s): St<State>,
-    Path((org, id, number)): Path<(String, String, String)>,
+    PathArgs((org, id, number)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
     let reg = s.registry.clone();
     let o = org.clone();
     let agent = blocking(move || reg.assign_number(&o, &id, &number)).await?;
-    s.hub.publish(&org, "agent.updated", agent.to_json());
+    s.changed(&org, "agent.updated", agent.to_json());
     Ok(ok(agent))
 }
 
 async fn unassign_number(
     c: Caller,
     St(s): St<State>,
-    Path((org, id, number)): Path<(String, String, String)>,
+    PathArgs((org, id, number)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
     let reg = s.registry.clone();
     let o = org.clone();
     let agent = blocking(move || reg.unassign_number(&o, &id, &number)).await?;
-    s.hub.publish(&org, "agent.updated", agent.to_json());
+    s.changed(&org, "agent.updated", agent.to_json());
     Ok(ok(agent))
 }
 
@@ -913,7 +920,7 @@ async fn unassign_number(
 async fn list_providers(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
     c.org(&org)?;
@@ -927,7 +934,7 @@ async fn list_providers(
 async fn connect_provider(
     c: Caller,
     St(s): St<State>,
-    Path(org): Path<String>,
+    PathArgs(org): PathArgs<String>,
     body: Text,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
@@ -949,7 +956,7 @@ async fn connect_provider(
     let o = org.clone();
     let connected =
         blocking(move || reg.connect_provider_json(&o, &kind, &name, &credentials)).await?;
-    s.hub.publish(
+    s.changed(
         &org,
         "provider.connected",
         json!({"id": connected.provider.id.as_str()}),
@@ -960,13 +967,13 @@ async fn connect_provider(
 async fn delete_provider(
     c: Caller,
     St(s): St<State>,
-    Path((org, id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     c.writer(&org)?;
     let reg = s.registry.clone();
     let o = org.clone();
     let report = blocking(move || reg.delete_provider(&o, &id)).await?;
-    s.hub.publish(
+    s.changed(
         &org,
         "provider.deleted",
         serde_json::to_value(&report).unwrap_or(Value::Null),
@@ -974,16 +981,79 @@ async fn delete_provider(
     Ok(ok(report))
 }
 
-async fn limits(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+async fn limits(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
     let groups = blocking(move || reg.rate_groups(&org)).await?;
     Ok(ok(json!({"items": groups, "next": null})))
 }
 
-async fn lint_org(c: Caller, St(s): St<State>, Path(org): Path<String>) -> ApiResult<Response> {
+async fn lint_org(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Response> {
     c.org(&org)?;
     let reg = s.registry.clone();
     let findings = blocking(move || reg.lint(&org)).await?;
     Ok(ok(json!({"items": findings, "next": null})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    /// A panic in a handler reaches no client: a 500 `internal` with a request id and no
+    /// detail, and the server goes on.
+    #[tokio::test]
+    async fn a_panic_is_a_500_internal_without_detail() {
+        let state = crate::test_state();
+        let app = router_with(
+            state,
+            Router::new().route(
+                "/v1/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("secret detail");
+                    }
+                    "unreachable"
+                }),
+            ),
+        );
+        let r = app
+            .clone()
+            .oneshot(
+                axum::http::Request::get("/v1/boom")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&id) && !message.contains("secret"),
+            "{message}"
+        );
+        assert!(v["error"].get("field").is_none());
+        let ok = app
+            .oneshot(
+                axum::http::Request::get("/v1/healthz")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
 }

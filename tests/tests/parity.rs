@@ -56,6 +56,14 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
         "what the HTTP API's event stream polls; not an operation of its own",
     ),
     (
+        "announce",
+        "the HTTP API's events across instances; not an operation of its own",
+    ),
+    (
+        "listen",
+        "the HTTP API's events across instances; not an operation of its own",
+    ),
+    (
         "authenticate_token",
         "the HTTP API's check of a request; surfaces make, list and revoke tokens",
     ),

@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 pub use memory::MemoryStore;
 pub use page::{Page, Paged};
 pub use storage::{
-    Agent, AgentLinks, NumberRecord, Provider, RateChanges, RateRowSink, SealedCredential, Storage,
-    Tx,
+    Agent, AgentLinks, MAX_ANNOUNCEMENT_BYTES, NumberRecord, Provider, RateChanges, RateRowSink,
+    SealedCredential, Storage, Tx,
 };
 pub use tokens::LAST_USED_EVERY;
 
@@ -1131,6 +1131,22 @@ impl Registry {
             let checks = GroupChecks::new(std::iter::once(own).chain(others));
             Ok(checks.lint(&label, input, input.auth.is_some()))
         })
+    }
+
+    /// Tell the other processes sharing the store about a change ([`Storage::announce`]):
+    /// what the HTTP API's event stream sends across instances. A payload over
+    /// [`MAX_ANNOUNCEMENT_BYTES`] is not sent.
+    pub fn announce(&self, payload: &str) -> Result<()> {
+        if payload.len() > MAX_ANNOUNCEMENT_BYTES {
+            return Ok(());
+        }
+        self.store.announce(payload)
+    }
+
+    /// The other processes' announcements, on a store that carries them
+    /// ([`Storage::listen`]).
+    pub fn listen(&self) -> Option<std::sync::mpsc::Receiver<String>> {
+        self.store.listen()
     }
 
     /// The org's change counter (§10), when the store keeps one: it moves on with every

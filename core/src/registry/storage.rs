@@ -364,4 +364,22 @@ pub trait Storage: Send + Sync {
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A short name for messages (`memory`, `sqlite:/path`).
     fn describe(&self) -> String;
+
+    /// Tell the other processes that share this store about a change (`payload`: a JSON
+    /// text of at most [`MAX_ANNOUNCEMENT_BYTES`]), for the HTTP API's event stream across
+    /// instances. By default nothing: a store that no other process listens to.
+    fn announce(&self, _payload: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Listen to the other processes' announcements: `Some` on a store that carries them
+    /// (PostgreSQL's `LISTEN`), each payload as it arrives, until the receiver is dropped. An
+    /// empty string is a keep-alive (sent about once a second, so that the listener notices a
+    /// dropped receiver): ignore it.
+    fn listen(&self) -> Option<std::sync::mpsc::Receiver<String>> {
+        None
+    }
 }
+
+/// The largest announcement a store must carry (PostgreSQL's `NOTIFY` takes 8,000 bytes).
+pub const MAX_ANNOUNCEMENT_BYTES: usize = 7_900;

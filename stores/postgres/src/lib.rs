@@ -89,7 +89,13 @@ pub struct PostgresStore {
     pool: Pool,
     key: Key,
     shown: String,
+    /// How to open a connection of its own (the `LISTEN` of [`Storage::listen`]).
+    config: postgres::Config,
+    tls: MakeRustlsConnect,
 }
+
+/// The channel of the announcements (`NOTIFY`) of the HTTP API's events.
+pub const EVENTS_CHANNEL: &str = "sipcreds_events";
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -383,8 +389,8 @@ impl PostgresStore {
         })?;
         migrate(&mut first, &key)?;
         let manager = Manager {
-            config,
-            tls: connector,
+            config: config.clone(),
+            tls: connector.clone(),
         };
         // No test query at each checkout (a round trip per transaction): a connection the
         // server closed is dropped when it is returned, after failing one operation.
@@ -396,7 +402,13 @@ impl PostgresStore {
             .build_unchecked(manager);
         // The pool opens its own connections on demand.
         drop(first);
-        Ok(PostgresStore { pool, key, shown })
+        Ok(PostgresStore {
+            pool,
+            key,
+            shown,
+            config,
+            tls: connector,
+        })
     }
 
     /// The schema version of the database.
@@ -458,6 +470,57 @@ impl Storage for PostgresStore {
 
     fn describe(&self) -> String {
         self.shown.clone()
+    }
+
+    fn announce(&self, payload: &str) -> Result<()> {
+        let mut c = self.client()?;
+        c.client
+            .execute("SELECT pg_notify($1, $2)", &[&EVENTS_CHANNEL, &payload])
+            .map(drop)
+            .map_err(pg_error)
+    }
+
+    /// A thread of its own holds a connection that `LISTEN`s, and reconnects (after a
+    /// second) when it is lost; it ends when the receiver is dropped.
+    fn listen(&self) -> Option<std::sync::mpsc::Receiver<String>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (config, tls) = (self.config.clone(), self.tls.clone());
+        let spawned = std::thread::Builder::new()
+            .name("sipcreds-listen".into())
+            .spawn(move || {
+                loop {
+                    if let Ok(mut client) = config.connect(tls.clone())
+                        && client
+                            .batch_execute(&format!("LISTEN {EVENTS_CHANNEL}"))
+                            .is_ok()
+                    {
+                        let mut n = client.notifications();
+                        use postgres::fallible_iterator::FallibleIterator;
+                        let mut it = n.timeout_iter(Duration::from_secs(1));
+                        loop {
+                            match it.next() {
+                                Ok(Some(note)) => {
+                                    if tx.send(note.payload().to_owned()).is_err() {
+                                        return;
+                                    }
+                                }
+                                // A quiet second: is anyone still listening?
+                                Ok(None) => {
+                                    if tx.send(String::new()).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    if tx.send(String::new()).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        spawned.ok().map(|_| rx)
     }
 }
 
