@@ -9,7 +9,9 @@
 # integration tests probe real peers); `positive_data_acceptance` (the document cannot say
 # every rule, e.g. a server's host syntax, so a schema-valid input can be refused with its
 # 422), `unsupported_method` (an unlisted method is 404 not_found, as an unknown path), and
-# `ignored_auth` (the open routes are open on purpose).
+# `ignored_auth` (the open routes are open on purpose). One worker: with two, hypothesis's
+# lambda-source cache races and fails the run with "AST constructor recursion depth mismatch"
+# (an error inside the tool, not an answer of the server).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -52,12 +54,12 @@ status=0
   -H "Authorization: Bearer $token" \
   --checks all --exclude-checks ignored_auth,unsupported_method,positive_data_acceptance \
   --exclude-operation-id events --exclude-operation-id probe \
-  --max-time "$SECONDS_BUDGET" --seed 20261207 --workers 2 --no-color \
+  --max-time "$SECONDS_BUDGET" --seed 20261207 --workers 1 --no-color \
   --generation-database none --report har --report-dir "$work/report" \
   > "$work/schemathesis.txt" 2>&1 || status=$?
 sed -n '/SUMMARY/,$p' "$work/schemathesis.txt"
 if [ "$status" != 0 ]; then
-  grep -v '^$' "$work/schemathesis.txt" | head -150
+  grep -v '^$' "$work/schemathesis.txt" | cut -c1-400 | head -150
   exit "$status"
 fi
 curl -sf "http://127.0.0.1:$PORT/metrics" > "$work/metrics.txt"
