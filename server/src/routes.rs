@@ -327,6 +327,38 @@ impl ProbeGate {
     }
 }
 
+impl State {
+    /// A read of the caller's org (any role), on the blocking pool: its JSON answer.
+    async fn read<T: serde::Serialize + Send + 'static>(
+        &self,
+        c: &Caller,
+        org: String,
+        f: impl FnOnce(&sipcreds::Registry, &str) -> sipcreds::Result<T> + Send + 'static,
+    ) -> ApiResult<Response> {
+        c.org(&org)?;
+        let reg = self.registry.clone();
+        Ok(ok(blocking(move || f(&reg, &org)).await?))
+    }
+
+    /// A change of the caller's org (a write token), on the blocking pool, announced as
+    /// `kind` with the event `event` makes of the result: the result.
+    async fn write<T: Send + 'static>(
+        &self,
+        c: &Caller,
+        org: &str,
+        kind: &str,
+        f: impl FnOnce(&sipcreds::Registry, &str) -> sipcreds::Result<T> + Send + 'static,
+        event: impl FnOnce(&T) -> Value,
+    ) -> ApiResult<T> {
+        c.writer(org)?;
+        let reg = self.registry.clone();
+        let o = org.to_owned();
+        let out = blocking(move || f(&reg, &o)).await?;
+        self.changed(org, kind, event(&out));
+        Ok(out)
+    }
+}
+
 fn ok(v: impl serde::Serialize) -> Response {
     json_bytes(StatusCode::OK, &v)
 }
@@ -496,11 +528,9 @@ async fn list_credentials(
     PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
     let page = q.page()?;
-    let reg = s.registry.clone();
-    let p = blocking(move || reg.list_credentials_page(&org, &page)).await?;
-    Ok(ok(p))
+    s.read(&c, org, move |r, o| r.list_credentials_page(o, &page))
+        .await
 }
 
 async fn create_credential(
@@ -663,9 +693,7 @@ async fn usage(
     St(s): St<State>,
     PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
-    let reg = s.registry.clone();
-    Ok(ok(blocking(move || reg.usage(&org, &id)).await?))
+    s.read(&c, org, move |r, o| r.usage(o, &id)).await
 }
 
 /// The probe options an HTTP client may set: none that names a file or an address of the
@@ -756,12 +784,9 @@ async fn list_numbers(
     PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
     let page = q.page()?;
-    let reg = s.registry.clone();
-    Ok(ok(
-        blocking(move || reg.list_numbers_page(&org, &page)).await?
-    ))
+    s.read(&c, org, move |r, o| r.list_numbers_page(o, &page))
+        .await
 }
 
 async fn get_number(
@@ -769,9 +794,7 @@ async fn get_number(
     St(s): St<State>,
     PathArgs((org, number)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
-    let reg = s.registry.clone();
-    Ok(ok(blocking(move || reg.get_number(&org, &number)).await?))
+    s.read(&c, org, move |r, o| r.get_number(o, &number)).await
 }
 
 async fn put_number(
@@ -826,11 +849,15 @@ async fn delete_number(
     St(s): St<State>,
     PathArgs((org, number)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let record = blocking(move || reg.delete_number(&o, &number)).await?;
-    s.changed(&org, "number.deleted", json!({"number": record.number}));
+    let record = s
+        .write(
+            &c,
+            &org,
+            "number.deleted",
+            move |r, o| r.delete_number(o, &number),
+            |n| json!({"number": n.number}),
+        )
+        .await?;
     Ok(ok(record))
 }
 
@@ -842,12 +869,9 @@ async fn list_agents(
     PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
     let page = q.page()?;
-    let reg = s.registry.clone();
-    Ok(ok(
-        blocking(move || reg.list_agents_page(&org, &page)).await?
-    ))
+    s.read(&c, org, move |r, o| r.list_agents_page(o, &page))
+        .await
 }
 
 async fn create_agent(
@@ -871,9 +895,7 @@ async fn get_agent(
     St(s): St<State>,
     PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
-    let reg = s.registry.clone();
-    Ok(ok(blocking(move || reg.get_agent(&org, &id)).await?))
+    s.read(&c, org, move |r, o| r.get_agent(o, &id)).await
 }
 
 async fn delete_agent(
@@ -881,11 +903,15 @@ async fn delete_agent(
     St(s): St<State>,
     PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let agent = blocking(move || reg.delete_agent(&o, &id)).await?;
-    s.changed(&org, "agent.deleted", json!({"id": agent.id.as_str()}));
+    let agent = s
+        .write(
+            &c,
+            &org,
+            "agent.deleted",
+            move |r, o| r.delete_agent(o, &id),
+            |a| json!({"id": a.id.as_str()}),
+        )
+        .await?;
     Ok(ok(agent))
 }
 
@@ -894,11 +920,15 @@ async fn assign_number(
     St(s): St<State>,
     PathArgs((org, id, number)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let agent = blocking(move || reg.assign_number(&o, &id, &number)).await?;
-    s.changed(&org, "agent.updated", agent.to_json());
+    let agent = s
+        .write(
+            &c,
+            &org,
+            "agent.updated",
+            move |r, o| r.assign_number(o, &id, &number),
+            |a| a.to_json(),
+        )
+        .await?;
     Ok(ok(agent))
 }
 
@@ -907,11 +937,15 @@ async fn unassign_number(
     St(s): St<State>,
     PathArgs((org, id, number)): PathArgs<(String, String, String)>,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let agent = blocking(move || reg.unassign_number(&o, &id, &number)).await?;
-    s.changed(&org, "agent.updated", agent.to_json());
+    let agent = s
+        .write(
+            &c,
+            &org,
+            "agent.updated",
+            move |r, o| r.unassign_number(o, &id, &number),
+            |a| a.to_json(),
+        )
+        .await?;
     Ok(ok(agent))
 }
 
@@ -923,12 +957,9 @@ async fn list_providers(
     PathArgs(org): PathArgs<String>,
     q: Query,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
     let page = q.page()?;
-    let reg = s.registry.clone();
-    Ok(ok(
-        blocking(move || reg.list_providers_page(&org, &page)).await?
-    ))
+    s.read(&c, org, move |r, o| r.list_providers_page(o, &page))
+        .await
 }
 
 async fn connect_provider(
@@ -969,15 +1000,15 @@ async fn delete_provider(
     St(s): St<State>,
     PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let report = blocking(move || reg.delete_provider(&o, &id)).await?;
-    s.changed(
-        &org,
-        "provider.deleted",
-        serde_json::to_value(&report).unwrap_or(Value::Null),
-    );
+    let report = s
+        .write(
+            &c,
+            &org,
+            "provider.deleted",
+            move |r, o| r.delete_provider(o, &id),
+            |r| serde_json::to_value(r).unwrap_or(Value::Null),
+        )
+        .await?;
     Ok(ok(report))
 }
 
@@ -986,10 +1017,10 @@ async fn limits(
     St(s): St<State>,
     PathArgs(org): PathArgs<String>,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
-    let reg = s.registry.clone();
-    let groups = blocking(move || reg.rate_groups(&org)).await?;
-    Ok(ok(json!({"items": groups, "next": null})))
+    s.read(&c, org, |r, o| {
+        Ok(json!({"items": r.rate_groups(o)?, "next": null}))
+    })
+    .await
 }
 
 async fn lint_org(
@@ -997,10 +1028,10 @@ async fn lint_org(
     St(s): St<State>,
     PathArgs(org): PathArgs<String>,
 ) -> ApiResult<Response> {
-    c.org(&org)?;
-    let reg = s.registry.clone();
-    let findings = blocking(move || reg.lint(&org)).await?;
-    Ok(ok(json!({"items": findings, "next": null})))
+    s.read(&c, org, |r, o| {
+        Ok(json!({"items": r.lint(o)?, "next": null}))
+    })
+    .await
 }
 
 #[cfg(test)]
