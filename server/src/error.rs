@@ -71,9 +71,13 @@ pub fn error_body(error: &Error) -> serde_json::Value {
     body
 }
 
-/// A JSON response with the API's headers.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+/// A JSON response, serialized straight to its bytes. (A value that does not serialize is a
+/// bare 500, which the request layer turns into the `internal` body with its request id.)
+pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let Ok(bytes) = serde_json::to_vec(body) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut r = (status, bytes).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

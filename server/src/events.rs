@@ -98,6 +98,14 @@ impl Hub {
         rx
     }
 
+    /// Whether anyone listens to the org (through this server).
+    pub fn listened(&self, org: &str) -> bool {
+        self.orgs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(org)
+    }
+
     /// Record that this server itself moved the org's change counter to `counter` (so the poll
     /// does not announce its own change twice).
     pub fn saw_counter(&self, org: &str, counter: Option<u64>) {

@@ -28,7 +28,6 @@ pub fn install_metrics() -> bool {
 
 /// `GET /metrics`: Prometheus text.
 pub(crate) async fn metrics() -> Response {
-    install_metrics();
     let text = METRICS
         .get()
         .and_then(|h| h.as_ref())
@@ -46,7 +45,6 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The request layer.
 pub(crate) async fn request(mut req: Request, next: Next) -> Response {
-    install_metrics();
     let started = Instant::now();
     let id = format!(
         "{:x}-{}",

@@ -99,6 +99,7 @@ impl State {
 
 /// The API as a router over `registry`.
 pub fn router(registry: Registry, options: Options) -> axum::Router {
+    install_metrics();
     let state = state(registry, options);
     events::forward_announcements(&state);
     routes::router(state)
@@ -126,6 +127,7 @@ fn state(registry: Registry, options: Options) -> State {
 
 /// `/metrics` alone, for a listener of its own (`--metrics-listen`).
 pub fn metrics_router() -> axum::Router {
+    install_metrics();
     axum::Router::new()
         .route("/metrics", axum::routing::get(layer::metrics))
         .fallback(|| async { ApiError::no_route() })

@@ -353,29 +353,26 @@ impl State {
         c.writer(org)?;
         let reg = self.registry.clone();
         let o = org.to_owned();
-        let out = blocking(move || f(&reg, &o)).await?;
+        let listened = self.hub.listened(org);
+        let (out, counter) = blocking(move || {
+            let out = f(&reg, &o)?;
+            // A change of credentials moves the store's change counter, which the event
+            // stream's poll watches for other writers' changes: read it now (only when someone
+            // listens), so the poll does not announce this one a second time.
+            let counter = listened
+                .then(|| reg.change_counter(&o).ok().flatten())
+                .flatten();
+            Ok((out, counter))
+        })
+        .await?;
+        self.hub.saw_counter(org, counter);
         self.changed(org, kind, event(&out));
         Ok(out)
     }
 }
 
 fn ok(v: impl serde::Serialize) -> Response {
-    json_bytes(StatusCode::OK, &v)
-}
-
-/// A JSON response serialized straight to its bytes.
-fn json_bytes(status: StatusCode, v: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(v) {
-        Ok(bytes) => {
-            let mut r = (status, bytes).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-        Err(_) => ApiError::internal().into_response(),
-    }
+    json_response(StatusCode::OK, &v)
 }
 
 fn etag(version: u64) -> HeaderValue {
@@ -383,7 +380,7 @@ fn etag(version: u64) -> HeaderValue {
 }
 
 fn credential_response(status: StatusCode, c: &sipcreds::Credential, org: &str) -> Response {
-    let mut r = json_bytes(status, c);
+    let mut r = json_response(status, c);
     r.headers_mut().insert(header::ETAG, etag(c.version));
     if status == StatusCode::CREATED
         && let Ok(v) = HeaderValue::from_str(&format!("/v1/orgs/{org}/credentials/{}", c.id))
@@ -539,20 +536,15 @@ async fn create_credential(
     PathArgs(org): PathArgs<String>,
     body: Text,
 ) -> ApiResult<Response> {
-    c.writer(&org)?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let (cred, counter) = blocking(move || {
-        let cred = reg.create_credential_json(&o, &body.0)?;
-        Ok((cred, reg.change_counter(&o).ok().flatten()))
-    })
-    .await?;
-    s.hub.saw_counter(&org, counter);
-    s.changed(
-        &org,
-        "credential.created",
-        json!({"id": cred.id.as_str(), "version": cred.version}),
-    );
+    let cred = s
+        .write(
+            &c,
+            &org,
+            "credential.created",
+            move |r, o| r.create_credential_json(o, &body.0),
+            |c| json!({"id": c.id.as_str(), "version": c.version}),
+        )
+        .await?;
     Ok(credential_response(StatusCode::CREATED, &cred, &org))
 }
 
@@ -640,26 +632,22 @@ async fn update_credential(
         }
         patch.expected_version = Some(v);
     }
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let result = blocking(move || {
-        let cred = reg.update_credential(&o, &id, patch)?;
-        Ok((cred, reg.change_counter(&o).ok().flatten()))
-    })
-    .await;
-    let (cred, counter) = match result {
+    let result = s
+        .write(
+            &c,
+            &org,
+            "credential.updated",
+            move |r, o| r.update_credential(o, &id, patch),
+            |c| json!({"id": c.id.as_str(), "version": c.version}),
+        )
+        .await;
+    let cred = match result {
         Err(mut e) if from_header.is_some() && e.error.code() == ErrorCode::Conflict => {
             e.precondition = true;
             return Err(e);
         }
         other => other?,
     };
-    s.hub.saw_counter(&org, counter);
-    s.changed(
-        &org,
-        "credential.updated",
-        json!({"id": cred.id.as_str(), "version": cred.version}),
-    );
     Ok(credential_response(StatusCode::OK, &cred, &org))
 }
 
@@ -672,19 +660,15 @@ async fn delete_credential(
     c.writer(&org)?;
     q.only(&["force"])?;
     let force = q.flag("force")?;
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let (report, counter) = blocking(move || {
-        let r = reg.delete_credential(&o, &id, force)?;
-        Ok((r, reg.change_counter(&o).ok().flatten()))
-    })
-    .await?;
-    s.hub.saw_counter(&org, counter);
-    s.changed(
-        &org,
-        "credential.deleted",
-        json!({"id": report.deleted, "unlinkedNumbers": report.unlinked_numbers}),
-    );
+    let report = s
+        .write(
+            &c,
+            &org,
+            "credential.deleted",
+            move |r, o| r.delete_credential(o, &id, force),
+            |r| json!({"id": r.deleted, "unlinkedNumbers": r.unlinked_numbers}),
+        )
+        .await?;
     Ok(ok(report))
 }
 
@@ -883,11 +867,16 @@ async fn create_agent(
     c.writer(&org)?;
     let m = body.fields(&["name"], false)?;
     let name = string_field(&m, "name", ErrorCode::InvalidName, true)?.unwrap_or_default();
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let agent = blocking(move || reg.create_agent(&o, &name)).await?;
-    s.changed(&org, "agent.created", agent.to_json());
-    Ok(json_response(StatusCode::CREATED, &agent.to_json()))
+    let agent = s
+        .write(
+            &c,
+            &org,
+            "agent.created",
+            move |r, o| r.create_agent(o, &name),
+            |a| a.to_json(),
+        )
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &agent))
 }
 
 async fn get_agent(
@@ -983,16 +972,16 @@ async fn connect_provider(
         }
         Some(v) => v.to_string(),
     };
-    let reg = s.registry.clone();
-    let o = org.clone();
-    let connected =
-        blocking(move || reg.connect_provider_json(&o, &kind, &name, &credentials)).await?;
-    s.changed(
-        &org,
-        "provider.connected",
-        json!({"id": connected.provider.id.as_str()}),
-    );
-    Ok(json_response(StatusCode::CREATED, &connected.to_json()))
+    let connected = s
+        .write(
+            &c,
+            &org,
+            "provider.connected",
+            move |r, o| r.connect_provider_json(o, &kind, &name, &credentials),
+            |p| json!({"id": p.provider.id.as_str()}),
+        )
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &connected))
 }
 
 async fn delete_provider(

@@ -29,6 +29,15 @@ impl RateRow {
             cps_key: c.input.cps_key.clone(),
         }
     }
+
+    /// `(id, cpsLimit, cpsKey)`, borrowed: what the group rules and the limiter read.
+    pub fn fields(&self) -> (&str, Option<u32>, Option<&str>) {
+        (
+            self.id.as_str(),
+            self.cps_limit.map(|l| l.get()),
+            self.cps_key.as_ref().map(|k| k.as_str()),
+        )
+    }
 }
 
 /// The key of a rate group, the one spelling on every surface: `key:<cpsKey>` for the
@@ -62,13 +71,7 @@ pub struct RateGroup {
 /// The rate groups of one org's credentials (given in creation order), in the order of their
 /// first member.
 pub fn rate_groups(rows: &[RateRow]) -> Vec<RateGroup> {
-    rate_groups_of(rows.iter().map(|r| {
-        (
-            r.id.as_str(),
-            r.cps_limit.map(|l| l.get()),
-            r.cps_key.as_ref().map(|k| k.as_str()),
-        )
-    }))
+    rate_groups_of(rows.iter().map(RateRow::fields))
 }
 
 /// [`rate_groups`] over `(id, cpsLimit, cpsKey)` of each credential (lint passes labels).

@@ -529,11 +529,8 @@ impl RateLimiter {
     pub fn set_org_rates(&self, org: &str, rows: &[RateRow]) -> Result<()> {
         let mut rates = OrgRates::with_capacity(rows.len());
         for r in rows {
-            rates.add(
-                r.id.as_str(),
-                r.cps_limit.map(|l| l.get()),
-                r.cps_key.as_ref().map(|k| k.as_str()),
-            );
+            let (id, limit, key) = r.fields();
+            rates.add(id, limit, key);
         }
         self.set_org(org, rates)
     }

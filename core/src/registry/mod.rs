@@ -30,7 +30,7 @@ pub use tokens::LAST_USED_EVERY;
 use crate::credential::{Credential, CredentialInput, CredentialPatch, Source};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lint::{Finding, GroupChecks};
-use crate::rate::{Decision, OrgRates, RateGroup, RateLimiter, rate_groups};
+use crate::rate::{Decision, OrgRates, RateGroup, RateLimiter, RateRow, rate_groups};
 use crate::usage::{AgentUsage, UsageReport};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId};
 
@@ -1058,13 +1058,7 @@ impl Registry {
         let org = Org::parse(org)?;
         self.read(|tx| {
             let rows = tx.rate_rows(&org)?;
-            let checks = GroupChecks::new(rows.iter().map(|r| {
-                (
-                    r.id.as_str(),
-                    r.cps_limit.map(|l| l.get()),
-                    r.cps_key.as_ref().map(|k| k.as_str()),
-                )
-            }));
+            let checks = GroupChecks::new(rows.iter().map(RateRow::fields));
             drop(rows);
             let mut findings = Vec::new();
             let mut after: Option<CredentialId> = None;
@@ -1120,13 +1114,7 @@ impl Registry {
             let others = rows
                 .iter()
                 .filter(|r| replacing.as_ref() != Some(&r.id))
-                .map(|r| {
-                    (
-                        r.id.as_str(),
-                        r.cps_limit.map(|l| l.get()),
-                        r.cps_key.as_ref().map(|k| k.as_str()),
-                    )
-                });
+                .map(RateRow::fields);
             // The unsaved input first: a group's conflict is reported on its first member.
             let checks = GroupChecks::new(std::iter::once(own).chain(others));
             Ok(checks.lint(&label, input, input.auth.is_some()))
