@@ -1067,9 +1067,16 @@ fn two_instances_share_postgres_and_redis() {
                         &[("Authorization", &format!("Bearer {w}"))],
                         None,
                     );
-                    assert_eq!(r.status, 200, "{r:?}");
-                    if r.json()["admitted"] == true {
-                        admitted += 1;
+                    // 200 with a decision, or 503 `storage`: the limiter fails closed when a
+                    // Redis round trip takes over its 250 ms timeout (CI's two cores run three
+                    // servers and the clients); a refusal never admits.
+                    if r.status == 503 {
+                        r.error(503, "storage");
+                    } else {
+                        assert_eq!(r.status, 200, "{r:?}");
+                        if r.json()["admitted"] == true {
+                            admitted += 1;
+                        }
                     }
                     // About 150 requests a second per client: 120 times the limit in all,
                     // without a new loopback connection per microsecond (the client closes
