@@ -36,6 +36,7 @@
 mod credential;
 mod diagnose;
 mod error;
+mod health;
 mod host;
 mod lint;
 mod location;
@@ -59,6 +60,10 @@ pub use error::{
     Error, ErrorBody, ErrorClass, ErrorCode, ErrorInfo, ErrorJson, FieldName,
     MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
 };
+pub use health::{
+    EVENTS_KEPT, HealthEvent, HealthRecord, HealthRow, HealthState, OutcomeClass, ProbeResult,
+    Thresholds, from_unix_ms, unix_ms,
+};
 pub use host::{Domain, Host, Port, ServerAddress};
 pub use lint::{Finding, LINT_CODES, Severity, lint_credential, lint_credentials};
 pub use location::{
@@ -70,9 +75,9 @@ pub use rate::{
     SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, ConnectedProvider, DeleteReport, LAST_USED_EVERY, MAX_ANNOUNCEMENT_BYTES,
-    MemoryStore, NumberRecord, Page, Paged, Provider, ProviderDeleteReport, RateChanges,
-    RateRowSink, Registry, SealedCredential, Storage, Tx,
+    Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY,
+    MAX_ANNOUNCEMENT_BYTES, MemoryStore, NumberRecord, Page, Paged, Probed, Provider,
+    ProviderDeleteReport, RateChanges, RateRowSink, Registry, SealedCredential, Storage, Tx,
 };
 pub use schema::input_schema;
 #[cfg(feature = "schema")]

@@ -1007,6 +1007,10 @@ macro_rules! registry_conformance {
         fn tokens() {
             $crate::suite::tokens(&$make());
         }
+        #[test]
+        fn health() {
+            $crate::suite::health(&$make());
+        }
     };
 }
 
@@ -1254,4 +1258,268 @@ macro_rules! storage_conformance {
             $crate::suite::sealed_reads($make());
         }
     };
+}
+
+/// Health over time (§13): the reads, pause and resume, a change that makes a record
+/// `unknown`, the monitor's two transactions with their leases, the events kept, and the
+/// rows deleted with their credential.
+pub fn health(reg: &Registry) {
+    use sipcreds::{HealthState, Page, ProbeResult, Probed, Thresholds};
+    use std::time::Duration;
+    let secs = |n: i64| time::Duration::seconds(n);
+    let c1 = reg
+        .create_credential(
+            "acme",
+            input(r#"{"server":"a.example.com","authUser":"u","authPassword":"p"}"#),
+        )
+        .unwrap();
+    let c2 = reg
+        .create_credential("acme", input(r#"{"server":"b.example.com"}"#))
+        .unwrap();
+    let c3 = reg
+        .create_credential(
+            "globex",
+            input(r#"{"server":"c.example.com","authUser":"u","authPassword":"p"}"#),
+        )
+        .unwrap();
+    let (i1, i2, i3) = (c1.id.as_str(), c2.id.as_str(), c3.id.as_str());
+    let h = reg.health("acme", i1).unwrap();
+    assert_eq!(
+        (h.state, h.next_probe_at, h.probes),
+        (HealthState::Unknown, None, 0)
+    );
+    assert_eq!(
+        reg.health("globex", i1).unwrap_err().code().as_str(),
+        "not_found"
+    );
+    assert_eq!(
+        reg.health_events("globex", i1).unwrap_err().code().as_str(),
+        "not_found"
+    );
+    assert_eq!(
+        reg.pause("globex", i1).unwrap_err().code().as_str(),
+        "not_found"
+    );
+    assert!(reg.health_events("acme", i1).unwrap().is_empty());
+    let page = reg.health_list("acme", &Page::first(1).unwrap()).unwrap();
+    assert_eq!(page.items.len(), 1);
+    let rest = reg
+        .health_list("acme", &Page::new(10, page.next.as_deref()).unwrap())
+        .unwrap();
+    assert_eq!((rest.items.len(), rest.next.clone()), (1, None));
+
+    // Instance A claims everything (records made, due now); B finds every lease taken.
+    let t = time::OffsetDateTime::now_utc();
+    let lease = Duration::from_secs(60);
+    let claims = reg
+        .health_claim("A", t, t, lease, 100, &mut |_, _| t)
+        .unwrap();
+    let mut ids: Vec<String> = claims.iter().map(|c| c.credential.id.to_string()).collect();
+    ids.sort();
+    let mut want = vec![i1.to_owned(), i2.to_owned(), i3.to_owned()];
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(
+        claims
+            .iter()
+            .any(|c| c.credential.expose_password() == Some("p"))
+    );
+    assert!(
+        reg.health_claim("B", t, t, lease, 100, &mut |_, _| t)
+            .unwrap()
+            .is_empty()
+    );
+
+    let probed = |org: &str, c: &sipcreds::Credential, outcome: &str, at| Probed {
+        org: sipcreds::Org::parse(org).unwrap(),
+        id: c.id.clone(),
+        version: c.version,
+        result: ProbeResult {
+            outcome: outcome.into(),
+            status: (outcome == "auth_rejected").then_some(401),
+            reason: None,
+            rtt_ms: Some(2),
+            at,
+        },
+    };
+    let th = Thresholds::default();
+    let grace = Duration::from_secs(10);
+    let next = t + secs(60);
+    let events = reg
+        .health_record_results(
+            "A",
+            vec![
+                probed("acme", &c1, "ok", t),
+                probed("acme", &c2, "timeout", t),
+                probed("globex", &c3, "auth_rejected", t),
+            ],
+            th,
+            &mut |r| r.state.probed().then_some(next),
+            grace,
+        )
+        .unwrap();
+    let mut moves: Vec<(String, &str)> = events
+        .iter()
+        .map(|(_, e)| (e.credential_id.to_string(), e.to.as_str()))
+        .collect();
+    moves.sort();
+    let mut want = vec![
+        (i1.to_owned(), "up"),
+        (i2.to_owned(), "degraded"),
+        (i3.to_owned(), "rejected"),
+    ];
+    want.sort();
+    assert_eq!(moves, want);
+    let h1 = reg.health("acme", i1).unwrap();
+    assert_eq!(h1.state, HealthState::Up);
+    assert_eq!(
+        (h1.probes, h1.failures, h1.consecutive_successes),
+        (1, 0, 1)
+    );
+    assert_eq!(h1.last_outcome.as_deref(), Some("ok"));
+    assert_eq!(
+        h1.next_probe_at.map(|n| n.unix_timestamp()),
+        Some(next.unix_timestamp())
+    );
+    let h3 = reg.health("globex", i3).unwrap();
+    assert_eq!(
+        (h3.state, h3.next_probe_at, h3.last_status),
+        (HealthState::Rejected, None, Some(401))
+    );
+    let json = h3.to_json();
+    for key in [
+        "credentialId",
+        "state",
+        "since",
+        "lastProbeAt",
+        "nextProbeAt",
+        "consecutiveFailures",
+        "consecutiveSuccesses",
+        "lastOutcome",
+        "lastStatus",
+        "lastReason",
+        "lastRttMs",
+        "probes",
+        "failures",
+    ] {
+        assert!(json.get(key).is_some(), "{key} in {json}");
+    }
+
+    // Not due before its time; A's lease holds until nextProbeAt + grace; then B takes over,
+    // but never the rejected one.
+    assert!(
+        reg.health_claim("B", t + secs(30), t + secs(30), lease, 100, &mut |_, _| t)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        reg.health_claim("B", t + secs(61), t + secs(61), lease, 100, &mut |_, _| t)
+            .unwrap()
+            .is_empty()
+    );
+    let later = t + secs(71);
+    let taken = reg
+        .health_claim("B", later, later, lease, 100, &mut |_, _| t)
+        .unwrap();
+    let mut ids: Vec<String> = taken.iter().map(|c| c.credential.id.to_string()).collect();
+    ids.sort();
+    let mut want = vec![i1.to_owned(), i2.to_owned()];
+    want.sort();
+    assert_eq!(ids, want);
+    // A result from the instance that lost the lease is not counted.
+    let lost = reg
+        .health_record_results(
+            "A",
+            vec![probed("acme", &c1, "timeout", later)],
+            th,
+            &mut |_| Some(next),
+            grace,
+        )
+        .unwrap();
+    assert!(lost.is_empty());
+    assert_eq!(reg.health("acme", i1).unwrap().state, HealthState::Up);
+
+    // A change to what a probe uses: unknown again, due now, with an event; a rename is not.
+    let c1b = reg
+        .update_credential_json("acme", i1, r#"{"authPassword":"fixed"}"#)
+        .unwrap();
+    let h1 = reg.health("acme", i1).unwrap();
+    assert_eq!(
+        (h1.state, h1.probes, h1.last_probe_at),
+        (HealthState::Unknown, 0, None)
+    );
+    assert!(h1.next_probe_at.is_some());
+    // The result of a probe of the old version is not counted.
+    assert!(
+        reg.health_record_results(
+            "B",
+            vec![probed("acme", &c1, "ok", later)],
+            th,
+            &mut |_| Some(next),
+            grace
+        )
+        .unwrap()
+        .is_empty()
+    );
+    assert_eq!(reg.health("acme", i1).unwrap().state, HealthState::Unknown);
+    assert_eq!(c1b.version, 2);
+    reg.update_credential_json("acme", i2, r#"{"name":"renamed"}"#)
+        .unwrap();
+    assert_eq!(reg.health("acme", i2).unwrap().state, HealthState::Degraded);
+    let ev = reg.health_events("acme", i1).unwrap();
+    assert_eq!(
+        ev.iter()
+            .map(|e| (e.from.as_str(), e.to.as_str(), e.outcome.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("unknown", "up", Some("ok".to_owned())),
+            ("up", "unknown", None)
+        ]
+    );
+
+    // Paused: never claimed, whatever the time; resumed: unknown and due. Rejected, resumed.
+    assert_eq!(reg.pause("acme", i2).unwrap().state, HealthState::Paused);
+    reg.release_health_leases("B").unwrap();
+    let far = t + secs(100_000);
+    let taken = reg
+        .health_claim("C", far, far, lease, 100, &mut |_, _| t)
+        .unwrap();
+    assert_eq!(
+        taken
+            .iter()
+            .map(|c| c.credential.id.to_string())
+            .collect::<Vec<_>>(),
+        vec![i1.to_owned()]
+    );
+    assert_eq!(reg.resume("acme", i2).unwrap().state, HealthState::Unknown);
+    assert_eq!(
+        reg.resume("globex", i3).unwrap().state,
+        HealthState::Unknown
+    );
+    // Only the last 100 events are kept.
+    for _ in 0..60 {
+        reg.pause("acme", i2).unwrap();
+        reg.resume("acme", i2).unwrap();
+    }
+    let ev = reg.health_events("acme", i2).unwrap();
+    assert_eq!(ev.len(), sipcreds::EVENTS_KEPT);
+    assert_eq!(
+        (ev[99].from, ev[99].to),
+        (HealthState::Paused, HealthState::Unknown)
+    );
+
+    // Deleted with the credential: a new credential gets a fresh record, the old id none.
+    reg.delete_credential("acme", i1, false).unwrap();
+    assert_eq!(
+        reg.health("acme", i1).unwrap_err().code().as_str(),
+        "not_found"
+    );
+    let fresh = reg
+        .create_credential("acme", input(r#"{"server":"d.example.com"}"#))
+        .unwrap();
+    let all = reg
+        .health_claim("D", far, far, lease, 100, &mut |_, _| t)
+        .unwrap();
+    assert!(all.iter().all(|c| c.credential.id != c1.id));
+    assert!(all.iter().any(|c| c.credential.id == fresh.id));
 }

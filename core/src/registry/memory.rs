@@ -1,7 +1,7 @@
 //! The in-memory backend: one mutex over indexed maps, and an undo log so a failed
 //! transaction leaves nothing behind.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use time::OffsetDateTime;
@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::storage::{Agent, AgentLinks, NumberRecord, Provider, Storage, Tx};
 use crate::credential::{Credential, Source};
 use crate::error::{Error, Result};
+use crate::health::{HealthEvent, HealthRow};
 use crate::token::{TokenHash, TokenRecord};
 use crate::values::{AgentId, CredentialId, Name, Org, PhoneNumber, ProviderId, TokenId};
 
@@ -68,13 +69,19 @@ enum Undo {
     Agent(Org, AgentId, Option<AgentRow>),
     Provider(Org, ProviderId, Option<Provider>),
     Token(TokenHash, Option<TokenRecord>),
+    Health(Org, CredentialId, Option<HealthEntry>),
 }
+
+/// A credential's health row and its events, oldest first.
+type HealthEntry = (HealthRow, VecDeque<HealthEvent>);
 
 #[derive(Debug, Default)]
 struct State {
     orgs: HashMap<Org, OrgData>,
     /// The API tokens, by hash.
     tokens: HashMap<TokenHash, TokenRecord>,
+    /// The health rows and events, by credential.
+    health: HashMap<(Org, CredentialId), HealthEntry>,
 }
 
 impl State {
@@ -222,6 +229,12 @@ impl State {
                 Undo::Provider(o, id, v) => {
                     self.set_provider(&o, &id, v);
                 }
+                Undo::Health(o, id, v) => {
+                    match v {
+                        Some(e) => self.health.insert((o, id), e),
+                        None => self.health.remove(&(o, id)),
+                    };
+                }
                 Undo::Token(hash, v) => {
                     match v {
                         Some(t) => self.tokens.insert(hash, t),
@@ -339,6 +352,10 @@ impl Tx for MemTx<'_> {
         let old = self.state.set_credential(org, id, None);
         self.undo
             .push(Undo::Credential(org.clone(), id.clone(), old));
+        let key = (org.clone(), id.clone());
+        if let Some(h) = self.state.health.remove(&key) {
+            self.undo.push(Undo::Health(key.0, key.1, Some(h)));
+        }
         Ok(())
     }
 
@@ -595,6 +612,153 @@ impl Tx for MemTx<'_> {
         }
         Ok(())
     }
+
+    fn health(&self, org: &Org, id: &CredentialId) -> Result<Option<HealthRow>> {
+        Ok(self
+            .state
+            .health
+            .get(&(org.clone(), id.clone()))
+            .map(|(row, _)| row.clone()))
+    }
+
+    fn put_health(&mut self, org: &Org, row: &HealthRow, events: &[HealthEvent]) -> Result<()> {
+        let key = (org.clone(), row.record.credential_id.clone());
+        let old = self.state.health.get(&key).cloned();
+        let mut kept = old.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
+        kept.extend(events.iter().cloned());
+        while kept.len() > crate::EVENTS_KEPT {
+            kept.pop_front();
+        }
+        self.state.health.insert(key.clone(), (row.clone(), kept));
+        self.undo.push(Undo::Health(key.0, key.1, old));
+        Ok(())
+    }
+
+    fn insert_health(&mut self, org: &Org, row: &HealthRow) -> Result<bool> {
+        let key = (org.clone(), row.record.credential_id.clone());
+        if self.state.health.contains_key(&key) {
+            return Ok(false);
+        }
+        self.state
+            .health
+            .insert(key.clone(), (row.clone(), VecDeque::new()));
+        self.undo.push(Undo::Health(key.0, key.1, None));
+        Ok(true)
+    }
+
+    fn health_events(&self, org: &Org, id: &CredentialId) -> Result<Vec<HealthEvent>> {
+        Ok(self
+            .state
+            .health
+            .get(&(org.clone(), id.clone()))
+            .map(|(_, e)| e.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn take_lease(
+        &mut self,
+        org: &Org,
+        id: &CredentialId,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        until: i64,
+    ) -> Result<bool> {
+        let key = (org.clone(), id.clone());
+        let Some(entry) = self.state.health.get(&key) else {
+            return Ok(false);
+        };
+        if !leasable(&entry.0, owner, now, due_by) {
+            return Ok(false);
+        }
+        let old = entry.clone();
+        if let Some(e) = self.state.health.get_mut(&key) {
+            e.0.lease = Some((owner.to_owned(), until));
+        }
+        self.undo.push(Undo::Health(key.0, key.1, Some(old)));
+        Ok(true)
+    }
+
+    fn health_due(
+        &self,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId)>> {
+        let mut due: Vec<(i64, &Org, &CredentialId)> = self
+            .state
+            .health
+            .iter()
+            .filter(|(_, (row, _))| leasable(row, owner, now, due_by))
+            .map(|((o, id), (row, _))| {
+                (
+                    row.record
+                        .next_probe_at
+                        .map_or(i64::MIN, crate::health::unix_ms),
+                    o,
+                    id,
+                )
+            })
+            .collect();
+        due.sort();
+        Ok(due
+            .into_iter()
+            .take(n)
+            .map(|(_, o, id)| (o.clone(), id.clone()))
+            .collect())
+    }
+
+    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+        let mut out = Vec::new();
+        for (org, d) in &self.state.orgs {
+            for (id, c) in &d.credentials {
+                if out.len() == n {
+                    return Ok(out);
+                }
+                if !self.state.health.contains_key(&(org.clone(), id.clone())) {
+                    out.push((
+                        org.clone(),
+                        id.clone(),
+                        c.version,
+                        crate::health::unix_ms(c.updated_at),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_leases(&mut self, owner: &str) -> Result<()> {
+        let keys: Vec<(Org, CredentialId)> = self
+            .state
+            .health
+            .iter()
+            .filter(|(_, (row, _))| row.lease.as_ref().is_some_and(|(o, _)| o == owner))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            if let Some(e) = self.state.health.get_mut(&key) {
+                let old = e.clone();
+                e.0.lease = None;
+                self.undo.push(Undo::Health(key.0, key.1, Some(old)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `owner` may take a row's lease now (see [`Tx::take_lease`]).
+fn leasable(row: &HealthRow, owner: &str, now: i64, due_by: i64) -> bool {
+    row.record.state.probed()
+        && row
+            .record
+            .next_probe_at
+            .is_some_and(|t| crate::health::unix_ms(t) <= due_by)
+        && row
+            .lease
+            .as_ref()
+            .is_none_or(|(o, until)| o == owner || *until < now)
 }
 
 impl MemTx<'_> {

@@ -7,6 +7,7 @@
 //! so a failed operation changes nothing and a concurrent `link_number` can never leave a link
 //! to a deleted credential.
 
+mod health;
 mod memory;
 mod page;
 mod storage;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+pub use health::{Claim, Probed};
 pub use memory::MemoryStore;
 pub use page::{Page, Paged};
 pub use storage::{
@@ -724,9 +726,10 @@ impl Registry {
                     input,
                     version: current.version + 1,
                     updated_at: now(),
-                    ..current
+                    ..current.clone()
                 };
                 tx.update_credential(&updated)?;
+                health::after_update(tx, &current, &updated)?;
                 Ok(updated)
             },
             |updated| self.limiter_upsert(std::slice::from_ref(updated)),

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::credential::{Credential, CredentialInput, serialize_timestamp};
 use crate::error::Result;
+use crate::health::{HealthEvent, HealthRow};
 use crate::rate::RateRow;
 use crate::token::{TokenHash, TokenRecord};
 use crate::values::{
@@ -345,6 +346,77 @@ pub trait Tx {
     fn touch_token(&mut self, _org: &Org, _id: &TokenId, _at: OffsetDateTime) -> Result<()> {
         Err(no_tokens())
     }
+
+    // Health (§13): one record per credential (deleted with it), its last events, and the
+    // monitor's probing lease. A backend that keeps none answers `storage` (the default), and
+    // the monitor cannot run on it.
+
+    /// A credential's health row.
+    fn health(&self, _org: &Org, _id: &CredentialId) -> Result<Option<HealthRow>> {
+        Err(no_health())
+    }
+    /// The health rows of these credentials (those that have one), in any order. By default
+    /// one lookup each.
+    fn health_of(&self, org: &Org, ids: &[CredentialId]) -> Result<Vec<HealthRow>> {
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.health(org, id)?);
+        }
+        Ok(out)
+    }
+    /// Insert or replace a credential's health row, append `events` to its events and keep
+    /// the last [`crate::EVENTS_KEPT`].
+    fn put_health(&mut self, _org: &Org, _row: &HealthRow, _events: &[HealthEvent]) -> Result<()> {
+        Err(no_health())
+    }
+    /// Insert a health row unless the credential already has one; whether it was inserted.
+    fn insert_health(&mut self, _org: &Org, _row: &HealthRow) -> Result<bool> {
+        Err(no_health())
+    }
+    /// A credential's events, oldest first.
+    fn health_events(&self, _org: &Org, _id: &CredentialId) -> Result<Vec<HealthEvent>> {
+        Err(no_health())
+    }
+    /// Give `owner` the probing lease of a credential until `until` (unix ms), if it is due by
+    /// `due_by` (its `nextProbeAt` at or before), in a probed state, and its lease is free,
+    /// lapsed (before `now`) or already `owner`'s; whether it was taken. Atomic: of two
+    /// instances taking one lease, one gets it.
+    fn take_lease(
+        &mut self,
+        _org: &Org,
+        _id: &CredentialId,
+        _owner: &str,
+        _now: i64,
+        _due_by: i64,
+        _until: i64,
+    ) -> Result<bool> {
+        Err(no_health())
+    }
+    /// Up to `n` credentials, of every org, that [`Tx::take_lease`] could give `owner` now
+    /// (due by `due_by`), soonest due first.
+    fn health_due(
+        &self,
+        _owner: &str,
+        _now: i64,
+        _due_by: i64,
+        _n: usize,
+    ) -> Result<Vec<(Org, CredentialId)>> {
+        Err(no_health())
+    }
+    /// Up to `n` credentials, of every org, that have no health row yet, with their version
+    /// and when they were last written (unix ms).
+    fn unmonitored(&self, _n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+        Err(no_health())
+    }
+    /// Give up every lease `owner` holds (an instance that stops).
+    fn release_leases(&mut self, _owner: &str) -> Result<()> {
+        Err(no_health())
+    }
+}
+
+/// What a backend without health records answers.
+fn no_health() -> crate::Error {
+    crate::Error::storage("this store keeps no health records")
 }
 
 /// What a backend without tokens answers.

@@ -37,16 +37,19 @@ use std::collections::HashMap;
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage,
-    TokenHash, TokenId, TokenRecord, Tx,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow,
+    NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow, RateRowSink,
+    Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
 };
 use sipcreds_sql::Key;
 use sipcreds_sql::row::{
     CredRow, counter, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number,
-    provider, rate_row, ts,
+    parse_org, provider, rate_row, ts,
 };
-use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration, TOKENS_MIGRATION, TokenRow};
+use sipcreds_sql::sql::{
+    CHANGE_COUNTER_MIGRATION, HEALTH_MIGRATION, HealthColumns, Migration, TOKENS_MIGRATION,
+    TokenRow, health_row,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A pooled connection and the statements prepared on it (each registry statement is parsed
@@ -263,6 +266,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Shared(CHANGE_COUNTER_MIGRATION),
     // 3: the HTTP API's tokens, shared with SQLite.
     Migration::Shared(TOKENS_MIGRATION),
+    // 4: health over time (§13), shared with SQLite.
+    Migration::Shared(HEALTH_MIGRATION),
 ];
 
 /// The statements shared with SQLite, in PostgreSQL's spelling.
@@ -621,6 +626,12 @@ impl PgTx<'_> {
                 &(n as i64),
             ],
         )
+    }
+
+    /// A query of no one org (the monitor's look across every org): no org lock.
+    fn query_any(&self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let st = self.statement(sql)?;
+        self.tx.borrow_mut().query(&st, params).map_err(pg_error)
     }
 
     fn exec(&self, org: &Org, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
@@ -1196,6 +1207,124 @@ impl Tx for PgTx<'_> {
             &[&org.as_str(), &id.as_str(), &ts(at)],
         )
         .map(drop)
+    }
+
+    fn health(&self, org: &Org, id: &CredentialId) -> Result<Option<HealthRow>> {
+        self.query(org, &ST.health, &[&org.as_str(), &id.as_str()])?
+            .first()
+            .map(|r| health_row(id.clone(), r.get(0), r.get(1), r.get(2), r.get(3)))
+            .transpose()
+    }
+
+    fn put_health(&mut self, org: &Org, row: &HealthRow, events: &[HealthEvent]) -> Result<()> {
+        let c = HealthColumns::of(row);
+        let id = row.record.credential_id.as_str();
+        self.exec(
+            org,
+            &ST.health_put,
+            &[
+                &org.as_str(),
+                &id,
+                &c.record,
+                &c.version,
+                &c.state,
+                &c.next_at,
+                &c.lease_owner,
+                &c.lease_until,
+            ],
+        )?;
+        for e in events {
+            self.exec(
+                org,
+                &ST.health_event_insert,
+                &[&org.as_str(), &id, &e.to_stored()],
+            )?;
+        }
+        if !events.is_empty() {
+            self.exec(
+                org,
+                &ST.health_events_trim,
+                &[&org.as_str(), &id, &(sipcreds::EVENTS_KEPT as i64)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn insert_health(&mut self, org: &Org, row: &HealthRow) -> Result<bool> {
+        let c = HealthColumns::of(row);
+        Ok(self.exec(
+            org,
+            &ST.health_insert,
+            &[
+                &org.as_str(),
+                &row.record.credential_id.as_str(),
+                &c.record,
+                &c.version,
+                &c.state,
+                &c.next_at,
+                &c.lease_owner,
+                &c.lease_until,
+            ],
+        )? > 0)
+    }
+
+    fn health_events(&self, org: &Org, id: &CredentialId) -> Result<Vec<HealthEvent>> {
+        self.query(org, &ST.health_events, &[&org.as_str(), &id.as_str()])?
+            .iter()
+            .map(|r| HealthEvent::from_stored(id.clone(), r.get(0)))
+            .collect()
+    }
+
+    fn take_lease(
+        &mut self,
+        org: &Org,
+        id: &CredentialId,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        until: i64,
+    ) -> Result<bool> {
+        Ok(self.exec(
+            org,
+            &ST.take_lease,
+            &[&org.as_str(), &id.as_str(), &owner, &now, &due_by, &until],
+        )? > 0)
+    }
+
+    fn health_due(
+        &self,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId)>> {
+        self.query_any(&ST.health_due, &[&owner, &now, &due_by, &(n as i64)])?
+            .iter()
+            .map(|r| Ok((parse_org(r.get(0))?, parse_credential_id(r.get(1))?)))
+            .collect()
+    }
+
+    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+        self.query_any(&ST.unmonitored, &[&(n as i64)])?
+            .iter()
+            .map(|r| {
+                Ok((
+                    parse_org(r.get(0))?,
+                    parse_credential_id(r.get(1))?,
+                    r.get::<_, i64>(2).max(0) as u64,
+                    r.get::<_, i64>(3).saturating_mul(1000),
+                ))
+            })
+            .collect()
+    }
+
+    fn release_leases(&mut self, owner: &str) -> Result<()> {
+        let st = self.statement(&ST.release_leases)?;
+        self.tx
+            .borrow_mut()
+            .execute(&st, &[&owner])
+            .map(drop)
+            .map_err(pg_error)
     }
 }
 

@@ -33,6 +33,11 @@ pub fn parse_number(s: &str) -> Result<PhoneNumber> {
     PhoneNumber::parse(s).map_err(|e| corrupt("phone number", e))
 }
 
+/// A stored org.
+pub fn parse_org(s: &str) -> Result<Org> {
+    Org::parse(s).map_err(|e| corrupt("org", e))
+}
+
 /// A stored credential id.
 pub fn parse_credential_id(s: &str) -> Result<CredentialId> {
     CredentialId::parse(s, "credentialId").map_err(|e| corrupt("credential id", e))

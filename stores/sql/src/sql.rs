@@ -198,6 +198,39 @@ statements! {
     token_delete = "DELETE FROM {t}tokens WHERE org = ?1 AND id = ?2";
     /// Record a token's last use.
     token_touch = "UPDATE {t}tokens SET last_used = ?3 WHERE org = ?1 AND id = ?2";
+    // ------------------------------------------------------------ health (§13)
+
+    /// A credential's health row.
+    health = "SELECT record, version, lease_owner, lease_until FROM {t}health WHERE org = ?1 AND id = ?2";
+    /// Insert or replace a health row.
+    health_put = "INSERT INTO {t}health (org, id, record, version, state, next_at, lease_owner, lease_until) \
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (org, id) DO UPDATE SET record = excluded.record, \
+        version = excluded.version, state = excluded.state, next_at = excluded.next_at, \
+        lease_owner = excluded.lease_owner, lease_until = excluded.lease_until";
+    /// Insert a health row unless there is one.
+    health_insert = "INSERT INTO {t}health (org, id, record, version, state, next_at, lease_owner, lease_until) \
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (org, id) DO NOTHING";
+    /// Append an event to a credential's.
+    health_event_insert = "INSERT INTO {t}health_events (org, id, seq, event) VALUES (?1, ?2, \
+        (SELECT COALESCE(MAX(seq), 0) + 1 FROM {t}health_events WHERE org = ?1 AND id = ?2), ?3)";
+    /// Keep a credential's last `?3` events.
+    health_events_trim = "DELETE FROM {t}health_events WHERE org = ?1 AND id = ?2 AND seq <= \
+        (SELECT MAX(seq) FROM {t}health_events WHERE org = ?1 AND id = ?2) - ?3";
+    /// A credential's events, oldest first.
+    health_events = "SELECT event FROM {t}health_events WHERE org = ?1 AND id = ?2 ORDER BY seq";
+    /// Take a lease (owner `?3`, now `?4`, due by `?5`, until `?6`) if it may be taken.
+    take_lease = "UPDATE {t}health SET lease_owner = ?3, lease_until = ?6 WHERE org = ?1 AND id = ?2 \
+        AND next_at IS NOT NULL AND next_at <= ?5 AND state NOT IN ('paused', 'rejected') \
+        AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until < ?4)";
+    /// The credentials whose lease owner `?1` could take at `?2`, due by `?3`, soonest first.
+    health_due = "SELECT org, id FROM {t}health WHERE next_at IS NOT NULL AND next_at <= ?3 \
+        AND state NOT IN ('paused', 'rejected') AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until < ?2) \
+        ORDER BY next_at LIMIT ?4";
+    /// Credentials with no health row (`org, id, version, updated_at`).
+    unmonitored = "SELECT c.org, c.id, c.version, c.updated_at FROM {t}credentials c WHERE NOT EXISTS \
+        (SELECT 1 FROM {t}health h WHERE h.org = c.org AND h.id = c.id) LIMIT ?1";
+    /// Give up an owner's leases.
+    release_leases = "UPDATE {t}health SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1";
 }
 
 /// A token's columns as read (`token_by_hash`, `tokens`), in order.
@@ -272,6 +305,79 @@ pub const TOKENS_MIGRATION: &str = "
         UNIQUE (org, id)
     ){strict};
 ";
+
+/// The migration that adds health over time (SQLite's 5th, PostgreSQL's 4th): one record per
+/// credential (JSON, times in unix milliseconds) with the columns the monitor selects on, and
+/// the last events; both go with their credential.
+pub const HEALTH_MIGRATION: &str = "
+    CREATE TABLE {t}health (
+        org         TEXT NOT NULL,
+        id          TEXT NOT NULL,
+        record      TEXT NOT NULL,
+        version     {i64} NOT NULL,
+        state       TEXT NOT NULL,
+        next_at     {i64},
+        lease_owner TEXT,
+        lease_until {i64},
+        PRIMARY KEY (org, id),
+        FOREIGN KEY (org, id) REFERENCES {t}credentials (org, id) ON DELETE CASCADE
+    ){strict};
+    CREATE INDEX {t}health_due ON {t}health (next_at) WHERE next_at IS NOT NULL;
+    CREATE TABLE {t}health_events (
+        org   TEXT NOT NULL,
+        id    TEXT NOT NULL,
+        seq   {i64} NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (org, id, seq),
+        FOREIGN KEY (org, id) REFERENCES {t}credentials (org, id) ON DELETE CASCADE
+    ){strict};
+";
+
+/// The columns of a health row to write (`health_put`, `health_insert` from `?3` on).
+#[derive(Debug)]
+pub struct HealthColumns<'a> {
+    /// `record`: the record's stored JSON.
+    pub record: String,
+    /// `version`.
+    pub version: i64,
+    /// `state`.
+    pub state: &'static str,
+    /// `next_at`, unix ms.
+    pub next_at: Option<i64>,
+    /// `lease_owner`.
+    pub lease_owner: Option<&'a str>,
+    /// `lease_until`, unix ms.
+    pub lease_until: Option<i64>,
+}
+
+impl HealthColumns<'_> {
+    /// The columns of `row`.
+    pub fn of(row: &sipcreds::HealthRow) -> HealthColumns<'_> {
+        HealthColumns {
+            record: row.record.to_stored(),
+            version: row.version as i64,
+            state: row.record.state.as_str(),
+            next_at: row.record.next_probe_at.map(sipcreds::unix_ms),
+            lease_owner: row.lease.as_ref().map(|(o, _)| o.as_str()),
+            lease_until: row.lease.as_ref().map(|(_, u)| *u),
+        }
+    }
+}
+
+/// A health row from its columns (`health`: record, version, lease owner, lease until).
+pub fn health_row(
+    id: sipcreds::CredentialId,
+    record: &str,
+    version: i64,
+    owner: Option<String>,
+    until: Option<i64>,
+) -> sipcreds::Result<sipcreds::HealthRow> {
+    Ok(sipcreds::HealthRow {
+        record: sipcreds::HealthRecord::from_stored(id, record)?,
+        version: version.max(0) as u64,
+        lease: owner.zip(until),
+    })
+}
 
 /// The migration that adds the per-org change counter (SQLite's 3rd, PostgreSQL's 2nd), and
 /// the index that reads an org's rate rows in creation order from the index alone (no sort,

@@ -39,15 +39,15 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, NumberRecord, Org, PhoneNumber,
-    Provider, ProviderId, RateChanges, RateRow, RateRowSink, Result, SealedCredential, Storage,
-    TokenHash, TokenId, TokenRecord, Tx,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow,
+    NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow, RateRowSink,
+    Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
 };
 
 use sipcreds_sql::row::{
-    CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, ts,
+    CredRow, from_ts, parse_agent_id, parse_credential_id, parse_name, parse_number, parse_org, ts,
 };
-use sipcreds_sql::sql::TokenRow;
+use sipcreds_sql::sql::{HealthColumns, TokenRow, health_row};
 
 pub use key::{key_file_path, key_for_database};
 pub use sipcreds_sql::{KEY_ENV, Key, aad, row};
@@ -953,6 +953,149 @@ impl Tx for SqlTx<'_> {
     fn touch_token(&mut self, org: &Org, id: &TokenId, at: time::OffsetDateTime) -> Result<()> {
         self.exec(&ST.token_touch, params![org.as_str(), id.as_str(), ts(at)])
             .map(drop)
+    }
+
+    fn health(&self, org: &Org, id: &CredentialId) -> Result<Option<HealthRow>> {
+        let row = self
+            .tx
+            .prepare_cached(&ST.health)
+            .and_then(|mut st| {
+                st.query_row(params![org.as_str(), id.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(sql_error)?;
+        row.map(|(record, version, owner, until)| {
+            health_row(id.clone(), &record, version, owner, until)
+        })
+        .transpose()
+    }
+
+    fn put_health(&mut self, org: &Org, row: &HealthRow, events: &[HealthEvent]) -> Result<()> {
+        let c = HealthColumns::of(row);
+        let id = row.record.credential_id.as_str();
+        self.exec(
+            &ST.health_put,
+            params![
+                org.as_str(),
+                id,
+                c.record,
+                c.version,
+                c.state,
+                c.next_at,
+                c.lease_owner,
+                c.lease_until
+            ],
+        )?;
+        for e in events {
+            self.exec(
+                &ST.health_event_insert,
+                params![org.as_str(), id, e.to_stored()],
+            )?;
+        }
+        if !events.is_empty() {
+            self.exec(
+                &ST.health_events_trim,
+                params![org.as_str(), id, sipcreds::EVENTS_KEPT as i64],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn insert_health(&mut self, org: &Org, row: &HealthRow) -> Result<bool> {
+        let c = HealthColumns::of(row);
+        Ok(self.exec(
+            &ST.health_insert,
+            params![
+                org.as_str(),
+                row.record.credential_id.as_str(),
+                c.record,
+                c.version,
+                c.state,
+                c.next_at,
+                c.lease_owner,
+                c.lease_until
+            ],
+        )? > 0)
+    }
+
+    fn health_events(&self, org: &Org, id: &CredentialId) -> Result<Vec<HealthEvent>> {
+        let mut st = self
+            .tx
+            .prepare_cached(&ST.health_events)
+            .map_err(sql_error)?;
+        let texts: Vec<String> = st
+            .query_map(params![org.as_str(), id.as_str()], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        texts
+            .iter()
+            .map(|t| HealthEvent::from_stored(id.clone(), t))
+            .collect()
+    }
+
+    fn take_lease(
+        &mut self,
+        org: &Org,
+        id: &CredentialId,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        until: i64,
+    ) -> Result<bool> {
+        Ok(self.exec(
+            &ST.take_lease,
+            params![org.as_str(), id.as_str(), owner, now, due_by, until],
+        )? > 0)
+    }
+
+    fn health_due(
+        &self,
+        owner: &str,
+        now: i64,
+        due_by: i64,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId)>> {
+        let mut st = self.tx.prepare_cached(&ST.health_due).map_err(sql_error)?;
+        let rows: Vec<(String, String)> = st
+            .query_map(params![owner, now, due_by, n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.iter()
+            .map(|(o, id)| Ok((parse_org(o)?, parse_credential_id(id)?)))
+            .collect()
+    }
+
+    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+        let mut st = self.tx.prepare_cached(&ST.unmonitored).map_err(sql_error)?;
+        let rows: Vec<(String, String, i64, i64)> = st
+            .query_map(params![n as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error)?;
+        rows.iter()
+            .map(|(o, id, v, at)| {
+                Ok((
+                    parse_org(o)?,
+                    parse_credential_id(id)?,
+                    (*v).max(0) as u64,
+                    at.saturating_mul(1000),
+                ))
+            })
+            .collect()
+    }
+
+    fn release_leases(&mut self, owner: &str) -> Result<()> {
+        self.exec(&ST.release_leases, params![owner]).map(drop)
     }
 }
 

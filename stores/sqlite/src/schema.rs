@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 use sipcreds::{Error, Result};
 
-use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, Migration, TOKENS_MIGRATION};
+use sipcreds_sql::sql::{CHANGE_COUNTER_MIGRATION, HEALTH_MIGRATION, Migration, TOKENS_MIGRATION};
 
 use crate::sql_error;
 
@@ -84,6 +84,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Shared(CHANGE_COUNTER_MIGRATION),
     // 4: the HTTP API's tokens, shared with PostgreSQL.
     Migration::Shared(TOKENS_MIGRATION),
+    // 5: health over time (§13), shared with PostgreSQL.
+    Migration::Shared(HEALTH_MIGRATION),
 ];
 
 /// The schema version this build writes.
