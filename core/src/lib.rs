@@ -77,7 +77,7 @@ pub use rate::{
 pub use registry::{
     Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY,
     MAX_ANNOUNCEMENT_BYTES, MemoryStore, NumberRecord, Page, Paged, Probed, Provider,
-    ProviderDeleteReport, RateChanges, RateRowSink, Registry, SealedCredential, Storage, Tx,
+    ProviderDeleteReport, RateChanges, RateRowSink, Registry, Round, SealedCredential, Storage, Tx,
 };
 pub use schema::input_schema;
 #[cfg(feature = "schema")]

@@ -1264,7 +1264,7 @@ macro_rules! storage_conformance {
 /// `unknown`, the monitor's two transactions with their leases, the events kept, and the
 /// rows deleted with their credential.
 pub fn health(reg: &Registry) {
-    use sipcreds::{HealthState, Page, ProbeResult, Probed, Thresholds};
+    use sipcreds::{HealthState, Page, ProbeResult, Probed, Round, Thresholds};
     use std::time::Duration;
     let secs = |n: i64| time::Duration::seconds(n);
     let c1 = reg
@@ -1310,10 +1310,17 @@ pub fn health(reg: &Registry) {
 
     // Instance A claims everything (records made, due now); B finds every lease taken.
     let t = time::OffsetDateTime::now_utc();
-    let lease = Duration::from_secs(60);
-    let claims = reg
-        .health_claim("A", t, t, lease, 100, &mut |_, _| t)
-        .unwrap();
+    let round = |owner: &'static str, now, due_by| Round {
+        owner,
+        orgs: None,
+        now,
+        due_by,
+        lease: Duration::from_secs(60),
+        claim: 100,
+        thresholds: Thresholds::default(),
+        grace: Duration::from_secs(10),
+    };
+    let claims = reg.health_claim(&round("A", t, t), &mut |_, _| t).unwrap();
     let mut ids: Vec<String> = claims.iter().map(|c| c.credential.id.to_string()).collect();
     ids.sort();
     let mut want = vec![i1.to_owned(), i2.to_owned(), i3.to_owned()];
@@ -1325,7 +1332,7 @@ pub fn health(reg: &Registry) {
             .any(|c| c.credential.expose_password() == Some("p"))
     );
     assert!(
-        reg.health_claim("B", t, t, lease, 100, &mut |_, _| t)
+        reg.health_claim(&round("B", t, t), &mut |_, _| t)
             .unwrap()
             .is_empty()
     );
@@ -1342,20 +1349,16 @@ pub fn health(reg: &Registry) {
             at,
         },
     };
-    let th = Thresholds::default();
-    let grace = Duration::from_secs(10);
     let next = t + secs(60);
     let events = reg
         .health_record_results(
-            "A",
+            &round("A", t, t),
             vec![
                 probed("acme", &c1, "ok", t),
                 probed("acme", &c2, "timeout", t),
                 probed("globex", &c3, "auth_rejected", t),
             ],
-            th,
             &mut |r| r.state.probed().then_some(next),
-            grace,
         )
         .unwrap();
     let mut moves: Vec<(String, &str)> = events
@@ -1408,18 +1411,18 @@ pub fn health(reg: &Registry) {
     // Not due before its time; A's lease holds until nextProbeAt + grace; then B takes over,
     // but never the rejected one.
     assert!(
-        reg.health_claim("B", t + secs(30), t + secs(30), lease, 100, &mut |_, _| t)
+        reg.health_claim(&round("B", t + secs(30), t + secs(30)), &mut |_, _| t)
             .unwrap()
             .is_empty()
     );
     assert!(
-        reg.health_claim("B", t + secs(61), t + secs(61), lease, 100, &mut |_, _| t)
+        reg.health_claim(&round("B", t + secs(61), t + secs(61)), &mut |_, _| t)
             .unwrap()
             .is_empty()
     );
     let later = t + secs(71);
     let taken = reg
-        .health_claim("B", later, later, lease, 100, &mut |_, _| t)
+        .health_claim(&round("B", later, later), &mut |_, _| t)
         .unwrap();
     let mut ids: Vec<String> = taken.iter().map(|c| c.credential.id.to_string()).collect();
     ids.sort();
@@ -1429,11 +1432,9 @@ pub fn health(reg: &Registry) {
     // A result from the instance that lost the lease is not counted.
     let lost = reg
         .health_record_results(
-            "A",
+            &round("A", t, t),
             vec![probed("acme", &c1, "timeout", later)],
-            th,
             &mut |_| Some(next),
-            grace,
         )
         .unwrap();
     assert!(lost.is_empty());
@@ -1452,11 +1453,9 @@ pub fn health(reg: &Registry) {
     // The result of a probe of the old version is not counted.
     assert!(
         reg.health_record_results(
-            "B",
+            &round("B", t, t),
             vec![probed("acme", &c1, "ok", later)],
-            th,
-            &mut |_| Some(next),
-            grace
+            &mut |_| Some(next)
         )
         .unwrap()
         .is_empty()
@@ -1482,7 +1481,7 @@ pub fn health(reg: &Registry) {
     reg.release_health_leases("B").unwrap();
     let far = t + secs(100_000);
     let taken = reg
-        .health_claim("C", far, far, lease, 100, &mut |_, _| t)
+        .health_claim(&round("C", far, far), &mut |_, _| t)
         .unwrap();
     assert_eq!(
         taken
@@ -1518,7 +1517,7 @@ pub fn health(reg: &Registry) {
         .create_credential("acme", input(r#"{"server":"d.example.com"}"#))
         .unwrap();
     let all = reg
-        .health_claim("D", far, far, lease, 100, &mut |_, _| t)
+        .health_claim(&round("D", far, far), &mut |_, _| t)
         .unwrap();
     assert!(all.iter().all(|c| c.credential.id != c1.id));
     assert!(all.iter().any(|c| c.credential.id == fresh.id));

@@ -35,6 +35,114 @@ pub struct Probed {
     pub result: ProbeResult,
 }
 
+/// A monitor's round ([`Registry::health_round`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Round<'a> {
+    /// The instance (its lease owner name).
+    pub owner: &'a str,
+    /// The orgs it watches (`None`: every org).
+    pub orgs: Option<&'a [Org]>,
+    /// Now.
+    pub now: OffsetDateTime,
+    /// Claim the credentials due by then (`now`; later for `monitor --once`).
+    pub due_by: OffsetDateTime,
+    /// How long a claimed lease lasts.
+    pub lease: Duration,
+    /// How many credentials to claim at most (and to give a first record at most).
+    pub claim: usize,
+    /// The state machine's thresholds.
+    pub thresholds: Thresholds,
+    /// How long after `nextProbeAt` the instance keeps its lease.
+    pub grace: Duration,
+}
+
+fn millis(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+/// The orgs a round looks at, one query each (`[None]`: every org in one).
+fn scopes<'a>(round: &Round<'a>) -> Vec<Option<&'a Org>> {
+    match round.orgs {
+        Some(orgs) => orgs.iter().map(Some).collect(),
+        None => vec![None],
+    }
+}
+
+fn record_in(
+    tx: &mut dyn Tx,
+    round: &Round<'_>,
+    results: &[Probed],
+    next_at: &mut dyn FnMut(&HealthRecord) -> Option<OffsetDateTime>,
+) -> Result<Vec<(Org, HealthEvent)>> {
+    let mut out = Vec::new();
+    for p in results {
+        let Some(mut row) = tx.health(&p.org, &p.id)? else {
+            continue;
+        };
+        if row.version != p.version
+            || !row.record.state.probed()
+            || row.lease.as_ref().is_some_and(|(o, _)| o != round.owner)
+        {
+            continue;
+        }
+        let event = row.record.apply(&p.result, round.thresholds);
+        row.record.next_probe_at = next_at(&row.record);
+        row.lease = row.record.next_probe_at.map(|n| {
+            (
+                round.owner.to_owned(),
+                unix_ms(n).saturating_add(millis(round.grace)),
+            )
+        });
+        tx.put_health(&p.org, &row, event.as_slice())?;
+        out.extend(event.map(|e| (p.org.clone(), e)));
+    }
+    Ok(out)
+}
+
+fn claim_in(
+    tx: &mut dyn Tx,
+    round: &Round<'_>,
+    due_of: &mut dyn FnMut(&Org, OffsetDateTime) -> OffsetDateTime,
+) -> Result<Vec<Claim>> {
+    let (now, due_by) = (unix_ms(round.now), unix_ms(round.due_by));
+    let until = now.saturating_add(millis(round.lease));
+    let mut fresh = Vec::new();
+    let mut due = Vec::new();
+    for org in scopes(round) {
+        fresh.extend(tx.unmonitored(org, round.claim)?);
+        due.extend(tx.health_due(org, round.owner, now, due_by, round.claim)?);
+    }
+    fresh.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    for (org, id, version, written) in fresh.into_iter().take(round.claim) {
+        let at = due_of(&org, from_unix_ms(written));
+        let row = HealthRow {
+            record: HealthRecord::unknown(id.clone(), from_unix_ms(written), Some(at)),
+            version,
+            lease: None,
+        };
+        if tx.insert_health(&org, &row)? && unix_ms(at) <= due_by {
+            due.push((org, id));
+        }
+    }
+    due.sort();
+    due.dedup();
+    let mut claims = Vec::with_capacity(due.len());
+    for (org, id) in due.into_iter().take(round.claim) {
+        if !tx.take_lease(&org, &id, round.owner, now, due_by, until)? {
+            continue;
+        }
+        let (Some(credential), Some(row)) = (tx.credential(&org, &id)?, tx.health(&org, &id)?)
+        else {
+            continue;
+        };
+        claims.push(Claim {
+            credential,
+            record: row.record,
+        });
+    }
+    Ok(claims)
+}
+
 /// Whether an update changed what a probe uses (`server`, `transport`, `authUser`,
 /// `authPassword`, `domain`).
 pub(crate) fn probe_fields_changed(a: &CredentialInput, b: &CredentialInput) -> bool {
@@ -143,92 +251,55 @@ impl Registry {
         })
     }
 
-    /// The monitor's first transaction of a round: give the credentials that have no record
-    /// yet one (`unknown`, due at `due_of(org, last written)`, up to `n` of them), then take
-    /// the lease of up to `n` credentials due by `due_by` for `owner` until `now + lease`, and
-    /// answer them with their records. One write transaction.
-    pub fn health_claim(
+    /// One round of a monitor, in one write transaction: count the results of the probes
+    /// that ended since the last round (§13; a result for a credential deleted, changed or
+    /// paused meanwhile, or whose lease went to another instance, is not counted) and schedule
+    /// each credential's next probe at `next_at(record)`, keeping its lease until then plus
+    /// the grace; then give the credentials that have no record yet one (`unknown`, due at
+    /// `due_of(org, last written)`), and take the lease of up to `round.claim` credentials due
+    /// by `round.due_by`. Answers the transitions (with their orgs) and the claims.
+    pub fn health_round(
         &self,
-        owner: &str,
-        now: OffsetDateTime,
-        due_by: OffsetDateTime,
-        lease: Duration,
-        n: usize,
+        round: &Round<'_>,
+        mut results: Vec<Probed>,
+        next_at: &mut dyn FnMut(&HealthRecord) -> Option<OffsetDateTime>,
         due_of: &mut dyn FnMut(&Org, OffsetDateTime) -> OffsetDateTime,
-    ) -> Result<Vec<Claim>> {
-        let (now_ms, due_ms) = (unix_ms(now), unix_ms(due_by));
-        let until = now_ms.saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+    ) -> Result<(Vec<(Org, HealthEvent)>, Vec<Claim>)> {
+        // Orgs in one order, so that two instances never wait for each other's org locks.
+        results.sort_by(|a, b| (&a.org, &a.id).cmp(&(&b.org, &b.id)));
         self.write(|tx| {
-            let mut fresh = tx.unmonitored(n)?;
-            fresh.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-            for (org, id, version, written) in fresh {
-                let due = due_of(&org, from_unix_ms(written));
-                let row = HealthRow {
-                    record: HealthRecord::unknown(id, from_unix_ms(written), Some(due)),
-                    version,
-                    lease: None,
-                };
-                tx.insert_health(&org, &row)?;
-            }
-            let mut due = tx.health_due(owner, now_ms, due_ms, n)?;
-            // Orgs in one order, so that two instances never wait for each other's org locks.
-            due.sort();
-            let mut claims = Vec::with_capacity(due.len());
-            for (org, id) in due {
-                if !tx.take_lease(&org, &id, owner, now_ms, due_ms, until)? {
-                    continue;
-                }
-                let (Some(credential), Some(row)) =
-                    (tx.credential(&org, &id)?, tx.health(&org, &id)?)
-                else {
-                    continue;
-                };
-                claims.push(Claim {
-                    credential,
-                    record: row.record,
-                });
-            }
-            Ok(claims)
+            let events = record_in(tx, round, &results, next_at)?;
+            let claims = if round.claim > 0 {
+                claim_in(tx, round, due_of)?
+            } else {
+                Vec::new()
+            };
+            Ok((events, claims))
         })
     }
 
-    /// The monitor's second transaction: count each probe's result (§13) and schedule the
-    /// next probe at `next_at(record)` (`None`: not scheduled), keeping the lease until then
-    /// plus the grace. A result for a credential deleted, changed or paused meanwhile is not
-    /// counted. Answers the transitions with their orgs. One write transaction.
+    /// [`Registry::health_round`] that only claims.
+    pub fn health_claim(
+        &self,
+        round: &Round<'_>,
+        due_of: &mut dyn FnMut(&Org, OffsetDateTime) -> OffsetDateTime,
+    ) -> Result<Vec<Claim>> {
+        Ok(self
+            .health_round(round, Vec::new(), &mut |_| None, due_of)?
+            .1)
+    }
+
+    /// [`Registry::health_round`] that only records.
     pub fn health_record_results(
         &self,
-        owner: &str,
-        mut results: Vec<Probed>,
-        t: Thresholds,
+        round: &Round<'_>,
+        results: Vec<Probed>,
         next_at: &mut dyn FnMut(&HealthRecord) -> Option<OffsetDateTime>,
-        grace: Duration,
     ) -> Result<Vec<(Org, HealthEvent)>> {
-        results.sort_by(|a, b| (&a.org, &a.id).cmp(&(&b.org, &b.id)));
-        let grace_ms = grace.as_millis().min(i64::MAX as u128) as i64;
-        self.write(|tx| {
-            let mut out = Vec::new();
-            for p in &results {
-                let Some(mut row) = tx.health(&p.org, &p.id)? else {
-                    continue;
-                };
-                if row.version != p.version
-                    || !row.record.state.probed()
-                    || row.lease.as_ref().is_some_and(|(o, _)| o != owner)
-                {
-                    continue;
-                }
-                let event = row.record.apply(&p.result, t);
-                row.record.next_probe_at = next_at(&row.record);
-                row.lease = row
-                    .record
-                    .next_probe_at
-                    .map(|n| (owner.to_owned(), unix_ms(n).saturating_add(grace_ms)));
-                tx.put_health(&p.org, &row, event.as_slice())?;
-                out.extend(event.map(|e| (p.org.clone(), e)));
-            }
-            Ok(out)
-        })
+        let round = Round { claim: 0, ..*round };
+        Ok(self
+            .health_round(&round, results, next_at, &mut |_, t| t)?
+            .0)
     }
 
     /// Give up every lease `owner` holds (a monitor that stops).

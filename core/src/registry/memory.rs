@@ -681,6 +681,7 @@ impl Tx for MemTx<'_> {
 
     fn health_due(
         &self,
+        org: Option<&Org>,
         owner: &str,
         now: i64,
         due_by: i64,
@@ -690,7 +691,9 @@ impl Tx for MemTx<'_> {
             .state
             .health
             .iter()
-            .filter(|(_, (row, _))| leasable(row, owner, now, due_by))
+            .filter(|((o, _), (row, _))| {
+                org.is_none_or(|org| org == o) && leasable(row, owner, now, due_by)
+            })
             .map(|((o, id), (row, _))| {
                 (
                     row.record
@@ -709,9 +712,16 @@ impl Tx for MemTx<'_> {
             .collect())
     }
 
-    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+    fn unmonitored(
+        &self,
+        only: Option<&Org>,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
         let mut out = Vec::new();
         for (org, d) in &self.state.orgs {
+            if only.is_some_and(|o| o != org) {
+                continue;
+            }
             for (id, c) in &d.credentials {
                 if out.len() == n {
                     return Ok(out);

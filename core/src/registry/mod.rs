@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use health::{Claim, Probed};
+pub use health::{Claim, Probed, Round};
 pub use memory::MemoryStore;
 pub use page::{Page, Paged};
 pub use storage::{

@@ -392,10 +392,11 @@ pub trait Tx {
     ) -> Result<bool> {
         Err(no_health())
     }
-    /// Up to `n` credentials, of every org, that [`Tx::take_lease`] could give `owner` now
-    /// (due by `due_by`), soonest due first.
+    /// Up to `n` credentials, of `org` (`None`: of every org), that [`Tx::take_lease`] could
+    /// give `owner` now (due by `due_by`), soonest due first.
     fn health_due(
         &self,
+        _org: Option<&Org>,
         _owner: &str,
         _now: i64,
         _due_by: i64,
@@ -403,9 +404,13 @@ pub trait Tx {
     ) -> Result<Vec<(Org, CredentialId)>> {
         Err(no_health())
     }
-    /// Up to `n` credentials, of every org, that have no health row yet, with their version
-    /// and when they were last written (unix ms).
-    fn unmonitored(&self, _n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+    /// Up to `n` credentials, of `org` (`None`: of every org), that have no health row yet,
+    /// with their version and when they were last written (unix ms).
+    fn unmonitored(
+        &self,
+        _org: Option<&Org>,
+        _n: usize,
+    ) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
         Err(no_health())
     }
     /// Give up every lease `owner` holds (an instance that stops).

@@ -1293,19 +1293,27 @@ impl Tx for PgTx<'_> {
 
     fn health_due(
         &self,
+        org: Option<&Org>,
         owner: &str,
         now: i64,
         due_by: i64,
         n: usize,
     ) -> Result<Vec<(Org, CredentialId)>> {
-        self.query_any(&ST.health_due, &[&owner, &now, &due_by, &(n as i64)])?
-            .iter()
-            .map(|r| Ok((parse_org(r.get(0))?, parse_credential_id(r.get(1))?)))
-            .collect()
+        self.query_any(
+            &ST.health_due,
+            &[&owner, &now, &due_by, &(n as i64), &org.map(Org::as_str)],
+        )?
+        .iter()
+        .map(|r| Ok((parse_org(r.get(0))?, parse_credential_id(r.get(1))?)))
+        .collect()
     }
 
-    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
-        self.query_any(&ST.unmonitored, &[&(n as i64)])?
+    fn unmonitored(
+        &self,
+        org: Option<&Org>,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+        self.query_any(&ST.unmonitored, &[&(n as i64), &org.map(Org::as_str)])?
             .iter()
             .map(|r| {
                 Ok((

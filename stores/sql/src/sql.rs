@@ -222,12 +222,13 @@ statements! {
     take_lease = "UPDATE {t}health SET lease_owner = ?3, lease_until = ?6 WHERE org = ?1 AND id = ?2 \
         AND next_at IS NOT NULL AND next_at <= ?5 AND state NOT IN ('paused', 'rejected') \
         AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until < ?4)";
-    /// The credentials whose lease owner `?1` could take at `?2`, due by `?3`, soonest first.
-    health_due = "SELECT org, id FROM {t}health WHERE next_at IS NOT NULL AND next_at <= ?3 \
+    /// The credentials whose lease owner `?1` could take at `?2`, due by `?3`, soonest first
+    /// (of org `?5`; NULL: of every org).
+    health_due = "SELECT org, id FROM {t}health WHERE (CAST(?5 AS TEXT) IS NULL OR org = ?5) AND next_at IS NOT NULL AND next_at <= ?3 \
         AND state NOT IN ('paused', 'rejected') AND (lease_owner IS NULL OR lease_owner = ?1 OR lease_until < ?2) \
         ORDER BY next_at LIMIT ?4";
-    /// Credentials with no health row (`org, id, version, updated_at`).
-    unmonitored = "SELECT c.org, c.id, c.version, c.updated_at FROM {t}credentials c WHERE NOT EXISTS \
+    /// Credentials with no health row (`org, id, version, updated_at`) of org `?2` (NULL: of every org).
+    unmonitored = "SELECT c.org, c.id, c.version, c.updated_at FROM {t}credentials c WHERE (CAST(?2 AS TEXT) IS NULL OR c.org = ?2) AND NOT EXISTS \
         (SELECT 1 FROM {t}health h WHERE h.org = c.org AND h.id = c.id) LIMIT ?1";
     /// Give up an owner's leases.
     release_leases = "UPDATE {t}health SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1";

@@ -1057,6 +1057,7 @@ impl Tx for SqlTx<'_> {
 
     fn health_due(
         &self,
+        org: Option<&Org>,
         owner: &str,
         now: i64,
         due_by: i64,
@@ -1064,9 +1065,10 @@ impl Tx for SqlTx<'_> {
     ) -> Result<Vec<(Org, CredentialId)>> {
         let mut st = self.tx.prepare_cached(&ST.health_due).map_err(sql_error)?;
         let rows: Vec<(String, String)> = st
-            .query_map(params![owner, now, due_by, n as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_map(
+                params![owner, now, due_by, n as i64, org.map(Org::as_str)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .and_then(|rows| rows.collect())
             .map_err(sql_error)?;
         rows.iter()
@@ -1074,10 +1076,14 @@ impl Tx for SqlTx<'_> {
             .collect()
     }
 
-    fn unmonitored(&self, n: usize) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
+    fn unmonitored(
+        &self,
+        org: Option<&Org>,
+        n: usize,
+    ) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
         let mut st = self.tx.prepare_cached(&ST.unmonitored).map_err(sql_error)?;
         let rows: Vec<(String, String, i64, i64)> = st
-            .query_map(params![n as i64], |r| {
+            .query_map(params![n as i64, org.map(Org::as_str)], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .and_then(|rows| rows.collect())

@@ -145,7 +145,7 @@ fn data_survives_reopen_and_the_schema_is_versioned() {
     };
     assert!(dir.path().join("x.key").exists());
     let store = SqliteStore::open(&db).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     let reg = Registry::new(store);
     assert_eq!(
         reg.usage("acme", id.as_str()).unwrap().phone_numbers,
@@ -349,7 +349,8 @@ fn a_schema_2_file_gains_the_change_counter() {
     // Take the file back to schema 2, as an older sipcreds left it.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
-        "DROP INDEX credentials_by_change; DROP INDEX credentials_rate_rows;
+        "DROP TABLE health_events; DROP TABLE health;
+         DROP INDEX credentials_by_change; DROP INDEX credentials_rate_rows;
          DROP TABLE org_changes; DROP TABLE credential_removals;
          ALTER TABLE credentials DROP COLUMN changed; DROP TABLE tokens; PRAGMA user_version = 2;",
     )
@@ -357,7 +358,7 @@ fn a_schema_2_file_gains_the_change_counter() {
     drop(conn);
     let store =
         std::sync::Arc::new(SqliteStore::open_with(&db, key(), Durability::Normal).unwrap());
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     let org = sipcreds::Org::parse("acme").unwrap();
     let read = |f: &dyn Fn(&dyn sipcreds::Tx) -> sipcreds::Result<Option<u64>>| {
         let mut out = None;
