@@ -36,6 +36,8 @@
 pub mod digest;
 pub mod message;
 #[cfg(feature = "net")]
+mod monitor;
+#[cfg(feature = "net")]
 mod net;
 #[cfg(feature = "net")]
 mod options;
@@ -47,6 +49,11 @@ mod run;
 #[cfg(feature = "net")]
 pub mod transport;
 
+#[cfg(feature = "net")]
+pub use monitor::{
+    Counters, INTERVAL_RANGE, MAX_MAX_INTERVAL, MAX_PER_SERVER, Monitor, MonitorOptions, Prober,
+    ROUND, Transition, grace, probe_result,
+};
 #[cfg(feature = "net")]
 pub use net::*;
 #[cfg(feature = "net")]

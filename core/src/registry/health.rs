@@ -56,6 +56,10 @@ pub struct Round<'a> {
     pub grace: Duration,
 }
 
+/// How many credentials with no record a round gives one, at least (so that a monitor
+/// starting on a large store spreads them all over its first interval).
+const FRESH_PER_ROUND: usize = 10_000;
+
 fn millis(d: Duration) -> i64 {
     d.as_millis().min(i64::MAX as u128) as i64
 }
@@ -109,11 +113,11 @@ fn claim_in(
     let mut fresh = Vec::new();
     let mut due = Vec::new();
     for org in scopes(round) {
-        fresh.extend(tx.unmonitored(org, round.claim)?);
+        fresh.extend(tx.unmonitored(org, round.claim.max(FRESH_PER_ROUND))?);
         due.extend(tx.health_due(org, round.owner, now, due_by, round.claim)?);
     }
     fresh.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    for (org, id, version, written) in fresh.into_iter().take(round.claim) {
+    for (org, id, version, written) in fresh {
         let at = due_of(&org, from_unix_ms(written));
         let row = HealthRow {
             record: HealthRecord::unknown(id.clone(), from_unix_ms(written), Some(at)),
