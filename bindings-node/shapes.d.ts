@@ -271,6 +271,57 @@ export interface NewToken {
   createdAt: string
 }
 
+/** A credential's health. */
+export type HealthState = 'unknown' | 'up' | 'degraded' | 'down' | 'rejected' | 'paused'
+
+/** A credential's health record (docs/README.md): the same JSON on every surface. */
+export interface HealthRecord {
+  /** The credential. */
+  credentialId: string
+  /** Its state. */
+  state: HealthState
+  /** When the state began. */
+  since: string
+  /** When it was last probed (`null`: not since it changed). */
+  lastProbeAt: string | null
+  /** When it is due (`null`: not scheduled, as when `paused` or `rejected`). */
+  nextProbeAt: string | null
+  /** Failures of one kind (hard, soft or credentials) in a row, up to the last probe. */
+  consecutiveFailures: number
+  /** Successes in a row, up to the last probe. */
+  consecutiveSuccesses: number
+  /** The last probe's outcome code. */
+  lastOutcome: string | null
+  /** The last SIP status seen. */
+  lastStatus: number | null
+  /** Its reason phrase. */
+  lastReason: string | null
+  /** The last round trip, in milliseconds. */
+  lastRttMs: number | null
+  /** Probes since the state began (the one that began it included). */
+  probes: number
+  /** Failures among them. */
+  failures: number
+}
+
+/** A transition, kept as an event (the last `EVENTS_KEPT` per credential). */
+export interface HealthEvent {
+  /** When. */
+  at: string
+  /** The credential. */
+  credentialId: string
+  /** The state before. */
+  from: HealthState
+  /** The state after. */
+  to: HealthState
+  /** The probe outcome that made it (`null`: a change, a pause or a resume). */
+  outcome: string | null
+  /** Its SIP status. */
+  status: number | null
+  /** Its reason phrase. */
+  reason: string | null
+}
+
 /** A credential as create takes it (docs/fields.md): `server` required, the other fields optional; unknown keys are refused. */
 export interface CredentialInput {
   /** A display name; null clears it on update. */

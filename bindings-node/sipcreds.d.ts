@@ -23,6 +23,8 @@ import type {
   Diagnosis,
   ErrorCodeInfo,
   Finding,
+  HealthEvent,
+  HealthRecord,
   NewToken,
   NormalizedCredential,
   PhoneNumber,
@@ -198,6 +200,18 @@ export declare class Registry {
   lintInput(org: string, input: CredentialInput | string, options?: { id?: string | null }): Promise<Finding[]>
   /** One phone number and the credential it is linked to. */
   getNumber(org: string, number: string): Promise<PhoneNumber>
+  /** The credential's health record (the monitor's; `state` is `unknown` until it is probed). */
+  health(org: string, id: string): Promise<HealthRecord>
+  /** Every credential's health record. */
+  healthList(org: string): Promise<HealthRecord[]>
+  /** One page of health records (see `listAgents`). */
+  healthList(org: string, page: PageRequest): Promise<Page<HealthRecord>>
+  /** The credential's last transitions (up to 100), oldest first. */
+  healthEvents(org: string, id: string): Promise<HealthEvent[]>
+  /** Stop the monitor probing the credential (`paused`). */
+  pause(org: string, id: string): Promise<HealthRecord>
+  /** Probe a paused or rejected credential again (`unknown`, due now). */
+  resume(org: string, id: string): Promise<HealthRecord>
   /** Make a token of the HTTP API (`sipcreds serve`) for `org`: `token` is in this answer
    * once; the store keeps its SHA-256. */
   createToken(org: string, role: TokenRole, options?: { name?: string | null }): Promise<NewToken>

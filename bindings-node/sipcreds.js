@@ -463,6 +463,26 @@ class Registry {
   getNumber(o, n) {
     return reply(async () => jsonOf(await this.#native.getNumber(org(o), number(n))))
   }
+  health(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.health(org(o), id(credentialId))))
+  }
+  healthList(o, page) {
+    return reply(async () => {
+      const g = org(o)
+      const p = pageOf(page)
+      if (!p) return jsonOf(await this.#native.healthList(g))
+      return jsonOf(await this.#native.healthListPage(g, p.limit, p.after))
+    })
+  }
+  healthEvents(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.healthEvents(org(o), id(credentialId))))
+  }
+  pause(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.pause(org(o), id(credentialId))))
+  }
+  resume(o, credentialId) {
+    return reply(async () => jsonOf(await this.#native.resume(org(o), id(credentialId))))
+  }
   createToken(o, role, options = {}) {
     return reply(async () => {
       const name = options?.name

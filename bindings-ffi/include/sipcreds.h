@@ -502,6 +502,72 @@ sipcreds_status sipcreds_registry_get_number(const struct sipcreds_registry *reg
                                              char **out_json);
 
 /**
+ * The credential's health record (the monitor's, §13): `{"credentialId", "state", "since",
+ * "lastProbeAt", "nextProbeAt", ...}`; `state` is `unknown` until it is probed.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_health(const struct sipcreds_registry *registry,
+                                         const char *org,
+                                         const char *id,
+                                         char **out_json);
+
+/**
+ * The credential's last transitions (up to 100), oldest first: a JSON array of `{"at",
+ * "credentialId", "from", "to", "outcome", "status", "reason"}`.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_health_events(const struct sipcreds_registry *registry,
+                                                const char *org,
+                                                const char *id,
+                                                char **out_json);
+
+/**
+ * Stop the monitor probing the credential (`paused`): its health record.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_pause(const struct sipcreds_registry *registry,
+                                        const char *org,
+                                        const char *id,
+                                        char **out_json);
+
+/**
+ * Probe a paused or rejected credential again (`unknown`, due now): its health record.
+ *
+ * # Safety
+ * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
+ * or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_resume(const struct sipcreds_registry *registry,
+                                         const char *org,
+                                         const char *id,
+                                         char **out_json);
+
+/**
+ * One page of the org's health records, one per credential in id order: at most `limit`
+ * (1–1000) after `after`, the previous page's `next` (NULL for the first page): `{"items":
+ * [...], "next": cursor | null}`. A `limit` out of range or a malformed `after` is
+ * `SIPCREDS_INVALID_OPTION`.
+ *
+ * # Safety
+ * `registry` is a live handle; `org` is NUL-terminated; `after` is NULL or NUL-terminated;
+ * `out_json` is NULL or writable. Thread-safe on one handle.
+ */
+sipcreds_status sipcreds_registry_health_list(const struct sipcreds_registry *registry,
+                                              const char *org,
+                                              uint32_t limit,
+                                              const char *after,
+                                              char **out_json);
+
+/**
  * Make a token of the HTTP API (`sipcreds serve`) for `org` with `role` (`"read"` or
  * `"write"`) and an optional `name` (NULL for none): `{"id", "name", "role", "org", "token",
  * "createdAt"}`. The token is in this answer once (`sipcreds_string_free` zeroes it); the store keeps its

@@ -564,6 +564,72 @@ impl NativeRegistry {
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.health(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_list_page(
+        &self,
+        org: String,
+        limit: f64,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.health_list(&org, &page)
+                .map(|p| Reply::page(p, |r| r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_list(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            sipcreds::Page::all(|p| reg.health_list(&org, p))
+                .map(|l| Reply::of(Value::Array(l.iter().map(|r| r.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_events(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.health_events(&org, &id)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|e| e.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn pause(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.pause(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn resume(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.resume(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
     pub fn create_token(&self, org: String, role: String, name: Option<String>) -> AsyncTask<Op> {
         let reg = self.inner.clone();
         op(move || {

@@ -1164,6 +1164,82 @@ impl PyRegistry {
         serialize_to_py(py, &n)
     }
 
+    // -- health over time (the monitor's records)
+
+    /// The credential's health record: ``{"credentialId", "state", "since", "lastProbeAt",
+    /// "nextProbeAt", "consecutiveFailures", "consecutiveSuccesses", "lastOutcome",
+    /// "lastStatus", "lastReason", "lastRttMs", "probes", "failures"}``; ``state`` is
+    /// ``unknown`` until the monitor probes it.
+    fn health<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let r = py.detach(|| self.inner.health(org, id)).or_raise(py)?;
+        serialize_to_py(py, &r)
+    }
+
+    /// Every credential's health record (a list), or with ``limit=`` / ``after=`` one page:
+    /// ``{"items": [...], "next": cursor | None}``.
+    #[pyo3(signature = (org, *, limit=None, after=None))]
+    fn health_list<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        limit: Option<&Bound<'py, PyAny>>,
+        after: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        json_list_or_page(
+            py,
+            limit,
+            after,
+            || sipcreds::Page::all(|p| self.inner.health_list(org, p)),
+            |p| self.inner.health_list(org, p),
+            sipcreds::HealthRecord::to_json,
+        )
+    }
+
+    /// The credential's last transitions (up to 100), oldest first: ``{"at",
+    /// "credentialId", "from", "to", "outcome", "status", "reason"}`` each.
+    fn health_events<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let events = py
+            .detach(|| self.inner.health_events(org, id))
+            .or_raise(py)?;
+        Ok(json_list(py, events.iter().map(sipcreds::HealthEvent::to_json))?.into_any())
+    }
+
+    /// Stop the monitor probing the credential (``paused``); its health record.
+    fn pause<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let r = py.detach(|| self.inner.pause(org, id)).or_raise(py)?;
+        serialize_to_py(py, &r)
+    }
+
+    /// Probe a paused or rejected credential again (``unknown``, due now); its health record.
+    fn resume<'py>(
+        &self,
+        py: Python<'py>,
+        org: OrgText,
+        id: IdText,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let org: &str = &org;
+        let id: &str = &id;
+        let r = py.detach(|| self.inner.resume(org, id)).or_raise(py)?;
+        serialize_to_py(py, &r)
+    }
+
     // -- API tokens (for ``sipcreds serve``)
 
     /// Make a token of the HTTP API for ``org`` with ``role`` (``"read"`` or ``"write"``)

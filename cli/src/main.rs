@@ -5,6 +5,7 @@
 //! the output is for people. Credential JSON (and so passwords) is only ever read from
 //! standard input, never from the command line.
 
+mod monitor;
 mod output;
 mod probe;
 
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use sipcreds::{Agent, Credential, Error, ErrorCode, NumberRecord, Provider, Registry};
+use sipcreds::{Agent, Error, ErrorCode, NumberRecord, Provider, Registry};
 
 use output::Output;
 
@@ -121,6 +122,15 @@ enum Command {
     /// Tokens of the HTTP API (`serve`): each belongs to the org and has a role.
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// Probe the org's credentials on a schedule and keep each one's health (§13): up,
+    /// degraded, down (after --down-after hard failures), rejected (credentials refused: not
+    /// probed again until changed or resumed), paused. Each transition is a line (JSON Lines
+    /// with --json) until SIGTERM or Ctrl-C. Several monitors may share a store: each
+    /// credential is probed by one at a time.
+    Monitor(monitor::MonitorArgs),
+    /// The health records the monitor keeps: every credential's, or one's; `health pause ID`,
+    /// `health resume ID`, `health events ID`.
+    Health(HealthArgs),
     /// Run the HTTP API on the store (--db) until SIGTERM or Ctrl-C: every org of the store,
     /// each caller's token deciding which. See docs/http.md.
     Serve(ServeArgs),
@@ -183,6 +193,39 @@ enum TokensCmd {
     },
 }
 
+/// `health`'s arguments: a subcommand, or a credential, or neither (every record).
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct HealthArgs {
+    #[command(subcommand)]
+    cmd: Option<HealthCmd>,
+    /// The credential: its id, or its exact name when unique in the org. Without it, every
+    /// credential's record.
+    id: Option<String>,
+    #[command(flatten)]
+    page: PageArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum HealthCmd {
+    /// Stop probing a credential (paused until resumed).
+    Pause {
+        /// The credential: its id, or its exact name when unique in the org.
+        id: String,
+    },
+    /// Probe a paused or rejected credential again (unknown, probed within 5 s by a running
+    /// monitor).
+    Resume {
+        /// The credential: its id, or its exact name when unique in the org.
+        id: String,
+    },
+    /// A credential's last transitions (up to 100), oldest first.
+    Events {
+        /// The credential: its id, or its exact name when unique in the org.
+        id: String,
+    },
+}
+
 /// `serve`'s options.
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
@@ -228,7 +271,8 @@ impl Command {
             Command::Credentials(CredentialsCmd::List(a))
             | Command::Numbers(NumbersCmd::List(a))
             | Command::Agents(AgentsCmd::List(a))
-            | Command::Providers(ProvidersCmd::List(a)) => a.jsonl,
+            | Command::Providers(ProvidersCmd::List(a))
+            | Command::Health(HealthArgs { page: a, .. }) => a.jsonl,
             _ => false,
         }
     }
@@ -559,6 +603,10 @@ impl Command {
                 | Command::Agents(AgentsCmd::List(_) | AgentsCmd::Show { .. })
                 | Command::Providers(ProvidersCmd::List(_))
                 | Command::Tokens(TokensCmd::List)
+                | Command::Health(HealthArgs {
+                    cmd: None | Some(HealthCmd::Events { .. }),
+                    ..
+                })
         )
     }
 }
@@ -787,6 +835,41 @@ fn fields_json(fields: &FieldArgs, clear: &ClearArgs) -> Result<zeroize::Zeroizi
     ))
 }
 
+/// `sipcreds health`.
+fn health(reg: &Registry, org: &str, args: HealthArgs) -> Result<Output, Error> {
+    match (args.cmd, args.id) {
+        (Some(HealthCmd::Pause { id }), _) => {
+            let r = reg.pause(org, &credential_ref(reg, org, &id, "id")?)?;
+            Ok(Output::new(r.to_json(), monitor::health_one(&r)))
+        }
+        (Some(HealthCmd::Resume { id }), _) => {
+            let r = reg.resume(org, &credential_ref(reg, org, &id, "id")?)?;
+            Ok(Output::new(r.to_json(), monitor::health_one(&r)))
+        }
+        (Some(HealthCmd::Events { id }), _) => {
+            let events = reg.health_events(org, &credential_ref(reg, org, &id, "id")?)?;
+            let human = monitor::events_text(&events);
+            Ok(Output::new(
+                Value::Array(events.iter().map(sipcreds::HealthEvent::to_json).collect()),
+                human,
+            ))
+        }
+        (None, Some(id)) => {
+            let r = reg.health(org, &credential_ref(reg, org, &id, "id")?)?;
+            Ok(Output::new(r.to_json(), monitor::health_one(&r)))
+        }
+        (None, None) => {
+            let (reg, org) = (reg.clone(), org.to_owned());
+            list_output(
+                args.page,
+                move |p| reg.health_list(&org, p),
+                sipcreds::HealthRecord::to_json,
+                monitor::health_table,
+            )
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<Output, Error> {
     let org = cli.org.as_str();
     let read_only = cli.command.read_only();
@@ -826,6 +909,12 @@ fn run(cli: Cli) -> Result<Output, Error> {
             Ok(Output::new(schema, human))
         }
         Command::Tokens(cmd) => tokens(&open(&cli.db)?, org, cmd),
+        Command::Monitor(args) => {
+            // The options are checked before the store is opened.
+            args.options(org)?;
+            monitor::monitor(open(&cli.db)?, org, args)
+        }
+        Command::Health(args) => health(&open(&cli.db)?, org, args),
         Command::Serve(args) => serve(&cli.db, cli.limiter.as_deref(), args),
         Command::Codes => {
             let list = sipcreds::list_all_errors();
@@ -1391,8 +1480,20 @@ fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output,
             let (reg, org) = (reg.clone(), org.to_owned());
             list_output(
                 args,
-                move |p| reg.list_credentials_page(&org, p),
-                Credential::to_json,
+                move |p| {
+                    let page = reg.list_credentials_page(&org, p)?;
+                    let health = reg.health_for(&org, &page.items)?;
+                    Ok(sipcreds::Paged {
+                        items: page
+                            .items
+                            .into_iter()
+                            .zip(health)
+                            .map(|(c, h)| (c, h.state))
+                            .collect(),
+                        next: page.next,
+                    })
+                },
+                |(c, _)| c.to_json(),
                 output::credentials,
             )
         }

@@ -299,7 +299,7 @@ fn thousands(n: usize) -> String {
 /// the columns, a second writes each row as it is made (nothing holds the whole table). Cells
 /// are capped at [`MAX_CELL`] characters and padded by hand (a formatter's width would
 /// panic past 65,535).
-fn table<T>(
+pub(crate) fn table<T>(
     w: &mut dyn Write,
     header: &[&str],
     items: &[T],
@@ -366,7 +366,10 @@ pub fn tokens(list: &[sipcreds::TokenInfo], w: &mut dyn Write) -> std::io::Resul
     )
 }
 
-pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()> {
+pub fn credentials(
+    list: &[(Credential, sipcreds::HealthState)],
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     table(
         w,
         &[
@@ -378,9 +381,10 @@ pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()
             "CPS",
             "CPS KEY",
             "SOURCE",
+            "HEALTH",
         ],
         list,
-        |c| {
+        |(c, health)| {
             let i = &c.input;
             vec![
                 c.id.to_string(),
@@ -394,6 +398,7 @@ pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()
                     sipcreds::Source::Manual => "manual".into(),
                     sipcreds::Source::Provider(p) => format!("provider {p}"),
                 },
+                health.to_string(),
             ]
         },
         "no credentials",
@@ -403,7 +408,12 @@ pub fn credentials(list: &[Credential], w: &mut dyn Write) -> std::io::Result<()
 /// [`credentials`] into a string, for small lists shown inside another message.
 pub fn credentials_text(list: &[Credential]) -> String {
     let mut out = Vec::new();
-    let _ = credentials(list, &mut out);
+    // Just connected: none of them probed yet.
+    let rows: Vec<(Credential, sipcreds::HealthState)> = list
+        .iter()
+        .map(|c| (c.clone(), sipcreds::HealthState::Unknown))
+        .collect();
+    let _ = credentials(&rows, &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }
 

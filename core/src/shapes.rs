@@ -42,6 +42,8 @@ pub fn output_schemas() -> Vec<(String, serde_json::Value)> {
         "ErrorInfo" => ErrorInfo,
         "TokenInfo" => TokenInfo,
         "NewToken" => NewTokenView<'static>,
+        "HealthRecord" => HealthRecord,
+        "HealthEvent" => HealthEvent,
     }
     let defs = generator.take_definitions(true);
     out.extend(defs);

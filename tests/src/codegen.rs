@@ -585,7 +585,7 @@ pub fn schema_json() -> String {
 
 /// The output shapes the surfaces type: (the core's schema name, the TypeScript name, the
 /// Python `TypedDict` name where Python answers a plain dict of that shape).
-const SHAPES: [(&str, &str, Option<&str>); 21] = [
+const SHAPES: [(&str, &str, Option<&str>); 24] = [
     (
         "NormalizedFields",
         "NormalizedCredential",
@@ -616,6 +616,9 @@ const SHAPES: [(&str, &str, Option<&str>); 21] = [
     ("Role", "TokenRole", None),
     ("TokenInfo", "TokenInfo", Some("TokenDict")),
     ("NewTokenView", "NewToken", Some("NewTokenDict")),
+    ("HealthState", "HealthState", None),
+    ("HealthRecord", "HealthRecord", Some("HealthDict")),
+    ("HealthEvent", "HealthEvent", Some("HealthEventDict")),
 ];
 
 fn definitions() -> std::collections::BTreeMap<String, serde_json::Value> {
@@ -651,6 +654,12 @@ fn type_of(schema: &serde_json::Value, lang: &Lang) -> String {
             (Lang::Py, Some((d, _, None))) if *d == "Role" => {
                 "Literal[\"read\", \"write\"]".to_owned()
             }
+            (Lang::Py, Some((d, _, None))) if *d == "HealthState" => format!(
+                "Literal[{}]",
+                sipcreds::HealthState::ALL
+                    .map(|h| format!("\"{h}\""))
+                    .join(", ")
+            ),
             _ => panic!("the shape {def} has no name on this surface"),
         }
     };

@@ -64,6 +64,20 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
         "the HTTP API's events across instances; not an operation of its own",
     ),
     (
+        "health_for",
+        "the CLI's HEALTH column beside a page of credentials; surfaces page health_list",
+    ),
+    (
+        "health_round",
+        "the monitor's transaction (sipcreds_probe::Monitor); surfaces read and steer it",
+    ),
+    ("health_claim", "the monitor's transaction, claiming only"),
+    (
+        "health_record_results",
+        "the monitor's transaction, recording only",
+    ),
+    ("release_health_leases", "the monitor's shutdown"),
+    (
         "authenticate_token",
         "the HTTP API's check of a request; surfaces make, list and revoke tokens",
     ),
@@ -73,7 +87,11 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
 /// registry module's files), and the probe's.
 fn operations() -> Vec<String> {
     let mut impls = String::new();
-    for file in ["core/src/registry/mod.rs", "core/src/registry/tokens.rs"] {
+    for file in [
+        "core/src/registry/mod.rs",
+        "core/src/registry/tokens.rs",
+        "core/src/registry/health.rs",
+    ] {
         let src = read(file);
         let start = src.find("\nimpl Registry {").expect("impl Registry");
         let body = &src[start..];

@@ -380,6 +380,35 @@ impl Registry {
     }
 
     /// One phone number: `{"number", "credentialId"}`.
+    /// The credential's health record (JSON).
+    pub fn health(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.health(&org, &id)?.to_json()))
+    }
+
+    /// One page of the org's health records (JSON `{"items", "next"}`).
+    pub fn health_list(&self, org: String, limit: u32, after: Option<String>) -> Result<String> {
+        let p = self.inner.health_list(&org, &page(limit, after)?)?;
+        Ok(page_json(&p, |r| r.to_json()))
+    }
+
+    /// The credential's last transitions, oldest first (JSON array).
+    pub fn health_events(&self, org: String, id: String) -> Result<String> {
+        let events = self.inner.health_events(&org, &id)?;
+        Ok(json(&serde_json::Value::Array(
+            events.iter().map(|e| e.to_json()).collect(),
+        )))
+    }
+
+    /// Stop the monitor probing the credential; its health record (JSON).
+    pub fn pause(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.pause(&org, &id)?.to_json()))
+    }
+
+    /// Probe a paused or rejected credential again; its health record (JSON).
+    pub fn resume(&self, org: String, id: String) -> Result<String> {
+        Ok(json(&self.inner.resume(&org, &id)?.to_json()))
+    }
+
     pub fn get_number(&self, org: String, number: String) -> Result<String> {
         Ok(json(&self.inner.get_number(&org, &number)?.to_json()))
     }

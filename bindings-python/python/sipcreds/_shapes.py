@@ -25,6 +25,8 @@ __all__ = [
     "ErrorBody",
     "TokenDict",
     "NewTokenDict",
+    "HealthDict",
+    "HealthEventDict",
     "CredentialInput",
     "CredentialPatch",
 ]
@@ -215,6 +217,36 @@ class NewTokenDict(TypedDict):
     org: str
     token: str
     createdAt: str
+
+
+class HealthDict(TypedDict):
+    """A credential's health record (docs/README.md): the same JSON on every surface."""
+
+    credentialId: str
+    state: Literal["unknown", "up", "degraded", "down", "rejected", "paused"]
+    since: str
+    lastProbeAt: Optional[str]
+    nextProbeAt: Optional[str]
+    consecutiveFailures: int
+    consecutiveSuccesses: int
+    lastOutcome: Optional[str]
+    lastStatus: Optional[int]
+    lastReason: Optional[str]
+    lastRttMs: Optional[int]
+    probes: int
+    failures: int
+
+
+class HealthEventDict(TypedDict):
+    """A transition, kept as an event (the last ``EVENTS_KEPT`` per credential)."""
+
+    at: str
+    credentialId: str
+    from: Literal["unknown", "up", "degraded", "down", "rejected", "paused"]
+    to: Literal["unknown", "up", "degraded", "down", "rejected", "paused"]
+    outcome: Optional[str]
+    status: Optional[int]
+    reason: Optional[str]
 
 
 class _CredentialInputRequired(TypedDict):

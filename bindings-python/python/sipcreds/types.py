@@ -21,6 +21,8 @@ from ._shapes import (
     ErrorBody,
     ErrorCodeInfo,
     Finding,
+    HealthDict,
+    HealthEventDict,
     NewTokenDict,
     NormalizedCredential,
     NumberDict,
@@ -56,10 +58,13 @@ __all__ = [
     "ErrorBody",
     "ErrorCodeInfo",
     "Finding",
+    "HealthDict",
+    "HealthEventDict",
     "NewTokenDict",
     "NormalizedCredential",
     "NumberDict",
     "NumberPage",
+    "HealthPage",
     "PatchBody",
     "ProbeCause",
     "ProbeChallenge",
@@ -193,6 +198,12 @@ class ProviderPage(TypedDict):
     """One page of ``list_providers(org, limit=..., after=...)``."""
 
     items: list[ProviderDict]
+    next: Optional[str]
+
+class HealthPage(TypedDict):
+    """One page of ``health_list(org, limit=..., after=...)``."""
+
+    items: list[HealthDict]
     next: Optional[str]
 
 class ConnectedProvider(TypedDict):

@@ -175,6 +175,19 @@ fn default_record(c: &Credential) -> HealthRecord {
     HealthRecord::unknown(c.id.clone(), c.updated_at, None)
 }
 
+fn records_for(tx: &dyn Tx, org: &Org, creds: &[Credential]) -> Result<Vec<HealthRecord>> {
+    let ids: Vec<CredentialId> = creds.iter().map(|c| c.id.clone()).collect();
+    let mut rows: std::collections::HashMap<CredentialId, HealthRecord> = tx
+        .health_of(org, &ids)?
+        .into_iter()
+        .map(|r| (r.record.credential_id.clone(), r.record))
+        .collect();
+    Ok(creds
+        .iter()
+        .map(|c| rows.remove(&c.id).unwrap_or_else(|| default_record(c)))
+        .collect())
+}
+
 impl Registry {
     /// A credential's health record (§13); `unknown` when it was never probed.
     pub fn health(&self, org: &str, id: &str) -> Result<HealthRecord> {
@@ -198,20 +211,18 @@ impl Registry {
         let n = page.limit();
         let items = self.read(|tx| {
             let creds = tx.credentials_after(&org, after.as_ref(), n + 1)?;
-            let ids: Vec<CredentialId> = creds.iter().map(|c| c.id.clone()).collect();
-            let mut rows: std::collections::HashMap<CredentialId, HealthRecord> = tx
-                .health_of(&org, &ids)?
-                .into_iter()
-                .map(|r| (r.record.credential_id.clone(), r.record))
-                .collect();
-            Ok(creds
-                .iter()
-                .map(|c| rows.remove(&c.id).unwrap_or_else(|| default_record(c)))
-                .collect::<Vec<_>>())
+            records_for(tx, &org, &creds)
         })?;
         Ok(Paged::from_lookahead(items, n, |r| {
             r.credential_id.to_string()
         }))
+    }
+
+    /// The health records of some credentials of an org (read together: what a list of
+    /// credentials shows beside each), in their order; `unknown` for one never probed.
+    pub fn health_for(&self, org: &str, credentials: &[Credential]) -> Result<Vec<HealthRecord>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| records_for(tx, &org, credentials))
     }
 
     /// A credential's last transitions (at most [`crate::EVENTS_KEPT`]), oldest first.

@@ -39,6 +39,20 @@ impl Page {
         Page::new(limit, None)
     }
 
+    /// Every item of a paged list, read a page of [`Page::MAX_LIMIT`] at a time.
+    pub fn all<T>(mut page: impl FnMut(&Page) -> Result<Paged<T>>) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let p = page(&Page::new(Page::MAX_LIMIT, after.as_deref())?)?;
+            out.extend(p.items);
+            match p.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// At most this many items.
     pub fn limit(&self) -> usize {
         self.limit
