@@ -244,6 +244,12 @@ struct ServeArgs {
     /// One log line per request on standard error, as text or JSON.
     #[arg(long, value_parser = ["text", "json"], default_value = "text")]
     log_format: String,
+    /// Do not run the health monitor (§13) in this server (another process runs it, or none).
+    #[arg(long)]
+    no_monitor: bool,
+    /// The monitor's interval between probes of a credential, in seconds (10 to 3600).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    monitor_interval: u64,
     /// Requests per second per token (token buckets, bursts of twice as many).
     #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     token_rate: u32,
@@ -1124,12 +1130,29 @@ fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Err
     // The last reference to the store is dropped here, after the runtime: PostgreSQL's
     // synchronous client cannot be dropped on a runtime's thread.
     let keep = registry.clone();
-    let app = sipcreds_server::router(registry, options);
+    let monitor = if args.no_monitor {
+        None
+    } else {
+        let options = sipcreds_probe::MonitorOptions {
+            interval: std::time::Duration::from_secs(args.monitor_interval),
+            ..Default::default()
+        };
+        Some(sipcreds_probe::Monitor::new(registry.clone(), options)?)
+    };
     let serve_options = sipcreds_server::ServeOptions {
         tls,
         ..Default::default()
     };
     runtime.block_on(async move {
+        // Every org of the store is watched; its transitions go to the event stream.
+        let (app, running) = match &monitor {
+            Some(m) => {
+                let app = sipcreds_server::router_with_monitor(registry, options, m);
+                let m = m.clone();
+                (app, Some(tokio::spawn(async move { m.run().await })))
+            }
+            None => (sipcreds_server::router(registry, options), None),
+        };
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| failed("listen", &e))?;
@@ -1154,9 +1177,17 @@ fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Err
             },
             sipcreds::redact_location(db)
         );
-        sipcreds_server::serve(listener, app, serve_options, shutdown_signal())
+        let served = sipcreds_server::serve(listener, app, serve_options, shutdown_signal())
             .await
-            .map_err(|e| failed("listen", &e))
+            .map_err(|e| failed("listen", &e));
+        // The monitor's probes in flight end and are recorded; its leases are released.
+        if let (Some(m), Some(running)) = (&monitor, running) {
+            m.stop();
+            if let Ok(Err(e)) = running.await {
+                eprintln!("sipcreds serve: the monitor stopped: {e}");
+            }
+        }
+        served
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     drop(keep);

@@ -105,6 +105,35 @@ pub fn router(registry: Registry, options: Options) -> axum::Router {
     routes::router(state)
 }
 
+/// The API as a router over `registry`, with `monitor`'s transitions in the event stream
+/// (`health.transition`, §13's event with its org) and its states counted in `/metrics`
+/// (`sipcreds_health_transitions_total{to}`). Call from within a tokio runtime.
+pub fn router_with_monitor(
+    registry: Registry,
+    options: Options,
+    monitor: &sipcreds_probe::Monitor,
+) -> axum::Router {
+    install_metrics();
+    let state = state(registry, options);
+    events::forward_announcements(&state);
+    let mut rx = monitor.subscribe();
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(t) => {
+                    metrics::counter!("sipcreds_health_transitions_total", "to" => t.event.to.as_str())
+                        .increment(1);
+                    st.changed(t.org.as_str(), "health.transition", t.event.to_json());
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    routes::router(state)
+}
+
 #[cfg(test)]
 pub(crate) fn test_state() -> State {
     state(Registry::in_memory(), Options::default())

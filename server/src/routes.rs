@@ -153,6 +153,46 @@ pub const ROUTES: &[RouteDoc] = &[
         200,
     ),
     (
+        "get",
+        "/v1/orgs/{org}/credentials/{id}/health",
+        "health",
+        "The credential's health record (the monitor's)",
+        "read",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/credentials/{id}/health/events",
+        "healthEvents",
+        "The credential's last transitions (up to 100), oldest first",
+        "read",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/{id}/pause",
+        "pause",
+        "Stop the monitor probing the credential",
+        "write",
+        200,
+    ),
+    (
+        "post",
+        "/v1/orgs/{org}/credentials/{id}/resume",
+        "resume",
+        "Probe a paused or rejected credential again",
+        "write",
+        200,
+    ),
+    (
+        "get",
+        "/v1/orgs/{org}/health",
+        "healthList",
+        "A page of health records, one per credential",
+        "read",
+        200,
+    ),
+    (
         "post",
         "/v1/orgs/{org}/credentials/{id}/acquire",
         "acquire",
@@ -417,6 +457,11 @@ fn router_with(state: State, extra: Router<State>) -> Router {
         .route(&org("/credentials/{id}/usage"), get(usage))
         .route(&org("/credentials/{id}/probe"), post(probe))
         .route(&org("/credentials/{id}/acquire"), post(acquire))
+        .route(&org("/credentials/{id}/health"), get(health))
+        .route(&org("/credentials/{id}/health/events"), get(health_events))
+        .route(&org("/credentials/{id}/pause"), post(pause))
+        .route(&org("/credentials/{id}/resume"), post(resume))
+        .route(&org("/health"), get(health_list))
         .route(&org("/events"), get(events))
         .route(&org("/numbers"), get(list_numbers))
         .route(
@@ -678,6 +723,66 @@ async fn usage(
     PathArgs((org, id)): PathArgs<(String, String)>,
 ) -> ApiResult<Response> {
     s.read(&c, org, move |r, o| r.usage(o, &id)).await
+}
+
+async fn health(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
+) -> ApiResult<Response> {
+    s.read(&c, org, move |r, o| r.health(o, &id)).await
+}
+
+async fn health_events(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
+) -> ApiResult<Response> {
+    s.read(&c, org, move |r, o| r.health_events(o, &id)).await
+}
+
+async fn health_list(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    let page = q.page()?;
+    s.read(&c, org, move |r, o| r.health_list(o, &page)).await
+}
+
+async fn pause(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
+) -> ApiResult<Response> {
+    let r = s
+        .write(
+            &c,
+            &org,
+            "health.changed",
+            move |r, o| r.pause(o, &id),
+            |h| h.to_json(),
+        )
+        .await?;
+    Ok(ok(r))
+}
+
+async fn resume(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
+) -> ApiResult<Response> {
+    let r = s
+        .write(
+            &c,
+            &org,
+            "health.changed",
+            move |r, o| r.resume(o, &id),
+            |h| h.to_json(),
+        )
+        .await?;
+    Ok(ok(r))
 }
 
 /// The probe options an HTTP client may set: none that names a file or an address of the
