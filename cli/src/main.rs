@@ -540,6 +540,13 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json || cli.command.jsonl();
+    // The monitor's options out of range are a usage error (§13: exit 2), said as the error.
+    if let Command::Monitor(args) = &cli.command
+        && let Err(e) = args.options(&cli.org)
+    {
+        let _ = output::finish(Err(e), json);
+        return ExitCode::from(2);
+    }
     output::finish(run(cli), json)
 }
 

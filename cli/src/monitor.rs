@@ -181,35 +181,42 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
         }
         let mut rx = monitor.subscribe();
         let m = monitor.clone();
-        let handle = rt.spawn(async move { m.run().await });
+        let mut handle = rt.spawn(async move { m.run().await });
         let stopper = monitor.clone();
         rt.spawn(async move {
             shutdown_signal().await;
             stopper.stop();
         });
         let mut result = Ok(());
-        rt.block_on(async {
+        let ran = rt.block_on(async {
             loop {
-                match rx.recv().await {
-                    Ok(t) => {
-                        if let Err(e) = write(w, &t) {
-                            result = Err(e);
-                            monitor.stop();
-                            break;
+                tokio::select! {
+                    ran = &mut handle => break ran,
+                    got = rx.recv() => match got {
+                        Ok(t) => {
+                            if let Err(e) = write(w, &t) {
+                                result = Err(e);
+                                monitor.stop();
+                            }
                         }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        eprintln!("sipcreds monitor: {n} transitions not shown (too many at once; the records are right)");
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-                }
-                if handle.is_finished() {
-                    break;
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                            eprintln!("sipcreds monitor: {n} transitions not shown (too many at once; the records are right)");
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                            break (&mut handle).await;
+                        }
+                    },
                 }
             }
         });
-        let ran = rt.block_on(handle).map_err(std::io::Error::other)?;
-        ran.map_err(std::io::Error::other)?;
+        // The transitions of the last round.
+        while let Ok(t) = rx.try_recv() {
+            if result.is_ok() {
+                result = write(w, &t);
+            }
+        }
+        ran.map_err(std::io::Error::other)?
+            .map_err(std::io::Error::other)?;
         result
     });
     out.late_exit = Some(exit);

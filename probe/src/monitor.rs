@@ -364,6 +364,8 @@ impl Monitor {
             }
         }
         self.round(results, 0, None, started).await?;
+        // A run that ends leaves its credentials to the next monitor at once.
+        self.release().await?;
         let mut out = Vec::new();
         while let Ok(t) = rx.try_recv() {
             out.push(t);
@@ -411,6 +413,10 @@ impl Monitor {
             pool.finished(done, &mut results);
         }
         self.round(results, 0, None, started).await?;
+        self.release().await
+    }
+
+    async fn release(&self) -> Result<(), Error> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             this.inner.registry.release_health_leases(&this.inner.owner)

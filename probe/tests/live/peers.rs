@@ -94,6 +94,18 @@ impl Peer {
     }
 }
 
+impl Peer {
+    /// Send `signal` (`STOP`, `CONT`, ...) to the peer's whole process group.
+    #[allow(dead_code)]
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), "--", &format!("-{}", child.id())])
+                .status();
+        }
+    }
+}
+
 impl Drop for Peer {
     fn drop(&mut self) {
         let Some(mut child) = self.child.take() else {
@@ -269,7 +281,7 @@ loadmodule "auth.so"
   if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
   if (is_method("INVITE")) {{ xlog("L_ERR", "INVITE RECEIVED\n"); }}
   if (is_method("REGISTER")) {{
-    xlog("L_INFO", "REGISTER RECEIVED contact=$hdr(Contact)\n");
+    xlog("L_INFO", "REGISTER RECEIVED contact=$hdr(Contact) user=$fU\n");
     {register}
   }}
   sl_send_reply("405", "Method Not Allowed");
