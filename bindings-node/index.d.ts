@@ -38,6 +38,12 @@ export declare class NativeRegistry {
   listNumbers(org: string): Promise<Reply>
   lintInput(org: string, body: string, id?: string | undefined | null): Promise<Reply>
   getNumber(org: string, number: string): Promise<Reply>
+  health(org: string, id: string): Promise<Reply>
+  healthListPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  healthList(org: string): Promise<Reply>
+  healthEvents(org: string, id: string): Promise<Reply>
+  pause(org: string, id: string): Promise<Reply>
+  resume(org: string, id: string): Promise<Reply>
   createToken(org: string, role: string, name?: string | undefined | null): Promise<Reply>
   listTokens(org: string): Promise<Reply>
   revokeToken(org: string, id: string): Promise<Reply>

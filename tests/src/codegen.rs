@@ -843,7 +843,15 @@ pub fn shapes_py() -> String {
         let field = |(name, prop, _): &&(String, serde_json::Value, bool)| {
             format!("    {name}: {}\n", type_of(prop, &Lang::Py))
         };
-        if optional.is_empty() {
+        let keyword = |n: &str| ["from", "class", "def", "import", "in", "is", "not"].contains(&n);
+        if optional.is_empty() && required.iter().any(|(n, ..)| keyword(n)) {
+            // A key that is a Python keyword (`from`): the functional form, the doc a comment.
+            let _ = write!(s, "\n\n# {doc}\n{py} = TypedDict(\n    \"{py}\",\n    {{\n");
+            for (name, prop, _) in &required {
+                let _ = writeln!(s, "        \"{name}\": {},", type_of(prop, &Lang::Py));
+            }
+            s.push_str("    },\n)\n");
+        } else if optional.is_empty() {
             let _ = write!(s, "\n\nclass {py}(TypedDict):\n    \"\"\"{doc}\"\"\"\n\n");
             for p in &required {
                 s.push_str(&field(p));

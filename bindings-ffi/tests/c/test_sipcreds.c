@@ -770,6 +770,42 @@ static void tokens(void) {
     sipcreds_registry_free(reg);
 }
 
+/* Health over time (SPEC §13): a record, pause and resume with their events, pages. */
+static void health(void) {
+    sipcreds_registry *reg = NULL;
+    char *out = NULL;
+    char cred[64];
+    CHECK(sipcreds_registry_open(NULL, &reg, NULL) == SIPCREDS_OK, "open");
+    sipcreds_status st = sipcreds_registry_create_credential(reg, "acme", "{\"server\":\"a.example.com\"}", &out);
+    extract(out, "id", cred, sizeof cred);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_health(reg, "acme", cred, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"state\":\"unknown\"") && contains(out, cred), "health: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_pause(reg, "acme", cred, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"state\":\"paused\""), "pause: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_resume(reg, "acme", cred, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"state\":\"unknown\""), "resume: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_health_events(reg, "acme", cred, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, "\"to\":\"paused\"") && contains(out, "\"from\":\"paused\""),
+          "health_events: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_health_list(reg, "acme", 10, NULL, &out);
+    CHECK(st == SIPCREDS_OK && contains(out, cred) && contains(out, "\"next\":null"), "health_list: %s", out);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_health_list(reg, "acme", 0, NULL, &out);
+    CHECK(st == SIPCREDS_INVALID_OPTION, "health_list limit 0: %u", st);
+    sipcreds_string_free(seen(out));
+    st = sipcreds_registry_health(reg, "globex", cred, &out);
+    CHECK(st == SIPCREDS_NOT_FOUND, "another org: %u", st);
+    sipcreds_string_free(seen(out));
+    CHECK(sipcreds_registry_pause(reg, "acme", NULL, &out) == SIPCREDS_NULL_ARGUMENT, "NULL id");
+    sipcreds_string_free(seen(out));
+    sipcreds_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s VECTORS_FILE DB_DIR\n", argv[0]);
@@ -787,6 +823,7 @@ int main(int argc, char **argv) {
     probe();
     probe_all();
     tokens();
+    health();
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -237,16 +237,19 @@ class HealthDict(TypedDict):
     failures: int
 
 
-class HealthEventDict(TypedDict):
-    """A transition, kept as an event (the last ``EVENTS_KEPT`` per credential)."""
-
-    at: str
-    credentialId: str
-    from: Literal["unknown", "up", "degraded", "down", "rejected", "paused"]
-    to: Literal["unknown", "up", "degraded", "down", "rejected", "paused"]
-    outcome: Optional[str]
-    status: Optional[int]
-    reason: Optional[str]
+# A transition, kept as an event (the last ``EVENTS_KEPT`` per credential).
+HealthEventDict = TypedDict(
+    "HealthEventDict",
+    {
+        "at": str,
+        "credentialId": str,
+        "from": Literal["unknown", "up", "degraded", "down", "rejected", "paused"],
+        "to": Literal["unknown", "up", "degraded", "down", "rejected", "paused"],
+        "outcome": Optional[str],
+        "status": Optional[int],
+        "reason": Optional[str],
+    },
+)
 
 
 class _CredentialInputRequired(TypedDict):

@@ -35,6 +35,9 @@ pub struct Probed {
     pub result: ProbeResult,
 }
 
+/// The transitions of a round, each with its org.
+pub type Transitions = Vec<(Org, HealthEvent)>;
+
 /// A monitor's round ([`Registry::health_round`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Round<'a> {
@@ -279,7 +282,7 @@ impl Registry {
         mut results: Vec<Probed>,
         next_at: &mut dyn FnMut(&HealthRecord) -> Option<OffsetDateTime>,
         due_of: &mut dyn FnMut(&Org, OffsetDateTime) -> OffsetDateTime,
-    ) -> Result<(Vec<(Org, HealthEvent)>, Vec<Claim>)> {
+    ) -> Result<(Transitions, Vec<Claim>)> {
         // Orgs in one order, so that two instances never wait for each other's org locks.
         results.sort_by(|a, b| (&a.org, &a.id).cmp(&(&b.org, &b.id)));
         self.write(|tx| {
