@@ -17,21 +17,32 @@ use serde_json::Value;
 #[path = "../../probe/tests/live/peers.rs"]
 mod peers;
 
+/// The key of the PostgreSQL runs (a SQLite file keeps its own beside it).
+const KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
+
+fn cmd(db: &Path) -> Command {
+    let mut c = Command::new(sipcreds_conformance::cli_bin(env!(
+        "CARGO_BIN_EXE_sipcreds"
+    )));
+    c.env("SIPCREDS_DB", db).env("SIPCREDS_ORG", "acme");
+    if db.to_string_lossy().starts_with("postgres://") {
+        c.env("SIPCREDS_KEY", KEY);
+    } else {
+        c.env_remove("SIPCREDS_KEY");
+    }
+    c
+}
+
 fn sipcreds(db: &Path, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
-        "CARGO_BIN_EXE_sipcreds"
-    )))
-    .args(args)
-    .env("SIPCREDS_DB", db)
-    .env("SIPCREDS_ORG", "acme")
-    .env_remove("SIPCREDS_KEY")
-    .env("NO_COLOR", "1")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("run sipcreds");
+    let mut child = cmd(db)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sipcreds");
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     for s in [&out.stdout, &out.stderr] {
@@ -226,24 +237,44 @@ fn recording_peer() -> (u16, Arc<Mutex<Vec<Instant>>>) {
 }
 
 fn spawn_monitor(db: &Path) -> std::process::Child {
-    Command::new(sipcreds_conformance::cli_bin(env!(
-        "CARGO_BIN_EXE_sipcreds"
-    )))
-    .args(["--json", "monitor", "--interval", "10", "--timeout", "1"])
-    .env("SIPCREDS_DB", db)
-    .env("SIPCREDS_ORG", "acme")
-    .env_remove("SIPCREDS_KEY")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap()
+    cmd(db)
+        .args(["--json", "monitor", "--interval", "10", "--timeout", "1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
 fn two_monitors_share_a_file_and_one_takes_over_from_a_killed_one() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("two.db");
+    two_monitors(&dir.path().join("two.db"));
+}
+
+#[test]
+fn two_monitors_share_postgres_and_one_takes_over_from_a_killed_one() {
+    let Ok(pg) = std::env::var("SIPCREDS_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("SIPCREDS_REQUIRE_SERVICES").is_err(),
+            "SIPCREDS_TEST_POSTGRES_URL is not set: scripts/ci/services.sh start"
+        );
+        eprintln!("skipped: no PostgreSQL");
+        return;
+    };
+    let name = format!("sipcreds_monitor_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&pg, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (prefix, _) = pg.rsplit_once('/').unwrap();
+    two_monitors(Path::new(&format!("{prefix}/{name}")));
+}
+
+/// Two monitors on one store (`db`), six credentials each on a peer of its own.
+fn two_monitors(db: &Path) {
+    let db = db.to_path_buf();
+    let db = db.as_path();
     let peers: Vec<(u16, Arc<Mutex<Vec<Instant>>>)> = (0..6).map(|_| recording_peer()).collect();
     for (port, _) in &peers {
         create(
@@ -251,8 +282,8 @@ fn two_monitors_share_a_file_and_one_takes_over_from_a_killed_one() {
             serde_json::json!({"server": format!("127.0.0.1:{port}")}),
         );
     }
-    let mut a = spawn_monitor(&db);
-    let mut b = spawn_monitor(&db);
+    let mut a = spawn_monitor(db);
+    let mut b = spawn_monitor(db);
     std::thread::sleep(Duration::from_secs(25));
     a.kill().unwrap();
     let _ = a.wait();
@@ -285,4 +316,103 @@ fn two_monitors_share_a_file_and_one_takes_over_from_a_killed_one() {
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// A UDP peer taking 2.5 s to answer each request (each on a thread of its own), counting
+/// the requests (by Call-ID: a retransmission is the same request) it holds at once and when
+/// each arrived.
+fn slow_peer() -> (u16, Arc<Mutex<(usize, usize, Vec<Instant>)>>) {
+    let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let port = sock.local_addr().unwrap().port();
+    let stats = Arc::new(Mutex::new((0usize, 0usize, Vec::new())));
+    let (s, st) = (sock.clone(), stats.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        let mut calls = std::collections::HashSet::new();
+        while let Ok((n, from)) = s.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let call = text
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("call-id:"))
+                .unwrap_or_default()
+                .to_owned();
+            if !calls.insert(call) {
+                continue;
+            }
+            {
+                let mut g = st.lock().unwrap();
+                g.0 += 1;
+                g.1 = g.1.max(g.0);
+                g.2.push(Instant::now());
+            }
+            let (s, st) = (s.clone(), st.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(2500));
+                let keep: Vec<&str> = text
+                    .lines()
+                    .filter(|l| {
+                        ["via:", "from:", "to:", "call-id:", "cseq:"]
+                            .iter()
+                            .any(|h| l.to_ascii_lowercase().starts_with(h))
+                    })
+                    .collect();
+                let reply = format!(
+                    "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+                    keep.join("\r\n")
+                );
+                st.lock().unwrap().0 -= 1;
+                let _ = s.send_to(reply.as_bytes(), from);
+            });
+        }
+    });
+    (port, stats)
+}
+
+/// Politeness, measured at the peer: never more than --per-server requests in flight to one
+/// server, and at most one started a second.
+#[test]
+fn politeness_is_kept_at_the_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let (port, stats) = slow_peer();
+    for i in 0..5 {
+        create(
+            &db,
+            serde_json::json!({"name": format!("t{i}"), "server": format!("127.0.0.1:{port}")}),
+        );
+    }
+    let out = sipcreds(
+        &db,
+        &[
+            "--json",
+            "monitor",
+            "--once",
+            "--timeout",
+            "5",
+            "--per-server",
+            "2",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (_, max, arrivals) = stats.lock().unwrap().clone();
+    assert_eq!(
+        arrivals.len(),
+        5,
+        "one OPTIONS per credential: {arrivals:?}"
+    );
+    assert_eq!(max, 2, "in flight at once");
+    for w in arrivals.windows(2) {
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(900),
+            "{:?}",
+            w[1] - w[0]
+        );
+    }
+    let out = sipcreds(&db, &["--json", "health"], "");
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        all.as_array().unwrap().iter().all(|r| r["state"] == "up"),
+        "{all}"
+    );
 }
