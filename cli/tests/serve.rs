@@ -1260,3 +1260,109 @@ fn tls_is_served_and_reloaded_on_sighup() {
         s.log_text()
     );
 }
+
+/// The monitor `serve` runs (§13, §14): a credential created is probed within 5 s and its
+/// transition reaches the event stream; the health routes read and steer it; `/metrics`
+/// counts the transitions.
+#[test]
+fn serve_runs_the_monitor() {
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = peer.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, from)) = peer.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let keep: Vec<&str> = text
+                .lines()
+                .filter(|l| {
+                    ["via:", "from:", "to:", "call-id:", "cseq:"]
+                        .iter()
+                        .any(|h| l.to_ascii_lowercase().starts_with(h))
+                })
+                .collect();
+            let reply = format!(
+                "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+                keep.join("\r\n")
+            );
+            let _ = peer.send_to(reply.as_bytes(), from);
+        }
+    });
+    let s = Server::start(&["--monitor-interval", "10"]);
+    let w = s.token("acme", "write");
+    let mut events = open_events(s.addr, &w, "acme");
+    let body = format!(r#"{{"server": "127.0.0.1:{port}"}}"#);
+    let made = s.req("POST", "/v1/orgs/acme/credentials", Some(&w), Some(&body));
+    assert_eq!(made.status, 201, "{made:?}");
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let seen = read_until(
+        &mut events,
+        "\"to\":\"up\"",
+        Instant::now() + Duration::from_secs(6),
+    );
+    assert!(seen.contains("event: health.transition"), "{seen}");
+    let h = s.req(
+        "GET",
+        &format!("/v1/orgs/acme/credentials/{id}/health"),
+        Some(&w),
+        None,
+    );
+    assert_eq!(h.status, 200, "{h:?}");
+    assert_eq!(h.json()["state"], "up");
+    assert_eq!(h.json()["lastOutcome"], "reachable");
+    let page = s.req("GET", "/v1/orgs/acme/health?limit=10", Some(&w), None);
+    assert_eq!(
+        page.json()["items"][0]["credentialId"],
+        id.as_str(),
+        "{page:?}"
+    );
+    let paused = s.req(
+        "POST",
+        &format!("/v1/orgs/acme/credentials/{id}/pause"),
+        Some(&w),
+        None,
+    );
+    assert_eq!(paused.status, 200, "{paused:?}");
+    assert_eq!(paused.json()["state"], "paused");
+    read_until(
+        &mut events,
+        "event: health.changed",
+        Instant::now() + Duration::from_secs(3),
+    );
+    let ev = s.req(
+        "GET",
+        &format!("/v1/orgs/acme/credentials/{id}/health/events"),
+        Some(&w),
+        None,
+    );
+    let path: Vec<String> = ev
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(path, ["up", "paused"]);
+    let r = s.token("acme", "read");
+    s.req(
+        "POST",
+        &format!("/v1/orgs/acme/credentials/{id}/resume"),
+        Some(&r),
+        None,
+    )
+    .error(403, "forbidden");
+    s.req(
+        "GET",
+        &format!("/v1/orgs/globex/credentials/{id}/health"),
+        Some(&w),
+        None,
+    )
+    .error(404, "not_found");
+    let metrics = s.req("GET", "/metrics", None, None);
+    assert!(
+        metrics
+            .body
+            .contains("sipcreds_health_transitions_total{to=\"up\"} 1"),
+        "{}",
+        metrics.body
+    );
+}

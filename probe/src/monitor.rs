@@ -307,8 +307,10 @@ impl Monitor {
                 r.next_delay(interval, max)
                     .map(|d| now + to_time(jittered(d)))
             };
+            // Stores keep whole seconds: a credential written in the second the monitor
+            // started counts as new (probed now), not as one to spread.
             let mut due_of = |_: &Org, written: OffsetDateTime| {
-                if written >= started {
+                if written + time::Duration::SECOND > started {
                     now
                 } else {
                     started + to_time(interval.mul_f64(fastrand::f64()))
