@@ -143,6 +143,8 @@ pub struct Counters {
     pub probes: u64,
     /// Transitions.
     pub transitions: u64,
+    /// Probes started more than a second after their `nextProbeAt`.
+    pub late: u64,
 }
 
 /// The monitor. Cheap to clone (clones share one monitor).
@@ -160,6 +162,8 @@ struct Inner {
     events: broadcast::Sender<Transition>,
     stop: watch::Sender<bool>,
     counters: std::sync::Mutex<Counters>,
+    /// How late each probe started after its `nextProbeAt`, in ms (the last million).
+    lateness: std::sync::Mutex<Vec<u32>>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -244,6 +248,7 @@ impl Monitor {
                 events: broadcast::channel(1024).0,
                 stop: watch::channel(false).0,
                 counters: Default::default(),
+                lateness: Default::default(),
             }),
         })
     }
@@ -266,6 +271,16 @@ impl Monitor {
             .counters
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How late each probe started after its `nextProbeAt` (the jittered due time), in
+    /// milliseconds, the last million: the schedule's accuracy.
+    pub fn lateness_ms(&self) -> Vec<u32> {
+        self.inner
+            .lateness
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Ask [`Monitor::run`] to end: the probes in flight finish and are recorded, then the
@@ -382,13 +397,24 @@ impl Monitor {
         let mut stop = self.inner.stop.subscribe();
         let mut pool = Pool::new(&self.inner.options);
         let mut results = Vec::new();
+        // Each round claims what comes due before the next one, and the queue starts each
+        // claim at its time (checked ten times a round).
+        pool.on_time = true;
         let mut tick = tokio::time::interval(ROUND);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Claims are made a round ahead of what can run: enough to keep every slot busy.
-        let capacity = self.inner.options.concurrency.saturating_mul(2).max(16);
+        let mut check = tokio::time::interval(ROUND / 10);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Claims wait in the queue at most a round or so: up to twenty rounds' worth of
+        // what the slots can start (a thousand at the default concurrency), so that a large
+        // store's due credentials are claimed as fast as they come due.
+        let capacity = self.inner.options.concurrency.saturating_mul(20).max(100);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                _ = check.tick() => {
+                    pool.dispatch(self);
+                    continue;
+                }
                 Some(done) = pool.running.join_next() => {
                     pool.finished(done, &mut results);
                     pool.dispatch(self);
@@ -400,8 +426,9 @@ impl Monitor {
                 break;
             }
             let want = capacity.saturating_sub(pool.queue.len() + pool.running.len());
+            let ahead = Some(wall_now() + to_time(ROUND));
             match self
-                .round(std::mem::take(&mut results), want, None, started)
+                .round(std::mem::take(&mut results), want, ahead, started)
                 .await
             {
                 Ok(claims) => pool.queue.extend(claims),
@@ -440,6 +467,8 @@ struct Pool {
     last_start: HashMap<String, Instant>,
     per_server: usize,
     concurrency: usize,
+    /// Start each claim at its `nextProbeAt`, not before (a run; `once` starts them all).
+    on_time: bool,
 }
 
 impl Pool {
@@ -451,6 +480,7 @@ impl Pool {
             last_start: HashMap::new(),
             per_server: o.per_server,
             concurrency: o.concurrency,
+            on_time: false,
         }
     }
 
@@ -468,6 +498,15 @@ impl Pool {
                 waiting.push_back(claim);
                 continue;
             }
+            if self.on_time
+                && claim
+                    .record
+                    .next_probe_at
+                    .is_some_and(|due| due > wall_now())
+            {
+                waiting.push_back(claim);
+                continue;
+            }
             let key = server_key(&claim.credential);
             let busy = self.in_flight.get(&key).copied().unwrap_or(0) >= self.per_server
                 || self
@@ -480,6 +519,22 @@ impl Pool {
             }
             *self.in_flight.entry(key.clone()).or_default() += 1;
             self.last_start.insert(key.clone(), now);
+            let late = claim.record.next_probe_at.map_or(0, |due| {
+                (wall_now() - due)
+                    .whole_milliseconds()
+                    .clamp(0, u32::MAX.into()) as u32
+            });
+            {
+                let mut l = monitor
+                    .inner
+                    .lateness
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if l.len() >= 1_000_000 {
+                    l.clear();
+                }
+                l.push(late);
+            }
             let prober = monitor.inner.prober.clone();
             let c = claim.credential;
             self.running.spawn(async move {
@@ -497,12 +552,13 @@ impl Pool {
                     },
                 )
             });
-            monitor
+            let mut counters = monitor
                 .inner
                 .counters
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .probes += 1;
+                .unwrap_or_else(|p| p.into_inner());
+            counters.probes += 1;
+            counters.late += u64::from(late > 1000);
         }
         self.queue = waiting;
         // Forget the start times that no longer hold anything back.

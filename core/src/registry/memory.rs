@@ -72,8 +72,9 @@ enum Undo {
     Health(Org, CredentialId, Option<HealthEntry>),
 }
 
-/// A credential's health row and its events, oldest first.
-type HealthEntry = (HealthRow, VecDeque<HealthEvent>);
+/// A credential's health row, its events (oldest first), and when it is due while claimed
+/// (the lease's end: a claimed credential is not due again until then).
+type HealthEntry = (HealthRow, VecDeque<HealthEvent>, Option<i64>);
 
 #[derive(Debug, Default)]
 struct State {
@@ -618,18 +619,20 @@ impl Tx for MemTx<'_> {
             .state
             .health
             .get(&(org.clone(), id.clone()))
-            .map(|(row, _)| row.clone()))
+            .map(|(row, ..)| row.clone()))
     }
 
     fn put_health(&mut self, org: &Org, row: &HealthRow, events: &[HealthEvent]) -> Result<()> {
         let key = (org.clone(), row.record.credential_id.clone());
         let old = self.state.health.get(&key).cloned();
-        let mut kept = old.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
+        let mut kept = old.as_ref().map(|(_, e, _)| e.clone()).unwrap_or_default();
         kept.extend(events.iter().cloned());
         while kept.len() > crate::EVENTS_KEPT {
             kept.pop_front();
         }
-        self.state.health.insert(key.clone(), (row.clone(), kept));
+        self.state
+            .health
+            .insert(key.clone(), (row.clone(), kept, None));
         self.undo.push(Undo::Health(key.0, key.1, old));
         Ok(())
     }
@@ -641,7 +644,7 @@ impl Tx for MemTx<'_> {
         }
         self.state
             .health
-            .insert(key.clone(), (row.clone(), VecDeque::new()));
+            .insert(key.clone(), (row.clone(), VecDeque::new(), None));
         self.undo.push(Undo::Health(key.0, key.1, None));
         Ok(true)
     }
@@ -651,7 +654,7 @@ impl Tx for MemTx<'_> {
             .state
             .health
             .get(&(org.clone(), id.clone()))
-            .map(|(_, e)| e.iter().cloned().collect())
+            .map(|(_, e, _)| e.iter().cloned().collect())
             .unwrap_or_default())
     }
 
@@ -668,12 +671,13 @@ impl Tx for MemTx<'_> {
         let Some(entry) = self.state.health.get(&key) else {
             return Ok(false);
         };
-        if !leasable(&entry.0, owner, now, due_by) {
+        if !leasable(entry, owner, now, due_by) {
             return Ok(false);
         }
         let old = entry.clone();
         if let Some(e) = self.state.health.get_mut(&key) {
             e.0.lease = Some((owner.to_owned(), until));
+            e.2 = Some(until);
         }
         self.undo.push(Undo::Health(key.0, key.1, Some(old)));
         Ok(true)
@@ -691,18 +695,10 @@ impl Tx for MemTx<'_> {
             .state
             .health
             .iter()
-            .filter(|((o, _), (row, _))| {
-                org.is_none_or(|org| org == o) && leasable(row, owner, now, due_by)
+            .filter(|((o, _), entry)| {
+                org.is_none_or(|org| org == o) && leasable(entry, owner, now, due_by)
             })
-            .map(|((o, id), (row, _))| {
-                (
-                    row.record
-                        .next_probe_at
-                        .map_or(i64::MIN, crate::health::unix_ms),
-                    o,
-                    id,
-                )
-            })
+            .map(|((o, id), entry)| (due_at(entry).unwrap_or(i64::MIN), o, id))
             .collect();
         due.sort();
         Ok(due
@@ -744,7 +740,7 @@ impl Tx for MemTx<'_> {
             .state
             .health
             .iter()
-            .filter(|(_, (row, _))| row.lease.as_ref().is_some_and(|(o, _)| o == owner))
+            .filter(|(_, (row, ..))| row.lease.as_ref().is_some_and(|(o, _)| o == owner))
             .map(|(k, _)| k.clone())
             .collect();
         for key in keys {
@@ -758,13 +754,18 @@ impl Tx for MemTx<'_> {
     }
 }
 
+/// When a credential is due: its `nextProbeAt`, or while claimed, its lease's end.
+fn due_at(entry: &HealthEntry) -> Option<i64> {
+    entry
+        .2
+        .or_else(|| entry.0.record.next_probe_at.map(crate::health::unix_ms))
+}
+
 /// Whether `owner` may take a row's lease now (see [`Tx::take_lease`]).
-fn leasable(row: &HealthRow, owner: &str, now: i64, due_by: i64) -> bool {
+fn leasable(entry: &HealthEntry, owner: &str, now: i64, due_by: i64) -> bool {
+    let row = &entry.0;
     row.record.state.probed()
-        && row
-            .record
-            .next_probe_at
-            .is_some_and(|t| crate::health::unix_ms(t) <= due_by)
+        && due_at(entry).is_some_and(|t| t <= due_by)
         && row
             .lease
             .as_ref()

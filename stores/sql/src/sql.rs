@@ -218,8 +218,10 @@ statements! {
         (SELECT MAX(seq) FROM {t}health_events WHERE org = ?1 AND id = ?2) - ?3";
     /// A credential's events, oldest first.
     health_events = "SELECT event FROM {t}health_events WHERE org = ?1 AND id = ?2 ORDER BY seq";
-    /// Take a lease (owner `?3`, now `?4`, due by `?5`, until `?6`) if it may be taken.
-    take_lease = "UPDATE {t}health SET lease_owner = ?3, lease_until = ?6 WHERE org = ?1 AND id = ?2 \
+    /// Take a lease (owner `?3`, now `?4`, due by `?5`, until `?6`) if it may be taken; the
+    /// credential is then not due again before the lease ends (`next_at`: the record keeps
+    /// its `nextProbeAt` until the probe's result is written).
+    take_lease = "UPDATE {t}health SET lease_owner = ?3, lease_until = ?6, next_at = ?6 WHERE org = ?1 AND id = ?2 \
         AND next_at IS NOT NULL AND next_at <= ?5 AND state NOT IN ('paused', 'rejected') \
         AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until < ?4)";
     /// The credentials whose lease owner `?1` could take at `?2`, due by `?3`, soonest first
@@ -317,6 +319,7 @@ pub const HEALTH_MIGRATION: &str = "
         record      TEXT NOT NULL,
         version     {i64} NOT NULL,
         state       TEXT NOT NULL,
+        -- When it is due: the record's nextProbeAt, or while claimed, the lease's end.
         next_at     {i64},
         lease_owner TEXT,
         lease_until {i64},
