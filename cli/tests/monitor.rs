@@ -278,7 +278,7 @@ fn two_monitors(db: &Path) {
     let peers: Vec<(u16, Arc<Mutex<Vec<Instant>>>)> = (0..6).map(|_| recording_peer()).collect();
     for (port, _) in &peers {
         create(
-            &db,
+            db,
             serde_json::json!({"server": format!("127.0.0.1:{port}")}),
         );
     }
@@ -321,7 +321,10 @@ fn two_monitors(db: &Path) {
 /// A UDP peer taking 2.5 s to answer each request (each on a thread of its own), counting
 /// the requests (by Call-ID: a retransmission is the same request) it holds at once and when
 /// each arrived.
-fn slow_peer() -> (u16, Arc<Mutex<(usize, usize, Vec<Instant>)>>) {
+/// In flight now, the most in flight at once, and when each request arrived.
+type PeerStats = Arc<Mutex<(usize, usize, Vec<Instant>)>>;
+
+fn slow_peer() -> (u16, PeerStats) {
     let sock = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
     let port = sock.local_addr().unwrap().port();
     let stats = Arc::new(Mutex::new((0usize, 0usize, Vec::new())));

@@ -98,7 +98,7 @@ fn main() {
     let n = args.first().copied().unwrap_or(10_000);
     let secs = args.get(1).copied().unwrap_or(130) as u64;
     let dir = tempfile::tempdir().unwrap();
-    let store = sipcreds_sqlite::SqliteStore::open(&dir.path().join("bench.db")).unwrap();
+    let store = sipcreds_sqlite::SqliteStore::open(dir.path().join("bench.db")).unwrap();
     let reg = Registry::new(store);
     let ports = args.get(2).copied().unwrap_or(2000);
     let addrs = peers(ports);
