@@ -1357,7 +1357,19 @@ fn serve_runs_the_monitor() {
         None,
     )
     .error(404, "not_found");
+    // The records by state, refreshed within a second of a transition.
+    std::thread::sleep(Duration::from_millis(1500));
     let metrics = s.req("GET", "/metrics", None, None);
+    assert!(
+        metrics
+            .body
+            .contains("sipcreds_health_credentials{state=\"up\"} 1")
+            || metrics
+                .body
+                .contains("sipcreds_health_credentials{state=\"paused\"} 1"),
+        "{}",
+        metrics.body
+    );
     assert!(
         metrics
             .body

@@ -44,6 +44,8 @@ struct Model {
     hard_run: u32,
     up_after: u32,
     down_after: u32,
+    /// Failures since the state began (the back-off's exponent while down).
+    failures: u32,
 }
 
 impl Model {
@@ -64,9 +66,30 @@ impl Model {
         self.state = to;
         self.successes = 0;
         self.hard_run = 0;
+        self.failures = 0;
+    }
+
+    /// The delay before the next probe (seconds, before jitter): 60, doubled per failure
+    /// while down up to 600; none when not probed.
+    fn delay(&self) -> Option<f64> {
+        match self.state {
+            HealthState::Paused | HealthState::Rejected => None,
+            HealthState::Down => Some((60.0 * 2f64.powi(self.failures.min(20) as i32)).min(600.0)),
+            _ => Some(60.0),
+        }
     }
 
     fn outcome(&mut self, o: Outcome) {
+        let (before, failure) = (self.state, Model::class(o) != Class::Success);
+        self.count(o);
+        if self.state != before {
+            self.failures = u32::from(failure);
+        } else {
+            self.failures += u32::from(failure);
+        }
+    }
+
+    fn count(&mut self, o: Outcome) {
         use HealthState::*;
         match Model::class(o) {
             Class::Credentials => self.reset(Rejected),
@@ -142,6 +165,7 @@ proptest! {
             hard_run: 0,
             up_after,
             down_after,
+            failures: 0,
         };
         let mut n = 0;
         for op in ops {
@@ -158,6 +182,20 @@ proptest! {
                         model.outcome(outcome);
                     }
                     prop_assert_eq!(transitions.len(), usize::from(was != model.state));
+                    // The schedule: the interval with ±10% jitter, doubled per failure while
+                    // down up to the maximum; nothing while rejected.
+                    let h = reg.health("acme", &id).unwrap();
+                    match (model.delay(), h.next_probe_at, h.last_probe_at) {
+                        (None, next, _) => prop_assert_eq!(next, None),
+                        (Some(d), Some(next), Some(last)) => {
+                            let got = (next - last).as_seconds_f64();
+                            prop_assert!(
+                                got >= 0.9 * d - 0.5 && got <= 1.1 * d + 2.0,
+                                "next probe {got} s after the last, expected {d} s ±10% in {:?}", model.state
+                            );
+                        }
+                        other => prop_assert!(false, "{other:?} in {:?}", model.state),
+                    }
                 }
                 Op::EditPassword => {
                     n += 1;

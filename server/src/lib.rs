@@ -118,16 +118,42 @@ pub fn router_with_monitor(
     events::forward_announcements(&state);
     let mut rx = monitor.subscribe();
     let st = state.clone();
+    // The transitions to the event stream and /metrics; the records by state (one GROUP BY
+    // over the store) a second after a transition, and every 15 s.
+    let registry = state.registry.clone();
     tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut stale = true;
+        let mut refreshed = tokio::time::Instant::now();
         loop {
-            match rx.recv().await {
-                Ok(t) => {
-                    metrics::counter!("sipcreds_health_transitions_total", "to" => t.event.to.as_str())
-                        .increment(1);
-                    st.changed(t.org.as_str(), "health.transition", t.event.to_json());
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Ok(t) => {
+                        metrics::counter!("sipcreds_health_transitions_total", "to" => t.event.to.as_str())
+                            .increment(1);
+                        st.changed(t.org.as_str(), "health.transition", t.event.to_json());
+                        stale = true;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => stale = true,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                _ = tick.tick() => {
+                    if !stale && refreshed.elapsed() < std::time::Duration::from_secs(15) {
+                        continue;
+                    }
+                    stale = false;
+                    refreshed = tokio::time::Instant::now();
+                    let reg = registry.clone();
+                    if let Ok(Ok(counts)) =
+                        tokio::task::spawn_blocking(move || reg.health_state_counts()).await
+                    {
+                        for state in sipcreds::HealthState::ALL {
+                            let n = counts.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n);
+                            metrics::gauge!("sipcreds_health_credentials", "state" => state.as_str())
+                                .set(n as f64);
+                        }
+                    }
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
         }
     });

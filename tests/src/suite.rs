@@ -1389,6 +1389,14 @@ pub fn health(reg: &Registry) {
         (h3.state, h3.next_probe_at, h3.last_status),
         (HealthState::Rejected, None, Some(401))
     );
+    assert_eq!(
+        reg.health_state_counts().unwrap(),
+        vec![
+            (HealthState::Degraded, 1),
+            (HealthState::Rejected, 1),
+            (HealthState::Up, 1)
+        ]
+    );
     let json = h3.to_json();
     for key in [
         "credentialId",

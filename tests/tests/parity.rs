@@ -78,6 +78,10 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
     ),
     ("release_health_leases", "the monitor's shutdown"),
     (
+        "health_state_counts",
+        "the /metrics gauge of the server, across orgs; surfaces read health_list",
+    ),
+    (
         "authenticate_token",
         "the HTTP API's check of a request; surfaces make, list and revoke tokens",
     ),

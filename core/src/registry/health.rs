@@ -320,6 +320,16 @@ impl Registry {
             .0)
     }
 
+    /// How many credentials (with a record) are in each state, across every org: what
+    /// `/metrics` shows.
+    pub fn health_state_counts(&self) -> Result<Vec<(HealthState, u64)>> {
+        let counts = self.read(|tx| tx.health_state_counts())?;
+        Ok(counts
+            .into_iter()
+            .filter_map(|(s, n)| Some((HealthState::parse(&s)?, n)))
+            .collect())
+    }
+
     /// Give up every lease `owner` holds (a monitor that stops).
     pub fn release_health_leases(&self, owner: &str) -> Result<()> {
         self.write(|tx| tx.release_leases(owner))

@@ -735,6 +735,14 @@ impl Tx for MemTx<'_> {
         Ok(out)
     }
 
+    fn health_state_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (row, ..) in self.state.health.values() {
+            *counts.entry(row.record.state.as_str()).or_default() += 1;
+        }
+        Ok(counts.into_iter().map(|(s, n)| (s.to_owned(), n)).collect())
+    }
+
     fn release_leases(&mut self, owner: &str) -> Result<()> {
         let keys: Vec<(Org, CredentialId)> = self
             .state

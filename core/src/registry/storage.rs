@@ -413,6 +413,10 @@ pub trait Tx {
     ) -> Result<Vec<(Org, CredentialId, u64, i64)>> {
         Err(no_health())
     }
+    /// How many health records each state has, across every org (`/metrics`).
+    fn health_state_counts(&self) -> Result<Vec<(String, u64)>> {
+        Err(no_health())
+    }
     /// Give up every lease `owner` holds (an instance that stops).
     fn release_leases(&mut self, _owner: &str) -> Result<()> {
         Err(no_health())

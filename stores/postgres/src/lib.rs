@@ -1326,6 +1326,35 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
+    fn health_of(&self, org: &Org, ids: &[CredentialId]) -> Result<Vec<HealthRow>> {
+        // One round trip for a page of credentials (a list shows each one's state).
+        let texts: Vec<&str> = ids.iter().map(CredentialId::as_str).collect();
+        self.query(
+            org,
+            "SELECT id, record, version, lease_owner, lease_until FROM sipcreds_health \
+             WHERE org = $1 AND id = ANY($2)",
+            &[&org.as_str(), &texts],
+        )?
+        .iter()
+        .map(|r| {
+            health_row(
+                parse_credential_id(r.get(0))?,
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+            )
+        })
+        .collect()
+    }
+
+    fn health_state_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.query_any(&ST.health_state_counts, &[])?
+            .iter()
+            .map(|r| Ok((r.get::<_, String>(0), r.get::<_, i64>(1).max(0) as u64)))
+            .collect()
+    }
+
     fn release_leases(&mut self, owner: &str) -> Result<()> {
         let st = self.statement(&ST.release_leases)?;
         self.tx

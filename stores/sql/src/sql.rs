@@ -232,6 +232,8 @@ statements! {
     /// Credentials with no health row (`org, id, version, updated_at`) of org `?2` (NULL: of every org).
     unmonitored = "SELECT c.org, c.id, c.version, c.updated_at FROM {t}credentials c WHERE (CAST(?2 AS TEXT) IS NULL OR c.org = ?2) AND NOT EXISTS \
         (SELECT 1 FROM {t}health h WHERE h.org = c.org AND h.id = c.id) LIMIT ?1";
+    /// How many records each state has, across every org.
+    health_state_counts = "SELECT state, COUNT(*) FROM {t}health GROUP BY state ORDER BY state";
     /// Give up an owner's leases.
     release_leases = "UPDATE {t}health SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?1";
 }

@@ -1100,6 +1100,18 @@ impl Tx for SqlTx<'_> {
             .collect()
     }
 
+    fn health_state_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut st = self
+            .tx
+            .prepare_cached(&ST.health_state_counts)
+            .map_err(sql_error)?;
+        st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error)
+    }
+
     fn release_leases(&mut self, owner: &str) -> Result<()> {
         self.exec(&ST.release_leases, params![owner]).map(drop)
     }
