@@ -8,7 +8,8 @@
 //! its peak RSS, the schedule's accuracy (how late each probe started after its nextProbeAt)
 //! and the store's transactions per second.
 //!
-//! `cargo bench -p sipcreds-probe --bench monitor` (or `-- N S P`, e.g. `-- 10000 130 2000`).
+//! `cargo bench -p sipcreds-probe --bench monitor` (or `-- N S P C`: credentials, seconds,
+//! peers, the monitor's concurrency; e.g. `-- 10000 130 2000 50`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -119,7 +120,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(1500));
     let options = MonitorOptions {
         interval: Duration::from_secs(60),
-        concurrency: 50,
+        concurrency: args.get(3).copied().unwrap_or(50),
         ..Default::default()
     };
     let monitor = Monitor::new(reg.clone(), options).unwrap();
@@ -146,7 +147,8 @@ fn main() {
         .filter(|r| r.state == sipcreds::HealthState::Up)
         .count();
     println!(
-        "monitor, {n} credentials, 60 s interval, {elapsed:.0} s on a SQLite file ({ports} loopback UDP peers):"
+        "monitor, {n} credentials, 60 s interval, concurrency {}, {elapsed:.0} s on a SQLite file ({ports} loopback UDP peers):",
+        args.get(3).copied().unwrap_or(50)
     );
     println!(
         "  probes {} ({:.1}/s), transitions {}, credentials up {up}/{n}",
@@ -169,8 +171,10 @@ fn main() {
         late.len()
     );
     println!(
-        "  store: {} write transactions in {elapsed:.0} s = {:.2}/s (target <= 1/s, whatever the number of credentials)",
+        "  store: {} write transactions in {elapsed:.0} s = {:.2}/s (target <= 1/s, whatever the number of credentials); a round's transaction {:.0} ms on average, {} ms at most",
         c.rounds,
-        c.rounds as f64 / elapsed
+        c.rounds as f64 / elapsed,
+        c.round_ms as f64 / c.rounds.max(1) as f64,
+        c.round_ms_max
     );
 }

@@ -145,6 +145,10 @@ pub struct Counters {
     pub transitions: u64,
     /// Probes started more than a second after their `nextProbeAt`.
     pub late: u64,
+    /// The time spent in rounds' transactions, in all (ms).
+    pub round_ms: u64,
+    /// The longest round's transaction (ms).
+    pub round_ms_max: u64,
 }
 
 /// The monitor. Cheap to clone (clones share one monitor).
@@ -313,6 +317,7 @@ impl Monitor {
         started: OffsetDateTime,
     ) -> Result<Vec<Claim>, Error> {
         let this = self.clone();
+        let began = Instant::now();
         let (events, claims) = tokio::task::spawn_blocking(move || {
             let now = wall_now();
             let o = &this.inner.options;
@@ -328,7 +333,11 @@ impl Monitor {
                 if written + time::Duration::SECOND > started {
                     now
                 } else {
-                    started + to_time(interval.mul_f64(fastrand::f64()))
+                    // Spread over what is left of the first interval (a large store gets its
+                    // first records over several rounds: none of them is due in the past).
+                    let end = started + to_time(interval);
+                    let left = (end - now).max(time::Duration::ZERO);
+                    now + left * fastrand::f64()
                 }
             };
             this.inner
@@ -345,6 +354,9 @@ impl Monitor {
                 .unwrap_or_else(|p| p.into_inner());
             c.rounds += 1;
             c.transitions += events.len() as u64;
+            let ms = began.elapsed().as_millis() as u64;
+            c.round_ms += ms;
+            c.round_ms_max = c.round_ms_max.max(ms);
         }
         for (org, event) in events {
             let _ = self.inner.events.send(Transition { org, event });
@@ -369,7 +381,7 @@ impl Monitor {
             )
             .await?;
         let mut pool = Pool::new(&self.inner.options);
-        pool.queue.extend(claims);
+        pool.extend(claims);
         let mut results = Vec::new();
         while !pool.idle() {
             pool.dispatch(self);
@@ -404,10 +416,15 @@ impl Monitor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut check = tokio::time::interval(ROUND / 10);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Claims wait in the queue at most a round or so: up to twenty rounds' worth of
-        // what the slots can start (a thousand at the default concurrency), so that a large
-        // store's due credentials are claimed as fast as they come due.
-        let capacity = self.inner.options.concurrency.saturating_mul(20).max(100);
+        // A round claims what comes due before the next one (so the queue holds about a
+        // round's worth), up to 10,000 (or 20 × concurrency if more) a round: enough for
+        // 100,000 credentials at a 10 s interval.
+        let capacity = self
+            .inner
+            .options
+            .concurrency
+            .saturating_mul(20)
+            .max(10_000);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -431,7 +448,7 @@ impl Monitor {
                 .round(std::mem::take(&mut results), want, ahead, started)
                 .await
             {
-                Ok(claims) => pool.queue.extend(claims),
+                Ok(claims) => pool.extend(claims),
                 // A store that fails a round (a lock timeout, a lost connection): the results
                 // are lost with it, the leases lapse, and the next round tries again.
                 Err(e) => tracing_warn(&e),
@@ -461,7 +478,8 @@ fn tracing_warn(e: &Error) {
 
 /// The claimed credentials waiting for their turn, and the probes in flight.
 struct Pool {
-    queue: VecDeque<Claim>,
+    /// Claims waiting for their turn: (due, unix ms; the server's key; the claim), in due order.
+    queue: VecDeque<(i64, String, Claim)>,
     running: JoinSet<(String, Probed)>,
     in_flight: HashMap<String, usize>,
     last_start: HashMap<String, Instant>,
@@ -490,51 +508,52 @@ impl Pool {
 
     /// Start what the limits allow, in queue order (a claim whose server is busy waits
     /// without holding back the others).
+    /// Queue claims, in due order (each with its server's key, worked out once).
+    fn extend(&mut self, claims: Vec<Claim>) {
+        for claim in claims {
+            let due = claim
+                .record
+                .next_probe_at
+                .map_or(i64::MIN, sipcreds::unix_ms);
+            self.queue
+                .push_back((due, server_key(&claim.credential), claim));
+        }
+        self.queue.make_contiguous().sort_by_key(|(due, ..)| *due);
+    }
+
+    /// Start what the limits allow, in due order (a claim whose server is busy waits without
+    /// holding back the others; with `on_time`, the scan ends at the first claim not due yet).
     fn dispatch(&mut self, monitor: &Monitor) {
         let now = Instant::now();
-        let mut waiting = VecDeque::with_capacity(self.queue.len());
-        while let Some(claim) = self.queue.pop_front() {
-            if self.running.len() >= self.concurrency {
-                waiting.push_back(claim);
-                continue;
+        let wall = wall_now();
+        let now_ms = sipcreds::unix_ms(wall);
+        let mut waiting = VecDeque::new();
+        let (mut started, mut late_ones) = (0u64, 0u64);
+        let mut lateness = Vec::new();
+        while let Some((due, key, claim)) = self.queue.pop_front() {
+            if self.running.len() >= self.concurrency || (self.on_time && due > now_ms) {
+                self.queue.push_front((due, key, claim));
+                break;
             }
-            if self.on_time
-                && claim
-                    .record
-                    .next_probe_at
-                    .is_some_and(|due| due > wall_now())
-            {
-                waiting.push_back(claim);
-                continue;
-            }
-            let key = server_key(&claim.credential);
             let busy = self.in_flight.get(&key).copied().unwrap_or(0) >= self.per_server
                 || self
                     .last_start
                     .get(&key)
                     .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(1));
             if busy {
-                waiting.push_back(claim);
+                waiting.push_back((due, key, claim));
                 continue;
             }
             *self.in_flight.entry(key.clone()).or_default() += 1;
             self.last_start.insert(key.clone(), now);
-            let late = claim.record.next_probe_at.map_or(0, |due| {
-                (wall_now() - due)
-                    .whole_milliseconds()
-                    .clamp(0, u32::MAX.into()) as u32
-            });
-            {
-                let mut l = monitor
-                    .inner
-                    .lateness
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                if l.len() >= 1_000_000 {
-                    l.clear();
-                }
-                l.push(late);
-            }
+            let late = if due == i64::MIN {
+                0
+            } else {
+                (now_ms - due).clamp(0, u32::MAX.into()) as u32
+            };
+            lateness.push(late);
+            started += 1;
+            late_ones += u64::from(late > 1000);
             let prober = monitor.inner.prober.clone();
             let c = claim.credential;
             self.running.spawn(async move {
@@ -552,15 +571,30 @@ impl Pool {
                     },
                 )
             });
-            let mut counters = monitor
+        }
+        // The busy ones go back in front, in their order (all due before what remains).
+        while let Some(w) = waiting.pop_back() {
+            self.queue.push_front(w);
+        }
+        if started > 0 {
+            let mut c = monitor
                 .inner
                 .counters
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            counters.probes += 1;
-            counters.late += u64::from(late > 1000);
+            c.probes += started;
+            c.late += late_ones;
+            drop(c);
+            let mut l = monitor
+                .inner
+                .lateness
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if l.len() + lateness.len() > 1_000_000 {
+                l.clear();
+            }
+            l.extend(lateness);
         }
-        self.queue = waiting;
         // Forget the start times that no longer hold anything back.
         if self.last_start.len() > 4 * self.concurrency.max(64) {
             self.last_start
