@@ -1205,7 +1205,7 @@ fn serve(db: &str, limiter: Option<&str>, args: ServeArgs) -> Result<Output, Err
 }
 
 /// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -184,7 +184,7 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
         let mut handle = rt.spawn(async move { m.run().await });
         let stopper = monitor.clone();
         rt.spawn(async move {
-            shutdown_signal().await;
+            crate::shutdown_signal().await;
             stopper.stop();
         });
         let mut result = Ok(());
@@ -221,25 +221,6 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
     });
     out.late_exit = Some(exit);
     Ok(out)
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// `health` without an id: the org's records as a table, or the §5 list JSON.
@@ -314,16 +295,16 @@ pub fn health_one(r: &HealthRecord) -> String {
             .map(sipcreds::timestamp)
             .unwrap_or_else(|| "-".into()),
     );
+    row("failures in a row", r.consecutive_failures.to_string());
+    row("successes in a row", r.consecutive_successes.to_string());
     row(
-        "in a row",
+        "in this state",
         format!(
-            "{} failures, {} successes",
-            r.consecutive_failures, r.consecutive_successes
+            "{} probe{}, {} failed",
+            r.probes,
+            if r.probes == 1 { "" } else { "s" },
+            r.failures
         ),
-    );
-    row(
-        "since the state began",
-        format!("{} probes, {} failures", r.probes, r.failures),
     );
     s
 }

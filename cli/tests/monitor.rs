@@ -217,19 +217,8 @@ fn recording_peer() -> (u16, Arc<Mutex<Vec<Instant>>>) {
         while let Ok((n, from)) = sock.recv_from(&mut buf) {
             s.lock().unwrap().push(Instant::now());
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let keep: Vec<&str> = text
-                .lines()
-                .filter(|l| {
-                    ["via:", "from:", "to:", "call-id:", "cseq:"]
-                        .iter()
-                        .any(|h| l.to_ascii_lowercase().starts_with(h))
-                })
-                .collect();
             std::thread::sleep(Duration::from_millis(100));
-            let reply = format!(
-                "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
-                keep.join("\r\n")
-            );
+            let reply = peers::ok_reply(&text);
             let _ = sock.send_to(reply.as_bytes(), from);
         }
     });
@@ -351,18 +340,7 @@ fn slow_peer() -> (u16, PeerStats) {
             let (s, st) = (s.clone(), st.clone());
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(2500));
-                let keep: Vec<&str> = text
-                    .lines()
-                    .filter(|l| {
-                        ["via:", "from:", "to:", "call-id:", "cseq:"]
-                            .iter()
-                            .any(|h| l.to_ascii_lowercase().starts_with(h))
-                    })
-                    .collect();
-                let reply = format!(
-                    "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
-                    keep.join("\r\n")
-                );
+                let reply = peers::ok_reply(&text);
                 st.lock().unwrap().0 -= 1;
                 let _ = s.send_to(reply.as_bytes(), from);
             });

@@ -1272,18 +1272,7 @@ fn serve_runs_the_monitor() {
         let mut buf = [0u8; 4096];
         while let Ok((n, from)) = peer.recv_from(&mut buf) {
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let keep: Vec<&str> = text
-                .lines()
-                .filter(|l| {
-                    ["via:", "from:", "to:", "call-id:", "cseq:"]
-                        .iter()
-                        .any(|h| l.to_ascii_lowercase().starts_with(h))
-                })
-                .collect();
-            let reply = format!(
-                "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
-                keep.join("\r\n")
-            );
+            let reply = peers::ok_reply(&text);
             let _ = peer.send_to(reply.as_bytes(), from);
         }
     });

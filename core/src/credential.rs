@@ -762,6 +762,17 @@ pub(crate) fn serialize_timestamp<S: serde::Serializer>(
     s.serialize_str(&timestamp(*t))
 }
 
+/// `#[serde(serialize_with)]` for an optional time field: [`timestamp`] or `null`.
+pub(crate) fn serialize_optional_timestamp<S: serde::Serializer>(
+    t: &Option<OffsetDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => serialize_timestamp(t, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// RFC 3339 in UTC with whole seconds: `2026-11-26T12:00:00Z`.
 pub fn timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);

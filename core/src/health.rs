@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::credential::serialize_timestamp;
+use crate::credential::{serialize_optional_timestamp, serialize_timestamp};
 use crate::error::{Error, ErrorCode, Result};
 use crate::values::CredentialId;
 
@@ -228,16 +228,6 @@ pub struct HealthEvent {
 
 /// How many events a credential keeps.
 pub const EVENTS_KEPT: usize = 100;
-
-fn serialize_optional_timestamp<S: serde::Serializer>(
-    t: &Option<OffsetDateTime>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => serialize_timestamp(t, s),
-        None => s.serialize_none(),
-    }
-}
 
 impl HealthRecord {
     /// The record of a credential never probed: `unknown` since `now`, due at `due`.

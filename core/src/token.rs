@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::credential::serialize_timestamp;
+use crate::credential::{serialize_optional_timestamp, serialize_timestamp};
 use crate::error::{Error, ErrorCode, Result};
 use crate::values::{Name, Org, TokenId};
 
@@ -80,16 +80,6 @@ pub struct TokenInfo {
         schemars(with = "Option<crate::credential::Timestamp>")
     )]
     pub last_used_at: Option<OffsetDateTime>,
-}
-
-fn serialize_optional_timestamp<S: serde::Serializer>(
-    t: &Option<OffsetDateTime>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => serialize_timestamp(t, s),
-        None => s.serialize_none(),
-    }
 }
 
 impl TokenInfo {

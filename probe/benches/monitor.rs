@@ -16,6 +16,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sipcreds::{CredentialInput, Registry};
+
+#[allow(dead_code)]
+#[path = "../tests/live/peers.rs"]
+mod peers;
 use sipcreds_probe::{Monitor, MonitorOptions};
 
 fn cpu_seconds() -> f64 {
@@ -61,18 +65,7 @@ fn peers(n: usize) -> Vec<SocketAddr> {
                     let mut buf = vec![0u8; 4096];
                     while let Ok((len, from)) = sock.recv_from(&mut buf).await {
                         let text = String::from_utf8_lossy(&buf[..len]).into_owned();
-                        let keep: Vec<&str> = text
-                            .lines()
-                            .filter(|l| {
-                                ["via:", "from:", "to:", "call-id:", "cseq:"]
-                                    .iter()
-                                    .any(|h| l.to_ascii_lowercase().starts_with(h))
-                            })
-                            .collect();
-                        let reply = format!(
-                            "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
-                            keep.join("\r\n")
-                        );
+                        let reply = peers::ok_reply(&text);
                         let _ = sock.send_to(reply.as_bytes(), from).await;
                     }
                 });

@@ -94,6 +94,24 @@ impl Peer {
     }
 }
 
+/// A 200 OK to a SIP request, its Via, From, To, Call-ID and CSeq copied: what a loopback
+/// test peer answers.
+#[allow(dead_code)]
+pub fn ok_reply(request: &str) -> String {
+    let keep: Vec<&str> = request
+        .lines()
+        .filter(|l| {
+            ["via:", "from:", "to:", "call-id:", "cseq:"]
+                .iter()
+                .any(|h| l.to_ascii_lowercase().starts_with(h))
+        })
+        .collect();
+    format!(
+        "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+        keep.join("\r\n")
+    )
+}
+
 impl Peer {
     /// Send `signal` (`STOP`, `CONT`, ...) to the peer's whole process group.
     #[allow(dead_code)]
