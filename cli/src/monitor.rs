@@ -193,12 +193,13 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
                 tokio::select! {
                     ran = &mut handle => break ran,
                     got = rx.recv() => match got {
-                        Ok(t) => {
+                        Ok(t) if result.is_ok() => {
                             if let Err(e) = write(w, &t) {
                                 result = Err(e);
                                 monitor.stop();
                             }
                         }
+                        Ok(_) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                             eprintln!("sipcreds monitor: {n} transitions not shown (too many at once; the records are right)");
                         }

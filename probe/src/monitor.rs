@@ -451,7 +451,7 @@ impl Monitor {
                 Ok(claims) => pool.extend(claims),
                 // A store that fails a round (a lock timeout, a lost connection): the results
                 // are lost with it, the leases lapse, and the next round tries again.
-                Err(e) => tracing_warn(&e),
+                Err(e) => eprintln!("sipcreds monitor: a round failed: {e}"),
             }
             pool.dispatch(self);
         }
@@ -470,10 +470,6 @@ impl Monitor {
         .await
         .map_err(|e| Error::storage(format!("releasing the leases stopped: {e}")))?
     }
-}
-
-fn tracing_warn(e: &Error) {
-    eprintln!("sipcreds monitor: a round failed: {e}");
 }
 
 /// The claimed credentials waiting for their turn, and the probes in flight.

@@ -751,34 +751,28 @@ async fn health_list(
     s.read(&c, org, move |r, o| r.health_list(o, &page)).await
 }
 
-async fn pause(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    let r = s
-        .write(
-            &c,
-            &org,
-            "health.changed",
-            move |r, o| r.pause(o, &id),
-            |h| h.to_json(),
-        )
-        .await?;
-    Ok(ok(r))
+async fn pause(c: Caller, st: St<State>, path: PathArgs<(String, String)>) -> ApiResult<Response> {
+    steer(c, st, path, sipcreds::Registry::pause).await
 }
 
-async fn resume(
+async fn resume(c: Caller, st: St<State>, path: PathArgs<(String, String)>) -> ApiResult<Response> {
+    steer(c, st, path, sipcreds::Registry::resume).await
+}
+
+/// Pause or resume the monitor's probes of a credential (a write), announced as
+/// `health.changed`: the record.
+async fn steer(
     c: Caller,
     St(s): St<State>,
     PathArgs((org, id)): PathArgs<(String, String)>,
+    f: fn(&sipcreds::Registry, &str, &str) -> sipcreds::Result<sipcreds::HealthRecord>,
 ) -> ApiResult<Response> {
     let r = s
         .write(
             &c,
             &org,
             "health.changed",
-            move |r, o| r.resume(o, &id),
+            move |r, o| f(r, o, &id),
             |h| h.to_json(),
         )
         .await?;

@@ -1,6 +1,6 @@
 //! Health over time (§13) in the registry: the reads and steering every surface offers
-//! (`health`, `health_list`, `health_events`, `pause`, `resume`), and the two transactions
-//! the monitor runs (claim the due credentials with their leases; record the results).
+//! (`health`, `health_list`, `health_events`, `pause`, `resume`), and the one transaction a
+//! monitor runs each round (record the results, claim the due credentials under leases).
 
 use std::time::Duration;
 
@@ -51,7 +51,8 @@ pub struct Round<'a> {
     pub due_by: OffsetDateTime,
     /// How long a claimed lease lasts.
     pub lease: Duration,
-    /// How many credentials to claim at most (and to give a first record at most).
+    /// How many credentials to claim at most (0: record only). A round gives a first record
+    /// to up to `max(claim, 10,000)` credentials that have none.
     pub claim: usize,
     /// The state machine's thresholds.
     pub thresholds: Thresholds,
@@ -131,10 +132,12 @@ fn claim_in(
             due.push((org, id));
         }
     }
+    // The soonest due first (each scope's answer is in due order, the new ones due now after
+    // them), then in org order, so that two instances never wait for each other's org locks.
+    due.truncate(round.claim);
     due.sort();
-    due.dedup();
     let mut claims = Vec::with_capacity(due.len());
-    for (org, id) in due.into_iter().take(round.claim) {
+    for (org, id) in due {
         if !tx.take_lease(&org, &id, round.owner, now, due_by, until)? {
             continue;
         }
