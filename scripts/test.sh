@@ -39,7 +39,11 @@ export CARGO_TERM_COLOR=never
 # the committed proptest-regressions files) so a landing never depends on the draw.
 if [ "${CI:-}" = "true" ]; then
   export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261126}"
+  # A fresh clone gains nothing from incremental state; it only costs disk (gigabytes).
+  export CARGO_INCREMENTAL=0
 fi
+# The disk is the resource a run has run out of before: print it at the start and the end.
+echo "::: disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}')"
 start_services() {
   local env
   env="$(bash scripts/ci/services.sh start)" || return 1
@@ -63,6 +67,7 @@ stage cli bash scripts/ci/cli.sh
 stage api bash scripts/ci/api.sh
 stage fuzz bash scripts/ci/fuzz.sh
 
+echo "::: disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"
 echo "::: stage times:${times}"
 echo "::: total $((SECONDS - t_start)) s"
 if [ ${#failed[@]} -ne 0 ]; then
