@@ -8,7 +8,8 @@
 # package in an empty folder (scripts/ci/node.sh), the C archive through its pkg-config file,
 # plain, under valgrind and under ASan (scripts/ci/ffi.sh, with the uniffi bindings), the CLI
 # archive running the main job (scripts/ci/cli.sh), the HTTP API of the installed CLI driven
-# by schemathesis from its OpenAPI document (scripts/ci/api.sh); the contributors' source
+# by schemathesis from its OpenAPI document (scripts/ci/api.sh), the dashboard in Debian's
+# Chromium driven by Playwright against the installed CLI's server (scripts/ci/dashboard.sh); the contributors' source
 # installs are checked too. Last, a short smoke run of every fuzz target (scripts/ci/fuzz.sh).
 # PostgreSQL, Redis and the probe's peers are installed (Debian packages) and started on
 # loopback first (scripts/ci/services.sh); they are stopped at the end.
@@ -65,6 +66,7 @@ stage node bash scripts/ci/node.sh
 stage ffi bash scripts/ci/ffi.sh
 stage cli bash scripts/ci/cli.sh
 stage api bash scripts/ci/api.sh
+stage dashboard bash scripts/ci/dashboard.sh
 stage fuzz bash scripts/ci/fuzz.sh
 
 echo "::: disk: $(df -h . | awk 'NR==2 {print $4 " free of " $2}'), target/ $(du -sh target 2>/dev/null | cut -f1)"

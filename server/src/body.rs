@@ -206,7 +206,14 @@ impl Query {
 
     /// The page of `limit` (default 100) and `after`.
     pub fn page(&self) -> ApiResult<Page> {
-        self.only(&["limit", "after"])?;
+        self.page_and(&[])
+    }
+
+    /// [`Query::page`] on a route that also takes the parameters `also`.
+    pub fn page_and(&self, also: &[&'static str]) -> ApiResult<Page> {
+        let mut known = vec!["limit", "after"];
+        known.extend_from_slice(also);
+        self.only(&known)?;
         let limit = match self.0.get("limit") {
             None => 100,
             Some(s) => s.parse::<u64>().map_err(|_| {

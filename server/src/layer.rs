@@ -41,6 +41,10 @@ pub(crate) async fn metrics() -> Response {
     r
 }
 
+/// The Content-Security-Policy of every answer.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The request layer.
@@ -90,6 +94,12 @@ pub(crate) async fn request(mut req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The dashboard's pages (§15) and every other answer: this origin's files only, no
+    // inline script or style, never framed.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -20,6 +20,7 @@
 
 mod auth;
 mod body;
+mod dashboard;
 mod error;
 mod events;
 mod layer;

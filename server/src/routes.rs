@@ -89,6 +89,14 @@ pub const ROUTES: &[RouteDoc] = &[
         200,
     ),
     (
+        "get",
+        "/v1/orgs/{org}/overview",
+        "overview",
+        "A page of credentials with their health and numbers, optionally searched (the dashboard's list)",
+        "read",
+        200,
+    ),
+    (
         "post",
         "/v1/orgs/{org}/credentials",
         "createCredential",
@@ -369,7 +377,7 @@ impl ProbeGate {
 
 impl State {
     /// A read of the caller's org (any role), on the blocking pool: its JSON answer.
-    async fn read<T: serde::Serialize + Send + 'static>(
+    pub(crate) async fn read<T: serde::Serialize + Send + 'static>(
         &self,
         c: &Caller,
         org: String,
@@ -484,6 +492,7 @@ fn router_with(state: State, extra: Router<State>) -> Router {
         )
         .route(&org("/limits"), get(limits))
         .route(&org("/lint"), get(lint_org));
+    r = crate::dashboard::routes(r);
     if state.options.metrics {
         r = r.route("/metrics", get(layer::metrics));
     }
@@ -510,6 +519,9 @@ async fn openapi() -> Response {
     );
     r
 }
+
+/// How long a session lasts without a visit (§15: 12 h idle).
+const SESSION_SECONDS: u64 = 12 * 3600;
 
 fn session_cookie(value: &str, max_age: u64, tls: bool) -> HeaderValue {
     let secure = if tls { "; Secure" } else { "" };
@@ -539,13 +551,24 @@ async fn sign_in(St(s): St<State>, body: Text) -> ApiResult<Response> {
     let mut r = ok(who(&info));
     r.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&token, 12 * 3600, s.options.tls),
+        session_cookie(&token, SESSION_SECONDS, s.options.tls),
     );
     Ok(r)
 }
 
-async fn who_am_i(c: Caller) -> Response {
-    ok(who(&c.token))
+/// Who am I; for a signed-in browser also the session's renewal: the cookie's 12 hours
+/// start again (the dashboard asks on every load, so a session ends after 12 h idle).
+async fn who_am_i(c: Caller, St(s): St<State>, headers: HeaderMap) -> Response {
+    let mut r = ok(who(&c.token));
+    if !headers.contains_key(header::AUTHORIZATION)
+        && let Some(token) = crate::auth::cookie_in(&headers, SESSION_COOKIE)
+    {
+        r.headers_mut().insert(
+            header::SET_COOKIE,
+            session_cookie(&token, SESSION_SECONDS, s.options.tls),
+        );
+    }
+    r
 }
 
 async fn sign_out(St(s): St<State>) -> Response {

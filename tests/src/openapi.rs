@@ -150,6 +150,20 @@ fn bodies(op: &str) -> (Option<Value>, Value) {
             json!({"type": "array", "items": r("Finding")}),
         ),
         "getCredential" => (None, r("Credential")),
+        "overview" => (
+            None,
+            object(
+                json!({"items": {"type": "array", "items": object(
+                    json!({"credential": r("Credential"),
+                        "health": r("HealthRecord"),
+                        "numbers": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+                        "numberCount": {"type": "integer", "minimum": 0}}),
+                    &["credential", "health", "numbers", "numberCount"],
+                )},
+                    "next": {"type": ["string", "null"]}}),
+                &["items", "next"],
+            ),
+        ),
         "updateCredential" => (Some(r("CredentialPatch")), r("Credential")),
         "deleteCredential" => (None, r("DeleteReport")),
         "usage" => (None, r("Usage")),
@@ -214,6 +228,23 @@ fn query(op: &str) -> Vec<Value> {
                 "after",
                 json!({"type": "string", "pattern": cursor_pattern(op)}),
                 "The `next` of the previous page.",
+            ),
+        ],
+        "overview" => vec![
+            p(
+                "limit",
+                json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
+                "At most this many items (fewer when a search reads 20,000 credentials without filling the page: go on with `next`).",
+            ),
+            p(
+                "after",
+                json!({"type": "string", "pattern": cursor_pattern("listCredentials")}),
+                "The `next` of the previous page.",
+            ),
+            p(
+                "q",
+                json!({"type": "string", "maxLength": 100}),
+                "Keep the credentials whose name, server or auth user contains this (any case).",
             ),
         ],
         "deleteCredential" => vec![p(

@@ -64,6 +64,10 @@ const NOT_OPERATIONS: &[(&str, &str)] = &[
         "the HTTP API's events across instances; not an operation of its own",
     ),
     (
+        "numbers_for",
+        "the dashboard's overview beside a page of credentials (HTTP overview); surfaces have usage",
+    ),
+    (
         "health_for",
         "the CLI's HEALTH column beside a page of credentials; surfaces page health_list",
     ),

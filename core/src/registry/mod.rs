@@ -754,6 +754,21 @@ impl Registry {
         })
     }
 
+    /// The numbers linked to each of some credentials of an org (read together: what a list
+    /// of credentials shows beside each), in their order.
+    pub fn numbers_for(&self, org: &str, credentials: &[Credential]) -> Result<Vec<Vec<String>>> {
+        let org = Org::parse(org)?;
+        self.read(|tx| {
+            credentials
+                .iter()
+                .map(|c| {
+                    let numbers = tx.credential_numbers(&org, &c.id)?;
+                    Ok(numbers.iter().map(ToString::to_string).collect())
+                })
+                .collect()
+        })
+    }
+
     /// Delete a credential. In use and not forced: `in_use` with the usage, nothing changes.
     /// Forced: its numbers are unlinked and reported.
     pub fn delete_credential(&self, org: &str, id: &str, force: bool) -> Result<DeleteReport> {
