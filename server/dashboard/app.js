@@ -298,11 +298,23 @@ function healthText(rec) {
 async function credentialsPage(params) {
   const state = { q: params.get('q') || '', after: params.get('after') || '' };
   if (!state.after) pageStack.length = 0;
+  // A page of 100. A search reads at most 20,000 credentials a request and may answer a
+  // short page: read on (for up to 5 s) until the page is full or the list ends.
   const load = async () => {
-    const qs = new URLSearchParams({ limit: '100' });
-    if (state.q) qs.set('q', state.q);
-    if (state.after) qs.set('after', state.after);
-    return (await api('GET', orgPath(`/overview?${qs}`))).data;
+    const get = async (after, limit) => {
+      const qs = new URLSearchParams({ limit: String(limit) });
+      if (state.q) qs.set('q', state.q);
+      if (after) qs.set('after', after);
+      return (await api('GET', orgPath(`/overview?${qs}`))).data;
+    };
+    const started = Date.now();
+    let page = await get(state.after, 100);
+    const items = [...page.items];
+    while (state.q && items.length < 100 && page.next && Date.now() - started < 5000) {
+      page = await get(page.next, 100 - items.length);
+      items.push(...page.items);
+    }
+    return { items, next: page.next };
   };
   const holder = h('div', {});
   const show = unlessSame((page) => fill(holder, credentialsTable(page, state), pager(page, state)));

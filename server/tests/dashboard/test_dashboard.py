@@ -415,3 +415,29 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser: Any, se
     ctx.close()
     assert {k: v for k, v in found.items() if v} == {}
     server.api("PUT", f"/v1/orgs/{server.org}/numbers/%2B14155550144", {"credentialId": None})
+
+
+def test_a_search_reads_on_until_it_finds(browser: Any, tmp_path: Any) -> None:
+    """At 25,000 credentials the one match lies past the 20,000 a request reads: the page
+    reads on and shows it, with no empty page in between."""
+    import signal
+
+    from conftest import start_server
+
+    own, proc = start_server(tmp_path, extra=("--no-monitor",))
+    try:
+        lines = "\n".join(
+            json.dumps({"name": "the-needle" if i == 24_000 else f"hay-{i}", "server": "sip.example.com"}) for i in range(25_000)
+        )
+        own.cli("import", "-", stdin=lines)
+        pg = browser.new_context(base_url=own.url).new_page()
+        sign_in(pg, own)
+        expect(pg.get_by_role("link", name="hay-99", exact=True)).to_be_visible()
+        pg.get_by_label("Search").fill("NEEDLE")
+        expect(pg.get_by_role("link", name="the-needle")).to_be_visible()
+        expect(pg.get_by_role("table").get_by_role("row")).to_have_count(2)
+        expect(pg.get_by_role("button", name="Next page")).to_have_count(0)
+        pg.context.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
