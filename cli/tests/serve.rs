@@ -681,6 +681,15 @@ fn the_session_cookie_and_its_origin_check() {
     let cookie = set.split(';').next().unwrap().to_owned();
     let who = request(s.addr, "GET", "/v1/session", &[("Cookie", &cookie)], None);
     assert_eq!(who.json()["org"], "acme");
+    // Each visit renews the session's 12 hours (it ends after 12 h idle); a bearer caller
+    // gets no cookie.
+    let renewed = who.header("set-cookie").unwrap();
+    assert!(
+        renewed.contains("Max-Age=43200") && renewed.contains("HttpOnly"),
+        "{renewed}"
+    );
+    let bearer = s.req("GET", "/v1/session", Some(&w), None);
+    assert!(bearer.header("set-cookie").is_none());
     let no_origin = request(
         s.addr,
         "POST",
