@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The SIP peers shared with the dashboard's browser tests (tests/support/sip_peers.py).
+sys.path.insert(0, str(REPO / "tests" / "support"))
 
 
 def load_vectors() -> list[dict[str, Any]]:

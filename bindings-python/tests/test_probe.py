@@ -1,71 +1,22 @@
 """The live probe through the Python package, against a real Kamailio on loopback (started
-here, killed by pid), a silent UDP socket and a closed port."""
+by tests/support/sip_peers.py, stopped by process group), a silent UDP socket and a closed
+port."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import sipcreds
+from sip_peers import KAMAILIO, free_port
+from sip_peers import kamailio as start_kamailio
 from sipcreds.types import ProbeReport
-
-KAMAILIO = shutil.which("kamailio") or ("/usr/sbin/kamailio" if os.path.exists("/usr/sbin/kamailio") else None)
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = int(t.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            return port
-
-
-CONFIG = """#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=1
-tcp_children=1
-auto_aliases=no
-listen=udp:127.0.0.1:{port}
-listen=tcp:127.0.0.1:{port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "sl.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "auth.so"
-modparam("auth", "algorithm", "SHA-256")
-request_route {{
-  if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
-  if (is_method("REGISTER")) {{
-    if (!pv_auth_check("sip.test", "secret", "0", "1")) {{
-      auth_challenge("sip.test", "1");
-      exit;
-    }}
-    sl_send_reply("200", "OK");
-    exit;
-  }}
-  sl_send_reply("405", "Method Not Allowed");
-}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -74,47 +25,8 @@ def kamailio() -> Iterator[int]:
         if os.environ.get("SIPCREDS_REQUIRE_SERVICES") == "1":
             pytest.fail("kamailio is not installed and SIPCREDS_REQUIRE_SERVICES=1")
         pytest.skip("kamailio is not installed")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as d:
-        cfg = Path(d) / "k.cfg"
-        cfg.write_text(CONFIG.format(port=port))
-        log = open(Path(d) / "log", "w")
-        proc = subprocess.Popen(
-            [KAMAILIO, "-f", str(cfg), "-P", str(Path(d) / "pid"), "-E", "-DD", "-w", d],
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.bind(("127.0.0.1", 0))
-                me = s.getsockname()[1]
-                s.settimeout(0.1)
-                while True:
-                    assert proc.poll() is None, (Path(d) / "log").read_text()
-                    s.sendto(
-                        (
-                            f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKw\r\n"
-                            "From: <sip:w@x>;tag=1\r\nTo: <sip:x>\r\nCall-ID: w\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-                        ).encode(),
-                        ("127.0.0.1", port),
-                    )
-                    try:
-                        if s.recv(2048).startswith(b"SIP/2.0"):
-                            break
-                    except OSError:
-                        pass
-                    assert time.monotonic() < deadline, "kamailio does not answer"
-            yield port
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(3)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            log.close()
+    with start_kamailio(algorithm="SHA-256") as port:
+        yield port
 
 
 def make(reg: sipcreds.Registry, port: int, password: str, domain: str = "sip.test") -> str:

@@ -30,7 +30,7 @@ wheel="$(ls "$ROOT"/dist/python/sipcreds-*.whl)"
   # installed wheel, which conftest.py prints.
   "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
   (cd /tmp && "$VENV/bin/python" -m mypy.stubtest sipcreds)
-  "$VENV/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null examples bench tests
+  MYPYPATH="$ROOT/tests/support" "$VENV/bin/python" -m mypy --strict --no-incremental --cache-dir=/dev/null examples bench tests
   "$VENV/bin/python" examples/quickstart.py > /dev/null
   "$VENV/bin/python" bench/bench_validate.py --n 2000 --repeat 1
 )

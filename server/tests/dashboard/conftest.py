@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -27,6 +25,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+# The SIP peers shared with the Python package's tests.
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+import sip_peers  # noqa: E402
 KEY = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE="
 REQUIRED = os.environ.get("SIPCREDS_REQUIRE_SERVICES") == "1"
 
@@ -35,12 +36,6 @@ def missing(what: str) -> None:
     if REQUIRED:
         pytest.fail(f"{what} is missing and SIPCREDS_REQUIRE_SERVICES=1")
     pytest.skip(f"SKIPPED: {what} is missing")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sipcreds_bin() -> str:
@@ -61,71 +56,10 @@ class Kamailio:
 def kamailio() -> Iterator[Kamailio]:
     """A Kamailio on UDP and TCP 127.0.0.1:port that challenges REGISTER in realm sip.test
     and accepts the password `secret` for any user."""
-    binary = "/usr/sbin/kamailio"
-    if not os.access(binary, os.X_OK):
+    if sip_peers.KAMAILIO is None:
         missing("kamailio (apt-get install kamailio)")
-    port = free_port()
-    work = Path(tempfile.mkdtemp(prefix="sipcreds-dash-kam-"))
-    cfg = work / "kamailio.cfg"
-    cfg.write_text(
-        f"""#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=2
-tcp_children=2
-auto_aliases=no
-listen=udp:127.0.0.1:{port}
-listen=tcp:127.0.0.1:{port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "sl.so"
-loadmodule "pv.so"
-loadmodule "xlog.so"
-loadmodule "textops.so"
-loadmodule "auth.so"
-request_route {{
-  if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
-  if (is_method("REGISTER")) {{
-    if (!pv_auth_check("sip.test", "secret", "0", "1")) {{ auth_challenge("sip.test", "1"); exit; }}
-    sl_send_reply("200", "OK"); exit;
-  }}
-  sl_send_reply("405", "Method Not Allowed");
-}}
-"""
-    )
-    log = open(work / "kamailio.log", "wb")
-    proc = subprocess.Popen(
-        [binary, "-f", str(cfg), "-P", str(work / "pid"), "-E", "-DD", "-w", str(work)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 10
-    up = False
-    while time.monotonic() < deadline and not up:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.settimeout(0.3)
-            s.bind(("127.0.0.1", 0))
-            s.connect(("127.0.0.1", port))
-            me = s.getsockname()[1]
-            msg = (
-                f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-w{time.time_ns()}\r\n"
-                "From: <sip:w@x>;tag=1\r\nTo: <sip:w@x>\r\nCall-ID: wait@x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-            )
-            try:
-                s.send(msg.encode())
-                up = s.recv(2048).startswith(b"SIP/2.0")
-            except OSError:
-                time.sleep(0.2)
-    if not up:
-        proc.kill()
-        pytest.fail(f"kamailio did not answer on 127.0.0.1:{port}: {(work / 'kamailio.log').read_text()[-2000:]}")
-    yield Kamailio(port=port, password="secret", realm="sip.test")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(work, ignore_errors=True)
+    with sip_peers.kamailio(algorithm="MD5", realm="sip.test", password="secret") as port:
+        yield Kamailio(port=port, password="secret", realm="sip.test")
 
 
 @dataclass
@@ -177,7 +111,7 @@ def start_server(tmp: Path, org: str = "acme", extra: tuple[str, ...] = ()) -> t
         ).stdout.strip().splitlines()[0]
 
     write, read = token("write", "dashboard"), token("read", "viewer")
-    port = free_port()
+    port = sip_peers.free_port()
     log = tmp / "serve.log"
     proc = subprocess.Popen(
         [binary, "serve", "--listen", f"127.0.0.1:{port}", *extra],
