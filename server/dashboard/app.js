@@ -255,7 +255,13 @@ async function route() {
   refresh = null;
   const raw = location.hash.replace(/^#/, '') || '/credentials';
   const [path, query = ''] = raw.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = path.split('/').filter(Boolean).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p; // a malformed escape: the id is then not found, said on the page
+    }
+  });
   const params = new URLSearchParams(query);
   const section = ['numbers', 'agents'].includes(parts[0]) ? parts[0] : 'credentials';
   markNav(section);

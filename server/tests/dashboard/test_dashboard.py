@@ -194,6 +194,8 @@ def test_test_connection_runs_the_probe_against_kamailio(page: Any, server: Serv
     expect(report).to_contain_text("Connected: the server accepted the credentials", timeout=10000)
     for step in ("resolve", "connect", "options", "register"):
         expect(report.get_by_role("listitem").filter(has_text=step).first).to_be_visible()
+    # The monitor's first probe of it arrives through the event stream.
+    expect(page.get_by_role("region", name="Health")).to_contain_text("Last outcome: ok", timeout=8000)
     screenshot(page, "credential")
     page.goto(f"/#/credentials/{bad['id']}")
     page.get_by_role("button", name="Test connection").click()
