@@ -56,6 +56,9 @@ proptest! {
         let text = parsed.to_normalized_json_string();
         let reread: Value = serde_json::from_str(&text).unwrap();
         prop_assert_eq!(&reread, &parsed.normalized_json());
+        // The same text, fields in the same order (maps compare without order): the `Value`
+        // is built by hand, the text by the serializer.
+        prop_assert_eq!(&parsed.normalized_json().to_string(), &text);
         if let Some(pw) = pw {
             prop_assert!(!text.contains(&pw));
         }
