@@ -872,11 +872,25 @@ fn health(reg: &Registry, org: &str, args: HealthArgs) -> Result<Output, Error> 
             Ok(Output::new(r.to_json(), monitor::health_one(&r)))
         }
         (None, None) => {
+            // Each page of credentials with its records (the same order and cursor as
+            // health_list, whose records it answers), so that the table can name them.
             let (reg, org) = (reg.clone(), org.to_owned());
             list_output(
                 args.page,
-                move |p| reg.health_list(&org, p),
-                sipcreds::HealthRecord::to_json,
+                move |p| {
+                    let page = reg.list_credentials_page(&org, p)?;
+                    let records = reg.health_for(&org, &page.items)?;
+                    Ok(sipcreds::Paged {
+                        items: page
+                            .items
+                            .iter()
+                            .map(|c| c.input.name.as_ref().map(|n| n.as_str().to_owned()))
+                            .zip(records)
+                            .collect(),
+                        next: page.next,
+                    })
+                },
+                |(_, r)| r.to_json(),
                 monitor::health_table,
             )
         }

@@ -225,11 +225,16 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
 }
 
 /// `health` without an id: the org's records as a table, or the §5 list JSON.
-pub fn health_table(list: &[HealthRecord], w: &mut dyn Write) -> std::io::Result<()> {
+/// The health table: each credential's id, name and record.
+pub fn health_table(
+    list: &[(Option<String>, HealthRecord)],
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     table(
         w,
         &[
             "ID",
+            "NAME",
             "STATE",
             "SINCE",
             "LAST PROBE",
@@ -239,9 +244,10 @@ pub fn health_table(list: &[HealthRecord], w: &mut dyn Write) -> std::io::Result
             "FAILURES",
         ],
         list,
-        |r| {
+        |(name, r)| {
             vec![
                 r.credential_id.to_string(),
+                name.clone().unwrap_or_else(|| "-".into()),
                 r.state.to_string(),
                 sipcreds::timestamp(r.since),
                 r.last_probe_at

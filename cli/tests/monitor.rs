@@ -396,4 +396,16 @@ fn politeness_is_kept_at_the_peer() {
         all.as_array().unwrap().iter().all(|r| r["state"] == "up"),
         "{all}"
     );
+    // For people: a row per credential, named.
+    let out = sipcreds(&db, &["health"], "");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.lines().next().unwrap().contains("NAME"), "{table}");
+    for i in 0..5 {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.contains(&format!(" t{i} ")) && l.contains(" up ")),
+            "{table}"
+        );
+    }
 }

@@ -729,11 +729,7 @@ impl PgTx<'_> {
     /// credential (the first decision of an org reads every row: 100k at once). COPY takes
     /// no parameters, so the org is written as a quoted literal (an org is
     /// `[A-Za-z0-9._-]{1,64}`; quotes are doubled all the same).
-    fn copy_rate_rows(
-        &self,
-        org: &Org,
-        row: &mut CopiedRateRow<'_>,
-    ) -> Result<()> {
+    fn copy_rate_rows(&self, org: &Org, row: &mut CopiedRateRow<'_>) -> Result<()> {
         use std::io::BufRead;
         self.enter(org)?;
         let literal = format!("'{}'", org.as_str().replace('\'', "''"));
