@@ -85,6 +85,8 @@ function render(nodes, { focus = true } = {}) {
   const notice = flash ? h('p', { class: 'notice', role: 'status' }, flash) : null;
   flash = null;
   fill(main, notice, nodes);
+  const heading = main.querySelector('h1');
+  document.title = heading ? `${heading.textContent} \u00B7 sipcreds` : 'sipcreds';
   if (focus) {
     const h1 = main.querySelector('h1');
     if (h1) {

@@ -68,6 +68,7 @@ def test_security_headers_and_no_inline_code(server: Server) -> None:
 def test_sign_in_sets_a_strict_http_only_cookie_and_no_token_in_web_storage(page: Any, server: Server) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in to sipcreds")).to_be_visible()
+    expect(page).to_have_title("Sign in to sipcreds \u00b7 sipcreds")
     page.get_by_label("Token").fill("sct_" + "A" * 43)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not valid")
@@ -443,3 +444,17 @@ def test_a_search_reads_on_until_it_finds(browser: Any, tmp_path: Any) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
+
+
+def test_names_are_shown_as_text_never_as_markup(page: Any, server: Server) -> None:
+    hostile = '<img src=x onerror="document.title=\'pwned\'">&lt;b&gt;'
+    c = create(server, {"name": hostile, "server": "markup.example.com"})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, server)
+    expect(page.get_by_role("link", name=hostile, exact=True)).to_be_visible()
+    assert page.locator("main img").count() == 0
+    page.goto(f"/#/credentials/{c['id']}")
+    expect(page.get_by_role("heading", name=hostile, exact=True)).to_be_visible()
+    assert page.locator("main img").count() == 0
+    assert page.title() == f"{hostile} \u00b7 sipcreds" and dialogs == []
