@@ -98,16 +98,22 @@ fn state_word(s: HealthState) -> String {
     }
 }
 
-fn event_line(e: &HealthEvent) -> String {
+/// One transition, for people: its time, the credential (and its name, when known), the
+/// states and why.
+fn event_line(e: &HealthEvent, name: Option<&str>) -> String {
+    let name = name
+        .map(|n| format!(" ({})", sipcreds::printable(n, 100)))
+        .unwrap_or_default();
     let why = match (&e.outcome, e.status) {
         (Some(o), Some(st)) => format!(" ({o}, {st}{})", reason(e.reason.as_deref())),
         (Some(o), None) => format!(" ({o})"),
         (None, _) => String::new(),
     };
     format!(
-        "{} {} {} -> {}{}\n",
+        "{} {}{} {} -> {}{}\n",
         sipcreds::timestamp(e.at),
         e.credential_id,
+        name,
         state_word(e.from),
         state_word(e.to),
         why
@@ -159,13 +165,21 @@ pub fn monitor(reg: Registry, org: &str, args: MonitorArgs) -> Result<Output, Er
     let once = args.once;
     let mut out = Output::stream(move |w, as_json| {
         let rt = runtime().map_err(std::io::Error::other)?;
-        let write = |w: &mut dyn Write, t: &Transition| -> std::io::Result<()> {
+        // The credentials' names, read once each for the lines people read.
+        let mut names: std::collections::HashMap<String, Option<String>> = Default::default();
+        let mut write = |w: &mut dyn Write, t: &Transition| -> std::io::Result<()> {
             if as_json {
                 serde_json::to_writer(&mut *w, &transition_json(t))
                     .map_err(std::io::Error::other)?;
                 w.write_all(b"\n")?;
             } else {
-                w.write_all(event_line(&t.event).as_bytes())?;
+                let id = t.event.credential_id.to_string();
+                let name = names.entry(id).or_insert_with_key(|id| {
+                    reg.get_credential(t.org.as_str(), id)
+                        .ok()
+                        .and_then(|c| c.input.name.map(|n| n.as_str().to_owned()))
+                });
+                w.write_all(event_line(&t.event, name.as_deref()).as_bytes())?;
             }
             w.flush()
         };
@@ -321,5 +335,5 @@ pub fn events_text(events: &[HealthEvent]) -> String {
     if events.is_empty() {
         return "no transitions yet\n".into();
     }
-    events.iter().map(event_line).collect()
+    events.iter().map(|e| event_line(e, None)).collect()
 }

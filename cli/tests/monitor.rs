@@ -408,4 +408,15 @@ fn politeness_is_kept_at_the_peer() {
             "{table}"
         );
     }
+    // A transition's line for people names the credential too.
+    for step in ["pause", "resume"] {
+        let out = sipcreds(&db, &["health", step, "t0"], "");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let out = sipcreds(&db, &["monitor", "--once", "--timeout", "5"], "");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        lines.lines().any(|l| l.contains(" (t0) unknown -> up")),
+        "{lines}"
+    );
 }
