@@ -797,8 +797,8 @@ function probeReport(r) {
     reachable: 'Reachable: the server answers (credentials not tested)',
   };
   const cause = (r.causes || [])[0];
-  return h('div', { class: 'report' },
-    h('h3', {}, `Test connection: ${words[r.outcome] || `failed (${r.outcome.replace(/_/g, ' ')})`}`),
+  return h('section', { class: 'report', 'aria-labelledby': 'probe-h' },
+    h('h3', { id: 'probe-h' }, `Test connection: ${words[r.outcome] || `failed (${r.outcome.replace(/_/g, ' ')})`}`),
     h('p', {}, `${r.server} over ${r.transport.toUpperCase()}, ${ms(r.elapsedMs)}${r.status ? `; last answer ${r.status}${r.reason ? ` ${r.reason}` : ''}` : ''}.`),
     h('ol', {}, (r.steps || []).map((s) => h('li', { class: s.ok ? 'step-ok' : 'step-failed' },
       `${s.ok ? '\u2713 ' : '\u2715 '}${s.step}${s.target ? ` ${s.target}` : ''}: ${s.ok ? 'ok' : 'failed'} in ${ms(s.ms)}`

@@ -128,9 +128,9 @@ def test_the_seed_path_add_link_delete_refused_then_unlink_and_delete(page: Any,
     page.get_by_label("Name").fill("Main trunk")
     page.get_by_label("Server").fill("sip:trunk.example.com")
     page.get_by_role("button", name="Save").click()
-    error = page.locator("#e-server")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text('"trunk.example.com"')
+    # The error is beside the field and part of its description (aria-describedby).
+    expect(page.get_by_label("Server")).to_have_accessible_description(re.compile(r'remove the "sip:" scheme.*"trunk\.example\.com"'))
+    expect(page.get_by_text('remove the "sip:" scheme')).to_be_visible()
     expect(page.get_by_label("Server")).to_be_focused()
     expect(page.get_by_label("Server")).to_have_attribute("aria-invalid", "true")
     assert credentials(server) == []
@@ -144,7 +144,7 @@ def test_the_seed_path_add_link_delete_refused_then_unlink_and_delete(page: Any,
     page.get_by_label("CPS limit").fill("10")
     page.get_by_label("CPS key").fill("acme-shared")
     expect(page.get_by_text("Before you save")).to_be_visible()
-    expect(page.locator(".warnings")).to_contain_text("5060")
+    expect(page.get_by_role("status").filter(has_text="Before you save")).to_contain_text("5060")
     page.get_by_label("Server").fill("trunk.example.com")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Main trunk")).to_be_visible()
@@ -191,7 +191,7 @@ def test_test_connection_runs_the_probe_against_kamailio(page: Any, server: Serv
     sign_in(page, server)
     page.goto(f"/#/credentials/{good['id']}")
     page.get_by_role("button", name="Test connection").click()
-    report = page.locator(".report")
+    report = page.get_by_role("region", name=re.compile("^Test connection"))
     expect(report).to_contain_text("Connected: the server accepted the credentials", timeout=10000)
     for step in ("resolve", "connect", "options", "register"):
         expect(report.get_by_role("listitem").filter(has_text=step).first).to_be_visible()
@@ -207,8 +207,8 @@ def test_test_connection_runs_the_probe_against_kamailio(page: Any, server: Serv
     page.goto("/#/credentials")
     expect(page.get_by_role("row", name=re.compile("Kamailio"))).to_contain_text("+14155550111")
     # The monitor (every 10 s here) probes new credentials at once: up, and rejected.
-    expect(page.get_by_role("row", name=re.compile("Kamailio")).locator(".health")).to_contain_text("Up", timeout=8000)
-    expect(page.get_by_role("row", name=re.compile("Wrong password")).locator(".health")).to_contain_text("Rejected", timeout=8000)
+    expect(page.get_by_role("row", name=re.compile("Kamailio"))).to_contain_text("Up", timeout=8000)
+    expect(page.get_by_role("row", name=re.compile("Wrong password"))).to_contain_text("Rejected", timeout=8000)
     screenshot(page, "credentials")
     server.api("PUT", f"/v1/orgs/{server.org}/numbers/%2B14155550111", {"credentialId": None})
 
@@ -217,10 +217,12 @@ def test_health_comes_from_the_monitor_and_shows_words(page: Any, server: Server
     c = create(server, {"name": "Watched", "server": f"127.0.0.1:{kamailio.port}", "authUser": "alice",
                         "authPassword": kamailio.password, "domain": kamailio.realm})
     sign_in(page, server)
-    badge = page.get_by_role("row", name=re.compile("Watched")).locator(".health")
+    row = page.get_by_role("row", name=re.compile("Watched"))
     # The monitor probes a new credential at once; the event stream brings the change.
-    expect(badge).to_contain_text("Up", timeout=8000)
-    badge.focus()
+    expect(row).to_contain_text("Up", timeout=8000)
+    # The health word takes the focus after the name's link; focused, it shows the details.
+    row.get_by_role("link", name="Watched").focus()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("tooltip").filter(has_text="Last outcome: ok")).to_be_visible()
     page.goto(f"/#/credentials/{c['id']}")
     health = page.get_by_role("region", name="Health")
@@ -254,7 +256,7 @@ def test_a_second_browser_sees_changes_within_two_seconds(browser: Any, server: 
     # A health change (a pause in B) and a number linked (through the API): A sees both.
     b.get_by_role("button", name="Pause monitoring").click()
     row = a.get_by_role("row", name=re.compile("Added in B"))
-    expect(row.locator(".health")).to_contain_text("Paused", timeout=2000)
+    expect(row).to_contain_text("Paused", timeout=2000)
     server.api("PUT", f"/v1/orgs/{server.org}/numbers/%2B14155550122", {"credentialId": c["id"]})
     expect(row).to_contain_text("+14155550122", timeout=2000)
     print(f"a credential added in B was shown in A after {added * 1000:.0f} ms")
@@ -308,7 +310,7 @@ def test_an_edit_that_conflicts_shows_the_newer_values_and_reloads(page: Any, se
     # Meanwhile someone else changes it.
     server.api("PATCH", f"/v1/orgs/{server.org}/credentials/{c['id']}", {"cpsLimit": 9})
     page.get_by_role("button", name="Save").click()
-    conflict = page.locator(".conflict")
+    conflict = page.get_by_role("alert").filter(has_text="changed meanwhile")
     expect(conflict).to_contain_text("changed meanwhile")
     expect(conflict.get_by_role("row", name=re.compile("CPS limit"))).to_contain_text("7")
     expect(conflict.get_by_role("row", name=re.compile("CPS limit"))).to_contain_text("9")
@@ -370,7 +372,7 @@ def test_agents_get_numbers(page: Any, server: Server) -> None:
     expect(ada.get_by_role("listitem")).to_contain_text("+14155550133")
     ada.get_by_label("Number for Ada").fill("+1415")
     ada.get_by_role("button", name="Assign", exact=True).click()
-    expect(ada.locator(".field-error")).to_contain_text("E.164")
+    expect(ada.get_by_label("Number for Ada")).to_have_accessible_description(re.compile("E.164"))
     screenshot(page, "agents")
     page.goto(f"/#/credentials/{c['id']}")
     expect(page.get_by_role("region", name="Usage")).to_contain_text("Ada")
@@ -401,11 +403,11 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser: Any, se
     pg.get_by_role("button", name="Add credentials").click()
     pg.get_by_label("Server").fill("sip:bad")
     pg.get_by_role("button", name="Save").click()
-    expect(pg.locator("#e-server")).to_be_visible()
+    expect(pg.get_by_label("Server")).to_have_accessible_description(re.compile("sip:"))
     found["add (with an error)"] = axe(pg, "add")
     pg.goto(f"/#/credentials/{c['id']}")
     pg.get_by_role("button", name="Test connection").click()
-    expect(pg.locator(".report")).to_be_visible(timeout=10000)
+    expect(pg.get_by_role("region", name=re.compile("^Test connection"))).to_be_visible(timeout=10000)
     found["credential (with a report)"] = axe(pg, "credential")
     pg.get_by_role("button", name="Edit").click()
     found["edit"] = axe(pg, "edit")
@@ -453,8 +455,8 @@ def test_names_are_shown_as_text_never_as_markup(page: Any, server: Server) -> N
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     sign_in(page, server)
     expect(page.get_by_role("link", name=hostile, exact=True)).to_be_visible()
-    assert page.locator("main img").count() == 0
+    expect(page.get_by_role("main").get_by_role("img")).to_have_count(0)
     page.goto(f"/#/credentials/{c['id']}")
     expect(page.get_by_role("heading", name=hostile, exact=True)).to_be_visible()
-    assert page.locator("main img").count() == 0
+    expect(page.get_by_role("main").get_by_role("img")).to_have_count(0)
     assert page.title() == f"{hostile} \u00b7 sipcreds" and dialogs == []
