@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "../../probe/tests/live/peers.rs"]
+#[allow(dead_code)]
+mod peers;
+
 const PASSWORD: &str = "probe-Pa55word-never-shown";
 
 fn sipcreds(db: &Path, args: &[&str], stdin: &[u8]) -> Output {
@@ -55,18 +59,7 @@ fn responder() -> u16 {
         let mut buf = [0u8; 4096];
         while let Ok((n, from)) = sock.recv_from(&mut buf) {
             let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let keep: Vec<&str> = text
-                .lines()
-                .filter(|l| {
-                    ["via:", "from:", "to:", "call-id:", "cseq:"]
-                        .iter()
-                        .any(|h| l.to_ascii_lowercase().starts_with(h))
-                })
-                .collect();
-            let reply = format!(
-                "SIP/2.0 200 OK\r\n{}\r\nServer: cli-test\r\nContent-Length: 0\r\n\r\n",
-                keep.join("\r\n")
-            );
+            let reply = peers::ok_reply_with(&text, "Server: cli-test\r\n");
             let _ = sock.send_to(reply.as_bytes(), from);
         }
     });

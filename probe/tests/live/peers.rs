@@ -98,6 +98,12 @@ impl Peer {
 /// test peer answers.
 #[allow(dead_code)]
 pub fn ok_reply(request: &str) -> String {
+    ok_reply_with(request, "")
+}
+
+/// [`ok_reply`] with more header lines (each ending in CRLF) before `Content-Length`.
+#[allow(dead_code)]
+pub fn ok_reply_with(request: &str, headers: &str) -> String {
     let keep: Vec<&str> = request
         .lines()
         .filter(|l| {
@@ -107,7 +113,7 @@ pub fn ok_reply(request: &str) -> String {
         })
         .collect();
     format!(
-        "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+        "SIP/2.0 200 OK\r\n{}\r\n{headers}Content-Length: 0\r\n\r\n",
         keep.join("\r\n")
     )
 }
