@@ -57,7 +57,7 @@ fn etag(bytes: &[u8]) -> String {
     format!("\"{}-{h:016x}\"", env!("CARGO_PKG_VERSION"))
 }
 
-fn asset(a: &'static Asset, headers: &HeaderMap) -> Response {
+fn asset(a: &Asset, headers: &HeaderMap) -> Response {
     let tag = etag(a.bytes);
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -89,8 +89,8 @@ pub(crate) fn routes(mut r: Router<State>) -> Router<State> {
 /// `GET /assets/fields.json`: what the form says of each input field (its description,
 /// default and range), from the core's schema, the one the server validates against.
 async fn fields(headers: HeaderMap) -> Response {
-    static FIELDS: std::sync::OnceLock<Asset> = std::sync::OnceLock::new();
-    let a = FIELDS.get_or_init(|| {
+    static FIELDS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let bytes = FIELDS.get_or_init(|| {
         let schema = sipcreds::input_schema();
         let mut out = serde_json::Map::new();
         if let Some(props) = schema["properties"].as_object() {
@@ -104,18 +104,14 @@ async fn fields(headers: HeaderMap) -> Response {
                 out.insert(name.clone(), Value::Object(f));
             }
         }
-        Asset {
-            path: "/assets/fields.json",
-            media_type: "application/json",
-            bytes: Box::leak(
-                Value::Object(out)
-                    .to_string()
-                    .into_bytes()
-                    .into_boxed_slice(),
-            ),
-        }
+        Value::Object(out).to_string().into_bytes()
     });
-    asset(a, &headers)
+    let a = Asset {
+        path: "/assets/fields.json",
+        media_type: "application/json",
+        bytes,
+    };
+    asset(&a, &headers)
 }
 
 /// The most credentials one overview request reads while searching: a search that matches
