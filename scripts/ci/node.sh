@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/ci/lib.sh
 ROOT="$PWD"
-tgz="$(ls "$ROOT"/dist/node/sipcreds-*.tgz)"
+tgz="$(ls "$ROOT"/dist/node/sipcreds-[0-9]*.tgz)"
 
 (
   without_rust
@@ -34,7 +34,10 @@ tgz="$(ls "$ROOT"/dist/node/sipcreds-*.tgz)"
 )
 
 # The source install: no addon in the package folder, so the first require builds it (npm 11
-# does not run the install script of an unapproved package) into the shared release tree.
+# does not run the install script of an unapproved package) into the shared release tree, with
+# the release's zig environment, so only the addon's own crate is compiled.
+source scripts/zig-env.sh
+zig_env "$(host_triple)"
 rm -f bindings-node/sipcreds.*.node
 consumer="$(mktemp -d)"
 (

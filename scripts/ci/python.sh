@@ -12,7 +12,7 @@ source scripts/ci/lib.sh
 ROOT="$PWD"
 PY="${PYTHON:-python3}"
 HOST="$(host_triple)"
-wheel="$(ls "$ROOT"/dist/python/sipcreds-*.whl)"
+wheel="$(ls "$ROOT"/dist/python/sipcreds-*-manylinux*.whl)"
 
 (
   without_rust
@@ -36,8 +36,10 @@ wheel="$(ls "$ROOT"/dist/python/sipcreds-*.whl)"
 )
 
 # The source install contributors use; it builds with cargo into the same release tree
-# (CARGO_BUILD_TARGET names the host triple, as every release step does), so only the
-# module's own crate is compiled.
+# (CARGO_BUILD_TARGET names the host triple, as every release step does, and the release's
+# zig environment is set), so only the module's own crate is compiled.
+source scripts/zig-env.sh
+zig_env "$HOST"
 SRC_VENV="$ROOT/target/ci-venv-source"
 rm -rf "$SRC_VENV"
 "$PY" -m venv "$SRC_VENV"
