@@ -107,6 +107,9 @@ node_addon() {
     rm -f "sipcreds.$(node_platform "$triple").node"
     npx napi build --platform --release --target "$triple" "${gen[@]}"
   )
+  # Stripped here, not by the napi CLI (its --strip changes RUSTFLAGS, which rebuilds the tree).
+  local addon="sipcreds.$(node_platform "$triple").node"
+  strip_keep_debug "bindings-node/$addon" "$addon"
   echo "    took $((SECONDS - t0)) s"
 }
 
@@ -115,8 +118,9 @@ node_addon() {
 wheel() {
   local triple="$1" t0=$SECONDS
   step "maturin build --release --target $triple --compatibility $(wheel_compat "$triple")"
+  # --strip applies to the module's own link step only (no rebuild of the tree).
   (cd bindings-python && "$TOOLS/bin/maturin" build --locked --release --target "$triple" \
-    --compatibility "$(wheel_compat "$triple")" --out "$DIST/python")
+    --compatibility "$(wheel_compat "$triple")" --strip --out "$DIST/python")
   echo "    took $((SECONDS - t0)) s"
 }
 

@@ -61,6 +61,10 @@ zig_env() {
   done
   export "CC_$low=$dir/cc" "CXX_$low=$dir/c++" "AR_$low=$dir/ar" "RANLIB_$low=$dir/ranlib"
   export "CARGO_TARGET_${up}_LINKER=$dir/cc"
+  # Cargo asks the linker to strip debug sections from release builds; zig's linker strips the
+  # whole symbol table then, which uniffi-bindgen reads the bindings' metadata from. The release
+  # script strips what it ships itself, keeping the symbols in dist/debug.
+  export CARGO_PROFILE_RELEASE_STRIP=none
   case "$triple" in
     # A Node addon or Python module on musl is a shared library that loads the system's libc
     # (Alpine's), not one with a static libc of its own.
