@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, ErrorCode};
-use crate::host::quote;
+use crate::text::quote;
 
 /// One likely cause.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

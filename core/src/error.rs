@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::text::printable;
 use crate::usage::UsageReport;
 
 /// A field name on the wire (`"server"`, `"authUser"`, ...), or the name of an unknown field.
@@ -13,57 +14,6 @@ pub type FieldName = Cow<'static, str>;
 
 /// The most characters a `field` that echoes a caller's key may have (§8).
 pub const MAX_ECHOED_FIELD_CHARS: usize = 64;
-
-/// Characters a terminal or a log reader may act on: C0 and C1 controls (ESC, CR, LF, CSI, ...),
-/// the line and paragraph separators, and the bidirectional embeddings, overrides and isolates
-/// (which reorder what a reader sees).
-pub(crate) fn terminal_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-        )
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
-
-/// A caller's text made safe to print as it is (§8): every [`terminal_unsafe`] character
-/// escaped as `\uXXXX`, and the whole cut to at most `max` characters, ending in `…` when
-/// cut (never inside an escape).
-///
-/// ```
-/// assert_eq!(sipcreds::printable("a\u{1b}]0;x\u{7}\r\n", 64), "a\\u001b]0;x\\u0007\\u000d\\u000a");
-/// assert_eq!(sipcreds::printable(&"k".repeat(100), 64).chars().count(), 64);
-/// ```
-pub fn printable(s: &str, max: usize) -> String {
-    let pieces: Vec<std::borrow::Cow<'static, str>> = s
-        .chars()
-        .map(|c| {
-            if terminal_unsafe(c) {
-                format!("\\u{:04x}", c as u32).into()
-            } else {
-                String::from(c).into()
-            }
-        })
-        .collect();
-    let len = |p: &std::borrow::Cow<'_, str>| p.chars().count();
-    if pieces.iter().map(len).sum::<usize>() <= max {
-        return pieces.concat();
-    }
-    let mut out = String::new();
-    let mut count = 0;
-    for p in &pieces {
-        if count + len(p) + 1 > max {
-            break;
-        }
-        out.push_str(p);
-        count += len(p);
-    }
-    if max > 0 {
-        out.push('…');
-    }
-    out
-}
 
 /// Declares [`ErrorCode`] and everything derived from the one table below: the enum, its
 /// string and number forms, the descriptions, [`ErrorCode::ALL`] and each code's

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 use crate::error::{Error, ErrorCode};
+use crate::text::{mask_userinfo, quote};
 
 /// The longest DNS name, without its trailing dot.
 const MAX_DNS_NAME: usize = 253;
@@ -270,35 +271,6 @@ fn check_chars(s: &str) -> Result<(), HostProblem> {
             c.escape_unicode()
         ))),
         None => Ok(()),
-    }
-}
-
-/// Quote a user value for a message: JSON-style escaping, so control characters stay visible,
-/// with the terminal-unsafe characters of [`crate::error::printable`] escaped too (C1 controls
-/// and bidirectional overrides, which JSON leaves as they are).
-pub(crate) fn quote(s: &str) -> String {
-    const MAX: usize = 80;
-    // A value shaped like a userinfo (`user:password@host`) never shows its password, in
-    // whichever field it was given (a SIP URI pasted into `authUser`, say).
-    let s = &*mask_userinfo(s);
-    let shown: String = if s.chars().count() > MAX {
-        s.chars().take(MAX).chain("…".chars()).collect()
-    } else {
-        s.to_owned()
-    };
-    let json = serde_json::to_string(&shown).unwrap_or_else(|_| String::from("\"?\""));
-    if json.chars().any(crate::error::terminal_unsafe) {
-        json.chars()
-            .map(|c| {
-                if crate::error::terminal_unsafe(c) {
-                    format!("\\u{:04x}", c as u32)
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect()
-    } else {
-        json
     }
 }
 
@@ -629,32 +601,6 @@ impl FromStr for Domain {
             )));
         }
         Host::parse_inner(s).map(Domain).map_err(|p| fail(p.0))
-    }
-}
-
-/// `s` with the password of a userinfo masked: everything between the first `:` after the
-/// scheme and the last `@` becomes `***` (`sip:acme:pw@host` → `sip:acme:***@host`). The last
-/// `@` is taken so that a password holding `@` (or `/`, `;`, `?`) is masked whole; text
-/// without a `:` before its last `@` is returned as it is.
-pub(crate) fn mask_userinfo(s: &str) -> Cow<'_, str> {
-    let Some(at) = s.rfind('@') else {
-        return Cow::Borrowed(s);
-    };
-    let lower = s.get(..at).unwrap_or("").to_ascii_lowercase();
-    let start = if let Some(i) = lower.find("://") {
-        i + 3
-    } else {
-        ["sips:", "sip:", "tel:"]
-            .iter()
-            .find(|p| lower.starts_with(*p))
-            .map_or(0, |p| p.len())
-    };
-    match s[start..at].find(':') {
-        Some(colon) => {
-            let colon = start + colon;
-            Cow::Owned(format!("{}:***{}", &s[..colon], &s[at..]))
-        }
-        None => Cow::Borrowed(s),
     }
 }
 

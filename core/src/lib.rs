@@ -45,20 +45,20 @@ mod registry;
 mod schema;
 #[cfg(feature = "schema")]
 mod shapes;
+mod text;
 mod token;
 mod usage;
 mod values;
 mod wire;
 
 pub use credential::{
-    Auth, Change, Credential, CredentialInput, CredentialPatch, CredentialView, FieldValue,
-    NormalizedFields, Source, Timestamp, read_input_list, read_inputs, timestamp,
-    undecodable_field, wipe_value,
+    Auth, Change, Credential, CredentialInput, CredentialPatch, CredentialView, NormalizedFields,
+    Source, Timestamp, read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
 };
 pub use diagnose::{Cause, Diagnosis, diagnose, symptoms};
 pub use error::{
     Error, ErrorBody, ErrorClass, ErrorCode, ErrorInfo, ErrorJson, FieldName,
-    MAX_ECHOED_FIELD_CHARS, Result, list_all_errors, printable,
+    MAX_ECHOED_FIELD_CHARS, Result, list_all_errors,
 };
 pub use health::{
     EVENTS_KEPT, HealthEvent, HealthRecord, HealthRow, HealthState, OutcomeClass, ProbeResult,
@@ -82,6 +82,7 @@ pub use registry::{
 pub use schema::input_schema;
 #[cfg(feature = "schema")]
 pub use shapes::output_schemas;
+pub use text::printable;
 pub use token::{
     NewToken, NewTokenView, Role, TOKEN_LEN, TOKEN_PREFIX, TokenHash, TokenInfo, TokenRecord,
     looks_like_token,
@@ -91,7 +92,7 @@ pub use values::{
     AgentId, AuthUser, CpsKey, CpsLimit, CredentialId, Name, Org, Password, PhoneNumber,
     ProviderId, TokenId, Transport,
 };
-pub use wire::{CREATE_FIELDS, MAX_BODY_BYTES};
+pub use wire::{CREATE_FIELDS, FieldValue, MAX_BODY_BYTES};
 
 /// The crate's version, shared by every surface.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

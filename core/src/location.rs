@@ -8,7 +8,8 @@
 //!   PostgreSQL's, never a file name;
 //! - anything else: a SQLite file path.
 
-use crate::error::{Error, ErrorCode, printable};
+use crate::error::{Error, ErrorCode};
+use crate::text::printable;
 
 /// The scheme of a URL-like location (`POSTGRES://…` → `postgres`), lowercased: RFC 3986
 /// schemes are case-insensitive. `None` for a location without `scheme://` (a file path).

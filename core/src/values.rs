@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, ErrorCode};
-use crate::host::quote;
+use crate::text::quote;
 
 /// True for characters a one-line text field must not hold: C0/C1 controls, line and
 /// paragraph separators, and the bidi embedding/override/isolate controls (Trojan Source).

@@ -228,7 +228,7 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                             if unknown_seen.contains(&key) {
                                 return Err(de::Error::custom(format_args!(
                                     "duplicate key {}",
-                                    crate::host::quote(&key)
+                                    crate::text::quote(&key)
                                 )));
                             }
                             if out.first_unknown.is_none() {
@@ -338,10 +338,9 @@ pub(crate) fn read_object(body: &str) -> Result<RawObject<'_>, Error> {
 /// `None` for a key that is not a field (or `expectedVersion` when `allow_expected_version`
 /// is false), a repeated key, or values whose JSON text might pass the size bound.
 pub(crate) fn object_from_fields<'a>(
-    fields: impl IntoIterator<Item = (&'a str, crate::credential::FieldValue<'a>)>,
+    fields: impl IntoIterator<Item = (&'a str, FieldValue<'a>)>,
     allow_expected_version: bool,
 ) -> Option<RawObject<'a>> {
-    use crate::credential::FieldValue;
     let mut out = RawObject::default();
     // An upper bound of the JSON text's length: braces, and per field its quoted key, a
     // colon, a comma, and the value with every byte escaped as \u00XX at worst.
@@ -517,4 +516,19 @@ mod tests {
         let exact = format!("{{}}{}", " ".repeat(MAX_BODY_BYTES - 2));
         assert_eq!(code(&exact), None);
     }
+}
+
+/// A field's value as a binding hands it over without JSON text
+/// ([`CredentialInput::from_fields`]): the JSON types a field can hold that need no
+/// conversion. (Anything else, a float, an integer past 64 bits, a list, goes the JSON way.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string, borrowed.
+    Str(&'a str),
 }

@@ -112,3 +112,16 @@ pub(crate) fn rate_groups_of<'a>(
     }
     groups
 }
+
+/// What changed in an org's credentials after a value of its change counter
+/// ([`crate::registry::Tx::rate_changes`]): the rate fields of the credentials written since, and the ids of
+/// those removed since.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateChanges {
+    /// The counter now.
+    pub counter: u64,
+    /// The credentials created or changed since, with their current rate fields.
+    pub changed: Vec<RateRow>,
+    /// The credentials deleted since.
+    pub removed: Vec<CredentialId>,
+}

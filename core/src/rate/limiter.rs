@@ -3,242 +3,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use foldhash::quality::RandomState;
 
+use super::backend::{GroupState, InProcessBackend, LimiterBackend};
 use super::clock::{Clock, MonotonicClock, Nanos, SECOND};
-use super::groups::{RateRow, group_key};
-use super::window::{Admission, SlidingWindow};
+use super::decision::{DEFAULT_MARGIN, Decision};
+use super::groups::{RateChanges, RateRow, group_key};
+use super::window::Admission;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
-use crate::registry::RateChanges;
 use crate::values::{CredentialId, Org};
-
-/// Where admission state lives. The in-process backend keeps it in this process; a shared
-/// backend (Redis, later) gives the same guarantee across processes.
-///
-/// The limiter asks the backend once for a [`GroupState`] handle per group (when a group is
-/// formed or changes), and decides through the handle on the hot path, so a decision costs
-/// no lookup by group name.
-pub trait LimiterBackend: Send + Sync + std::fmt::Debug {
-    /// The state of a group, created empty if new. Asking again for the same key while the
-    /// state is held gives the same state.
-    fn group(&self, key: &str) -> Result<Arc<dyn GroupState>>;
-    /// Drop the state of groups with no admission in the second before `now`: they constrain
-    /// nothing any more. (A group is never dropped earlier, even when it loses its last
-    /// member: a credential re-keyed back into it within the second must see its history.)
-    fn sweep(&self, now: Nanos);
-    /// Bytes of state held, for memory figures (best effort).
-    fn state_bytes(&self) -> usize {
-        0
-    }
-}
-
-/// One group's admission state, wherever it lives.
-///
-/// `acquire` books the first slot at or after `now` that keeps every window of `span`
-/// nanoseconds (one second plus the limiter's margin) at most `limit`, if it is at most
-/// `max_wait` away, and says when it is.
-pub trait GroupState: Send + Sync + std::fmt::Debug {
-    /// Book a slot, or say when the first one is.
-    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission>;
-    /// True when no admission of the last `span` before `now` (nor one booked later) is
-    /// held here, so the limiter may drop this handle. The default, true, suits a handle on
-    /// state kept elsewhere (a shared store): dropping it loses nothing.
-    fn idle(&self, _now: Nanos, _span: Nanos) -> bool {
-        true
-    }
-}
-
-/// The in-process state of a group: its window log behind a mutex.
-#[derive(Debug, Default)]
-struct LocalGroup(Mutex<SlidingWindow>);
-
-impl GroupState for LocalGroup {
-    fn acquire(&self, limit: u32, span: Nanos, now: Nanos, max_wait: Nanos) -> Result<Admission> {
-        let mut w = self
-            .0
-            .lock()
-            .map_err(|_| Error::storage("the rate limiter state is poisoned"))?;
-        Ok(w.acquire(limit, span, now, max_wait))
-    }
-
-    fn idle(&self, now: Nanos, span: Nanos) -> bool {
-        self.0
-            .lock()
-            .map_or(true, |w| w.last().is_none_or(|t| t + span <= now))
-    }
-}
-
-/// The in-process backend: one sliding-window log per group, each behind its own mutex.
-#[derive(Debug, Default)]
-pub struct InProcessBackend {
-    groups: RwLock<HashMap<Box<str>, Arc<LocalGroup>, RandomState>>,
-}
-
-impl InProcessBackend {
-    /// An empty backend.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl LimiterBackend for InProcessBackend {
-    fn group(&self, key: &str) -> Result<Arc<dyn GroupState>> {
-        if let Some(g) = self.groups.read().map_err(poisoned)?.get(key) {
-            return Ok(g.clone());
-        }
-        let mut groups = self.groups.write().map_err(poisoned)?;
-        Ok(groups.entry(key.into()).or_default().clone())
-    }
-
-    fn sweep(&self, now: Nanos) {
-        if let Ok(mut groups) = self.groups.write() {
-            groups.retain(|_, w| {
-                // Still held by a configured group: keep. Else keep it while it constrains.
-                Arc::strong_count(w) > 1
-                    || w.0.lock().map_or(true, |w| {
-                        w.last().is_some_and(|t| t + super::clock::SECOND > now)
-                    })
-            });
-        }
-    }
-
-    fn state_bytes(&self) -> usize {
-        let Ok(groups) = self.groups.read() else {
-            return 0;
-        };
-        groups
-            .iter()
-            .map(|(k, w)| {
-                k.len()
-                    + std::mem::size_of::<(Box<str>, Arc<LocalGroup>)>()
-                    + std::mem::size_of::<LocalGroup>()
-                    + 16 // the Arc's counts
-                    + w.0.lock().map(|w| w.heap_bytes()).unwrap_or(0)
-            })
-            .sum::<usize>()
-            + groups.capacity() // control bytes
-    }
-}
-
-/// The margin of the limiters on the real clock (see [`RateLimiter::with_margin`]).
-pub const DEFAULT_MARGIN: Duration = Duration::from_millis(10);
-
-/// A decision of [`RateLimiter::try_acquire`] or [`RateLimiter::reserve`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Admitted: dial after `wait` (zero for `try_acquire`).
-    Admitted {
-        /// How long to wait before dialing.
-        wait: Duration,
-        /// The booked slot on the limiter's clock (now + wait).
-        at: Nanos,
-    },
-    /// Rejected: a call would be admitted after `retry_after`.
-    Rejected {
-        /// How long until a call would be admitted.
-        retry_after: Duration,
-    },
-}
-
-impl Decision {
-    /// True when admitted.
-    pub fn is_admitted(&self) -> bool {
-        matches!(self, Decision::Admitted { .. })
-    }
-
-    /// The wait before dialing, when admitted.
-    pub fn wait(&self) -> Option<Duration> {
-        match self {
-            Decision::Admitted { wait, .. } => Some(*wait),
-            Decision::Rejected { .. } => None,
-        }
-    }
-
-    /// `{"admitted": true, "waitMs": ...}` or `{"admitted": false, "retryAfterMs": ...}`
-    /// (milliseconds, rounded up).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-/// A rate-limit decision: admitted (dial after `waitMs`), or rejected (retry after
-/// `retryAfterMs`). Milliseconds, rounded up.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "Decision"))]
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum DecisionView {
-    /// Admitted: dial after `waitMs`.
-    #[serde(rename_all = "camelCase")]
-    Admitted {
-        /// `true`.
-        admitted: Flag<true>,
-        /// How long to wait before dialing, in milliseconds.
-        wait_ms: u64,
-    },
-    /// Rejected: a call would be admitted after `retryAfterMs`.
-    #[serde(rename_all = "camelCase")]
-    Rejected {
-        /// `false`.
-        admitted: Flag<false>,
-        /// How long until a call would be admitted, in milliseconds.
-        retry_after_ms: u64,
-    },
-}
-
-/// A boolean that its variant fixes (`admitted`): written as the boolean, typed as its
-/// constant.
-struct Flag<const B: bool>;
-
-impl<const B: bool> serde::Serialize for Flag<B> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bool(B)
-    }
-}
-
-#[cfg(feature = "schema")]
-impl<const B: bool> schemars::JsonSchema for Flag<B> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        if B { "True" } else { "False" }.into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "boolean", "const": B})
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Decision {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Decision".into()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        DecisionView::json_schema(generator)
-    }
-}
-
-impl serde::Serialize for Decision {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ms = |d: &Duration| d.as_nanos().div_ceil(1_000_000) as u64;
-        match self {
-            Decision::Admitted { wait, .. } => DecisionView::Admitted {
-                admitted: Flag,
-                wait_ms: ms(wait),
-            },
-            Decision::Rejected { retry_after } => DecisionView::Rejected {
-                admitted: Flag,
-                retry_after_ms: ms(retry_after),
-            },
-        }
-        .serialize(s)
-    }
-}
 
 /// A credential id as a map key: its 128-bit ULID as two words (16 bytes, 8-aligned: the map
 /// entry with its [`Entry`] is 24 bytes).
@@ -460,7 +237,7 @@ pub struct RateLimiter {
     orgs: RwLock<HashMap<String, OrgConfig, RandomState>>,
 }
 
-fn poisoned<T>(_: T) -> Error {
+pub(super) fn poisoned<T>(_: T) -> Error {
     Error::storage("the rate limiter configuration is poisoned")
 }
 

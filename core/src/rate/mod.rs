@@ -1,14 +1,16 @@
 //! CPS rate limiting (§6): rate groups, the admission rule, clocks, backends and the limiter.
 
+mod backend;
 mod clock;
+mod decision;
 mod groups;
 mod limiter;
 mod window;
 
+pub use backend::{GroupState, InProcessBackend, LimiterBackend};
 pub use clock::{Clock, ManualClock, MonotonicClock, Nanos, SECOND};
+pub use decision::{DEFAULT_MARGIN, Decision};
 pub(crate) use groups::rate_groups_of;
-pub use groups::{RateGroup, RateRow, group_key, rate_groups};
-pub use limiter::{
-    DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend, OrgRates, RateLimiter,
-};
+pub use groups::{RateChanges, RateGroup, RateRow, group_key, rate_groups};
+pub use limiter::{OrgRates, RateLimiter};
 pub use window::{Admission, SlidingWindow};

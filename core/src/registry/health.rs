@@ -210,18 +210,14 @@ impl Registry {
 
     /// A page of the org's health records, one per credential, in credential id order.
     pub fn health_list(&self, org: &str, page: &Page) -> Result<Paged<HealthRecord>> {
-        let org = Org::parse(org)?;
-        let after = page.cursor("a credential id (cred_…)", |a| {
-            CredentialId::parse(a, "after")
-        })?;
-        let n = page.limit();
-        let items = self.read(|tx| {
-            let creds = tx.credentials_after(&org, after.as_ref(), n + 1)?;
-            records_for(tx, &org, &creds)
-        })?;
-        Ok(Paged::from_lookahead(items, n, |r| {
-            r.credential_id.to_string()
-        }))
+        self.read_page(
+            org,
+            page,
+            "a credential id (cred_…)",
+            |a| CredentialId::parse(a, "after"),
+            |tx, org, after, n| records_for(tx, org, &tx.credentials_after(org, after, n)?),
+            |r| r.credential_id.to_string(),
+        )
     }
 
     /// The health records of some credentials of an org (read together: what a list of

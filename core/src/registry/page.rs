@@ -34,6 +34,24 @@ impl Page {
         })
     }
 
+    /// The page a surface's optional `limit` and `after` ask for, the one rule of every
+    /// surface: `None` (the whole list) when both are absent; `after` alone pages
+    /// [`Page::MAX_LIMIT`] at a time; `limit` alone is the first page.
+    ///
+    /// ```
+    /// use sipcreds::Page;
+    /// assert_eq!(Page::from_options(None, None).unwrap(), None);
+    /// assert_eq!(Page::from_options(None, Some("cred_x")).unwrap().unwrap().limit(), 1000);
+    /// assert_eq!(Page::from_options(Some(5), None).unwrap().unwrap().after(), None);
+    /// assert_eq!(Page::from_options(Some(0), None).unwrap_err().field(), Some("limit"));
+    /// ```
+    pub fn from_options(limit: Option<u64>, after: Option<&str>) -> Result<Option<Page>> {
+        match (limit, after) {
+            (None, None) => Ok(None),
+            (limit, after) => Page::new(limit.unwrap_or(Self::MAX_LIMIT), after).map(Some),
+        }
+    }
+
     /// The first page of `limit` items.
     pub fn first(limit: u64) -> Result<Page> {
         Page::new(limit, None)
@@ -79,7 +97,7 @@ impl Page {
                 "after",
                 format!(
                     "after {} is not {what}: give the last one of the previous page (its \"next\")",
-                    crate::host::quote(after)
+                    crate::text::quote(after)
                 ),
             )
         })

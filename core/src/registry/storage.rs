@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::credential::{Credential, CredentialInput, serialize_timestamp};
 use crate::error::Result;
 use crate::health::{HealthEvent, HealthRow};
+pub use crate::rate::RateChanges;
 use crate::rate::RateRow;
 use crate::token::{TokenHash, TokenRecord};
 use crate::values::{
@@ -120,19 +121,6 @@ impl Provider {
 /// The agents using some numbers: each agent's id, name, and the numbers it uses among
 /// them (sorted), sorted by agent id.
 pub type AgentLinks = Vec<(AgentId, Name, Vec<PhoneNumber>)>;
-
-/// What changed in an org's credentials after a value of its change counter
-/// ([`Tx::rate_changes`]): the rate fields of the credentials written since, and the ids of
-/// those removed since.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RateChanges {
-    /// The counter now.
-    pub counter: u64,
-    /// The credentials created or changed since, with their current rate fields.
-    pub changed: Vec<RateRow>,
-    /// The credentials deleted since.
-    pub removed: Vec<CredentialId>,
-}
 
 /// One transaction's view of the store. Every read and write names the org: a backend never
 /// returns or touches another org's rows.

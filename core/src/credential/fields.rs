@@ -1,0 +1,239 @@
+//! The field readers shared by the input and the patch: each field's type check and parse,
+//! the unknown-field check, and the auth pair.
+
+use std::borrow::Cow;
+
+use crate::Domain;
+use crate::error::{Error, ErrorCode};
+use crate::host::ServerAddress;
+use crate::values::{AuthUser, CpsKey, CpsLimit, Name, Password, Transport};
+use crate::wire::{self, Raw, RawObject};
+
+use super::Auth;
+
+pub(super) fn type_error(
+    code: ErrorCode,
+    field: &'static str,
+    raw: &Raw<'_>,
+    expected: &str,
+) -> Error {
+    Error::invalid(
+        code,
+        field,
+        format!("{field} must be {expected}, not {}", raw.type_name()),
+    )
+}
+
+/// A string-typed optional field: `null` and absence both mean "not set".
+pub(super) fn opt_str<T>(
+    raw: Option<Raw<'_>>,
+    code: ErrorCode,
+    field: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<Change<T>, Error> {
+    match raw {
+        None => Ok(Change::Keep),
+        Some(Raw::Null) => Ok(Change::Clear),
+        Some(Raw::Str(s)) => {
+            let parsed = parse(&s).map(Change::Set);
+            // An owned copy (the value had escapes) may be a password: wipe it.
+            if let Cow::Owned(copy) = s {
+                drop(zeroize::Zeroizing::new(copy));
+            }
+            parsed
+        }
+        Some(other) => Err(type_error(code, field, &other, "a string")),
+    }
+}
+
+pub(super) fn cps_limit(raw: Option<Raw<'_>>) -> Result<Change<CpsLimit>, Error> {
+    const F: &str = "cpsLimit";
+    match raw {
+        None => Ok(Change::Keep),
+        Some(Raw::Null) => Ok(Change::Clear),
+        Some(Raw::Int(n)) => CpsLimit::new(n).map(Change::Set),
+        Some(Raw::BigUint) => Err(Error::invalid(
+            ErrorCode::InvalidCpsLimit,
+            F,
+            "cpsLimit is out of range; use a whole number from 1 to 10000",
+        )),
+        Some(other) => Err(type_error(
+            ErrorCode::InvalidCpsLimit,
+            F,
+            &other,
+            "a whole number from 1 to 10000",
+        )),
+    }
+}
+
+/// A field of a patch: leave it, clear it (`null`), or set it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Absent from the patch.
+    #[default]
+    Keep,
+    /// `null` in the patch.
+    Clear,
+    /// A new value.
+    Set(T),
+}
+
+impl<T> Change<T> {
+    pub(super) fn into_option(self) -> Option<T> {
+        match self {
+            Change::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Apply to the current value.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Change::Keep => current,
+            Change::Clear => None,
+            Change::Set(v) => Some(v),
+        }
+    }
+}
+
+pub(super) fn no_null<T>(
+    c: Change<T>,
+    code: ErrorCode,
+    field: &'static str,
+    why: &str,
+) -> Result<Change<T>, Error> {
+    match c {
+        Change::Clear => Err(Error::invalid(
+            code,
+            field,
+            format!("{field} cannot be null: {why}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+pub(super) fn incomplete(missing: &'static str, present: &'static str) -> Error {
+    Error::invalid(
+        ErrorCode::IncompleteAuth,
+        missing,
+        format!(
+            "{present} is set but {missing} is not: give both, or neither for IP authentication"
+        ),
+    )
+}
+
+/// The typed fields of a body, shared by create and update.
+pub(super) struct Fields {
+    pub(super) name: Change<Name>,
+    pub(super) server: Change<ServerAddress>,
+    pub(super) auth_user: Change<AuthUser>,
+    pub(super) auth_password: Change<Password>,
+    pub(super) domain: Change<Domain>,
+    pub(super) transport: Change<Transport>,
+    pub(super) cps_limit: Change<CpsLimit>,
+    pub(super) cps_key: Change<CpsKey>,
+}
+
+impl Fields {
+    pub(super) fn parse(obj: &mut RawObject<'_>) -> Result<Fields, Error> {
+        let name = opt_str(
+            obj.take(wire::NAME),
+            ErrorCode::InvalidName,
+            "name",
+            Name::parse,
+        )?;
+        let server = opt_str(
+            obj.take(wire::SERVER),
+            ErrorCode::InvalidServer,
+            "server",
+            |s| s.parse(),
+        )?;
+        let server = no_null(
+            server,
+            ErrorCode::InvalidServer,
+            "server",
+            "every credential has a server",
+        )?;
+        let auth_user = opt_str(
+            obj.take(wire::AUTH_USER),
+            ErrorCode::InvalidAuthUser,
+            "authUser",
+            AuthUser::parse,
+        )?;
+        let auth_password = opt_str(
+            obj.take(wire::AUTH_PASSWORD),
+            ErrorCode::InvalidAuthPassword,
+            "authPassword",
+            Password::parse,
+        )?;
+        let domain = opt_str(
+            obj.take(wire::DOMAIN),
+            ErrorCode::InvalidDomain,
+            "domain",
+            |s| s.parse(),
+        )?;
+        let transport = opt_str(
+            obj.take(wire::TRANSPORT),
+            ErrorCode::InvalidTransport,
+            "transport",
+            Transport::parse,
+        )?;
+        let transport = no_null(
+            transport,
+            ErrorCode::InvalidTransport,
+            "transport",
+            "use \"udp\", \"tcp\" or \"tls\" (udp is the default)",
+        )?;
+        let cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
+        let cps_key = opt_str(
+            obj.take(wire::CPS_KEY),
+            ErrorCode::InvalidCpsKey,
+            "cpsKey",
+            CpsKey::parse,
+        )?;
+        Ok(Fields {
+            name,
+            server,
+            auth_user,
+            auth_password,
+            domain,
+            transport,
+            cps_limit,
+            cps_key,
+        })
+    }
+}
+
+pub(super) fn reject_unknown(
+    obj: &RawObject<'_>,
+    allow_expected_version: bool,
+) -> Result<(), Error> {
+    let unknown = obj.first_unknown.as_deref().or_else(|| {
+        (!allow_expected_version && obj.values[wire::EXPECTED_VERSION].is_some())
+            .then_some("expectedVersion")
+    });
+    match unknown {
+        Some(f) => Err(Error::invalid(
+            ErrorCode::UnknownField,
+            crate::text::printable(f, crate::error::MAX_ECHOED_FIELD_CHARS),
+            format!(
+                "unknown field {}; the fields are {}",
+                crate::text::quote(f),
+                wire::FIELDS[..if allow_expected_version { 9 } else { 8 }].join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn pair(
+    user: Option<AuthUser>,
+    password: Option<Password>,
+) -> Result<Option<Auth>, Error> {
+    match (user, password) {
+        (Some(user), Some(password)) => Ok(Some(Auth { user, password })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(incomplete("authPassword", "authUser")),
+        (None, Some(_)) => Err(incomplete("authUser", "authPassword")),
+    }
+}
