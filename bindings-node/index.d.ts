@@ -27,19 +27,19 @@ export declare class NativeRegistry {
   createCredentials(org: string, body: string): Promise<Reply>
   getCredential(org: string, id: string): Promise<Reply>
   listCredentials(org: string): Promise<Reply>
-  listCredentialsPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  listCredentialsPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   updateCredential(org: string, id: string, patch: string): Promise<Reply>
   usage(org: string, id: string): Promise<Reply>
   deleteCredential(org: string, id: string, force: boolean): Promise<Reply>
   linkNumber(org: string, number: string, credentialId: string): Promise<Reply>
   unlinkNumber(org: string, number: string): Promise<Reply>
   deleteNumber(org: string, number: string): Promise<Reply>
-  listNumbersPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  listNumbersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   listNumbers(org: string): Promise<Reply>
   lintInput(org: string, body: string, id?: string | undefined | null): Promise<Reply>
   getNumber(org: string, number: string): Promise<Reply>
   health(org: string, id: string): Promise<Reply>
-  healthListPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  healthListPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   healthList(org: string): Promise<Reply>
   healthEvents(org: string, id: string): Promise<Reply>
   pause(org: string, id: string): Promise<Reply>
@@ -52,14 +52,14 @@ export declare class NativeRegistry {
   assignNumber(org: string, agentId: string, number: string): Promise<Reply>
   unassignNumber(org: string, agentId: string, number: string): Promise<Reply>
   deleteAgent(org: string, id: string): Promise<Reply>
-  listAgentsPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  listAgentsPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   listAgents(org: string): Promise<Reply>
   /**
    * Connect a provider: the reply is `{"provider": ..., "credentials": [...]}`, its
    * credentials in order.
    */
   connectProvider(org: string, kind: string, name: string, body: string): Promise<Reply>
-  listProvidersPage(org: string, limit: number, after?: string | undefined | null): Promise<Reply>
+  listProvidersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   listProviders(org: string): Promise<Reply>
   deleteProvider(org: string, id: string): Promise<Reply>
   lint(org: string): Promise<Reply>

@@ -198,9 +198,9 @@ function id(value, field = 'id') {
   throw new NotFoundError(`${field} must be a string id, not ${typeName(value)}`, 'not_found', field)
 }
 
-/** A page's `{ limit, after }` checked for type (core checks the range and the cursor), or
- * `undefined` for the whole list (no page, or one with neither). `after` alone pages 1000 at
- * a time. */
+/** A page's `{ limit, after }` checked for type (core checks the range and the cursor, and
+ * pages `after` alone at its largest page), or `undefined` for the whole list (no page, or one
+ * with neither). */
 function pageOf(page) {
   if (page === undefined || page === null) return undefined
   if (typeof page !== 'object' || Array.isArray(page)) {
@@ -212,7 +212,7 @@ function pageOf(page) {
     throw invalid('invalid_option', 'limit', `limit must be an integer from 1 to 1000, not ${typeName(limit)}`)
   }
   return {
-    limit: limit === undefined ? 1000 : limit,
+    limit: limit === undefined ? null : limit,
     after: after === undefined || after === null ? null : text(after, 'invalid_option', 'after'),
   }
 }

@@ -158,15 +158,23 @@ fn op(work: impl FnOnce() -> Result<Reply> + Send + 'static) -> AsyncTask<Op> {
     AsyncTask::new(Op(Some(Box::new(work))))
 }
 
-/// The page of `limit` (a JS number; sipcreds.js has checked it is an integer) after `after`.
-/// A number no page can hold (negative, fractional, huge) is out of range for core's rule.
-fn page(limit: f64, after: Option<&str>) -> Result<sipcreds::Page> {
-    let limit = if limit.fract() == 0.0 && (0.0..=1e15).contains(&limit) {
-        limit as u64
-    } else {
-        0
-    };
-    sipcreds::Page::new(limit, after).map_err(fail)
+/// The page of `limit` (a JS number, sipcreds.js has checked it is an integer; absent: core's
+/// default) after `after` (sipcreds.js asks for the whole list when both are absent). A number
+/// no page can hold (negative, fractional, huge) is out of range for core's rule.
+fn page(limit: Option<f64>, after: Option<&str>) -> Result<sipcreds::Page> {
+    let limit = limit.map(|l| {
+        if l.fract() == 0.0 && (0.0..=1e15).contains(&l) {
+            l as u64
+        } else {
+            0
+        }
+    });
+    sipcreds::Page::from_options(limit, after)
+        .map_err(fail)?
+        .map_or_else(
+            || sipcreds::Page::first(sipcreds::Page::MAX_LIMIT).map_err(fail),
+            Ok,
+        )
 }
 
 fn input(body: &str) -> Result<CredentialInput> {
@@ -449,7 +457,7 @@ impl NativeRegistry {
     pub fn list_credentials_page(
         &self,
         org: String,
-        limit: f64,
+        limit: Option<f64>,
         after: Option<String>,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();
@@ -519,7 +527,7 @@ impl NativeRegistry {
     pub fn list_numbers_page(
         &self,
         org: String,
-        limit: f64,
+        limit: Option<f64>,
         after: Option<String>,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();
@@ -577,7 +585,7 @@ impl NativeRegistry {
     pub fn health_list_page(
         &self,
         org: String,
-        limit: f64,
+        limit: Option<f64>,
         after: Option<String>,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();
@@ -714,7 +722,7 @@ impl NativeRegistry {
     pub fn list_agents_page(
         &self,
         org: String,
-        limit: f64,
+        limit: Option<f64>,
         after: Option<String>,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();
@@ -764,7 +772,7 @@ impl NativeRegistry {
     pub fn list_providers_page(
         &self,
         org: String,
-        limit: f64,
+        limit: Option<f64>,
         after: Option<String>,
     ) -> AsyncTask<Op> {
         let reg = self.inner.clone();

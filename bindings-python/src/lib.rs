@@ -730,9 +730,9 @@ fn credential_list<'py>(
     Ok(out)
 }
 
-/// The page a `limit=` / `after=` pair asks for, or `None` for the whole list (both absent).
-/// `after` alone pages 1000 at a time. A limit that is not an int, or a cursor that is not a
-/// str, is `invalid_option` with its field, as a limit out of range is (core's rule).
+/// The page a `limit=` / `after=` pair asks for (`sipcreds::Page::from_options`: `None` for
+/// the whole list). A limit that is not an int, or a cursor that is not a str, is
+/// `invalid_option` with its field, as a limit out of range is (core's rule).
 fn page_from_py(
     limit: Option<&Bound<'_, PyAny>>,
     after: Option<&Bound<'_, PyAny>>,
@@ -771,13 +771,7 @@ fn page_from_py(
             option("after", why)
         })?),
     };
-    match (limit, after) {
-        (None, None) => Ok(None),
-        (limit, after) => {
-            sipcreds::Page::new(limit.unwrap_or(sipcreds::Page::MAX_LIMIT), after.as_deref())
-                .map(Some)
-        }
-    }
+    sipcreds::Page::from_options(limit, after.as_deref())
 }
 
 /// `{"items": [...], "next": cursor | None}`.

@@ -84,18 +84,28 @@ enum Command {
     Providers(ProvidersCmd),
     /// Rate groups: key, members, effective CPS limit.
     Limits,
-    /// One try_acquire on the credential's rate group: exit 0 admitted, 3 rejected.
+    /// One try_acquire on the credential's rate group: exit 0 admitted, 3 rejected. With
+    /// --max-wait, the next free slot is booked and waited for when it comes within that
+    /// many seconds (exit 0 when the slot came), else nothing is booked (exit 3).
     ///
     /// The admission state lives in the database file, so every process using it shares
     /// one budget per group.
     Acquire {
         /// The credential: its id, or its exact name when unique in the org.
         credential_id: String,
+        /// Wait up to this many seconds (0 to 3600, fractions allowed) for a slot instead of
+        /// answering at once.
+        #[arg(long, value_name = "SECONDS")]
+        max_wait: Option<f64>,
     },
     /// Lint findings for the org's credentials, or for a file of inputs (JSON array or JSON Lines).
     Lint {
         /// The file; `-` for standard input. Without it, the org's stored credentials.
         file: Option<PathBuf>,
+        /// Lint each input of the file as it would be once saved in the org (its cpsKey group
+        /// with the org's stored credentials), instead of the inputs among themselves.
+        #[arg(long, requires = "file")]
+        in_org: bool,
     },
     /// Likely causes and fixes for a SIP status (401, 503, ...) or a transport symptom.
     Diagnose {
@@ -294,11 +304,8 @@ fn list_output<T: 'static>(
     table: fn(&[T], &mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<Output, Error> {
     use sipcreds::Page;
-    if args.limit.is_some() || args.after.is_some() {
-        let p = page(&Page::new(
-            args.limit.unwrap_or(Page::MAX_LIMIT),
-            args.after.as_deref(),
-        )?)?;
+    if let Some(one) = Page::from_options(args.limit, args.after.as_deref())? {
+        let p = page(&one)?;
         let json = json!({
             "items": p.items.iter().map(to_json).collect::<Vec<_>>(),
             "next": p.next,
@@ -399,6 +406,8 @@ enum CredentialsCmd {
         /// Its id, or its exact name when unique in the org.
         id: String,
     },
+    /// How many credentials the org has.
+    Count,
     /// What uses a credential: numbers, and agents through them.
     Usage {
         /// Its id, or its exact name when unique in the org.
@@ -432,6 +441,11 @@ enum NumbersCmd {
         number: String,
         /// The credential: its id, or its exact name when unique in the org.
         credential_id: String,
+    },
+    /// Show a number and the credential it is linked to.
+    Show {
+        /// The number, E.164.
+        number: String,
     },
     /// Unlink a number from its credential.
     Unlink {
@@ -605,14 +619,16 @@ impl Command {
         matches!(
             self,
             Command::Limits
-                | Command::Lint { file: None }
+                | Command::Lint { file: None, .. }
+                | Command::Lint { in_org: true, .. }
                 | Command::Probe { .. }
                 | Command::Credentials(
                     CredentialsCmd::List(_)
                         | CredentialsCmd::Show { .. }
+                        | CredentialsCmd::Count
                         | CredentialsCmd::Usage { .. }
                 )
-                | Command::Numbers(NumbersCmd::List(_))
+                | Command::Numbers(NumbersCmd::List(_) | NumbersCmd::Show { .. })
                 | Command::Agents(AgentsCmd::List(_) | AgentsCmd::Show { .. })
                 | Command::Providers(ProvidersCmd::List(_))
                 | Command::Tokens(TokensCmd::List)
@@ -948,8 +964,18 @@ fn run(cli: Cli) -> Result<Output, Error> {
             let human = output::codes(&list);
             Ok(Output::new(to_value(&list), human))
         }
-        Command::Lint { file: Some(file) } => lint_file(&file),
-        Command::Lint { file: None } => {
+        Command::Lint {
+            file: Some(file),
+            in_org,
+        } => {
+            let reg = if in_org {
+                Some(open_existing(&cli.db)?)
+            } else {
+                None
+            };
+            lint_file(&file, reg.as_ref().map(|r| (r, org)))
+        }
+        Command::Lint { file: None, .. } => {
             let reg = open(&cli.db)?;
             let findings = reg.lint(org)?;
             let count = reg.count_credentials(org)?;
@@ -1000,7 +1026,10 @@ fn run(cli: Cli) -> Result<Output, Error> {
                 _ => probe::all(&reg, org, concurrency, options),
             }
         }
-        Command::Acquire { credential_id } => {
+        Command::Acquire {
+            credential_id,
+            max_wait,
+        } => {
             let credential_id = if credential_id.starts_with("cred_") {
                 credential_id
             } else {
@@ -1011,7 +1040,16 @@ fn run(cli: Cli) -> Result<Output, Error> {
                     "credential_id",
                 )?
             };
-            acquire(&cli.db, cli.limiter.as_deref(), org, &credential_id)
+            let max_wait = max_wait
+                .map(|secs| Registry::wait_option("max_wait", secs, 1.0))
+                .transpose()?;
+            acquire(
+                &cli.db,
+                cli.limiter.as_deref(),
+                org,
+                &credential_id,
+                max_wait,
+            )
         }
         Command::Credentials(cmd) => credentials(&open(&cli.db)?, org, cmd),
         Command::Numbers(cmd) => numbers(&open(&cli.db)?, org, cmd),
@@ -1238,7 +1276,13 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Output, Error> {
+fn acquire(
+    db: &str,
+    limiter: Option<&str>,
+    org: &str,
+    id: &str,
+    max_wait: Option<std::time::Duration>,
+) -> Result<Output, Error> {
     // Each run of the command is a new process: its limiter must be shared to mean anything.
     let limiter = match limiter {
         Some("process" | "memory") | None if sipcreds_open::is_postgres(db) => {
@@ -1261,7 +1305,10 @@ fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Outpu
     };
     let reg = sipcreds_open::open_registry(db, limiter)?;
     let limiter = reg.limiter();
-    let decision = reg.try_acquire(org, id)?;
+    let decision = match max_wait {
+        Some(max_wait) => reg.acquire(org, id, max_wait)?,
+        None => reg.try_acquire(org, id)?,
+    };
     let mut json = decision.to_json();
     json["group"] = limiter.group_key_of(org, id)?.into();
     json["limit"] = limiter.limit_of(org, id)?.into();
@@ -1269,6 +1316,11 @@ fn acquire(db: &str, limiter: Option<&str>, org: &str, id: &str) -> Result<Outpu
         json["atUnixNanos"] = at.into();
     }
     let human = match decision {
+        sipcreds::Decision::Admitted { wait, .. } if !wait.is_zero() => format!(
+            "admitted after {} ms ({})\n",
+            json["waitMs"],
+            json["group"].as_str().unwrap_or("")
+        ),
         sipcreds::Decision::Admitted { .. } => {
             format!("admitted ({})\n", json["group"].as_str().unwrap_or(""))
         }
@@ -1294,7 +1346,8 @@ fn validate() -> Result<Output, Error> {
     Ok(Output::new(normalized, human))
 }
 
-fn lint_file(file: &Path) -> Result<Output, Error> {
+/// Lint a file of inputs: among themselves, or each in an org's context (`in_org`).
+fn lint_file(file: &Path, in_org: Option<(&Registry, &str)>) -> Result<Output, Error> {
     let text = read_file_or_stdin(file)?;
     let items = sipcreds::read_input_list(&text)?;
     let mut findings = Vec::new();
@@ -1313,8 +1366,23 @@ fn lint_file(file: &Path) -> Result<Output, Error> {
             })),
         }
     }
-    for f in sipcreds::lint_credentials(valid.iter().map(|(l, c)| (l.as_str(), *c))) {
-        findings.push(to_value(&f));
+    match in_org {
+        Some((reg, org)) => {
+            for (label, input) in &valid {
+                for f in reg.lint_input(org, input, None)? {
+                    let mut f = to_value(&f);
+                    if f["credential"] == "new" {
+                        f["credential"] = label.as_str().into();
+                    }
+                    findings.push(f);
+                }
+            }
+        }
+        None => {
+            for f in sipcreds::lint_credentials(valid.iter().map(|(l, c)| (l.as_str(), *c))) {
+                findings.push(to_value(&f));
+            }
+        }
     }
     let invalid = findings.iter().any(|f| f["severity"] == "error");
     let mut out = output::findings(findings, Value::clone, items.len());
@@ -1554,6 +1622,13 @@ fn credentials(reg: &Registry, org: &str, cmd: CredentialsCmd) -> Result<Output,
             let j = c.to_json();
             Ok(Output::new(j.clone(), output::fields(c.id.as_str(), &j)))
         }
+        CredentialsCmd::Count => {
+            let n = reg.count_credentials(org)?;
+            Ok(Output::new(
+                serde_json::json!({ "count": n }),
+                format!("{n}\n"),
+            ))
+        }
         CredentialsCmd::Usage { id } => {
             let id = credential_ref(reg, org, &id, "id")?;
             let u = reg.usage(org, &id)?;
@@ -1606,6 +1681,14 @@ fn numbers(reg: &Registry, org: &str, cmd: NumbersCmd) -> Result<Output, Error> 
             Ok(Output::new(
                 r.to_json(),
                 format!("linked {} → {}\n", r.number, credential_id),
+            ))
+        }
+        NumbersCmd::Show { number } => {
+            let r = reg.get_number(org, &number)?;
+            let j = r.to_json();
+            Ok(Output::new(
+                j.clone(),
+                output::fields(r.number.as_str(), &j),
             ))
         }
         NumbersCmd::Unlink { number } => {

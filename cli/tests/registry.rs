@@ -840,3 +840,79 @@ fn lists_page_with_limit_and_after_and_whole_lists_read_in_pages() {
         serde_json::json!({"items": [], "next": null})
     );
 }
+
+#[test]
+fn numbers_show_credentials_count_acquire_max_wait_and_lint_in_org() {
+    let cli = Cli::new();
+    let a = cli.ok(
+        "acme",
+        &["credentials", "create"],
+        r#"{"server":"a.example.com","name":"A","cpsLimit":1,"cpsKey":"pool"}"#,
+    );
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(cli.ok("acme", &["credentials", "count"], "")["count"], 1);
+    assert_eq!(cli.ok("other", &["credentials", "count"], "")["count"], 0);
+
+    cli.ok("acme", &["numbers", "link", "+14155550100", id], "");
+    let n = cli.ok("acme", &["numbers", "show", "+14155550100"], "");
+    assert_eq!(n["number"], "+14155550100");
+    assert_eq!(n["credentialId"], id);
+    let (code, err) = cli.json("acme", &["numbers", "show", "+14155550199"], "");
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (1, Some("not_found"))
+    );
+
+    // A CPS limit of 1: the first call is admitted at once; the second books the next slot
+    // (about a second away) and waits for it with --max-wait 2; with --max-wait 0.1 a third
+    // is refused and books nothing.
+    let first = cli.ok("acme", &["acquire", id], "");
+    assert_eq!(first["admitted"], true);
+    let t0 = std::time::Instant::now();
+    let second = cli.ok("acme", &["acquire", id, "--max-wait", "2"], "");
+    assert_eq!(second["admitted"], true);
+    assert!(second["waitMs"].as_u64().unwrap() > 0, "{second}");
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(500));
+    let (code, third) = cli.json("acme", &["acquire", id, "--max-wait", "0.1"], "");
+    assert_eq!((code, third["admitted"].as_bool()), (3, Some(false)));
+    let (code, bad) = cli.json("acme", &["acquire", id, "--max-wait", "5000"], "");
+    assert_ne!(code, 0, "{bad}");
+    assert_eq!(bad["error"]["code"], "invalid_option");
+    assert_eq!(bad["error"]["field"], "max_wait");
+
+    // An input whose cpsKey joins the stored group with another limit: a conflict only in
+    // the org's context.
+    let file = cli.dir.path().join("inputs.json");
+    std::fs::write(
+        &file,
+        r#"[{"server":"b.example.com","name":"B","cpsLimit":5,"cpsKey":"pool"}]"#,
+    )
+    .unwrap();
+    let alone = cli.ok("acme", &["lint", file.to_str().unwrap()], "");
+    let in_org = cli
+        .json("acme", &["lint", file.to_str().unwrap(), "--in-org"], "")
+        .1;
+    let codes = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["code"], f["credential"]))
+            .collect()
+    };
+    // Alone, the input is its group's only member; in the org it joins A's group, whose
+    // limit differs.
+    let alone = codes(&alone);
+    let in_org = codes(&in_org);
+    assert!(
+        alone.contains(&"\"cps_key_single_member\" \"#1\"".to_owned()),
+        "{alone:?}"
+    );
+    assert!(
+        in_org.contains(&"\"cps_group_conflict\" \"#1\"".to_owned()),
+        "{in_org:?}"
+    );
+    assert!(
+        !in_org.iter().any(|c| c.contains("cps_key_single_member")),
+        "{in_org:?}"
+    );
+}

@@ -116,5 +116,6 @@ pub fn cli_bin(built: &str) -> std::path::PathBuf {
 
 pub mod graph;
 pub mod openapi;
+pub mod parity;
 pub mod scale;
 pub mod suite;

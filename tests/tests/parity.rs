@@ -1,128 +1,11 @@
 //! Every surface has every operation of the registry. The operations are read from the
-//! core's source (`pub fn` of `impl Registry` in `core/src/registry/mod.rs`) plus the probe's
-//! two; the few that are Rust plumbing or Rust-only conveniences are named below with their
-//! reason. A new operation added to the core fails this test until Python, Node, C and uniffi
-//! have it (or it is added to the list below, with a reason).
+//! core's source (`pub fn` of every `impl Registry` in `core/src/registry/`) plus the probe's
+//! two, less the Rust plumbing and Rust-only conveniences named with their reason in
+//! `sipcreds_conformance::parity::NOT_OPERATIONS`. A new operation added to the core fails
+//! these tests until Python, Node, C and uniffi have it, and the HTTP table below names its
+//! route or says why it has none (the command line: cli/tests/parity.rs).
 
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// Not operations of a surface: how a Rust caller builds or inspects a registry, and the
-/// Rust-only spellings of operations every surface has under their own name.
-const NOT_OPERATIONS: &[(&str, &str)] = &[
-    (
-        "new",
-        "Rust constructor over a storage (surfaces open by location)",
-    ),
-    ("from_arc", "Rust constructor"),
-    (
-        "with_limiter",
-        "Rust constructor (surfaces take a limiter location)",
-    ),
-    ("with_limit_refresh", "Rust configuration"),
-    ("limiter", "Rust accessor"),
-    ("in_memory", "Rust constructor (surfaces: no path)"),
-    ("closed", "what the surfaces' close() swaps in"),
-    ("describe", "Rust accessor (surfaces show their path)"),
-    (
-        "wait_option",
-        "a check the surfaces call inside reserve/acquire",
-    ),
-    (
-        "create_credential_json",
-        "Rust spelling of create_credential from JSON text",
-    ),
-    (
-        "update_credential_json",
-        "Rust spelling of update_credential from JSON text",
-    ),
-    (
-        "connect_provider_json",
-        "Rust spelling of connect_provider from JSON text",
-    ),
-    (
-        "create_credentials_with_progress",
-        "the CLI import's progress bar; surfaces call create_credentials",
-    ),
-    (
-        "change_counter",
-        "what the HTTP API's event stream polls; not an operation of its own",
-    ),
-    (
-        "announce",
-        "the HTTP API's events across instances; not an operation of its own",
-    ),
-    (
-        "listen",
-        "the HTTP API's events across instances; not an operation of its own",
-    ),
-    (
-        "numbers_for",
-        "the dashboard's overview beside a page of credentials (HTTP overview); surfaces have usage",
-    ),
-    (
-        "health_for",
-        "the CLI's HEALTH column beside a page of credentials; surfaces page health_list",
-    ),
-    (
-        "health_round",
-        "the monitor's transaction (sipcreds_probe::Monitor); surfaces read and steer it",
-    ),
-    ("health_claim", "the monitor's transaction, claiming only"),
-    (
-        "health_record_results",
-        "the monitor's transaction, recording only",
-    ),
-    ("release_health_leases", "the monitor's shutdown"),
-    (
-        "health_state_counts",
-        "the /metrics gauge of the server, across orgs; surfaces read health_list",
-    ),
-    (
-        "authenticate_token",
-        "the HTTP API's check of a request; surfaces make, list and revoke tokens",
-    ),
-];
-
-/// The registry's public operations, from the core's source (every `impl Registry` of the
-/// registry module's files), and the probe's.
-fn operations() -> Vec<String> {
-    let mut impls = String::new();
-    for file in [
-        "core/src/registry/mod.rs",
-        "core/src/registry/tokens.rs",
-        "core/src/registry/health.rs",
-    ] {
-        let src = read(file);
-        let start = src.find("\nimpl Registry {").expect("impl Registry");
-        let body = &src[start..];
-        let end = body.find("\n}\n").unwrap_or(body.len());
-        impls.push_str(&body[..end]);
-    }
-    let mut ops: Vec<String> = impls
-        .lines()
-        .filter_map(|l| l.strip_prefix("    pub fn "))
-        .map(|l| {
-            l.split(['(', '<'])
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        })
-        .filter(|name| !NOT_OPERATIONS.iter().any(|(n, _)| n == name))
-        .collect();
-    ops.extend(["probe".to_owned(), "probe_all".to_owned()]);
-    ops.sort();
-    ops.dedup();
-    ops
-}
+use sipcreds_conformance::parity::{operations, read};
 
 fn camel(snake: &str) -> String {
     let mut out = String::new();
@@ -194,5 +77,97 @@ fn every_surface_has_every_operation() {
         missing.is_empty(),
         "operations missing from a surface:\n  {}",
         missing.join("\n  ")
+    );
+}
+
+/// How the HTTP API offers each operation: the `operationId` of its route in
+/// `sipcreds_server::ROUTES`, or why it has none.
+const HTTP: &[(&str, Result<&str, &str>)] = &[
+    ("acquire", Ok("acquire")),
+    ("assign_number", Ok("assignNumber")),
+    ("connect_provider", Ok("connectProvider")),
+    (
+        "count_credentials",
+        Err("the overview and the list pages carry what a client counts"),
+    ),
+    ("create_agent", Ok("createAgent")),
+    ("create_credential", Ok("createCredential")),
+    (
+        "create_credentials",
+        Err("an import is a file job (CLI import, the libraries); HTTP creates one per request"),
+    ),
+    (
+        "create_token",
+        Err("tokens are made where the store is (CLI, libraries): a token cannot mint tokens"),
+    ),
+    ("delete_agent", Ok("deleteAgent")),
+    ("delete_credential", Ok("deleteCredential")),
+    ("delete_number", Ok("deleteNumber")),
+    ("delete_provider", Ok("deleteProvider")),
+    ("get_agent", Ok("getAgent")),
+    ("get_credential", Ok("getCredential")),
+    ("get_number", Ok("getNumber")),
+    ("health", Ok("health")),
+    ("health_events", Ok("healthEvents")),
+    ("health_list", Ok("healthList")),
+    ("link_number", Ok("putNumber")),
+    ("lint", Ok("lintOrg")),
+    ("lint_input", Ok("lintInput")),
+    ("list_agents", Ok("listAgents")),
+    ("list_agents_page", Ok("listAgents")),
+    ("list_credentials", Ok("listCredentials")),
+    ("list_credentials_page", Ok("listCredentials")),
+    ("list_numbers", Ok("listNumbers")),
+    ("list_numbers_page", Ok("listNumbers")),
+    ("list_providers", Ok("listProviders")),
+    ("list_providers_page", Ok("listProviders")),
+    (
+        "list_tokens",
+        Err("tokens are listed where the store is (CLI, libraries)"),
+    ),
+    ("pause", Ok("pause")),
+    ("probe", Ok("probe")),
+    (
+        "probe_all",
+        Err("the monitor probes every credential; a client probes one per request"),
+    ),
+    ("rate_groups", Ok("limits")),
+    ("reserve", Ok("acquire")),
+    ("resume", Ok("resume")),
+    (
+        "revoke_token",
+        Err("tokens are revoked where the store is (CLI, libraries)"),
+    ),
+    ("try_acquire", Ok("acquire")),
+    ("unassign_number", Ok("unassignNumber")),
+    ("unlink_number", Ok("putNumber")),
+    ("update_credential", Ok("updateCredential")),
+    ("usage", Ok("usage")),
+];
+
+#[test]
+fn the_http_api_has_every_operation_or_says_why_not() {
+    let ids: Vec<&str> = sipcreds_server::ROUTES.iter().map(|r| r.2).collect();
+    let mut problems = Vec::new();
+    for op in operations() {
+        match HTTP.iter().find(|(name, _)| *name == op) {
+            None => problems.push(format!(
+                "{op}: not in the HTTP table (a route's operationId, or why none)"
+            )),
+            Some((_, Ok(id))) if !ids.contains(id) => {
+                problems.push(format!("{op}: no route has operationId {id}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, _) in HTTP {
+        if !operations().iter().any(|op| op == name) {
+            problems.push(format!("{name}: in the HTTP table but not an operation"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "HTTP parity:\n  {}",
+        problems.join("\n  ")
     );
 }
