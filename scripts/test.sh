@@ -60,7 +60,7 @@ stage services start_services
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 stage rust-tests cargo test --workspace --locked --exclude sipcreds-python --exclude sipcreds-node --exclude sipcreds-uniffi
-stage release bash scripts/ci/release.sh
+stage release bash scripts/ci/release-and-check.sh
 stage python bash scripts/ci/python.sh
 stage node bash scripts/ci/node.sh
 stage ffi bash scripts/ci/ffi.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C library as users install it: dist/c/sipcreds-c-*.tar.gz (scripts/ci/release.sh made it)
+# The C library as users install it: dist/c/sipcreds-c-*.tar.gz (scripts/ci/release-and-check.sh made it)
 # unpacked into a folder, then, with no cargo or rustc on PATH, the C tests compiled against it
 # through its pkg-config file and run plain, under valgrind and under AddressSanitizer + UBSan
 # (statically linked). Then the uniffi interface: the Swift, Kotlin and Python bindings

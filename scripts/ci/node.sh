@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Node package as users install it: dist/node/sipcreds-*.tgz (scripts/ci/release.sh
+# The Node package as users install it: dist/node/sipcreds-*.tgz (scripts/ci/release-and-check.sh
 # packed it) installed into an empty folder whose PATH has no cargo or rustc, then the
 # `node --test` suite and the benchmark on a small set against that installed package
 # (SIPCREDS_NODE_PACKAGE), and `tsc --strict` on the TypeScript example and the .d.ts files.

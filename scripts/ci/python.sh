@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package as users install it: the wheel from dist/ (scripts/ci/release.sh built
+# The Python package as users install it: the wheel from dist/ (scripts/ci/release-and-check.sh built
 # it) pip-installed into a fresh virtualenv whose PATH has no cargo or rustc, then the pytest
 # suite, the stub check against the installed module, mypy --strict on the examples, the
 # benchmarks and the tests, the quickstart, and the benchmark on a small set, all against the
