@@ -502,8 +502,9 @@ sipcreds_status sipcreds_registry_get_number(const struct sipcreds_registry *reg
                                              char **out_json);
 
 /**
- * The credential's health record (the monitor's, §13): `{"credentialId", "state", "since",
- * "lastProbeAt", "nextProbeAt", ...}`; `state` is `unknown` until it is probed.
+ * The credential's health record (the monitor's; docs/health.md):
+ * `{"credentialId", "state", "since", "lastProbeAt", "nextProbeAt", ...}`; `state` is `unknown`
+ * until it is probed.
  *
  * # Safety
  * `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL

@@ -773,8 +773,9 @@ pub unsafe extern "C" fn sipcreds_registry_get_number(
     })
 }
 
-/// The credential's health record (the monitor's, §13): `{"credentialId", "state", "since",
-/// "lastProbeAt", "nextProbeAt", ...}`; `state` is `unknown` until it is probed.
+/// The credential's health record (the monitor's; docs/health.md):
+/// `{"credentialId", "state", "since", "lastProbeAt", "nextProbeAt", ...}`; `state` is `unknown`
+/// until it is probed.
 ///
 /// # Safety
 /// `registry` is a live handle; every string argument is NUL-terminated; `out_json` is NULL
