@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 source scripts/ci/lib.sh
-SECONDS_BUDGET="${SIPCREDS_SCHEMATHESIS_SECONDS:-60}"
+SECONDS_BUDGET="${SIPCREDS_SCHEMATHESIS_SECONDS:-45}"
 PORT="${SIPCREDS_API_PORT:-18480}"
 
 venv="$ROOT/target/ci-api-venv"

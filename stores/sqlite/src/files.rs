@@ -12,8 +12,8 @@ use sipcreds::{Error, Result};
 /// Create the database file with mode 0600 if it does not exist yet, so that SQLite (which
 /// would create it with 0644 under the usual umask) opens a private file, and gives its
 /// `-wal` and `-shm` files the same mode. The names SQLite does not take as a file path (the
-/// in-memory `:memory:`, the private temporary `""`, a `file:` URI) are left to SQLite: a file
-/// named `:memory:` used to appear in the working folder.
+/// in-memory `:memory:`, the private temporary `""`, a `file:` URI) are left to SQLite, so no
+/// file named `:memory:` appears in the working folder.
 pub(crate) fn create_private_database(path: &Path) -> Result<()> {
     if !names_a_plain_file(path) {
         return Ok(());
