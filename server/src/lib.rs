@@ -34,7 +34,7 @@ use sipcreds::Registry;
 pub use auth::SESSION_COOKIE;
 pub use error::{ApiError, error_body};
 pub use layer::install_metrics;
-pub use routes::{MAX_WAIT_MS, ROUTES};
+pub use routes::{MAX_WAIT_MS, ROUTES, RouteDoc};
 pub use serve::{ServeOptions, TlsFiles, serve};
 
 /// The OpenAPI 3.1 document of the API, generated from the core's schemas

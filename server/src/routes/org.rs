@@ -1,0 +1,86 @@
+//! The org-wide routes: providers (list, connect, delete), rate groups and lint.
+
+use super::*;
+
+pub(super) async fn list_providers(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+    q: Query,
+) -> ApiResult<Response> {
+    let page = q.page()?;
+    s.read(&c, org, move |r, o| r.list_providers_page(o, &page))
+        .await
+}
+
+pub(super) async fn connect_provider(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+    body: Text,
+) -> ApiResult<Response> {
+    c.writer(&org)?;
+    let m = body.fields(&["kind", "name", "credentials"], false)?;
+    let kind = string_field(&m, "kind", ErrorCode::InvalidName, true)?.unwrap_or_default();
+    let name = string_field(&m, "name", ErrorCode::InvalidName, true)?.unwrap_or_default();
+    let credentials = match m.get("credentials") {
+        None => {
+            return Err(Error::invalid(
+                ErrorCode::MissingField,
+                "credentials",
+                "credentials is required: a list of credential inputs",
+            )
+            .into());
+        }
+        Some(v) => v.to_string(),
+    };
+    let connected = s
+        .write(
+            &c,
+            &org,
+            "provider.connected",
+            move |r, o| r.connect_provider_json(o, &kind, &name, &credentials),
+            |p| json!({"id": p.provider.id.as_str()}),
+        )
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &connected))
+}
+
+pub(super) async fn delete_provider(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs((org, id)): PathArgs<(String, String)>,
+) -> ApiResult<Response> {
+    let report = s
+        .write(
+            &c,
+            &org,
+            "provider.deleted",
+            move |r, o| r.delete_provider(o, &id),
+            |r| serde_json::to_value(r).unwrap_or(Value::Null),
+        )
+        .await?;
+    Ok(ok(report))
+}
+
+pub(super) async fn limits(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Response> {
+    s.read(&c, org, |r, o| {
+        Ok(json!({"items": r.rate_groups(o)?, "next": null}))
+    })
+    .await
+}
+
+pub(super) async fn lint_org(
+    c: Caller,
+    St(s): St<State>,
+    PathArgs(org): PathArgs<String>,
+) -> ApiResult<Response> {
+    s.read(&c, org, |r, o| {
+        Ok(json!({"items": r.lint(o)?, "next": null}))
+    })
+    .await
+}
