@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[allow(dead_code)]
-#[path = "../../probe/tests/live/peers.rs"]
-mod peers;
+use sipcreds_test_support::peers;
 
 /// The key of the PostgreSQL runs (a SQLite file keeps its own beside it).
 const KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";

@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-#[path = "../../probe/tests/live/peers.rs"]
-#[allow(dead_code)]
-mod peers;
+use sipcreds_test_support::peers;
 
 const PASSWORD: &str = "probe-Pa55word-never-shown";
 

@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-#[allow(dead_code)]
-#[path = "../../probe/tests/live/peers.rs"]
-mod peers;
+use sipcreds_test_support::peers;
 
 const KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
 const PASSWORD: &str = "Pw-Zq81-never-shown";

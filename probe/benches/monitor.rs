@@ -17,10 +17,8 @@ use std::time::{Duration, Instant};
 
 use sipcreds::{CredentialInput, Registry};
 
-#[allow(dead_code)]
-#[path = "../tests/live/peers.rs"]
-mod peers;
 use sipcreds_probe::{Monitor, MonitorOptions};
+use sipcreds_test_support::peers;
 
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();

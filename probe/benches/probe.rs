@@ -8,12 +8,7 @@
 //! sets the runs per case, default 300). Targets: probe − client ≤ 1 ms; 1,000 probes ≤ 3 s,
 //! ≤ 100 MB, no descriptor left; a silent probe ends within its budget ± 50 ms.
 
-#[path = "../tests/live/peers.rs"]
-#[allow(dead_code)]
-mod peers;
-#[path = "../tests/live/tls.rs"]
-#[allow(dead_code)]
-mod tls;
+use sipcreds_test_support::{peers, tls};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -10,10 +10,12 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// A CA and the PEM file of its certificate.
+/// A CA, its certificate's PEM and the file that holds it.
+#[derive(Debug)]
 pub struct Ca {
     pub params: CertificateParams,
     pub key: KeyPair,
+    pub pem: String,
     pub pem_file: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -33,16 +35,19 @@ pub fn ca(name: &str) -> Ca {
     let cert = params.self_signed(&key).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pem_file = dir.path().join("ca.pem");
-    std::fs::write(&pem_file, cert.pem()).unwrap();
+    let pem = cert.pem();
+    std::fs::write(&pem_file, &pem).unwrap();
     Ca {
         params,
         key,
+        pem,
         pem_file,
         _dir: dir,
     }
 }
 
 /// A leaf certificate and its key.
+#[derive(Debug)]
 pub struct Leaf {
     pub cert: CertificateDer<'static>,
     pub key: PrivateKeyDer<'static>,

@@ -6,18 +6,17 @@
 
 mod hostile;
 mod hostile_peers;
-mod peers;
 mod sipp;
-mod tls;
 
 use std::net::UdpSocket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use peers::KamailioConfig;
 use sipcreds::CredentialInput;
 use sipcreds_probe::{Outcome, ProbeOptions, Report, probe_input};
+use sipcreds_test_support::peers::{self, KamailioConfig};
+use sipcreds_test_support::tls;
 
 fn input(json: &str) -> CredentialInput {
     CredentialInput::from_json(json).unwrap()

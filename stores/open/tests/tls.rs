@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
 use sipcreds::ErrorCode;
 use sipcreds_sqlite::Key;
 
@@ -44,46 +43,14 @@ fn wait_for_port(port: u16) {
     }
 }
 
-// ---- certificates ----
+// ---- certificates (made by sipcreds_test_support::tls, as the probe's tests make theirs) ----
 
-struct Ca {
-    params: CertificateParams,
-    key: KeyPair,
-    pem: String,
-}
-
-fn ca(name: &str) -> Ca {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(
-        rcgen::DnType::CommonName,
-        format!("sipcreds test CA {name}"),
-    );
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::KeyCertSign,
-        rcgen::KeyUsagePurpose::CrlSign,
-    ];
-    let key = KeyPair::generate().unwrap();
-    let pem = params.self_signed(&key).unwrap().pem();
-    Ca { params, key, pem }
-}
+use sipcreds_test_support::tls::{Ca, ca};
 
 /// A server certificate for `names` (DNS names or IP literals) signed by `ca`: (cert, key) PEM.
 fn leaf(ca: &Ca, names: &[&str]) -> (String, String) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    for n in names {
-        params.subject_alt_names.push(match n.parse() {
-            Ok(ip) => SanType::IpAddress(ip),
-            Err(_) => SanType::DnsName((*n).try_into().unwrap()),
-        });
-    }
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names[0]);
-    let key = KeyPair::generate().unwrap();
-    let issuer = Issuer::from_params(&ca.params, &ca.key);
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
+    let leaf = sipcreds_test_support::tls::leaf(ca, names, false);
+    (leaf.cert_pem, leaf.key_pem)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
