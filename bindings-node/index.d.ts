@@ -148,6 +148,9 @@ export declare function lintCredentialJson(body: string): string
 /** Every error code with its C number and description, as JSON text. */
 export declare function listAllErrorsJson(): string
 
+/** The largest create or update body, in bytes (the core's limit, exported as it is). */
+export declare const MAX_BODY_BYTES: number
+
 /** A store or limiter location with the password of its URL hidden (for `path` and inspect). */
 export declare function redactLocation(location: string): string
 

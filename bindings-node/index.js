@@ -845,6 +845,7 @@ module.exports.diagnoseJson = nativeBinding.diagnoseJson
 module.exports.inputSchemaJson = nativeBinding.inputSchemaJson
 module.exports.lintCredentialJson = nativeBinding.lintCredentialJson
 module.exports.listAllErrorsJson = nativeBinding.listAllErrorsJson
+module.exports.MAX_BODY_BYTES = nativeBinding.MAX_BODY_BYTES
 module.exports.redactLocation = nativeBinding.redactLocation
 module.exports.symptoms = nativeBinding.symptoms
 module.exports.undecodableFieldError = nativeBinding.undecodableFieldError

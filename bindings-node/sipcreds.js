@@ -713,5 +713,5 @@ module.exports = {
   listAllErrors: () => JSON.parse(native.listAllErrorsJson()),
   schema: () => JSON.parse(native.inputSchemaJson()),
   version: native.version(),
-  MAX_BODY_BYTES: 65536,
+  MAX_BODY_BYTES: native.MAX_BODY_BYTES,
 }

@@ -127,13 +127,19 @@ wheel() {
 # Shipped binaries are stripped; what strip removes (the symbol table and any debug
 # sections) is kept in dist/debug/NAME.debug, linked from the binary by .gnu_debuglink, so a
 # crash report can still be symbolized (gdb and eu-stack find it beside the binary or in a
-# debug directory). binutils' objcopy and strip read aarch64 ELF too.
+# debug directory). An aarch64 file takes Debian's aarch64 binutils (the host's cannot read it).
 strip_keep_debug() {
-  local f="$1" name="$2"
+  local f="$1" name="$2" prefix=""
+  if readelf -h "$f" | grep -q 'Machine:.*AArch64'; then
+    prefix=aarch64-linux-gnu-
+    command -v "${prefix}objcopy" > /dev/null || {
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils-aarch64-linux-gnu > /dev/null
+    }
+  fi
   mkdir -p "$DIST/debug"
-  objcopy --only-keep-debug "$f" "$DIST/debug/$name.debug"
-  strip --strip-unneeded "$f"
-  objcopy --add-gnu-debuglink="$DIST/debug/$name.debug" "$f"
+  "${prefix}objcopy" --only-keep-debug "$f" "$DIST/debug/$name.debug"
+  "${prefix}strip" --strip-unneeded "$f"
+  "${prefix}objcopy" --add-gnu-debuglink="$DIST/debug/$name.debug" "$f"
 }
 suffix() { [ "$1" = "$HOST" ] && echo "" || echo "-$1"; }
 

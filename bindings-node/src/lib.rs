@@ -45,6 +45,10 @@ fn to_text(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// The largest create or update body, in bytes (the core's limit, exported as it is).
+#[napi]
+pub const MAX_BODY_BYTES: u32 = sipcreds::MAX_BODY_BYTES as u32;
+
 /// What an operation answers: its JSON text, and the credentials in it (in the order they
 /// appear in the JSON), whose passwords only `revealPassword(i)` reads.
 #[napi]
