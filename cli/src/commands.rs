@@ -296,11 +296,17 @@ pub(crate) fn acquire(
         json["atUnixNanos"] = at.into();
     }
     let human = match decision {
-        sipcreds::Decision::Admitted { wait, .. } if !wait.is_zero() => format!(
-            "admitted after {} ms ({})\n",
-            json["waitMs"],
-            json["group"].as_str().unwrap_or("")
-        ),
+        // Only a caller who asked to wait is told how long it waited (a try's slot may lie a
+        // few microseconds ahead, which the JSON's whole milliseconds round up).
+        sipcreds::Decision::Admitted { wait, .. }
+            if max_wait.is_some() && wait >= std::time::Duration::from_millis(1) =>
+        {
+            format!(
+                "admitted after {} ms ({})\n",
+                json["waitMs"],
+                json["group"].as_str().unwrap_or("")
+            )
+        }
         sipcreds::Decision::Admitted { .. } => {
             format!("admitted ({})\n", json["group"].as_str().unwrap_or(""))
         }
