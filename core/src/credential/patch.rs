@@ -7,7 +7,7 @@ use crate::Domain;
 use crate::error::{Error, ErrorCode};
 use crate::host::ServerAddress;
 use crate::values::{AuthUser, CpsKey, CpsLimit, Name, Password, Transport};
-use crate::wire::{self, Raw};
+use crate::wire::{self, Raw, RawObject};
 
 /// The body of an update: every field optional; `null` clears `name`, `domain`, `cpsLimit`,
 /// `cpsKey`, and `authUser`+`authPassword` (together); `server` and `transport` cannot be
@@ -45,7 +45,8 @@ pub struct CredentialPatch {
 impl CredentialPatch {
     /// Parse and validate an update body.
     pub fn from_json(body: &str) -> Result<CredentialPatch, Error> {
-        let mut obj = wire::read_object(body)?;
+        let mut obj = RawObject::default();
+        wire::read_object(body, &mut obj)?;
         reject_unknown(&obj, true)?;
         let f = Fields::parse(&mut obj)?;
         // A pair cleared on one side and set on the other can never be valid.
