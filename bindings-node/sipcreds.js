@@ -272,41 +272,75 @@ const orNull = (v) => (v === NULL ? null : v)
 
 /** The create fields' positions in the packed form of `checkCredentialValues`, from the core. */
 const PACKED = new Map(native.createFields().map((key, i) => [key, i]))
-const ABSENT = Array.from(PACKED.keys(), () => '-')
+const NONE = Array.from(PACKED.keys(), () => undefined)
+const [NAME, SERVER, AUTH_USER, DOMAIN, CPS_LIMIT, CPS_KEY] = ['name', 'server', 'authUser', 'domain', 'cpsLimit', 'cpsKey'].map((k) => PACKED.get(k))
+const TRANSPORTS = native.transports()
+const { COMPACT_HOST_SHIFT, COMPACT_TRANSPORT_SHIFT, COMPACT_HAS_PASSWORD, COMPACT_SERVER_LOWERCASED, COMPACT_DOMAIN_SHIFT, COMPACT_REALM_IS_DOMAIN } = native
 
-/** A plain object of create fields packed for `checkCredentialValues` (no JSON text), or
- * `null` when anything calls for the JSON path: another prototype, an unknown key, a value
- * that is not a well-formed string without NUL, a safe integer, a boolean or null. */
-function packed(obj) {
+/** The create fields of a plain object by their packed position, or `null` when anything
+ * calls for the JSON path: another prototype, an unknown key, a value that is not a
+ * well-formed string without NUL, a safe integer, a boolean or null. */
+function fieldValues(obj) {
   const proto = Object.getPrototypeOf(obj)
   if (proto !== Object.prototype && proto !== null) return null
-  const parts = ABSENT.slice()
+  const values = NONE.slice()
   for (const key in obj) {
     const i = PACKED.get(key)
     if (i === undefined) return null
     const v = obj[key]
     if (typeof v === 'string') {
       if (v.includes('\0') || !wellFormed(v)) return null
-      parts[i] = 's' + v
     } else if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) return null
-      parts[i] = 'i' + v
-    } else if (typeof v === 'boolean') {
-      parts[i] = v ? 't' : 'f'
-    } else if (v === null) {
-      parts[i] = 'n'
-    } else if (v !== undefined) {
+    } else if (typeof v !== 'boolean' && v !== null && v !== undefined) {
       return null
     }
+    values[i] = v
   }
-  return parts.join('\0')
+  return values
+}
+
+/** The packed form of `fieldValues`: each a type mark and its value, NUL-separated. */
+function packed(values) {
+  let out = ''
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    const part = v === undefined ? '-' : v === null ? 'n' : typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'i' + v : v ? 't' : 'f'
+    out = i === 0 ? part : out + '\0' + part
+  }
+  return out
+}
+
+/** The normalized fields from the core's one-number answer and the given values (see
+ * `compact_reply` in src/lib.rs: which fields are the given ones, lowercased, or derived). */
+function compactData(code, values) {
+  const given = values[SERVER]
+  const server = (code & COMPACT_SERVER_LOWERCASED) !== 0 ? given.toLowerCase() : given
+  const hostLength = (code >>> COMPACT_HOST_SHIFT) & 511
+  const host = hostLength === server.length ? server : server.slice(0, hostLength)
+  const d = (code >>> COMPACT_DOMAIN_SHIFT) & 3
+  const domain = d === 0 ? null : d === 1 ? values[DOMAIN] : values[DOMAIN].toLowerCase()
+  return {
+    name: values[NAME] ?? null,
+    server,
+    host,
+    port: code & 0xffff,
+    transport: TRANSPORTS[(code >>> COMPACT_TRANSPORT_SHIFT) & 3],
+    authUser: values[AUTH_USER] ?? null,
+    hasPassword: (code & COMPACT_HAS_PASSWORD) !== 0,
+    domain,
+    realm: (code & COMPACT_REALM_IS_DOMAIN) !== 0 ? domain : host,
+    cpsLimit: values[CPS_LIMIT] ?? null,
+    cpsKey: values[CPS_KEY] ?? null,
+  }
 }
 
 /** The native answer as `{ success: true, data }` or `{ success: false, error: { code, field,
  * message } }`. */
 function check(credential) {
-  const p = credential !== null && typeof credential === 'object' ? packed(credential) : null
-  const fast = p === null ? '' : native.checkCredentialValues(p)
+  const values = credential !== null && typeof credential === 'object' ? fieldValues(credential) : null
+  const fast = values === null ? '' : native.checkCredentialValues(packed(values))
+  if (typeof fast === 'number') return { success: true, data: compactData(fast, values) }
   const s = fast !== '' ? fast : native.checkCredentialFields(body(credential))
   if (s.charCodeAt(0) !== 0) {
     const [, code, field, message] = s.split('\u0002')

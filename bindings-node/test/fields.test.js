@@ -75,6 +75,34 @@ test('the packed form is refused, not misread, when it is not eight marked field
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i99999999999999999999', '-'].join('\0')), '')
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', 'nx', '-', '-', '-', '-', '-'].join('\0')), '')
   assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-'].join('\0') + '\0'), '')
-  const ok = native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i5', '-'].join('\0'))
-  assert.equal(ok, native.checkCredentialFields('{"server":"sip.example.com","cpsLimit":5}'))
+  // Well formed: a valid credential answered by one number, an invalid one by its error text.
+  assert.equal(typeof native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i5', '-'].join('\0')), 'number')
+  const bad = native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i0', '-'].join('\0'))
+  assert.equal(bad, native.checkCredentialFields('{"server":"sip.example.com","cpsLimit":0}'))
+})
+
+test('valid credentials answer the same fields through the one-number reply and the text', () => {
+  // Shapes that take the one-number reply (names, users, keys, ports, lowercased hosts and
+  // domains, realms from either) and those that need the text (IDNs, IPv6, trailing dots).
+  const r = rng(32)
+  const pick = (xs) => xs[Math.floor(r() * xs.length)]
+  const servers = ['sip.example.com', 'SIP.Example.COM', 'a.example.org:5080', 'Trunk-1.EU.example.net:5061', '203.0.113.7', '203.0.113.7:5062', 'sip.example.com.', '[2001:DB8::1]:5060', 'pbx.bücher.example', 'xn--bcher-kva.example:5070']
+  const domains = [undefined, null, 'example.com', 'Example.COM', 'sip.example.com', '198.51.100.1', '[2001:db8::9]', 'bücher.example']
+  let compact = 0
+  for (let i = 0; i < 5000; i++) {
+    const obj = { server: pick(servers) }
+    if (r() < 0.7) obj.name = pick([`Trunk ${i}`, 'ü-Trunk', 'x'])
+    if (r() < 0.7) Object.assign(obj, { authUser: pick([`u${i}`, 'acme%20x', 'A.B']), authPassword: `pw ${i}` })
+    const domain = pick(domains)
+    if (domain !== undefined) obj.domain = domain
+    if (r() < 0.8) obj.transport = pick(['udp', 'TCP', 'Tls', 'tls'])
+    if (r() < 0.6) obj.cpsLimit = pick([1, 10, 10000, null])
+    if (r() < 0.5) obj.cpsKey = pick(['pool-1', 'A.b:c', null])
+    const fields = ['name', 'server', 'authUser', 'authPassword', 'domain', 'transport', 'cpsLimit', 'cpsKey']
+      .map((k) => (k in obj ? (obj[k] === null ? 'n' : typeof obj[k] === 'number' ? 'i' + obj[k] : 's' + obj[k]) : '-'))
+      .join('\0')
+    if (typeof native.checkCredentialValues(fields) === 'number') compact++
+    assert.deepEqual(answer(() => sipcreds.validateCredential(obj)), answer(() => sipcreds.validateCredential(JSON.stringify(obj))), JSON.stringify(obj))
+  }
+  assert.ok(compact > 2000 && compact < 5000, `both replies were exercised (${compact} of 5000 by number)`)
 })

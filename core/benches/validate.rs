@@ -45,6 +45,27 @@ fn bench(c: &mut Criterion) {
                 .to_normalized_json_string()
         })
     });
+    // The bindings' object path (Python's dict, Node's packed fields): the same fields
+    // without JSON text.
+    c.bench_function("validate/fields", |b| {
+        use sipcreds::FieldValue::{Int, Str};
+        let fields = [
+            ("name", Str("Main trunk")),
+            ("server", Str("sip.example.com:5061")),
+            ("transport", Str("tls")),
+            ("authUser", Str("acme-trunk")),
+            ("authPassword", Str("s3cr3t-p4ss")),
+            ("domain", Str("sip.example.com")),
+            ("cpsLimit", Int(10)),
+            ("cpsKey", Str("acme-shared")),
+        ];
+        b.iter(|| {
+            let input = sipcreds::CredentialInput::from_fields(black_box(fields))
+                .unwrap()
+                .unwrap();
+            black_box(input.normalized_fields().port);
+        })
+    });
     c.bench_function("validate/idn", |b| {
         let body = r#"{"server":"bücher.example:5060","authUser":"u","authPassword":"p"}"#;
         b.iter(|| sipcreds::validate_credential_json(black_box(body)).unwrap())

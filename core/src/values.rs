@@ -278,6 +278,9 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// Every transport, in declaration order (`as u32` is the index).
+    pub const ALL: [Transport; 3] = [Transport::Udp, Transport::Tcp, Transport::Tls];
+
     /// Parse, case-insensitively.
     pub fn parse(s: &str) -> Result<Transport, Error> {
         match s {

@@ -337,14 +337,14 @@ pub(crate) fn read_object<'a>(body: &'a str, out: &mut RawObject<'a>) -> Result<
     de.end().map_err(json_error)
 }
 
-/// The raw object of a binding's fields (see [`crate::CredentialInput::from_fields`]):
-/// `None` for a key that is not a field (or `expectedVersion` when `allow_expected_version`
+/// The raw object of a binding's fields (see [`crate::CredentialInput::from_fields`]), filled
+/// in place: `None` for a key that is not a field (or `expectedVersion` when `allow_expected_version`
 /// is false), a repeated key, or values whose JSON text might pass the size bound.
 pub(crate) fn object_from_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, FieldValue<'a>)>,
     allow_expected_version: bool,
-) -> Option<RawObject<'a>> {
-    let mut out = RawObject::default();
+    out: &mut RawObject<'a>,
+) -> Option<()> {
     // An upper bound of the JSON text's length: braces, and per field its quoted key, a
     // colon, a comma, and the value with every byte escaped as \u00XX at worst.
     let mut bound = 2usize;
@@ -375,7 +375,7 @@ pub(crate) fn object_from_fields<'a>(
             }
         });
     }
-    (bound <= MAX_BODY_BYTES).then_some(out)
+    (bound <= MAX_BODY_BYTES).then_some(())
 }
 
 /// Check the 64 KiB bound.

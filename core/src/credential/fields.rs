@@ -24,28 +24,6 @@ pub(super) fn type_error(
     )
 }
 
-/// A string-typed optional field: `null` and absence both mean "not set".
-pub(super) fn opt_str<T>(
-    raw: Option<Raw<'_>>,
-    code: ErrorCode,
-    field: &'static str,
-    parse: impl FnOnce(&str) -> Result<T, Error>,
-) -> Result<Change<T>, Error> {
-    match raw {
-        None => Ok(Change::Keep),
-        Some(Raw::Null) => Ok(Change::Clear),
-        Some(Raw::Str(s)) => {
-            let parsed = parse(&s).map(Change::Set);
-            // An owned copy (the value had escapes) may be a password: wipe it.
-            if let Cow::Owned(copy) = s {
-                drop(zeroize::Zeroizing::new(copy));
-            }
-            parsed
-        }
-        Some(other) => Err(type_error(code, field, &other, "a string")),
-    }
-}
-
 pub(super) fn cps_limit(raw: Option<Raw<'_>>) -> Result<Change<CpsLimit>, Error> {
     const F: &str = "cpsLimit";
     match raw {
@@ -96,22 +74,6 @@ impl<T> Change<T> {
     }
 }
 
-pub(super) fn no_null<T>(
-    c: Change<T>,
-    code: ErrorCode,
-    field: &'static str,
-    why: &str,
-) -> Result<Change<T>, Error> {
-    match c {
-        Change::Clear => Err(Error::invalid(
-            code,
-            field,
-            format!("{field} cannot be null: {why}"),
-        )),
-        other => Ok(other),
-    }
-}
-
 pub(super) fn incomplete(missing: &'static str, present: &'static str) -> Error {
     Error::invalid(
         ErrorCode::IncompleteAuth,
@@ -135,72 +97,128 @@ pub(super) struct Fields {
 }
 
 impl Fields {
+    /// Parse every field of `obj`. Each is written where it lies (a field's result is the
+    /// size of an `Error`, and moving eight of them through returns was a fifth of the time).
     pub(super) fn parse(obj: &mut RawObject<'_>) -> Result<Fields, Error> {
-        let name = opt_str(
+        let mut f = Fields {
+            name: Change::Keep,
+            server: Change::Keep,
+            auth_user: Change::Keep,
+            auth_password: Change::Keep,
+            domain: Change::Keep,
+            transport: Change::Keep,
+            cps_limit: Change::Keep,
+            cps_key: Change::Keep,
+        };
+        f.fill(obj)?;
+        Ok(f)
+    }
+
+    fn fill(&mut self, obj: &mut RawObject<'_>) -> Result<(), Error> {
+        str_into(
+            &mut self.name,
             obj.take(wire::NAME),
             ErrorCode::InvalidName,
             "name",
             Name::parse,
         )?;
-        let server = opt_str(
+        str_into(
+            &mut self.server,
             obj.take(wire::SERVER),
             ErrorCode::InvalidServer,
             "server",
             |s| s.parse(),
         )?;
-        let server = no_null(
-            server,
+        refuse_null(
+            &self.server,
             ErrorCode::InvalidServer,
             "server",
             "every credential has a server",
         )?;
-        let auth_user = opt_str(
+        str_into(
+            &mut self.auth_user,
             obj.take(wire::AUTH_USER),
             ErrorCode::InvalidAuthUser,
             "authUser",
             AuthUser::parse,
         )?;
-        let auth_password = opt_str(
+        str_into(
+            &mut self.auth_password,
             obj.take(wire::AUTH_PASSWORD),
             ErrorCode::InvalidAuthPassword,
             "authPassword",
             Password::parse,
         )?;
-        let domain = opt_str(
+        str_into(
+            &mut self.domain,
             obj.take(wire::DOMAIN),
             ErrorCode::InvalidDomain,
             "domain",
             |s| s.parse(),
         )?;
-        let transport = opt_str(
+        str_into(
+            &mut self.transport,
             obj.take(wire::TRANSPORT),
             ErrorCode::InvalidTransport,
             "transport",
             Transport::parse,
         )?;
-        let transport = no_null(
-            transport,
+        refuse_null(
+            &self.transport,
             ErrorCode::InvalidTransport,
             "transport",
             "use \"udp\", \"tcp\" or \"tls\" (udp is the default)",
         )?;
-        let cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
-        let cps_key = opt_str(
+        self.cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
+        str_into(
+            &mut self.cps_key,
             obj.take(wire::CPS_KEY),
             ErrorCode::InvalidCpsKey,
             "cpsKey",
             CpsKey::parse,
-        )?;
-        Ok(Fields {
-            name,
-            server,
-            auth_user,
-            auth_password,
-            domain,
-            transport,
-            cps_limit,
-            cps_key,
-        })
+        )
+    }
+}
+
+/// A string-typed optional field, written into `out`: `null` clears, absence keeps.
+#[inline(always)]
+fn str_into<T>(
+    out: &mut Change<T>,
+    raw: Option<Raw<'_>>,
+    code: ErrorCode,
+    field: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<(), Error> {
+    match raw {
+        None => {}
+        Some(Raw::Null) => *out = Change::Clear,
+        Some(Raw::Str(s)) => {
+            let parsed = parse(&s);
+            // An owned copy (the value had escapes) may be a password: wipe it.
+            if let Cow::Owned(copy) = s {
+                drop(zeroize::Zeroizing::new(copy));
+            }
+            *out = Change::Set(parsed?);
+        }
+        Some(other) => return Err(type_error(code, field, &other, "a string")),
+    }
+    Ok(())
+}
+
+/// Refuse `null` for a field that must have a value.
+fn refuse_null<T>(
+    c: &Change<T>,
+    code: ErrorCode,
+    field: &'static str,
+    why: &str,
+) -> Result<(), Error> {
+    match c {
+        Change::Clear => Err(Error::invalid(
+            code,
+            field,
+            format!("{field} cannot be null: {why}"),
+        )),
+        _ => Ok(()),
     }
 }
 

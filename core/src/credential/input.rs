@@ -86,7 +86,8 @@ impl CredentialInput {
     pub fn from_fields<'a>(
         fields: impl IntoIterator<Item = (&'a str, FieldValue<'a>)>,
     ) -> Option<Result<CredentialInput, Error>> {
-        let mut obj = wire::object_from_fields(fields, false)?;
+        let mut obj = RawObject::default();
+        wire::object_from_fields(fields, false, &mut obj)?;
         Some(Self::from_raw(&mut obj))
     }
 
