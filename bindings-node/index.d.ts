@@ -109,6 +109,9 @@ export declare class Reply {
  */
 export declare function __panicForTest(inTask: boolean): string | Promise<unknown>
 
+/** The kinds by name, for `sipcreds.js`: `{ absent, null, false, true, number, string }`. */
+export declare function argumentKinds(): Record<string, number>
+
 /**
  * Validate one credential body (JSON text) for `validateCredential`: on success the 11
  * normalized fields in their documented order, each after a NUL, with U+0001 for null (no field can
@@ -120,19 +123,24 @@ export declare function __panicForTest(inTask: boolean): string | Promise<unknow
 export declare function checkCredentialFields(body: string): string
 
 /**
- * [`check_credential_fields`] without JSON text: the 8 create fields of a plain object in
- * the wire order (name, server, authUser, authPassword, domain, transport, cpsLimit,
- * cpsKey), each a type mark and its value, NUL-separated: `-` absent, `n` null, `t`/`f` a
- * boolean, `i` a safe integer in decimal, `s` a string (with no NUL). Read in place by
- * `CredentialInput::from_fields`, which answers exactly as the JSON path would. The empty
- * string when it cannot (`sipcreds.js` then sends the JSON text).
+ * [`check_credential_fields`] without JSON text: the 8 create fields of a plain object as
+ * arguments in the wire order (name, server, authUser, authPassword, domain, transport,
+ * cpsLimit, cpsKey), each `undefined` (absent), `null`, a boolean, a safe integer or a
+ * well-formed string, and first their kinds, 3 bits a field from the lowest (see [`Kind`]):
+ * only strings and numbers are read from their arguments (asking each argument its type cost
+ * more than the rest of the crossing). Read in place by `CredentialInput::from_fields`, which
+ * answers exactly as the JSON path would. The empty string when it cannot (an argument not of
+ * its kind, a string longer than the scratch buffer): `sipcreds.js` then sends the JSON text.
  *
  * A valid credential whose normalized fields are the given ones (or derived from them as
  * [`compact_reply`] says) is answered by one number instead of text: building and splitting
  * the text was a third of a validation's time in Node. Anything else answers the text of
  * [`check_credential_fields`].
+ *
+ * The strings are copied into one thread-local buffer (no allocation, no separate length
+ * pass), which is wiped before the call returns.
  */
-export declare function checkCredentialValues(packed: string): number | string
+export declare function checkCredentialValues(kinds: number, name: unknown, server: unknown, authUser: unknown, authPassword: unknown, domain: unknown, transport: unknown, cpsLimit: unknown, cpsKey: unknown): number | string
 
 export declare const COMPACT_DOMAIN_SHIFT: number
 
@@ -149,7 +157,7 @@ export declare const COMPACT_TRANSPORT_SHIFT: number
 
 /**
  * The create fields in the wire order (`sipcreds::CREATE_FIELDS`): the positions of the
- * packed form of [`check_credential_values`], which `sipcreds.js` reads here once instead of
+ * arguments of [`check_credential_values`], which `sipcreds.js` reads here once instead of
  * keeping its own list.
  */
 export declare function createFields(): Array<string>

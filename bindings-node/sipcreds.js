@@ -270,45 +270,51 @@ function jsonOf(r) {
 const NULL = '\u0001'
 const orNull = (v) => (v === NULL ? null : v)
 
-/** The create fields' positions in the packed form of `checkCredentialValues`, from the core. */
+/** The create fields' positions among the arguments of `checkCredentialValues`, from the core. */
 const PACKED = new Map(native.createFields().map((key, i) => [key, i]))
-const NONE = Array.from(PACKED.keys(), () => undefined)
+if (PACKED.size !== 8) throw new Error('sipcreds: the addon does not match this sipcreds.js (create fields)')
+/** Each field's value by position, then their kinds (see `KIND`). */
+const NONE = [...Array.from(PACKED.keys(), () => undefined), 0]
+const KINDS = PACKED.size
+const KIND = native.argumentKinds()
 const [NAME, SERVER, AUTH_USER, DOMAIN, CPS_LIMIT, CPS_KEY] = ['name', 'server', 'authUser', 'domain', 'cpsLimit', 'cpsKey'].map((k) => PACKED.get(k))
 const TRANSPORTS = native.transports()
 const { COMPACT_HOST_SHIFT, COMPACT_TRANSPORT_SHIFT, COMPACT_HAS_PASSWORD, COMPACT_SERVER_LOWERCASED, COMPACT_DOMAIN_SHIFT, COMPACT_REALM_IS_DOMAIN } = native
 
-/** The create fields of a plain object by their packed position, or `null` when anything
- * calls for the JSON path: another prototype, an unknown key, a value that is not a
- * well-formed string without NUL, a safe integer, a boolean or null. */
+/** The create fields of a plain object by their position, then their kinds, 3 bits a field
+ * (the arguments of `checkCredentialValues`); or `null` when anything calls for the JSON path:
+ * another prototype, an unknown key, a value that is not a well-formed string, a safe
+ * integer, a boolean or null. */
 function fieldValues(obj) {
   const proto = Object.getPrototypeOf(obj)
   if (proto !== Object.prototype && proto !== null) return null
   const values = NONE.slice()
+  let kinds = 0
   for (const key in obj) {
     const i = PACKED.get(key)
     if (i === undefined) return null
     const v = obj[key]
+    let kind
     if (typeof v === 'string') {
-      if (v.includes('\0') || !wellFormed(v)) return null
+      if (!wellFormed(v)) return null
+      kind = KIND.string
     } else if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) return null
-    } else if (typeof v !== 'boolean' && v !== null && v !== undefined) {
+      kind = KIND.number
+    } else if (typeof v === 'boolean') {
+      kind = v ? KIND.true : KIND.false
+    } else if (v === null) {
+      kind = KIND.null
+    } else if (v === undefined) {
+      kind = KIND.absent
+    } else {
       return null
     }
     values[i] = v
+    kinds |= kind << (3 * i)
   }
+  values[KINDS] = kinds
   return values
-}
-
-/** The packed form of `fieldValues`: each a type mark and its value, NUL-separated. */
-function packed(values) {
-  let out = ''
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    const part = v === undefined ? '-' : v === null ? 'n' : typeof v === 'string' ? 's' + v : typeof v === 'number' ? 'i' + v : v ? 't' : 'f'
-    out = i === 0 ? part : out + '\0' + part
-  }
-  return out
 }
 
 /** The normalized fields from the core's one-number answer and the given values (see
@@ -339,7 +345,7 @@ function compactData(code, values) {
  * message } }`. */
 function check(credential) {
   const values = credential !== null && typeof credential === 'object' ? fieldValues(credential) : null
-  const fast = values === null ? '' : native.checkCredentialValues(packed(values))
+  const fast = values === null ? '' : native.checkCredentialValues(values[KINDS], values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7])
   if (typeof fast === 'number') return { success: true, data: compactData(fast, values) }
   const s = fast !== '' ? fast : native.checkCredentialFields(body(credential))
   if (s.charCodeAt(0) !== 0) {

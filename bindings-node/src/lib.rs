@@ -12,6 +12,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
+use zeroize::Zeroize;
 
 use sipcreds::{Credential, CredentialInput, CredentialPatch, Error as CoreError};
 
@@ -205,73 +206,172 @@ pub fn check_credential_fields(body: String) -> Result<String> {
     guard(|| Ok(credential_fields(&body)))
 }
 
-/// [`check_credential_fields`] without JSON text: the 8 create fields of a plain object in
-/// the wire order (name, server, authUser, authPassword, domain, transport, cpsLimit,
-/// cpsKey), each a type mark and its value, NUL-separated: `-` absent, `n` null, `t`/`f` a
-/// boolean, `i` a safe integer in decimal, `s` a string (with no NUL). Read in place by
-/// `CredentialInput::from_fields`, which answers exactly as the JSON path would. The empty
-/// string when it cannot (`sipcreds.js` then sends the JSON text).
+/// [`check_credential_fields`] without JSON text: the 8 create fields of a plain object as
+/// arguments in the wire order (name, server, authUser, authPassword, domain, transport,
+/// cpsLimit, cpsKey), each `undefined` (absent), `null`, a boolean, a safe integer or a
+/// well-formed string, and first their kinds, 3 bits a field from the lowest (see [`Kind`]):
+/// only strings and numbers are read from their arguments (asking each argument its type cost
+/// more than the rest of the crossing). Read in place by `CredentialInput::from_fields`, which
+/// answers exactly as the JSON path would. The empty string when it cannot (an argument not of
+/// its kind, a string longer than the scratch buffer): `sipcreds.js` then sends the JSON text.
 ///
 /// A valid credential whose normalized fields are the given ones (or derived from them as
 /// [`compact_reply`] says) is answered by one number instead of text: building and splitting
 /// the text was a third of a validation's time in Node. Anything else answers the text of
 /// [`check_credential_fields`].
+///
+/// The strings are copied into one thread-local buffer (no allocation, no separate length
+/// pass), which is wiped before the call returns.
 #[napi]
-pub fn check_credential_values(packed: String) -> Result<Either<u32, String>> {
-    let packed = Body::new(packed);
-    guard(|| {
-        let mut fields: PackedFields<'_> =
-            [("", sipcreds::FieldValue::Null); sipcreds::CREATE_FIELDS.len()];
-        let Some(given) = unpack(&packed, &mut fields) else {
-            return Ok(Either::B(String::new()));
-        };
-        let given = &fields[..given];
-        let Some(parsed) = CredentialInput::from_fields(given.iter().copied()) else {
-            return Ok(Either::B(String::new()));
-        };
-        Ok(
-            match parsed.as_ref().ok().and_then(|i| compact_reply(given, i)) {
-                Some(code) => Either::A(code),
-                None => Either::B(fields_reply(parsed)),
-            },
-        )
-    })
+#[allow(clippy::too_many_arguments)]
+pub fn check_credential_values(
+    env: Env,
+    kinds: u32,
+    name: Unknown<'_>,
+    server: Unknown<'_>,
+    auth_user: Unknown<'_>,
+    auth_password: Unknown<'_>,
+    domain: Unknown<'_>,
+    transport: Unknown<'_>,
+    cps_limit: Unknown<'_>,
+    cps_key: Unknown<'_>,
+) -> Result<Either<u32, String>> {
+    let values = [
+        name,
+        server,
+        auth_user,
+        auth_password,
+        domain,
+        transport,
+        cps_limit,
+        cps_key,
+    ]
+    .map(|v| v.raw());
+    let answer = guard(|| {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let (answer, used) = answer_values(env.raw(), kinds, &values, scratch);
+            scratch[..used].zeroize();
+            Ok(answer)
+        })
+    });
+    if answer.is_err() {
+        // A panic left the buffer as it was: wipe all of it.
+        SCRATCH.with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                s.as_mut_slice().zeroize();
+            }
+        });
+    }
+    answer
 }
 
-type PackedFields<'a> = [(&'static str, sipcreds::FieldValue<'a>); sipcreds::CREATE_FIELDS.len()];
+/// The kinds of [`check_credential_values`]'s arguments (`sipcreds.js` reads them by these
+/// names from `KIND_*`).
+struct Kind;
 
-/// Read the fields of the packed form (see [`check_credential_values`]) into `fields`; how
-/// many are given, or `None` when it is not eight marked fields.
-fn unpack<'a>(packed: &'a str, fields: &mut PackedFields<'a>) -> Option<usize> {
+impl Kind {
+    const ABSENT: u32 = 0;
+    const NULL: u32 = 1;
+    const FALSE: u32 = 2;
+    const TRUE: u32 = 3;
+    const NUMBER: u32 = 4;
+    const STRING: u32 = 5;
+}
+
+/// The kinds by name, for `sipcreds.js`: `{ absent, null, false, true, number, string }`.
+#[napi]
+pub fn argument_kinds() -> std::collections::HashMap<&'static str, u32> {
+    [
+        ("absent", Kind::ABSENT),
+        ("null", Kind::NULL),
+        ("false", Kind::FALSE),
+        ("true", Kind::TRUE),
+        ("number", Kind::NUMBER),
+        ("string", Kind::STRING),
+    ]
+    .into()
+}
+
+/// Room for every string of one credential (a create body is at most 64 KiB of JSON).
+const SCRATCH_BYTES: usize = sipcreds::MAX_BODY_BYTES;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; SCRATCH_BYTES]);
+}
+
+/// The answer of [`check_credential_values`] for its argument values, their strings copied
+/// into `scratch`; and how many bytes of `scratch` were written.
+fn answer_values(
+    env: napi::sys::napi_env,
+    kinds: u32,
+    values: &[napi::sys::napi_value; sipcreds::CREATE_FIELDS.len()],
+    scratch: &mut [u8],
+) -> (Either<u32, String>, usize) {
+    use napi::sys;
+    use sipcreds::FieldValue;
+    let fallback = || Either::B(String::new());
+    let mut fields = [("", FieldValue::Null); sipcreds::CREATE_FIELDS.len()];
     let mut given = 0;
-    // One scan for the separators (a `split` searched each part with memchr).
-    let mut rest = packed;
-    for (i, key) in sipcreds::CREATE_FIELDS.into_iter().enumerate() {
-        let end = match rest.bytes().position(|b| b == 0) {
-            Some(end) => end,
-            None if i + 1 == sipcreds::CREATE_FIELDS.len() => rest.len(),
-            None => return None,
+    let mut used = 0;
+    let mut rest: &mut [u8] = scratch;
+    for (i, (key, &value)) in sipcreds::CREATE_FIELDS.iter().zip(values).enumerate() {
+        let field = match (kinds >> (3 * i)) & 7 {
+            Kind::ABSENT => continue,
+            Kind::NULL => FieldValue::Null,
+            Kind::FALSE => FieldValue::Bool(false),
+            Kind::TRUE => FieldValue::Bool(true),
+            Kind::NUMBER => {
+                let mut n = 0f64;
+                // SAFETY: `env` and `value` are this call's, and `n` outlives the call; napi
+                // answers `napi_number_expected` for a value that is not a number.
+                if unsafe { sys::napi_get_value_double(env, value, &mut n) } != sys::Status::napi_ok
+                    || n.fract() != 0.0
+                    || n.abs() > 9_007_199_254_740_991.0
+                {
+                    return (fallback(), used);
+                }
+                FieldValue::Int(n as i64)
+            }
+            Kind::STRING => {
+                let mut copied = 0usize;
+                // SAFETY: as above; the buffer is `rest`, whose length is passed, and napi
+                // writes at most that many bytes (the text, then a NUL), or answers
+                // `napi_string_expected` for a value that is not a string.
+                let status = unsafe {
+                    sys::napi_get_value_string_utf8(
+                        env,
+                        value,
+                        rest.as_mut_ptr().cast(),
+                        rest.len(),
+                        &mut copied,
+                    )
+                };
+                // A string that filled the buffer may have been cut: the JSON path then.
+                if status != sys::Status::napi_ok || copied + 1 >= rest.len() {
+                    return (fallback(), (used + copied + 1).min(SCRATCH_BYTES));
+                }
+                let (text, after) = std::mem::take(&mut rest).split_at_mut(copied + 1);
+                rest = after;
+                used += copied + 1;
+                match std::str::from_utf8(&text[..copied]) {
+                    Ok(text) => FieldValue::Str(text),
+                    Err(_) => return (fallback(), used),
+                }
+            }
+            _ => return (fallback(), used),
         };
-        let (part, after) = rest.split_at(end);
-        rest = after.get(1..).unwrap_or("");
-        let mark = part.as_bytes().first()?;
-        let value = &part[1..];
-        let value = match mark {
-            b'-' if value.is_empty() => continue,
-            b'n' if value.is_empty() => sipcreds::FieldValue::Null,
-            b't' if value.is_empty() => sipcreds::FieldValue::Bool(true),
-            b'f' if value.is_empty() => sipcreds::FieldValue::Bool(false),
-            b'i' => sipcreds::FieldValue::Int(value.parse().ok()?),
-            b's' => sipcreds::FieldValue::Str(value),
-            _ => return None,
-        };
-        fields[given] = (key, value);
+        fields[given] = (*key, field);
         given += 1;
     }
-    if !rest.is_empty() || packed.ends_with('\0') {
-        return None;
-    }
-    Some(given)
+    let given = &fields[..given];
+    let answer = match CredentialInput::from_fields(given.iter().copied()) {
+        Some(parsed) => match parsed.as_ref().ok().and_then(|i| compact_reply(given, i)) {
+            Some(code) => Either::A(code),
+            None => Either::B(fields_reply(parsed)),
+        },
+        None => fallback(),
+    };
+    (answer, used)
 }
 
 /// The bits of [`compact_reply`]'s number (`sipcreds.js` reads them by these names).
@@ -453,7 +553,7 @@ pub fn panic_for_test(in_task: bool) -> Result<Either<String, AsyncTask<Op>>> {
 }
 
 /// The create fields in the wire order (`sipcreds::CREATE_FIELDS`): the positions of the
-/// packed form of [`check_credential_values`], which `sipcreds.js` reads here once instead of
+/// arguments of [`check_credential_values`], which `sipcreds.js` reads here once instead of
 /// keeping its own list.
 #[napi]
 pub fn create_fields() -> Vec<&'static str> {

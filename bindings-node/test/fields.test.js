@@ -1,5 +1,5 @@
 'use strict'
-// The object path of validateCredential (the fields packed for `checkCredentialValues`, no
+// The object path of validateCredential (the fields as arguments of `checkCredentialValues`, no
 // JSON text) answers exactly as the JSON text path does, on a seeded mix of values at the
 // edges of every rule, and hands every case it cannot answer identically to the JSON path.
 const { test } = require('node:test')
@@ -51,7 +51,7 @@ test('an object answers as its JSON text does', () => {
     } catch {
       continue
     }
-    // Values the packed form carries; anything else (NaN, a float, a list) takes the JSON
+    // Values the argument form carries; anything else (NaN, a float, a list) takes the JSON
     // path as before, where a non-JSON value is refused as its type rather than written as
     // JSON.stringify would (NaN is not null).
     const packable = Object.values(obj).every(
@@ -64,21 +64,32 @@ test('an object answers as its JSON text does', () => {
     assert.deepEqual(viaObject, viaText, `${text}`)
     assert.deepEqual(sipcreds.safeValidateCredential(obj).success, viaText.ok !== undefined)
   }
-  assert.ok(packedCases > 5000, `the packed path was exercised (${packedCases} cases)`)
+  assert.ok(packedCases > 5000, `the argument path was exercised (${packedCases} cases)`)
 })
 
-test('the packed form is refused, not misread, when it is not eight marked fields', () => {
-  assert.equal(native.checkCredentialValues(''), '')
-  assert.equal(native.checkCredentialValues('-\0ssip.example.com'), '')
-  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'x10', '-'].join('\0')), '')
-  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-', '-'].join('\0')), '')
-  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i99999999999999999999', '-'].join('\0')), '')
-  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', 'nx', '-', '-', '-', '-', '-'].join('\0')), '')
-  assert.equal(native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', '-', '-'].join('\0') + '\0'), '')
+test('arguments not of their kind are refused, not misread', () => {
+  const K = native.argumentKinds()
+  const kinds = (...ks) => ks.reduce((acc, k, i) => acc | (k << (3 * i)), 0)
+  const server = kinds(K.absent, K.string)
+  // A string said to be a number, a number said to be a string, an object, an unknown kind.
+  assert.equal(native.checkCredentialValues(kinds(K.absent, K.number), undefined, 'sip.example.com'), '')
+  assert.equal(native.checkCredentialValues(kinds(K.absent, K.string, K.absent, K.absent, K.absent, K.absent, K.string), undefined, 'sip.example.com', undefined, undefined, undefined, undefined, 5), '')
+  assert.equal(native.checkCredentialValues(kinds(K.absent, K.string), undefined, {}), '')
+  assert.equal(native.checkCredentialValues(kinds(K.absent, 7), undefined, 'sip.example.com'), '')
+  // Not a whole number in the safe range.
+  for (const n of [1.5, 2 ** 53, NaN, Infinity]) {
+    const k = kinds(K.absent, K.string, K.absent, K.absent, K.absent, K.absent, K.number)
+    assert.equal(native.checkCredentialValues(k, undefined, 'sip.example.com', undefined, undefined, undefined, undefined, n), '')
+  }
+  // A string longer than the scratch buffer takes the JSON path.
+  assert.equal(native.checkCredentialValues(server, undefined, 'x'.repeat(70000)), '')
   // Well formed: a valid credential answered by one number, an invalid one by its error text.
-  assert.equal(typeof native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i5', '-'].join('\0')), 'number')
-  const bad = native.checkCredentialValues(['-', 'ssip.example.com', '-', '-', '-', '-', 'i0', '-'].join('\0'))
+  assert.equal(typeof native.checkCredentialValues(server, undefined, 'sip.example.com'), 'number')
+  const k = kinds(K.absent, K.string, K.absent, K.absent, K.absent, K.absent, K.number)
+  const bad = native.checkCredentialValues(k, undefined, 'sip.example.com', undefined, undefined, undefined, undefined, 0)
   assert.equal(bad, native.checkCredentialFields('{"server":"sip.example.com","cpsLimit":0}'))
+  // Values that are not the field's kind and are not read (a null said absent) count as said.
+  assert.equal(native.checkCredentialValues(server, 'ignored', 'sip.example.com'), native.checkCredentialValues(server, undefined, 'sip.example.com'))
 })
 
 test('valid credentials answer the same fields through the one-number reply and the text', () => {
@@ -98,10 +109,10 @@ test('valid credentials answer the same fields through the one-number reply and 
     if (r() < 0.8) obj.transport = pick(['udp', 'TCP', 'Tls', 'tls'])
     if (r() < 0.6) obj.cpsLimit = pick([1, 10, 10000, null])
     if (r() < 0.5) obj.cpsKey = pick(['pool-1', 'A.b:c', null])
-    const fields = ['name', 'server', 'authUser', 'authPassword', 'domain', 'transport', 'cpsLimit', 'cpsKey']
-      .map((k) => (k in obj ? (obj[k] === null ? 'n' : typeof obj[k] === 'number' ? 'i' + obj[k] : 's' + obj[k]) : '-'))
-      .join('\0')
-    if (typeof native.checkCredentialValues(fields) === 'number') compact++
+    const K = native.argumentKinds()
+    const args = native.createFields().map((k) => obj[k])
+    const kinds = args.reduce((acc, v, i) => acc | ((v === undefined ? K.absent : v === null ? K.null : typeof v === 'number' ? K.number : K.string) << (3 * i)), 0)
+    if (typeof native.checkCredentialValues(kinds, ...args) === 'number') compact++
     assert.deepEqual(answer(() => sipcreds.validateCredential(obj)), answer(() => sipcreds.validateCredential(JSON.stringify(obj))), JSON.stringify(obj))
   }
   assert.ok(compact > 2000 && compact < 5000, `both replies were exercised (${compact} of 5000 by number)`)

@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
                 .to_normalized_json_string()
         })
     });
-    // The bindings' object path (Python's dict, Node's packed fields): the same fields
+    // The bindings' object path (Python's dict, Node's arguments): the same fields
     // without JSON text.
     c.bench_function("validate/fields", |b| {
         use sipcreds::FieldValue::{Int, Str};
