@@ -182,6 +182,43 @@ fn idna_to_ascii(name: &str, original: &str) -> Result<String, HostProblem> {
     }
 }
 
+/// A name the fast paths may take as it is (lowercased): 1 to 253 bytes of labels of 1 to 63
+/// letters, digits and hyphens, none starting or ending with a hyphen or starting with
+/// `xn--` (punycode, which IDNA must check), the last not all digits (an IPv4 address or a
+/// refused name). [`check_ldh`] and [`parse_dns_name`] accept every such name unchanged but
+/// for case.
+fn plain_dns_name(name: &[u8]) -> bool {
+    if name.is_empty() || name.len() > MAX_DNS_NAME {
+        return false;
+    }
+    let label_ok = |label: &[u8]| {
+        !label.is_empty()
+            && label.len() <= MAX_DNS_LABEL
+            && label[0] != b'-'
+            && label[label.len() - 1] != b'-'
+            && !(label.len() >= 4
+                && label[..2].eq_ignore_ascii_case(b"xn")
+                && &label[2..4] == b"--")
+    };
+    let mut start = 0;
+    let mut digits = true;
+    for (i, &c) in name.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {}
+            b'a'..=b'z' | b'A'..=b'Z' | b'-' => digits = false,
+            b'.' => {
+                if !label_ok(&name[start..i]) {
+                    return false;
+                }
+                start = i + 1;
+                digits = true;
+            }
+            _ => return false,
+        }
+    }
+    label_ok(&name[start..]) && !digits
+}
+
 /// Check LDH labels (one pass over the bytes, no split); says whether a label is punycode
 /// (`xn--`), which IDNA must then check.
 fn check_ldh(name: &str, original: &str) -> Result<bool, HostProblem> {
@@ -369,6 +406,28 @@ impl ServerAddress {
     }
 
     fn parse_inner(s: &str) -> Result<ServerAddress, String> {
+        if let Some(plain) = ServerAddress::parse_plain(s) {
+            return Ok(plain);
+        }
+        ServerAddress::parse_full(s)
+    }
+
+    /// The common case in one pass over the bytes: a name of letter-digit-hyphen labels
+    /// (none punycode, the last not all digits), then `:` and a port or nothing. `None` for
+    /// anything else, which the full parser reads (and explains when it refuses it); on what
+    /// this accepts, the full parser answers the same (a property test holds them equal).
+    fn parse_plain(s: &str) -> Option<ServerAddress> {
+        let (host, port) = match s.as_bytes().iter().position(|&b| b == b':') {
+            Some(colon) => (&s[..colon], Some(Port::parse_digits(&s[colon + 1..]).ok()?)),
+            None => (s, None),
+        };
+        plain_dns_name(host.as_bytes()).then(|| ServerAddress {
+            host: Host::Dns(host.to_ascii_lowercase()),
+            port,
+        })
+    }
+
+    fn parse_full(s: &str) -> Result<ServerAddress, String> {
         // A userinfo password must never reach a message: every message below is built from
         // the masked text, which still holds its `@` and so is always refused.
         if let Cow::Owned(masked) = mask_userinfo(s) {
@@ -574,6 +633,10 @@ impl fmt::Display for Domain {
 impl FromStr for Domain {
     type Err = Error;
     fn from_str(s: &str) -> Result<Domain, Error> {
+        // The common case (see `ServerAddress::parse_plain`); anything else is read in full.
+        if plain_dns_name(s.as_bytes()) {
+            return Ok(Domain(Host::Dns(s.to_ascii_lowercase())));
+        }
         let shown = mask_userinfo(s);
         let fail = |why: String| {
             Error::invalid(
@@ -607,6 +670,22 @@ impl FromStr for Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// What the fast paths accept, the full parsers accept the same way.
+        #[test]
+        fn the_fast_paths_agree_with_the_full_parsers(
+            s in "([a-zA-Z0-9-]{0,5}[.]){0,4}[a-zA-Z0-9-]{0,6}[.]?(:[0-9]{0,6})?|[xX][nN]--[a-z0-9-]{0,8}[.][a-z]{1,3}|[a-zA-Z0-9.:@/;?#\\[\\] -]{0,12}|[a-z]{60,70}[.]com|([a-z0-9-]{1,3}[.]){0,3}[0-9]{1,4}[.]?(:[0-9]{1,5})?"
+        ) {
+            if let Some(fast) = ServerAddress::parse_plain(&s) {
+                proptest::prop_assert_eq!(Ok(fast), ServerAddress::parse_full(&s), "{}", s);
+            }
+            if plain_dns_name(s.as_bytes()) {
+                let full = Host::parse_inner(&s).map_err(|p| p.0);
+                proptest::prop_assert_eq!(Ok(Host::Dns(s.to_ascii_lowercase())), full, "{}", s);
+            }
+        }
+    }
 
     fn server(s: &str) -> Result<String, String> {
         s.parse::<ServerAddress>()
