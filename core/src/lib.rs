@@ -71,8 +71,8 @@ pub use location::{
 };
 pub use rate::{
     Admission, Clock, DEFAULT_MARGIN, Decision, GroupState, InProcessBackend, LimiterBackend,
-    ManualClock, MonotonicClock, Nanos, OrgRates, RateGroup, RateLimiter, RateRow, SECOND,
-    SlidingWindow, group_key, rate_groups,
+    ManualClock, MonotonicClock, Nanos, OrgRates, RateGroup, RateHandle, RateLimiter, RateRow,
+    SECOND, SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
     Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY,

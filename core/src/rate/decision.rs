@@ -26,6 +26,19 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The decision of an admission made at `now`.
+    pub(super) fn of(admission: super::window::Admission, now: Nanos) -> Decision {
+        match admission {
+            super::window::Admission::Admitted { at } => Decision::Admitted {
+                wait: Duration::from_nanos(at - now),
+                at,
+            },
+            super::window::Admission::Rejected { next } => Decision::Rejected {
+                retry_after: Duration::from_nanos(next - now),
+            },
+        }
+    }
+
     /// True when admitted.
     pub fn is_admitted(&self) -> bool {
         matches!(self, Decision::Admitted { .. })

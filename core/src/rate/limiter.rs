@@ -2,8 +2,8 @@
 //! a pluggable backend.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use foldhash::quality::RandomState;
@@ -12,7 +12,6 @@ use super::backend::{GroupState, InProcessBackend, LimiterBackend};
 use super::clock::{Clock, MonotonicClock, Nanos, SECOND};
 use super::decision::{DEFAULT_MARGIN, Decision};
 use super::groups::{RateChanges, RateRow, group_key};
-use super::window::Admission;
 use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::values::{CredentialId, Org};
@@ -73,7 +72,7 @@ impl SharedGroup {
 
 /// The limiter's view of one org.
 #[derive(Debug, Default)]
-struct OrgConfig {
+pub(super) struct OrgConfig {
     /// credential → its limit and group.
     credentials: HashMap<IdKey, Entry, RandomState>,
     /// The groups of a `cpsKey` (kept when they lose their last member, so a key used again
@@ -235,6 +234,11 @@ pub struct RateLimiter {
     /// The window: one second plus the margin.
     span: Nanos,
     orgs: RwLock<HashMap<String, OrgConfig, RandomState>>,
+    /// Counts the changes of `orgs` (made under its write lock), so that a
+    /// [`super::RateHandle`] knows when to look its credential up again.
+    pub(super) generation: AtomicU64,
+    /// This limiter among the process's limiters (a handle is for one limiter).
+    pub(super) id: u64,
 }
 
 pub(super) fn poisoned<T>(_: T) -> Error {
@@ -249,6 +253,11 @@ impl RateLimiter {
             clock,
             span: SECOND,
             orgs: RwLock::default(),
+            generation: AtomicU64::new(0),
+            id: {
+                static NEXT: AtomicU64 = AtomicU64::new(0);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         }
     }
 
@@ -317,11 +326,7 @@ impl RateLimiter {
     pub fn set_org(&self, org: &str, rates: OrgRates) -> Result<()> {
         let org = Org::parse(org)?;
         let config = rates.config;
-        let old = self
-            .orgs
-            .write()
-            .map_err(poisoned)?
-            .insert(org.to_string(), config);
+        let old = self.orgs_mut()?.insert(org.to_string(), config);
         drop(old);
         self.backend
             .sweep(self.clock.now().saturating_sub(self.span - SECOND));
@@ -332,7 +337,7 @@ impl RateLimiter {
     /// [`crate::Tx::rate_changes`]): each changed credential moves to its group at once, each
     /// removed one leaves. Nothing happens to an org the limiter does not hold.
     pub fn apply_rate_changes(&self, org: &str, changes: &RateChanges) -> Result<()> {
-        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let mut orgs = self.orgs_mut()?;
         let Some(config) = orgs.get_mut(org) else {
             return Ok(());
         };
@@ -357,6 +362,7 @@ impl RateLimiter {
     /// backend): the registry loads it again from the store on its next call.
     pub fn forget_org(&self, org: &str) {
         let mut orgs = self.orgs.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::Relaxed);
         orgs.remove(org);
     }
 
@@ -370,7 +376,7 @@ impl RateLimiter {
         let Some(k) = id_key(row.id.as_str()) else {
             return Ok(());
         };
-        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let mut orgs = self.orgs_mut()?;
         let config = match orgs.get_mut(org) {
             Some(c) => c,
             None => orgs
@@ -390,7 +396,7 @@ impl RateLimiter {
         let Some(k) = id_key(id) else {
             return Ok(());
         };
-        let mut orgs = self.orgs.write().map_err(poisoned)?;
+        let mut orgs = self.orgs_mut()?;
         let removed = orgs.get_mut(org).is_some_and(|c| c.remove(k));
         drop(orgs);
         if removed {
@@ -398,6 +404,62 @@ impl RateLimiter {
                 .sweep(self.clock.now().saturating_sub(self.span - SECOND));
         }
         Ok(())
+    }
+
+    /// The orgs to change. Every change goes through here, which counts it while no decision
+    /// can be under way.
+    fn orgs_mut(&self) -> Result<RwLockWriteGuard<'_, HashMap<String, OrgConfig, RandomState>>> {
+        let orgs = self.orgs.write().map_err(poisoned)?;
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        Ok(orgs)
+    }
+
+    /// The orgs to decide by.
+    pub(super) fn orgs(
+        &self,
+    ) -> Result<RwLockReadGuard<'_, HashMap<String, OrgConfig, RandomState>>> {
+        self.orgs.read().map_err(poisoned)
+    }
+
+    /// A credential's group state (made if it has none yet) and the group's limit
+    /// (`u32::MAX`: unlimited, still logged so that a limit set later counts its calls).
+    pub(super) fn resolve(
+        &self,
+        orgs: &HashMap<String, OrgConfig, RandomState>,
+        org: &str,
+        id: &str,
+    ) -> Result<(Arc<dyn GroupState>, u32)> {
+        let Some((config, k, e)) = id_key(id).and_then(|k| {
+            let config = orgs.get(org)?;
+            Some((config, k, *config.credentials.get(&k)?))
+        }) else {
+            return Err(Self::not_found(org, id));
+        };
+        match config.shared.get(e.group as usize) {
+            Some(s) => {
+                let state = self.shared_state(org, s)?.clone();
+                Ok((state, s.limit().unwrap_or(u32::MAX)))
+            }
+            None => {
+                let limit = if e.limit == 0 { u32::MAX } else { e.limit };
+                let found = config.solo.read().map_err(poisoned)?.get(&k).cloned();
+                let state = match found {
+                    Some(state) => state,
+                    None => self.solo_state(org, config, k, self.clock.now())?,
+                };
+                Ok((state, limit))
+            }
+        }
+    }
+
+    /// Now, on the limiter's clock.
+    pub(super) fn now(&self) -> Nanos {
+        self.clock.now()
+    }
+
+    /// The window's length.
+    pub(super) fn span(&self) -> Nanos {
+        self.span
     }
 
     fn not_found(org: &str, id: &str) -> Error {
@@ -443,18 +505,12 @@ impl RateLimiter {
         let now = self.clock.now();
         // An unlimited group's calls are logged too, so that a limit set later counts them.
         let admission = match config.shared.get(e.group as usize) {
-            Some(s) => {
-                let state = match s.state.get() {
-                    Some(state) => state,
-                    None => {
-                        let made = self
-                            .backend
-                            .group(&format!("{org}:{}", group_key("", Some(&s.key))))?;
-                        s.state.get_or_init(|| made)
-                    }
-                };
-                state.acquire(s.limit().unwrap_or(u32::MAX), self.span, now, max_wait)?
-            }
+            Some(s) => self.shared_state(org, s)?.acquire(
+                s.limit().unwrap_or(u32::MAX),
+                self.span,
+                now,
+                max_wait,
+            )?,
             None => {
                 let limit = if e.limit == 0 { u32::MAX } else { e.limit };
                 // Decided under the read lock of the org's solo states: no reference count
@@ -470,14 +526,19 @@ impl RateLimiter {
                 }
             }
         };
-        Ok(match admission {
-            Admission::Admitted { at } => Decision::Admitted {
-                wait: Duration::from_nanos(at - now),
-                at,
-            },
-            Admission::Rejected { next } => Decision::Rejected {
-                retry_after: Duration::from_nanos(next - now),
-            },
+        Ok(Decision::of(admission, now))
+    }
+
+    /// The state of a shared group, made on its first call.
+    fn shared_state<'a>(&self, org: &str, s: &'a SharedGroup) -> Result<&'a Arc<dyn GroupState>> {
+        Ok(match s.state.get() {
+            Some(state) => state,
+            None => {
+                let made = self
+                    .backend
+                    .group(&format!("{org}:{}", group_key("", Some(&s.key))))?;
+                s.state.get_or_init(|| made)
+            }
         })
     }
 
