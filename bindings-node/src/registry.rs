@@ -1,0 +1,553 @@
+//! The registry: every store operation as a task on the libuv thread pool.
+
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use sipcreds::CredentialPatch;
+
+use crate::boundary::*;
+
+/// The registry: in memory without a path, the embedded SQLite store with one.
+#[napi]
+pub struct NativeRegistry {
+    inner: sipcreds::Registry,
+}
+
+#[napi]
+impl NativeRegistry {
+    /// Release the store at once (the registry becomes one whose every call is a `storage`
+    /// error); the operations already started hold their own reference and end first.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = sipcreds::Registry::closed();
+    }
+
+    /// Open the registry (the SQLite file and its key are opened here, once).
+    #[napi(constructor)]
+    pub fn new(path: Option<String>, limiter: Option<String>) -> Result<Self> {
+        let (path, limiter) = (path.map(Body::new), limiter.map(Body::new));
+        guard(|| {
+            let inner = open_registry(path.as_ref(), limiter.as_ref())?;
+            Ok(NativeRegistry { inner })
+        })
+    }
+
+    /// Open the registry on the thread pool (the file, its key, a PostgreSQL connection):
+    /// `Registry.open()` of `sipcreds.js`.
+    #[napi(ts_return_type = "Promise<NativeRegistry>")]
+    pub fn open(path: Option<String>, limiter: Option<String>) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask(Some((
+            path.map(Body::new),
+            limiter.map(Body::new),
+        ))))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_credential(&self, org: String, body: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let body = Body::new(body);
+        op(move || {
+            let input = input(&body)?;
+            reg.create_credential(&org, input)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_credentials(&self, org: String, body: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let body = Body::new(body);
+        op(move || {
+            let inputs = inputs(&body)?;
+            reg.create_credentials(&org, inputs)
+                .map(Reply::credentials)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_credential(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_credential(&org, &id)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_credentials(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_credentials(&org)
+                .map(Reply::credentials)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_credentials_page(
+        &self,
+        org: String,
+        limit: Option<f64>,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_credentials_page(&org, &page)
+                .map(Reply::credential_page)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn update_credential(&self, org: String, id: String, patch: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let patch = Body::new(patch);
+        op(move || {
+            let patch = CredentialPatch::from_json(&patch).map_err(fail)?;
+            reg.update_credential(&org, &id, patch)
+                .map(Reply::credential)
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn usage(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.usage(&org, &id).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_credential(&self, org: String, id: String, force: bool) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.delete_credential(&org, &id, force).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn link_number(&self, org: String, number: String, credential_id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.link_number(&org, &number, &credential_id)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn unlink_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.unlink_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.delete_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_numbers_page(
+        &self,
+        org: String,
+        limit: Option<f64>,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_numbers_page(&org, &page)
+                .map(|p| Reply::page(p, |n| n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_numbers(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_numbers(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|n| n.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn lint_input(&self, org: String, body: String, id: Option<String>) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let body = Body::new(body);
+        op(move || {
+            let input = input(&body)?;
+            reg.lint_input(&org, &input, id.as_deref())
+                .map(|f| Reply::of(serde_json::to_value(f).unwrap_or_default()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_number(&self, org: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_number(&org, &number)
+                .map(|n| Reply::of(n.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.health(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_list_page(
+        &self,
+        org: String,
+        limit: Option<f64>,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.health_list(&org, &page)
+                .map(|p| Reply::page(p, |r| r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_list(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            sipcreds::Page::all(|p| reg.health_list(&org, p))
+                .map(|l| Reply::of(Value::Array(l.iter().map(|r| r.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn health_events(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.health_events(&org, &id)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|e| e.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn pause(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.pause(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn resume(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.resume(&org, &id)
+                .map(|r| Reply::of(r.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_token(&self, org: String, role: String, name: Option<String>) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let role = sipcreds::Role::parse(&role, "role").map_err(fail)?;
+            reg.create_token(&org, role, name.as_deref())
+                .map(|t| Reply::of(t.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_tokens(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_tokens(&org)
+                .map(|l| Reply::of(serde_json::to_value(l).unwrap_or_default()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn revoke_token(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.revoke_token(&org, &id)
+                .map(|t| Reply::of(t.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn create_agent(&self, org: String, name: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.create_agent(&org, &name)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn get_agent(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.get_agent(&org, &id)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn assign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.assign_number(&org, &agent_id, &number)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn unassign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.unassign_number(&org, &agent_id, &number)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_agent(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.delete_agent(&org, &id)
+                .map(|a| Reply::of(a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_agents_page(
+        &self,
+        org: String,
+        limit: Option<f64>,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_agents_page(&org, &page)
+                .map(|p| Reply::page(p, |a| a.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_agents(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_agents(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|a| a.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    /// Connect a provider: the reply is `{"provider": ..., "credentials": [...]}`, its
+    /// credentials in order.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn connect_provider(
+        &self,
+        org: String,
+        kind: String,
+        name: String,
+        body: String,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        let body = Body::new(body);
+        op(move || {
+            let inputs = inputs(&body)?;
+            let connected = reg
+                .connect_provider(&org, &kind, &name, inputs)
+                .map_err(fail)?;
+            Ok(Reply {
+                json: to_text(&connected.to_json()),
+                credentials: connected.credentials,
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_providers_page(
+        &self,
+        org: String,
+        limit: Option<f64>,
+        after: Option<String>,
+    ) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let page = page(limit, after.as_deref())?;
+            reg.list_providers_page(&org, &page)
+                .map(|p| Reply::page(p, |p| p.to_json()))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn list_providers(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            reg.list_providers(&org)
+                .map(|l| Reply::of(Value::Array(l.iter().map(|p| p.to_json()).collect())))
+                .map_err(fail)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn delete_provider(&self, org: String, id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.delete_provider(&org, &id).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn lint(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
+    }
+
+    /// The live probe (docs/probe.md) of a stored credential: the report as JSON. The probe waits on
+    /// its sockets on the shared async runtime (no libuv worker is held), so a hundred
+    /// probes take one budget. `options` is the probe options object as JSON text
+    /// (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn probe<'env>(
+        &self,
+        env: &'env Env,
+        org: String,
+        id: String,
+        options: Option<String>,
+    ) -> Result<napi::bindgen_prelude::PromiseRaw<'env, Reply>> {
+        // The registry is cloned here, on the JS thread: the future never touches `self`, so a
+        // `close()` meanwhile cannot race with it.
+        let reg = self.inner.clone();
+        env.spawn_future(async move {
+            let options = sipcreds_probe::ProbeOptions::from_json(options.as_deref().unwrap_or(""))
+                .map_err(fail)?;
+            let credential = reg.get_credential(&org, &id).map_err(fail)?;
+            let report = sipcreds_probe::probe_shared(credential, options)
+                .await
+                .map_err(fail)?;
+            Reply::serialize(&report)
+        })
+    }
+
+    /// How many credentials the org has (nothing decrypted: one read of the rate columns).
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn count_credentials(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.count_credentials(&org).map_err(fail)?))
+    }
+
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn rate_groups(&self, org: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || Reply::serialize(&reg.rate_groups(&org).map_err(fail)?))
+    }
+
+    /// One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|
+    /// "retryAfterMs": ...}`. It reads the store on the first decision of an org (and once a
+    /// second on a shared store or limiter), and asks Redis on every decision with a Redis
+    /// limiter: `tryAcquireAsync` does the same on the thread pool.
+    #[napi]
+    pub fn try_acquire(&self, org: String, credential_id: String) -> Result<String> {
+        guard(|| {
+            let d = self.inner.try_acquire(&org, &credential_id).map_err(fail)?;
+            Ok(to_text(&d.to_json()))
+        })
+    }
+
+    /// `try_acquire` on the thread pool.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn try_acquire_async(&self, org: String, credential_id: String) -> AsyncTask<Op> {
+        let reg = self.inner.clone();
+        op(move || {
+            let d = reg.try_acquire(&org, &credential_id).map_err(fail)?;
+            Ok(Reply::of(d.to_json()))
+        })
+    }
+
+    /// Book the next free slot, on the thread pool; rejected when the wait exceeds
+    /// `max_wait_ms`.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn reserve(
+        &self,
+        org: String,
+        credential_id: String,
+        max_wait_ms: f64,
+    ) -> Result<AsyncTask<Op>> {
+        let max_wait = guard(|| wait_ms(max_wait_ms))?;
+        let reg = self.inner.clone();
+        Ok(op(move || {
+            let d = reg.reserve(&org, &credential_id, max_wait).map_err(fail)?;
+            Ok(Reply::of(d.to_json()))
+        }))
+    }
+}
+
+fn wait_ms(ms: f64) -> Result<Duration> {
+    sipcreds::Registry::wait_option("maxWaitMs", ms, 1000.0).map_err(fail)
+}
+
+/// The registry at `path` (in memory without one) with `limiter` (`process` by default): the
+/// one open of the constructor and of `Registry.open`.
+fn open_registry(path: Option<&Body>, limiter: Option<&Body>) -> Result<sipcreds::Registry> {
+    sipcreds_open::open_optional(
+        path.map(|p| p.as_str()),
+        limiter.map_or("process", |l| l.as_str()),
+    )
+    .map_err(fail)
+}
+
+/// Opening a registry on the thread pool.
+pub struct OpenTask(Option<(Option<Body>, Option<Body>)>);
+
+impl Task for OpenTask {
+    type Output = sipcreds::Registry;
+    type JsValue = NativeRegistry;
+
+    fn compute(&mut self) -> Result<sipcreds::Registry> {
+        let (path, limiter) = self.0.take().unwrap_or_default();
+        guard(|| open_registry(path.as_ref(), limiter.as_ref()))
+    }
+
+    fn resolve(&mut self, _env: Env, inner: sipcreds::Registry) -> Result<NativeRegistry> {
+        Ok(NativeRegistry { inner })
+    }
+}
