@@ -23,52 +23,53 @@ const USER: &str = "^([A-Za-z0-9\\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$";
 const HOST: &str = "(\\[[0-9A-Fa-f:.]+\\]|[^\\s\\[\\]:/@;?<>\"]+)";
 
 fn field(name: &str) -> Value {
-    let code = |c: ErrorCode| c.as_str();
+    // Each field's code is the wire table's.
+    let code = crate::wire::field_code(name).map_or("", ErrorCode::as_str);
     match name {
         "name" => json!({
             "type": ["string", "null"], "minLength": 1, "maxLength": Name::MAX_CHARS,
-            "pattern": TEXT, "x-sipcreds-code": code(ErrorCode::InvalidName),
+            "pattern": TEXT, "x-sipcreds-code": code,
             "description": "A display name; null clears it on update.",
         }),
         "server" => json!({
             "type": "string", "minLength": 1, "pattern": format!("^{HOST}(:[0-9]{{1,5}})?$"),
-            "x-sipcreds-code": code(ErrorCode::InvalidServer),
+            "x-sipcreds-code": code,
             "description": "The SIP server: host or host:port, no scheme, user, path or parameters.",
         }),
         "authUser" => json!({
             "type": ["string", "null"], "minLength": 1, "maxLength": AuthUser::MAX_CHARS,
-            "pattern": USER, "x-sipcreds-code": code(ErrorCode::InvalidAuthUser),
+            "pattern": USER, "x-sipcreds-code": code,
             "description": "The digest user; comes with authPassword.",
         }),
         "authPassword" => json!({
             "type": ["string", "null"], "minLength": 1, "maxLength": Password::MAX_CHARS,
             "pattern": TEXT, "writeOnly": true,
-            "x-sipcreds-code": code(ErrorCode::InvalidAuthPassword),
+            "x-sipcreds-code": code,
             "description": "The digest password; comes with authUser; never shown.",
         }),
         "domain" => json!({
             "type": ["string", "null"], "minLength": 1, "pattern": format!("^{HOST}$"),
-            "x-sipcreds-code": code(ErrorCode::InvalidDomain),
+            "x-sipcreds-code": code,
             "description": "The SIP domain (and digest realm) when it differs from the server's host.",
         }),
         "transport" => json!({
             "type": "string", "pattern": "^([Uu][Dd][Pp]|[Tt][Cc][Pp]|[Tt][Ll][Ss])$",
-            "default": "udp", "x-sipcreds-code": code(ErrorCode::InvalidTransport),
+            "default": "udp", "x-sipcreds-code": code,
             "description": "udp, tcp or tls, in any case.",
         }),
         "cpsLimit" => json!({
             "type": ["integer", "null"], "minimum": 1, "maximum": CpsLimit::MAX,
-            "x-sipcreds-code": code(ErrorCode::InvalidCpsLimit),
+            "x-sipcreds-code": code,
             "description": "Calls per second allowed to this credential's rate group.",
         }),
         "cpsKey" => json!({
             "type": ["string", "null"], "minLength": 1, "maxLength": CpsKey::MAX_CHARS,
-            "pattern": "^[A-Za-z0-9._:-]+$", "x-sipcreds-code": code(ErrorCode::InvalidCpsKey),
+            "pattern": "^[A-Za-z0-9._:-]+$", "x-sipcreds-code": code,
             "description": "Credentials of one org with the same key share one CPS limit.",
         }),
         "expectedVersion" => json!({
             "type": "integer", "minimum": 1,
-            "x-sipcreds-code": code(ErrorCode::Conflict),
+            "x-sipcreds-code": code,
             "description": "Update only: refuse with conflict unless this is the stored version.",
         }),
         _ => json!({}),

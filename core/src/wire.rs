@@ -16,57 +16,65 @@ use crate::error::{Error, ErrorCode};
 /// The largest body accepted, in bytes (64 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The fields of a credential input, in the order of the table of §3 (the order errors are
-/// reported in, and the order a binding hands them over in).
-pub const CREATE_FIELDS: [&str; 8] = [
-    "name",
-    "server",
-    "authUser",
-    "authPassword",
-    "domain",
-    "transport",
-    "cpsLimit",
-    "cpsKey",
-];
+/// One table of the wire fields (§3), in their order (the order errors are reported in, and
+/// the order a binding hands them over in): the constant naming each position, the wire name,
+/// and the code of the field's errors. It makes [`FIELDS`], the position constants,
+/// [`FIELD_CODES`] and `field_index`; [`CREATE_FIELDS`] is its create part.
+macro_rules! field_table {
+    ($($position:ident = $wire:literal => $code:ident;)*) => {
+        /// The wire fields: the create fields, then a patch's `expectedVersion`.
+        pub(crate) const FIELDS: [&str; [$($wire),*].len()] = [$($wire),*];
 
-/// The wire fields: the create fields, then a patch's `expectedVersion`.
-pub(crate) const FIELDS: [&str; 9] = {
-    let mut out = ["expectedVersion"; 9];
+        /// The code of each field's errors, by position in [`FIELDS`].
+        pub(crate) const FIELD_CODES: [ErrorCode; FIELDS.len()] = [$(ErrorCode::$code),*];
+
+        field_table!(@positions 0usize; $($position)*);
+
+        /// The position of a wire field in [`FIELDS`]: a `match`, which the compiler turns into
+        /// a switch on the length and one comparison (a linear search compared the key with
+        /// each).
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                $($wire => Some($position),)*
+                _ => None,
+            }
+        }
+    };
+    (@positions $i:expr; $first:ident $($rest:ident)*) => {
+        pub(crate) const $first: usize = $i;
+        field_table!(@positions $i + 1; $($rest)*);
+    };
+    (@positions $i:expr;) => {};
+}
+
+field_table! {
+    NAME = "name" => InvalidName;
+    SERVER = "server" => InvalidServer;
+    AUTH_USER = "authUser" => InvalidAuthUser;
+    AUTH_PASSWORD = "authPassword" => InvalidAuthPassword;
+    DOMAIN = "domain" => InvalidDomain;
+    TRANSPORT = "transport" => InvalidTransport;
+    CPS_LIMIT = "cpsLimit" => InvalidCpsLimit;
+    CPS_KEY = "cpsKey" => InvalidCpsKey;
+    EXPECTED_VERSION = "expectedVersion" => Conflict;
+}
+
+/// The fields of a credential input, in the order of the table of §3 (the order errors are
+/// reported in, and the order a binding hands them over in): every wire field but a patch's
+/// `expectedVersion`, which comes last.
+pub const CREATE_FIELDS: [&str; EXPECTED_VERSION] = {
+    let mut out = [""; EXPECTED_VERSION];
     let mut i = 0;
-    while i < CREATE_FIELDS.len() {
-        out[i] = CREATE_FIELDS[i];
+    while i < EXPECTED_VERSION {
+        out[i] = FIELDS[i];
         i += 1;
     }
     out
 };
 
-pub(crate) const NAME: usize = 0;
-pub(crate) const SERVER: usize = 1;
-pub(crate) const AUTH_USER: usize = 2;
-pub(crate) const AUTH_PASSWORD: usize = 3;
-pub(crate) const DOMAIN: usize = 4;
-pub(crate) const TRANSPORT: usize = 5;
-pub(crate) const CPS_LIMIT: usize = 6;
-pub(crate) const CPS_KEY: usize = 7;
-pub(crate) const EXPECTED_VERSION: usize = 8;
-
-/// The position of a wire field in [`FIELDS`]: a `match`, which the compiler turns into a
-/// switch on the length and one comparison (a linear search compared the key with each).
-fn field_index(key: &str) -> Option<usize> {
-    let i = match key {
-        "name" => NAME,
-        "server" => SERVER,
-        "authUser" => AUTH_USER,
-        "authPassword" => AUTH_PASSWORD,
-        "domain" => DOMAIN,
-        "transport" => TRANSPORT,
-        "cpsLimit" => CPS_LIMIT,
-        "cpsKey" => CPS_KEY,
-        "expectedVersion" => EXPECTED_VERSION,
-        _ => return None,
-    };
-    debug_assert_eq!(FIELDS[i], key);
-    Some(i)
+/// The code of a wire field's errors (`None` for a name that is not one).
+pub(crate) fn field_code(field: &str) -> Option<ErrorCode> {
+    field_index(field).map(|i| FIELD_CODES[i])
 }
 
 /// A JSON value as far as the field parsers need to see it.

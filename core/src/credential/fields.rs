@@ -25,18 +25,18 @@ pub(super) fn type_error(
 }
 
 pub(super) fn cps_limit(raw: Option<Raw<'_>>) -> Result<Change<CpsLimit>, Error> {
-    const F: &str = "cpsLimit";
+    const F: &str = wire::FIELDS[wire::CPS_LIMIT];
     match raw {
         None => Ok(Change::Keep),
         Some(Raw::Null) => Ok(Change::Clear),
         Some(Raw::Int(n)) => CpsLimit::new(n).map(Change::Set),
         Some(Raw::BigUint) => Err(Error::invalid(
-            ErrorCode::InvalidCpsLimit,
+            wire::FIELD_CODES[wire::CPS_LIMIT],
             F,
             "cpsLimit is out of range; use a whole number from 1 to 10000",
         )),
         Some(other) => Err(type_error(
-            ErrorCode::InvalidCpsLimit,
+            wire::FIELD_CODES[wire::CPS_LIMIT],
             F,
             &other,
             "a whole number from 1 to 10000",
@@ -115,81 +115,38 @@ impl Fields {
     }
 
     fn fill(&mut self, obj: &mut RawObject<'_>) -> Result<(), Error> {
-        str_into(
-            &mut self.name,
-            obj.take(wire::NAME),
-            ErrorCode::InvalidName,
-            "name",
-            Name::parse,
-        )?;
-        str_into(
-            &mut self.server,
-            obj.take(wire::SERVER),
-            ErrorCode::InvalidServer,
-            "server",
-            |s| s.parse(),
-        )?;
-        refuse_null(
-            &self.server,
-            ErrorCode::InvalidServer,
-            "server",
-            "every credential has a server",
-        )?;
-        str_into(
-            &mut self.auth_user,
-            obj.take(wire::AUTH_USER),
-            ErrorCode::InvalidAuthUser,
-            "authUser",
-            AuthUser::parse,
-        )?;
+        str_into(&mut self.name, obj, wire::NAME, Name::parse)?;
+        str_into(&mut self.server, obj, wire::SERVER, |s| s.parse())?;
+        refuse_null(&self.server, wire::SERVER, "every credential has a server")?;
+        str_into(&mut self.auth_user, obj, wire::AUTH_USER, AuthUser::parse)?;
         str_into(
             &mut self.auth_password,
-            obj.take(wire::AUTH_PASSWORD),
-            ErrorCode::InvalidAuthPassword,
-            "authPassword",
+            obj,
+            wire::AUTH_PASSWORD,
             Password::parse,
         )?;
-        str_into(
-            &mut self.domain,
-            obj.take(wire::DOMAIN),
-            ErrorCode::InvalidDomain,
-            "domain",
-            |s| s.parse(),
-        )?;
-        str_into(
-            &mut self.transport,
-            obj.take(wire::TRANSPORT),
-            ErrorCode::InvalidTransport,
-            "transport",
-            Transport::parse,
-        )?;
+        str_into(&mut self.domain, obj, wire::DOMAIN, |s| s.parse())?;
+        str_into(&mut self.transport, obj, wire::TRANSPORT, Transport::parse)?;
         refuse_null(
             &self.transport,
-            ErrorCode::InvalidTransport,
-            "transport",
+            wire::TRANSPORT,
             "use \"udp\", \"tcp\" or \"tls\" (udp is the default)",
         )?;
         self.cps_limit = cps_limit(obj.take(wire::CPS_LIMIT))?;
-        str_into(
-            &mut self.cps_key,
-            obj.take(wire::CPS_KEY),
-            ErrorCode::InvalidCpsKey,
-            "cpsKey",
-            CpsKey::parse,
-        )
+        str_into(&mut self.cps_key, obj, wire::CPS_KEY, CpsKey::parse)
     }
 }
 
-/// A string-typed optional field, written into `out`: `null` clears, absence keeps.
+/// The string-typed field at `position` of the wire table, written into `out`: `null` clears,
+/// absence keeps; a value of another type is refused with the field's code.
 #[inline(always)]
 fn str_into<T>(
     out: &mut Change<T>,
-    raw: Option<Raw<'_>>,
-    code: ErrorCode,
-    field: &'static str,
+    obj: &mut RawObject<'_>,
+    position: usize,
     parse: impl FnOnce(&str) -> Result<T, Error>,
 ) -> Result<(), Error> {
-    match raw {
+    match obj.take(position) {
         None => {}
         Some(Raw::Null) => *out = Change::Clear,
         Some(Raw::Str(s)) => {
@@ -200,24 +157,25 @@ fn str_into<T>(
             }
             *out = Change::Set(parsed?);
         }
-        Some(other) => return Err(type_error(code, field, &other, "a string")),
+        Some(other) => {
+            let (code, field) = (wire::FIELD_CODES[position], wire::FIELDS[position]);
+            return Err(type_error(code, field, &other, "a string"));
+        }
     }
     Ok(())
 }
 
-/// Refuse `null` for a field that must have a value.
-fn refuse_null<T>(
-    c: &Change<T>,
-    code: ErrorCode,
-    field: &'static str,
-    why: &str,
-) -> Result<(), Error> {
+/// Refuse `null` for the field at `position`, which must have a value.
+fn refuse_null<T>(c: &Change<T>, position: usize, why: &str) -> Result<(), Error> {
     match c {
-        Change::Clear => Err(Error::invalid(
-            code,
-            field,
-            format!("{field} cannot be null: {why}"),
-        )),
+        Change::Clear => {
+            let field = wire::FIELDS[position];
+            Err(Error::invalid(
+                wire::FIELD_CODES[position],
+                field,
+                format!("{field} cannot be null: {why}"),
+            ))
+        }
         _ => Ok(()),
     }
 }
