@@ -109,6 +109,12 @@ export declare class Reply {
  */
 export declare function __panicForTest(inTask: boolean): string | Promise<unknown>
 
+/**
+ * The error of an argument that is not a string (`typeName` its JS type), as JSON text: the
+ * core's one rule of which code each argument answers ([`sipcreds::argument_error`]).
+ */
+export declare function argumentError(argument: string, typeName: string): string
+
 /** The kinds by name, for `sipcreds.js`: `{ absent, null, false, true, number, string }`. */
 export declare function argumentKinds(): Record<string, number>
 

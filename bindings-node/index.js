@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeRegistry = nativeBinding.NativeRegistry
 module.exports.Reply = nativeBinding.Reply
 module.exports.__panicForTest = nativeBinding.__panicForTest
+module.exports.argumentError = nativeBinding.argumentError
 module.exports.argumentKinds = nativeBinding.argumentKinds
 module.exports.checkCredentialFields = nativeBinding.checkCredentialFields
 module.exports.checkCredentialValues = nativeBinding.checkCredentialValues

@@ -184,18 +184,18 @@ function listBody(value) {
   return `[${parts.join(',')}]`
 }
 
-function text(value, code, field) {
+/** A string argument, or the core's error for it (each argument answers its own code). */
+function text(value, field) {
   if (typeof value === 'string') return value
-  throw invalid(code, field, `${field} must be a string, not ${typeName(value)}`)
+  throw convert(new Error(native.argumentError(field, typeName(value))))
 }
 
 function org(value) {
-  return text(value, 'invalid_org', 'org')
+  return text(value, 'org')
 }
 
 function id(value, field = 'id') {
-  if (typeof value === 'string') return value
-  throw new NotFoundError(`${field} must be a string id, not ${typeName(value)}`, 'not_found', field)
+  return text(value, field)
 }
 
 /** A page's `{ limit, after }` checked for type (core checks the range and the cursor, and
@@ -213,12 +213,12 @@ function pageOf(page) {
   }
   return {
     limit: limit === undefined ? null : limit,
-    after: after === undefined || after === null ? null : text(after, 'invalid_option', 'after'),
+    after: after === undefined || after === null ? null : text(after, 'after'),
   }
 }
 
 function number(value) {
-  return text(value, 'invalid_phone_number', 'number')
+  return text(value, 'number')
 }
 
 function call(fn) {
@@ -394,8 +394,8 @@ function lintCredential(credential) {
 /** Likely causes of a SIP failure (`'401'`, `'503'`, `'timeout'`, ...), most likely first. */
 function diagnose(symptom, reason) {
   if (typeof symptom === 'number') symptom = String(symptom)
-  const s = text(symptom, 'invalid_symptom', 'symptom')
-  const r = reason == null ? null : text(reason, 'invalid_symptom', 'reason')
+  const s = text(symptom, 'symptom')
+  const r = reason == null ? null : text(reason, 'reason')
   return JSON.parse(call(() => native.diagnoseJson(s, r)))
 }
 
@@ -424,7 +424,7 @@ class Registry {
 
   constructor(path, options = {}, opened = undefined) {
     const p = path == null ? null : wellFormedText(String(path))
-    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_option', 'limiter'))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'limiter'))
     this.#native = opened ?? call(() => new native.NativeRegistry(p, limiter))
     this.#path = p === null ? null : native.redactLocation(p)
   }
@@ -432,7 +432,7 @@ class Registry {
   /** The constructor's work (opening the file or connecting) on the thread pool. */
   static async open(path, options = {}) {
     const p = path == null ? null : wellFormedText(String(path))
-    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'invalid_option', 'limiter'))
+    const limiter = options.limiter == null ? null : wellFormedText(text(options.limiter, 'limiter'))
     const opened = await reply(() => native.NativeRegistry.open(p, limiter))
     return new Registry(path, options, opened)
   }
@@ -528,8 +528,8 @@ class Registry {
       const name = options?.name
       return jsonOf(await this.#native.createToken(
         org(o),
-        text(role, 'invalid_option', 'role'),
-        name === undefined || name === null ? null : text(name, 'invalid_name', 'name'),
+        text(role, 'role'),
+        name === undefined || name === null ? null : text(name, 'name'),
       ))
     })
   }
@@ -540,7 +540,7 @@ class Registry {
     return reply(async () => jsonOf(await this.#native.revokeToken(org(o), id(tokenId))))
   }
   createAgent(o, name) {
-    return reply(async () => jsonOf(await this.#native.createAgent(org(o), text(name, 'invalid_name', 'name'))))
+    return reply(async () => jsonOf(await this.#native.createAgent(org(o), text(name, 'name'))))
   }
   getAgent(o, agentId) {
     return reply(async () => jsonOf(await this.#native.getAgent(org(o), id(agentId))))
@@ -566,8 +566,8 @@ class Registry {
     return reply(async () => {
       const r = await this.#native.connectProvider(
         org(o),
-        text(kind, 'invalid_name', 'kind'),
-        text(name, 'invalid_name', 'name'),
+        text(kind, 'kind'),
+        text(name, 'name'),
         listBody(credentials),
       )
       const out = JSON.parse(r.json)

@@ -16,9 +16,9 @@ pub unsafe extern "C" fn sipcreds_registry_create_agent(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let name = unsafe { text(name, "name", ErrorCode::InvalidName)? };
+        let name = unsafe { text(name, "name")? };
         Ok(json_text(&reg.create_agent(org, name)?.to_json()))
     })
 }
@@ -37,9 +37,9 @@ pub unsafe extern "C" fn sipcreds_registry_get_agent(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.get_agent(org, id)?.to_json()))
     })
 }
@@ -59,11 +59,11 @@ pub unsafe extern "C" fn sipcreds_registry_assign_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let agent_id = unsafe { text(agent_id, "agent_id", ErrorCode::NotFound)? };
+        let agent_id = unsafe { text(agent_id, "agent_id")? };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         Ok(json_text(
             &reg.assign_number(org, agent_id, number)?.to_json(),
         ))
@@ -85,11 +85,11 @@ pub unsafe extern "C" fn sipcreds_registry_unassign_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let agent_id = unsafe { text(agent_id, "agent_id", ErrorCode::NotFound)? };
+        let agent_id = unsafe { text(agent_id, "agent_id")? };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         Ok(json_text(
             &reg.unassign_number(org, agent_id, number)?.to_json(),
         ))
@@ -110,9 +110,9 @@ pub unsafe extern "C" fn sipcreds_registry_delete_agent(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.delete_agent(org, id)?.to_json()))
     })
 }
@@ -130,7 +130,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_agents(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         Ok(list_json(&reg.list_agents(org)?, |a| a.to_json()))
     })
 }
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_agents_page(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
         let page = unsafe { page_arg(limit, after)? };
         Ok(page_json(&reg.list_agents_page(org, &page)?, |a| {

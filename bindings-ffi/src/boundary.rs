@@ -82,26 +82,21 @@ pub(crate) fn run(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> sipc
 }
 
 /// Borrow a required C string argument as UTF-8. A NULL pointer is `SIPCREDS_NULL_ARGUMENT`;
-/// bytes that are not UTF-8 answer `invalid` with `code`.
+/// bytes that are not UTF-8 answer the argument's own code ([`sipcreds::argument_error`]).
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string that outlives the call.
-pub(crate) unsafe fn text<'a>(
-    p: *const c_char,
-    field: &str,
-    code: ErrorCode,
-) -> Result<&'a str, Failure> {
+pub(crate) unsafe fn text<'a>(p: *const c_char, field: &str) -> Result<&'a str, Failure> {
     if p.is_null() {
         return Err(Failure::null(field));
     }
     // SAFETY: the caller guarantees a NUL-terminated string that outlives the call.
     let bytes = unsafe { CStr::from_ptr(p) };
     bytes.to_str().map_err(|_| {
-        Failure::from(Error::Invalid {
-            code,
-            field: Some(field.to_owned().into()),
-            message: format!("{field} is not UTF-8"),
-        })
+        Failure::from(sipcreds::argument_error(
+            field,
+            sipcreds::NotText::Undecodable("it is not UTF-8"),
+        ))
     })
 }
 

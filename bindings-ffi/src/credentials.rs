@@ -16,9 +16,9 @@ pub unsafe extern "C" fn sipcreds_registry_create_credential(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let json = unsafe { text(json, "json")? };
         Ok(credential_json(&reg.create_credential(
             org,
             CredentialInput::from_json(json)?,
@@ -40,9 +40,9 @@ pub unsafe extern "C" fn sipcreds_registry_create_credentials(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let json = unsafe { text(json, "json")? };
         Ok(credentials_json(
             &reg.create_credentials(org, credential_list(json)?)?,
         ))
@@ -63,9 +63,9 @@ pub unsafe extern "C" fn sipcreds_registry_get_credential(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(credential_json(&reg.get_credential(org, id)?))
     })
 }
@@ -83,7 +83,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_credentials(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         Ok(credentials_json(&reg.list_credentials(org)?))
     })
 }
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_credentials_page(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
         let page = unsafe { page_arg(limit, after)? };
         Ok(page_json(
@@ -130,11 +130,11 @@ pub unsafe extern "C" fn sipcreds_registry_update_credential(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         // SAFETY: forwarded caller contract.
-        let patch = unsafe { text(patch, "patch", ErrorCode::InvalidJson)? };
+        let patch = unsafe { text(patch, "patch")? };
         Ok(credential_json(&reg.update_credential(
             org,
             id,
@@ -157,9 +157,9 @@ pub unsafe extern "C" fn sipcreds_registry_usage(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         serialized(&reg.usage(org, id)?)
     })
 }

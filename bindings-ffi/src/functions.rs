@@ -51,7 +51,7 @@ pub unsafe extern "C" fn sipcreds_validate_credential_json(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let body = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let body = unsafe { text(json, "json")? };
         Ok(CredentialInput::from_json(body)?.to_normalized_json_string())
     })
 }
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn sipcreds_lint_credential_json(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let body = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let body = unsafe { text(json, "json")? };
         serialized(&sipcreds::lint_credential(&CredentialInput::from_json(
             body,
         )?))
@@ -87,12 +87,12 @@ pub unsafe extern "C" fn sipcreds_diagnose(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let symptom = unsafe { text(symptom, "symptom", ErrorCode::InvalidSymptom)? };
+        let symptom = unsafe { text(symptom, "symptom")? };
         let reason = if reason.is_null() {
             None
         } else {
             // SAFETY: forwarded caller contract.
-            Some(unsafe { text(reason, "reason", ErrorCode::InvalidSymptom)? })
+            Some(unsafe { text(reason, "reason")? })
         };
         serialized(&sipcreds::diagnose(symptom, reason)?)
     })

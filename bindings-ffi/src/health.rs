@@ -18,9 +18,9 @@ pub unsafe extern "C" fn sipcreds_registry_health(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.health(org, id)?.to_json()))
     })
 }
@@ -40,9 +40,9 @@ pub unsafe extern "C" fn sipcreds_registry_health_events(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(list_json(&reg.health_events(org, id)?, |e| e.to_json()))
     })
 }
@@ -61,9 +61,9 @@ pub unsafe extern "C" fn sipcreds_registry_pause(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.pause(org, id)?.to_json()))
     })
 }
@@ -82,9 +82,9 @@ pub unsafe extern "C" fn sipcreds_registry_resume(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.resume(org, id)?.to_json()))
     })
 }
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn sipcreds_registry_health_list(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
         let page = unsafe { page_arg(limit, after)? };
         Ok(page_json(&reg.health_list(org, &page)?, |r| r.to_json()))

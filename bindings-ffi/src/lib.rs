@@ -10,7 +10,7 @@ use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_json::Value;
-use sipcreds::{CredentialInput, CredentialPatch, Error, ErrorCode, Registry};
+use sipcreds::{CredentialInput, CredentialPatch, Error, Registry};
 
 /// The version of the library, as in `Cargo.toml` (a test checks them against each other).
 pub const SIPCREDS_VERSION_MAJOR: u32 = 0;
@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn every_code_has_its_fixed_number_and_name() {
-        for code in ErrorCode::ALL {
+        for code in sipcreds::ErrorCode::ALL {
             let status = sipcreds_status::of(code);
             assert_eq!(status as u32, code.number(), "{code:?}");
             assert_eq!(status.name().to_str().unwrap(), code.as_str());

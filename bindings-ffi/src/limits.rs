@@ -16,7 +16,7 @@ pub unsafe extern "C" fn sipcreds_registry_count_credentials(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         serialized(&reg.count_credentials(org)?)
     })
 }
@@ -34,7 +34,7 @@ pub unsafe extern "C" fn sipcreds_registry_rate_groups(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         serialized(&reg.rate_groups(org)?)
     })
 }
@@ -117,13 +117,7 @@ pub(crate) unsafe fn booking(
 ) -> sipcreds_status {
     run_decision(out, out_error_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org, id) = unsafe {
-            (
-                handle(registry)?,
-                text(org, "org", ErrorCode::InvalidOrg)?,
-                text(id, "id", ErrorCode::NotFound)?,
-            )
-        };
+        let (reg, org, id) = unsafe { (handle(registry)?, text(org, "org")?, text(id, "id")?) };
         let max_wait = Registry::wait_option("max_wait_ms", max_wait_ms as f64, 1000.0)?;
         Ok(book(reg, org, id, max_wait)?)
     })
@@ -146,9 +140,9 @@ pub unsafe extern "C" fn sipcreds_registry_try_acquire(
 ) -> sipcreds_status {
     run_decision(out, out_error_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(reg.try_acquire(org, id)?)
     })
 }
@@ -168,13 +162,7 @@ pub unsafe extern "C" fn sipcreds_registry_delete_credential(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org, id) = unsafe {
-            (
-                handle(registry)?,
-                text(org, "org", ErrorCode::InvalidOrg)?,
-                text(id, "id", ErrorCode::NotFound)?,
-            )
-        };
+        let (reg, org, id) = unsafe { (handle(registry)?, text(org, "org")?, text(id, "id")?) };
         serialized(&reg.delete_credential(org, id, force)?)
     })
 }

@@ -17,11 +17,11 @@ pub unsafe extern "C" fn sipcreds_registry_link_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         // SAFETY: forwarded caller contract.
-        let credential_id = unsafe { text(credential_id, "credential_id", ErrorCode::NotFound)? };
+        let credential_id = unsafe { text(credential_id, "credential_id")? };
         Ok(json_text(
             &reg.link_number(org, number, credential_id)?.to_json(),
         ))
@@ -42,9 +42,9 @@ pub unsafe extern "C" fn sipcreds_registry_unlink_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         Ok(json_text(&reg.unlink_number(org, number)?.to_json()))
     })
 }
@@ -63,9 +63,9 @@ pub unsafe extern "C" fn sipcreds_registry_delete_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         Ok(json_text(&reg.delete_number(org, number)?.to_json()))
     })
 }
@@ -83,7 +83,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_numbers(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         Ok(list_json(&reg.list_numbers(org)?, |n| n.to_json()))
     })
 }
@@ -105,7 +105,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_numbers_page(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
         let page = unsafe { page_arg(limit, after)? };
         Ok(page_json(&reg.list_numbers_page(org, &page)?, |n| {
@@ -131,14 +131,14 @@ pub unsafe extern "C" fn sipcreds_registry_lint_input(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let json = unsafe { text(json, "json")? };
         let id = if id.is_null() {
             None
         } else {
             // SAFETY: forwarded caller contract.
-            Some(unsafe { text(id, "id", ErrorCode::NotFound)? })
+            Some(unsafe { text(id, "id")? })
         };
         serialized(&reg.lint_input(org, &CredentialInput::from_json(json)?, id)?)
     })
@@ -158,9 +158,9 @@ pub unsafe extern "C" fn sipcreds_registry_get_number(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let number = unsafe { text(number, "number", ErrorCode::InvalidPhoneNumber)? };
+        let number = unsafe { text(number, "number")? };
         Ok(json_text(&reg.get_number(org, number)?.to_json()))
     })
 }

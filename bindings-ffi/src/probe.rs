@@ -24,14 +24,14 @@ pub unsafe extern "C" fn sipcreds_registry_probe(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         let options = if options_json.is_null() {
             ""
         } else {
             // SAFETY: forwarded caller contract.
-            unsafe { text(options_json, "options", ErrorCode::InvalidOption)? }
+            unsafe { text(options_json, "options")? }
         };
         Ok(sipcreds_probe::probe_registry_json(reg, org, id, options)?)
     })
@@ -69,12 +69,12 @@ pub unsafe extern "C" fn sipcreds_registry_probe_all(
     let user_data = user_data as usize;
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         let options = if options_json.is_null() {
             ""
         } else {
             // SAFETY: forwarded caller contract.
-            unsafe { text(options_json, "options", ErrorCode::InvalidOption)? }
+            unsafe { text(options_json, "options")? }
         };
         let Some(callback) = callback else {
             return Err(Failure::null("callback"));

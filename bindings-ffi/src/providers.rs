@@ -18,13 +18,13 @@ pub unsafe extern "C" fn sipcreds_registry_connect_provider(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let kind = unsafe { text(kind, "kind", ErrorCode::InvalidName)? };
+        let kind = unsafe { text(kind, "kind")? };
         // SAFETY: forwarded caller contract.
-        let name = unsafe { text(name, "name", ErrorCode::InvalidName)? };
+        let name = unsafe { text(name, "name")? };
         // SAFETY: forwarded caller contract.
-        let json = unsafe { text(json, "json", ErrorCode::InvalidJson)? };
+        let json = unsafe { text(json, "json")? };
         Ok(json_text(
             &reg.connect_provider(org, kind, name, credential_list(json)?)?
                 .to_json(),
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_providers(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         Ok(list_json(&reg.list_providers(org)?, |p| p.to_json()))
     })
 }
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_providers_page(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
         let page = unsafe { page_arg(limit, after)? };
         Ok(page_json(&reg.list_providers_page(org, &page)?, |p| {
@@ -90,9 +90,9 @@ pub unsafe extern "C" fn sipcreds_registry_delete_provider(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         serialized(&reg.delete_provider(org, id)?)
     })
 }
@@ -110,7 +110,7 @@ pub unsafe extern "C" fn sipcreds_registry_lint(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         serialized(&reg.lint(org)?)
     })
 }

@@ -46,13 +46,13 @@ pub unsafe extern "C" fn sipcreds_registry_open_with(
         let location = if path.is_null() {
             None
         } else {
-            Some(unsafe { text(path, "path", ErrorCode::Storage)? })
+            Some(unsafe { text(path, "path")? })
         };
         // SAFETY: forwarded caller contract.
         let limiter = if limiter.is_null() {
             "process"
         } else {
-            unsafe { text(limiter, "limiter", ErrorCode::InvalidOption)? }
+            unsafe { text(limiter, "limiter")? }
         };
         let inner = sipcreds_open::open_optional(location, limiter)?;
         handle = Box::into_raw(Box::new(sipcreds_registry { inner }));
@@ -105,13 +105,7 @@ pub unsafe extern "C" fn sipcreds_credential_reveal_password(
     let mut none = false;
     let status = run(out_password, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org, id) = unsafe {
-            (
-                handle(registry)?,
-                text(org, "org", ErrorCode::InvalidOrg)?,
-                text(id, "id", ErrorCode::NotFound)?,
-            )
-        };
+        let (reg, org, id) = unsafe { (handle(registry)?, text(org, "org")?, text(id, "id")?) };
         let c = reg.get_credential(org, id)?;
         match c.expose_password() {
             // Room for the NUL up front: `CString::new` then neither grows nor shrinks the
@@ -165,7 +159,7 @@ pub(crate) unsafe fn page_arg(limit: u32, after: *const c_char) -> Result<sipcre
         None
     } else {
         // SAFETY: forwarded caller contract.
-        Some(unsafe { text(after, "after", ErrorCode::InvalidOption)? })
+        Some(unsafe { text(after, "after")? })
     };
     Ok(sipcreds::Page::new(u64::from(limit), after)?)
 }

@@ -20,15 +20,15 @@ pub unsafe extern "C" fn sipcreds_registry_create_token(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let role = unsafe { text(role, "role", ErrorCode::InvalidOption)? };
+        let role = unsafe { text(role, "role")? };
         let role = sipcreds::Role::parse(role, "role")?;
         let name = if name.is_null() {
             None
         } else {
             // SAFETY: forwarded caller contract.
-            Some(unsafe { text(name, "name", ErrorCode::InvalidName)? })
+            Some(unsafe { text(name, "name")? })
         };
         Ok(json_text(&reg.create_token(org, role, name)?.to_json()))
     })
@@ -48,7 +48,7 @@ pub unsafe extern "C" fn sipcreds_registry_list_tokens(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         serialized(&reg.list_tokens(org)?)
     })
 }
@@ -68,9 +68,9 @@ pub unsafe extern "C" fn sipcreds_registry_revoke_token(
 ) -> sipcreds_status {
     run(out_json, || {
         // SAFETY: forwarded caller contract.
-        let (reg, org) = unsafe { (handle(registry)?, text(org, "org", ErrorCode::InvalidOrg)?) };
+        let (reg, org) = unsafe { (handle(registry)?, text(org, "org")?) };
         // SAFETY: forwarded caller contract.
-        let id = unsafe { text(id, "id", ErrorCode::NotFound)? };
+        let id = unsafe { text(id, "id")? };
         Ok(json_text(&reg.revoke_token(org, id)?.to_json()))
     })
 }

@@ -25,6 +25,13 @@ pub fn diagnose_json(symptom: String, reason: Option<String>) -> Result<String> 
     })
 }
 
+/// The error of an argument that is not a string (`typeName` its JS type), as JSON text: the
+/// core's one rule of which code each argument answers ([`sipcreds::argument_error`]).
+#[napi]
+pub fn argument_error(argument: String, type_name: String) -> String {
+    sipcreds::argument_error(&argument, sipcreds::NotText::Type(&type_name)).to_json_string()
+}
+
 /// The error for a field whose value is not valid text (a JS string with a lone surrogate):
 /// the field's own code, as the error JSON.
 #[napi]

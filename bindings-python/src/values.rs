@@ -101,62 +101,42 @@ impl<'a, 'py, K: TextKind> FromPyObject<'a, 'py> for Text<K> {
     }
 }
 
+/// The argument kinds: each a name, whose error (which code, which message) is the core's
+/// [`sipcreds::argument_error`].
 macro_rules! text_kinds {
-    ($($alias:ident = $kind:ident => $err:expr;)*) => {$(
+    ($($alias:ident = $kind:ident => $argument:literal;)*) => {$(
         pub(crate) enum $kind {}
         impl TextKind for $kind {
             fn refused(type_name: Option<&str>) -> Error {
-                ($err)(type_name)
+                sipcreds::argument_error(
+                    $argument,
+                    type_name.map_or(sipcreds::NotText::Undecodable(UNDECODABLE), sipcreds::NotText::Type),
+                )
             }
         }
         pub(crate) type $alias = Text<$kind>;
     )*};
 }
 
-pub(crate) fn invalid_text(code: ErrorCode, field: &'static str, type_name: Option<&str>) -> Error {
-    Error::Invalid {
-        code,
-        field: Some(field.into()),
-        message: type_name.map_or_else(
-            || not_text(field),
-            |t| format!("{field} must be a string, not {t}"),
-        ),
-    }
-}
-
-pub(crate) fn unknown_id(
-    what: &'static str,
-    field: &'static str,
-    type_name: Option<&str>,
-) -> Error {
-    Error::NotFound {
-        what,
-        field,
-        id: type_name.map_or_else(
-            || "(not valid text)".into(),
-            |t| format!("(not a string: {t})"),
-        ),
-    }
-}
+/// What is wrong with a Python string that is not valid text, and how to fix it.
+const UNDECODABLE: &str = "it holds a lone surrogate (as os.environ or sys.argv give for bytes that are not UTF-8); decode the bytes as UTF-8 first";
 
 text_kinds! {
-    OrgText = OrgKind => |t| invalid_text(ErrorCode::InvalidOrg, "org", t);
-    IdText = IdKind => |t| unknown_id("object", "id", t);
-    CredentialIdText = CredentialIdKind => |t| unknown_id("credential", "credentialId", t);
-    AgentIdText = AgentIdKind => |t| unknown_id("agent", "agentId", t);
-    NumberText = NumberKind => |t| invalid_text(ErrorCode::InvalidPhoneNumber, "number", t);
-    NameText = NameKind => |t| invalid_text(ErrorCode::InvalidName, "name", t);
-    SymptomText = SymptomKind => |t| invalid_text(ErrorCode::InvalidSymptom, "symptom", t);
-    ReasonText = ReasonKind => |t| invalid_text(ErrorCode::InvalidSymptom, "reason", t);
-    KindText = KindKind => |t| invalid_text(ErrorCode::InvalidName, "kind", t);
-    RoleText = RoleKind => |t| invalid_text(ErrorCode::InvalidOption, "role", t);
+    OrgText = OrgKind => "org";
+    IdText = IdKind => "id";
+    CredentialIdText = CredentialIdKind => "credentialId";
+    AgentIdText = AgentIdKind => "agentId";
+    NumberText = NumberKind => "number";
+    NameText = NameKind => "name";
+    SymptomText = SymptomKind => "symptom";
+    ReasonText = ReasonKind => "reason";
+    KindText = KindKind => "kind";
+    RoleText = RoleKind => "role";
 }
 
 /// The message for a value that is not valid text.
 pub(crate) fn not_text(what: &str) -> String {
-    format!(
-        "{what} is not valid text: it holds a lone surrogate (as os.environ or sys.argv give for bytes that are not UTF-8); decode the bytes as UTF-8 first"
-    )
+    format!("{what} is not valid text: {UNDECODABLE}")
 }
 
 /// Dict values converted to JSON, remembering the first key whose string could not be

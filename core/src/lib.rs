@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod argument;
 mod credential;
 mod diagnose;
 mod error;
@@ -51,6 +52,7 @@ mod usage;
 mod values;
 mod wire;
 
+pub use argument::{NotText, argument_error};
 pub use credential::{
     Auth, Change, Credential, CredentialInput, CredentialPatch, CredentialView, NormalizedFields,
     Source, Timestamp, read_input_list, read_inputs, timestamp, undecodable_field, wipe_value,
