@@ -64,6 +64,29 @@ struct SharedGroup {
     state: OnceLock<Arc<dyn GroupState>>,
 }
 
+impl Entry {
+    /// The limit of a credential of its own group (`u32::MAX`: none set, still logged).
+    fn solo_limit(self) -> u32 {
+        if self.limit == 0 {
+            u32::MAX
+        } else {
+            self.limit
+        }
+    }
+}
+
+/// A credential's org, key and entry, if the limiter holds it.
+#[inline]
+fn entry<'o>(
+    orgs: &'o HashMap<String, OrgConfig, RandomState>,
+    org: &str,
+    id: &str,
+) -> Option<(&'o OrgConfig, IdKey, Entry)> {
+    let k = id_key(id)?;
+    let config = orgs.get(org)?;
+    Some((config, k, *config.credentials.get(&k)?))
+}
+
 impl SharedGroup {
     fn limit(&self) -> Option<u32> {
         self.limits.keys().next().copied()
@@ -429,10 +452,7 @@ impl RateLimiter {
         org: &str,
         id: &str,
     ) -> Result<(Arc<dyn GroupState>, u32)> {
-        let Some((config, k, e)) = id_key(id).and_then(|k| {
-            let config = orgs.get(org)?;
-            Some((config, k, *config.credentials.get(&k)?))
-        }) else {
+        let Some((config, k, e)) = entry(orgs, org, id) else {
             return Err(Self::not_found(org, id));
         };
         match config.shared.get(e.group as usize) {
@@ -441,7 +461,7 @@ impl RateLimiter {
                 Ok((state, s.limit().unwrap_or(u32::MAX)))
             }
             None => {
-                let limit = if e.limit == 0 { u32::MAX } else { e.limit };
+                let limit = e.solo_limit();
                 let found = config.solo.read().map_err(poisoned)?.get(&k).cloned();
                 let state = match found {
                     Some(state) => state,
@@ -476,17 +496,14 @@ impl RateLimiter {
     /// A credential's entry, its group's limit and the group's key (without the org).
     fn group_of(&self, org: &str, id: &str) -> Result<(Option<u32>, String)> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        let found = id_key(id).and_then(|k| {
-            let config = orgs.get(org)?;
-            let e = config.credentials.get(&k)?;
-            Some(match config.shared.get(e.group as usize) {
+        let found =
+            entry(&orgs, org, id).map(|(config, k, e)| match config.shared.get(e.group as usize) {
                 Some(s) => (s.limit(), group_key("", Some(&s.key))),
                 None => (
                     (e.limit > 0).then_some(e.limit),
                     group_key(&id_text(k), None),
                 ),
-            })
-        });
+            });
         found.ok_or_else(|| Self::not_found(org, id))
     }
 
@@ -494,11 +511,7 @@ impl RateLimiter {
     /// a group's first call after it was idle.
     fn decide(&self, org: &str, id: &str, max_wait: Nanos) -> Result<Decision> {
         let orgs = self.orgs.read().map_err(poisoned)?;
-        let key = id_key(id);
-        let Some((config, k, e)) = key.and_then(|k| {
-            let config = orgs.get(org)?;
-            Some((config, k, *config.credentials.get(&k)?))
-        }) else {
+        let Some((config, k, e)) = entry(&orgs, org, id) else {
             drop(orgs);
             return Err(Self::not_found(org, id));
         };
@@ -512,7 +525,7 @@ impl RateLimiter {
                 max_wait,
             )?,
             None => {
-                let limit = if e.limit == 0 { u32::MAX } else { e.limit };
+                let limit = e.solo_limit();
                 // Decided under the read lock of the org's solo states: no reference count
                 // touched on the hot path.
                 let solo = config.solo.read().map_err(poisoned)?;
