@@ -29,40 +29,18 @@ export declare class NativeRegistry {
   listCredentials(org: string): Promise<Reply>
   listCredentialsPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   updateCredential(org: string, id: string, patch: string): Promise<Reply>
-  usage(org: string, id: string): Promise<Reply>
   deleteCredential(org: string, id: string, force: boolean): Promise<Reply>
-  linkNumber(org: string, number: string, credentialId: string): Promise<Reply>
-  unlinkNumber(org: string, number: string): Promise<Reply>
-  deleteNumber(org: string, number: string): Promise<Reply>
-  listNumbersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
-  listNumbers(org: string): Promise<Reply>
   lintInput(org: string, body: string, id?: string | undefined | null): Promise<Reply>
-  getNumber(org: string, number: string): Promise<Reply>
-  health(org: string, id: string): Promise<Reply>
   healthListPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
   healthList(org: string): Promise<Reply>
   healthEvents(org: string, id: string): Promise<Reply>
-  pause(org: string, id: string): Promise<Reply>
-  resume(org: string, id: string): Promise<Reply>
   createToken(org: string, role: string, name?: string | undefined | null): Promise<Reply>
   listTokens(org: string): Promise<Reply>
-  revokeToken(org: string, id: string): Promise<Reply>
-  createAgent(org: string, name: string): Promise<Reply>
-  getAgent(org: string, id: string): Promise<Reply>
-  assignNumber(org: string, agentId: string, number: string): Promise<Reply>
-  unassignNumber(org: string, agentId: string, number: string): Promise<Reply>
-  deleteAgent(org: string, id: string): Promise<Reply>
-  listAgentsPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
-  listAgents(org: string): Promise<Reply>
   /**
    * Connect a provider: the reply is `{"provider": ..., "credentials": [...]}`, its
    * credentials in order.
    */
   connectProvider(org: string, kind: string, name: string, body: string): Promise<Reply>
-  listProvidersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
-  listProviders(org: string): Promise<Reply>
-  deleteProvider(org: string, id: string): Promise<Reply>
-  lint(org: string): Promise<Reply>
   /**
    * The live probe (docs/probe.md) of a stored credential: the report as JSON. The probe waits on
    * its sockets on the shared async runtime (no libuv worker is held), so a hundred
@@ -70,9 +48,6 @@ export declare class NativeRegistry {
    * (`{"timeout": 2, ...}`), checked before anything is sent (`invalid_option`).
    */
   probe(org: string, id: string, options?: string | undefined | null): Promise<Reply>
-  /** How many credentials the org has (nothing decrypted: one read of the rate columns). */
-  countCredentials(org: string): Promise<Reply>
-  rateGroups(org: string): Promise<Reply>
   /**
    * One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|
    * "retryAfterMs": ...}`. It reads the store on the first decision of an org (and once a
@@ -87,6 +62,30 @@ export declare class NativeRegistry {
    * `max_wait_ms`.
    */
   reserve(org: string, credentialId: string, maxWaitMs: number): Promise<Reply>
+  usage(org: string, id: string): Promise<Reply>
+  deleteProvider(org: string, id: string): Promise<Reply>
+  lint(org: string): Promise<Reply>
+  countCredentials(org: string): Promise<Reply>
+  rateGroups(org: string): Promise<Reply>
+  linkNumber(org: string, number: string, credentialId: string): Promise<Reply>
+  unlinkNumber(org: string, number: string): Promise<Reply>
+  deleteNumber(org: string, number: string): Promise<Reply>
+  getNumber(org: string, number: string): Promise<Reply>
+  health(org: string, id: string): Promise<Reply>
+  pause(org: string, id: string): Promise<Reply>
+  resume(org: string, id: string): Promise<Reply>
+  revokeToken(org: string, id: string): Promise<Reply>
+  createAgent(org: string, name: string): Promise<Reply>
+  getAgent(org: string, id: string): Promise<Reply>
+  assignNumber(org: string, agentId: string, number: string): Promise<Reply>
+  unassignNumber(org: string, agentId: string, number: string): Promise<Reply>
+  deleteAgent(org: string, id: string): Promise<Reply>
+  listNumbers(org: string): Promise<Reply>
+  listNumbersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
+  listAgents(org: string): Promise<Reply>
+  listAgentsPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
+  listProviders(org: string): Promise<Reply>
+  listProvidersPage(org: string, limit?: number | undefined | null, after?: string | undefined | null): Promise<Reply>
 }
 
 /**

@@ -111,6 +111,11 @@ impl Reply {
         }))
     }
 
+    /// `[...]`, each item's JSON.
+    pub(crate) fn list<T>(items: &[T], to_json: impl Fn(&T) -> Value) -> Reply {
+        Reply::of(Value::Array(items.iter().map(to_json).collect()))
+    }
+
     pub(crate) fn serialize<T: serde::Serialize>(v: &T) -> Result<Reply> {
         let v = serde_json::to_value(v)
             .map_err(|e| fail(CoreError::storage(format!("cannot serialize: {e}"))))?;

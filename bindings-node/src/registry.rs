@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::Value;
 
 use sipcreds::CredentialPatch;
 
@@ -118,71 +117,9 @@ impl NativeRegistry {
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn usage(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || Reply::serialize(&reg.usage(&org, &id).map_err(fail)?))
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
     pub fn delete_credential(&self, org: String, id: String, force: bool) -> AsyncTask<Op> {
         let reg = self.inner.clone();
         op(move || Reply::serialize(&reg.delete_credential(&org, &id, force).map_err(fail)?))
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn link_number(&self, org: String, number: String, credential_id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.link_number(&org, &number, &credential_id)
-                .map(|n| Reply::of(n.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn unlink_number(&self, org: String, number: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.unlink_number(&org, &number)
-                .map(|n| Reply::of(n.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn delete_number(&self, org: String, number: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.delete_number(&org, &number)
-                .map(|n| Reply::of(n.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_numbers_page(
-        &self,
-        org: String,
-        limit: Option<f64>,
-        after: Option<String>,
-    ) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            let page = page(limit, after.as_deref())?;
-            reg.list_numbers_page(&org, &page)
-                .map(|p| Reply::page(p, |n| n.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_numbers(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.list_numbers(&org)
-                .map(|l| Reply::of(Value::Array(l.iter().map(|n| n.to_json()).collect())))
-                .map_err(fail)
-        })
     }
 
     #[napi(ts_return_type = "Promise<Reply>")]
@@ -193,26 +130,6 @@ impl NativeRegistry {
             let input = input(&body)?;
             reg.lint_input(&org, &input, id.as_deref())
                 .map(|f| Reply::of(serde_json::to_value(f).unwrap_or_default()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn get_number(&self, org: String, number: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.get_number(&org, &number)
-                .map(|n| Reply::of(n.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn health(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.health(&org, &id)
-                .map(|r| Reply::of(r.to_json()))
                 .map_err(fail)
         })
     }
@@ -238,7 +155,7 @@ impl NativeRegistry {
         let reg = self.inner.clone();
         op(move || {
             sipcreds::Page::all(|p| reg.health_list(&org, p))
-                .map(|l| Reply::of(Value::Array(l.iter().map(|r| r.to_json()).collect())))
+                .map(|l| Reply::list(&l, |r| r.to_json()))
                 .map_err(fail)
         })
     }
@@ -248,27 +165,7 @@ impl NativeRegistry {
         let reg = self.inner.clone();
         op(move || {
             reg.health_events(&org, &id)
-                .map(|l| Reply::of(Value::Array(l.iter().map(|e| e.to_json()).collect())))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn pause(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.pause(&org, &id)
-                .map(|r| Reply::of(r.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn resume(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.resume(&org, &id)
-                .map(|r| Reply::of(r.to_json()))
+                .map(|l| Reply::list(&l, |e| e.to_json()))
                 .map_err(fail)
         })
     }
@@ -290,92 +187,6 @@ impl NativeRegistry {
         op(move || {
             reg.list_tokens(&org)
                 .map(|l| Reply::of(serde_json::to_value(l).unwrap_or_default()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn revoke_token(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.revoke_token(&org, &id)
-                .map(|t| Reply::of(t.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn create_agent(&self, org: String, name: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.create_agent(&org, &name)
-                .map(|a| Reply::of(a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn get_agent(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.get_agent(&org, &id)
-                .map(|a| Reply::of(a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn assign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.assign_number(&org, &agent_id, &number)
-                .map(|a| Reply::of(a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn unassign_number(&self, org: String, agent_id: String, number: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.unassign_number(&org, &agent_id, &number)
-                .map(|a| Reply::of(a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn delete_agent(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.delete_agent(&org, &id)
-                .map(|a| Reply::of(a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_agents_page(
-        &self,
-        org: String,
-        limit: Option<f64>,
-        after: Option<String>,
-    ) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            let page = page(limit, after.as_deref())?;
-            reg.list_agents_page(&org, &page)
-                .map(|p| Reply::page(p, |a| a.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_agents(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.list_agents(&org)
-                .map(|l| Reply::of(Value::Array(l.iter().map(|a| a.to_json()).collect())))
                 .map_err(fail)
         })
     }
@@ -404,44 +215,6 @@ impl NativeRegistry {
         })
     }
 
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_providers_page(
-        &self,
-        org: String,
-        limit: Option<f64>,
-        after: Option<String>,
-    ) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            let page = page(limit, after.as_deref())?;
-            reg.list_providers_page(&org, &page)
-                .map(|p| Reply::page(p, |p| p.to_json()))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn list_providers(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || {
-            reg.list_providers(&org)
-                .map(|l| Reply::of(Value::Array(l.iter().map(|p| p.to_json()).collect())))
-                .map_err(fail)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn delete_provider(&self, org: String, id: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || Reply::serialize(&reg.delete_provider(&org, &id).map_err(fail)?))
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn lint(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || Reply::serialize(&reg.lint(&org).map_err(fail)?))
-    }
-
     /// The live probe (docs/probe.md) of a stored credential: the report as JSON. The probe waits on
     /// its sockets on the shared async runtime (no libuv worker is held), so a hundred
     /// probes take one budget. `options` is the probe options object as JSON text
@@ -466,19 +239,6 @@ impl NativeRegistry {
                 .map_err(fail)?;
             Reply::serialize(&report)
         })
-    }
-
-    /// How many credentials the org has (nothing decrypted: one read of the rate columns).
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn count_credentials(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || Reply::serialize(&reg.count_credentials(&org).map_err(fail)?))
-    }
-
-    #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn rate_groups(&self, org: String) -> AsyncTask<Op> {
-        let reg = self.inner.clone();
-        op(move || Reply::serialize(&reg.rate_groups(&org).map_err(fail)?))
     }
 
     /// One decision, synchronously, on the JS thread: `{"admitted": ..., "waitMs"|
@@ -518,6 +278,86 @@ impl NativeRegistry {
             let d = reg.reserve(&org, &credential_id, max_wait).map_err(fail)?;
             Ok(Reply::of(d.to_json()))
         }))
+    }
+}
+
+/// The operations of one shape: `org` and text arguments in, the core's operation of the same
+/// name run on the thread pool, its answer as the reply (`to_json`: the record's own JSON;
+/// `serialize`: serde's); and the lists, whole (`listX`) or a page (`listXPage`). napi takes a
+/// class's methods from more than one `#[napi] impl`.
+macro_rules! registry_ops {
+    (
+        answers { $( fn $name:ident($($arg:ident),*) -> $reply:ident; )* }
+        lists { $( fn $list:ident / $page:ident; )* }
+    ) => {
+        #[napi]
+        impl NativeRegistry {
+            $(
+                #[napi(ts_return_type = "Promise<Reply>")]
+                pub fn $name(&self, org: String, $($arg: String),*) -> AsyncTask<Op> {
+                    let reg = self.inner.clone();
+                    op(move || registry_ops!(@$reply reg.$name(&org, $(&$arg),*).map_err(fail)?))
+                }
+            )*
+            $(
+                #[napi(ts_return_type = "Promise<Reply>")]
+                pub fn $list(&self, org: String) -> AsyncTask<Op> {
+                    let reg = self.inner.clone();
+                    op(move || Ok(Reply::list(&reg.$list(&org).map_err(fail)?, |x| x.to_json())))
+                }
+
+                #[napi(ts_return_type = "Promise<Reply>")]
+                pub fn $page(
+                    &self,
+                    org: String,
+                    limit: Option<f64>,
+                    after: Option<String>,
+                ) -> AsyncTask<Op> {
+                    let reg = self.inner.clone();
+                    op(move || {
+                        let page = page(limit, after.as_deref())?;
+                        reg.$page(&org, &page)
+                            .map(|p| Reply::page(p, |x| x.to_json()))
+                            .map_err(fail)
+                    })
+                }
+            )*
+        }
+    };
+    (@to_json $v:expr) => {
+        Ok(Reply::of($v.to_json()))
+    };
+    (@serialize $v:expr) => {
+        Reply::serialize(&$v)
+    };
+}
+
+registry_ops! {
+    answers {
+        fn usage(id) -> serialize;
+        fn delete_provider(id) -> serialize;
+        fn lint() -> serialize;
+        // count_credentials: nothing decrypted, one read of the rate columns.
+        fn count_credentials() -> serialize;
+        fn rate_groups() -> serialize;
+        fn link_number(number, credential_id) -> to_json;
+        fn unlink_number(number) -> to_json;
+        fn delete_number(number) -> to_json;
+        fn get_number(number) -> to_json;
+        fn health(id) -> to_json;
+        fn pause(id) -> to_json;
+        fn resume(id) -> to_json;
+        fn revoke_token(id) -> to_json;
+        fn create_agent(name) -> to_json;
+        fn get_agent(id) -> to_json;
+        fn assign_number(agent_id, number) -> to_json;
+        fn unassign_number(agent_id, number) -> to_json;
+        fn delete_agent(id) -> to_json;
+    }
+    lists {
+        fn list_numbers / list_numbers_page;
+        fn list_agents / list_agents_page;
+        fn list_providers / list_providers_page;
     }
 }
 

@@ -160,8 +160,111 @@ impl ProbeReports {
     }
 }
 
-#[pymethods]
-impl PyRegistry {
+/// The `#[pymethods]` of `PyRegistry`: the methods of one shape written as a line each, the
+/// rest (`$($rest)*`) as they are. Of one shape: `org` and text arguments in (each converted
+/// by its kind, answering its own error code), the core's operation of the same name called
+/// with the interpreter detached, its answer as Python values; and the lists answered whole or,
+/// with `limit=` / `after=`, one page.
+macro_rules! registry_pymethods {
+    (
+        answers { $( $(#[$doc:meta])* fn $name:ident($($arg:ident: $kind:ident),*); )* }
+        lists { $( fn $list:ident / $page:ident as $item:ident; )* }
+        $($rest:tt)*
+    ) => {
+        #[pymethods]
+        impl PyRegistry {
+            $(
+                $(#[$doc])*
+                fn $name<'py>(
+                    &self,
+                    py: Python<'py>,
+                    org: OrgText,
+                    $($arg: $kind),*
+                ) -> PyResult<Bound<'py, PyAny>> {
+                    let org: &str = &org;
+                    $(let $arg: &str = &$arg;)*
+                    let r = py.detach(|| self.inner.$name(org, $($arg),*)).or_raise(py)?;
+                    serialize_to_py(py, &r)
+                }
+            )*
+            $(
+                /// Every item (a list), or with `limit=` / `after=` one page:
+                /// `{"items": [...], "next": cursor | None}`.
+                #[pyo3(signature = (org, *, limit=None, after=None))]
+                fn $list<'py>(
+                    &self,
+                    py: Python<'py>,
+                    org: OrgText,
+                    limit: Option<&Bound<'py, PyAny>>,
+                    after: Option<&Bound<'py, PyAny>>,
+                ) -> PyResult<Bound<'py, PyAny>> {
+                    let org: &str = &org;
+                    json_list_or_page(
+                        py,
+                        limit,
+                        after,
+                        || self.inner.$list(org),
+                        |p| self.inner.$page(org, p),
+                        sipcreds::$item::to_json,
+                    )
+                }
+            )*
+            $($rest)*
+        }
+    };
+}
+
+registry_pymethods! {
+    answers {
+        /// What uses the credential: ``{"phoneNumbers": [...], "agents": [...]}``.
+        fn usage(id: IdText);
+        /// Link a phone number (E.164, created if new) to a credential; linking it again moves it.
+        fn link_number(number: NumberText, credential_id: CredentialIdText);
+        /// Unlink a number from its credential (the number stays, with its agents).
+        fn unlink_number(number: NumberText);
+        /// Delete a number, unlinking it and removing it from every agent.
+        fn delete_number(number: NumberText);
+        /// One phone number and the credential it is linked to: ``{"number", "credentialId"}``.
+        fn get_number(number: NumberText);
+        /// The credential's health record: ``{"credentialId", "state", "since", "lastProbeAt",
+        /// "nextProbeAt", "consecutiveFailures", "consecutiveSuccesses", "lastOutcome",
+        /// "lastStatus", "lastReason", "lastRttMs", "probes", "failures"}``; ``state`` is
+        /// ``unknown`` until the monitor probes it.
+        fn health(id: IdText);
+        /// Stop the monitor probing the credential (``paused``); its health record.
+        fn pause(id: IdText);
+        /// Probe a paused or rejected credential again (``unknown``, due now); its health record.
+        fn resume(id: IdText);
+        /// The org's tokens, oldest first: ``[{"id", "org", "name", "role", "createdAt",
+        /// "lastUsedAt"}]`` (never a token itself).
+        fn list_tokens();
+        /// End a token at once (``id`` is its ``tok_...`` id, not the token): every server
+        /// sharing the store refuses it from its next request. Returns what was revoked.
+        fn revoke_token(id: IdText);
+        /// Create an agent with this name (1-64 characters).
+        fn create_agent(name: NameText);
+        /// The agent ``id`` of ``org``, with its numbers.
+        fn get_agent(id: IdText);
+        /// Give an agent an existing number (assigning it twice changes nothing).
+        fn assign_number(agent_id: AgentIdText, number: NumberText);
+        /// Take a number from an agent.
+        fn unassign_number(agent_id: AgentIdText, number: NumberText);
+        /// Delete an agent (its numbers stay).
+        fn delete_agent(id: IdText);
+        /// Delete a provider and its read-only credentials, unlinking their numbers.
+        fn delete_provider(id: IdText);
+        /// Findings for the org's stored credentials (severity, code, field, message, fix), most
+        /// severe first: what will probably fail though it is valid.
+        fn lint();
+        /// The org's rate groups: each key, its member credentials and its effective CPS limit.
+        fn rate_groups();
+    }
+    lists {
+        fn list_numbers / list_numbers_page as NumberRecord;
+        fn list_agents / list_agents_page as Agent;
+        fn list_providers / list_providers_page as Provider;
+    }
+
     #[new]
     #[pyo3(signature = (path = None, *, limiter = "process"))]
     fn new(py: Python<'_>, path: Option<std::path::PathBuf>, limiter: &str) -> PyResult<Self> {
@@ -319,13 +422,6 @@ impl PyRegistry {
         Ok(PyCredential::new(c))
     }
 
-    /// What uses the credential: ``{"phoneNumbers": [...], "agents": [...]}``.
-    fn usage<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let u = py.detach(|| self.inner.usage(org, id)).or_raise(py)?;
-        serialize_to_py(py, &u)
-    }
 
     /// Delete a credential. In use (numbers link to it), it is refused with ``InUseError``
     /// naming them, unless ``force=True``, which unlinks them first: the report says what was
@@ -348,73 +444,9 @@ impl PyRegistry {
 
     // -- numbers
 
-    /// Link a phone number (E.164, created if new) to a credential; linking it again moves it.
-    fn link_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        number: NumberText,
-        credential_id: CredentialIdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let credential_id: &str = &credential_id;
-        let number: &str = &number;
-        let r = py
-            .detach(|| self.inner.link_number(org, number, credential_id))
-            .or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
-    /// Unlink a number from its credential (the number stays, with its agents).
-    fn unlink_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        number: NumberText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let number: &str = &number;
-        let r = py
-            .detach(|| self.inner.unlink_number(org, number))
-            .or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
-    /// Delete a number, unlinking it and removing it from every agent.
-    fn delete_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        number: NumberText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let number: &str = &number;
-        let r = py
-            .detach(|| self.inner.delete_number(org, number))
-            .or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
-    /// Every item (a list), or with `limit=` / `after=` one page:
-    /// `{"items": [...], "next": cursor | None}`.
-    #[pyo3(signature = (org, *, limit=None, after=None))]
-    fn list_numbers<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        limit: Option<&Bound<'py, PyAny>>,
-        after: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        json_list_or_page(
-            py,
-            limit,
-            after,
-            || self.inner.list_numbers(org),
-            |p| self.inner.list_numbers_page(org, p),
-            sipcreds::NumberRecord::to_json,
-        )
-    }
 
     /// The lint findings of an unsaved ``credential`` in the org's context: its own fields'
     /// and its cpsKey group's as they would be once saved, in place of the credential ``id``
@@ -436,38 +468,9 @@ impl PyRegistry {
         serialize_to_py(py, &findings)
     }
 
-    /// One phone number and the credential it is linked to: ``{"number", "credentialId"}``.
-    fn get_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        number: NumberText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let number: &str = &number;
-        let n = py
-            .detach(|| self.inner.get_number(org, number))
-            .or_raise(py)?;
-        serialize_to_py(py, &n)
-    }
 
     // -- health over time (the monitor's records)
 
-    /// The credential's health record: ``{"credentialId", "state", "since", "lastProbeAt",
-    /// "nextProbeAt", "consecutiveFailures", "consecutiveSuccesses", "lastOutcome",
-    /// "lastStatus", "lastReason", "lastRttMs", "probes", "failures"}``; ``state`` is
-    /// ``unknown`` until the monitor probes it.
-    fn health<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let r = py.detach(|| self.inner.health(org, id)).or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
     /// Every credential's health record (a list), or with ``limit=`` / ``after=`` one page:
     /// ``{"items": [...], "next": cursor | None}``.
@@ -506,26 +509,7 @@ impl PyRegistry {
         Ok(json_list(py, events.iter().map(sipcreds::HealthEvent::to_json))?.into_any())
     }
 
-    /// Stop the monitor probing the credential (``paused``); its health record.
-    fn pause<'py>(&self, py: Python<'py>, org: OrgText, id: IdText) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let r = py.detach(|| self.inner.pause(org, id)).or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
-    /// Probe a paused or rejected credential again (``unknown``, due now); its health record.
-    fn resume<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let r = py.detach(|| self.inner.resume(org, id)).or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
     // -- API tokens (for ``sipcreds serve``)
 
@@ -549,129 +533,15 @@ impl PyRegistry {
         serialize_to_py(py, &t.to_json())
     }
 
-    /// The org's tokens, oldest first: ``[{"id", "org", "name", "role", "createdAt",
-    /// "lastUsedAt"}]`` (never a token itself).
-    fn list_tokens<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let list = py.detach(|| self.inner.list_tokens(org)).or_raise(py)?;
-        serialize_to_py(py, &list)
-    }
 
-    /// End a token at once (``id`` is its ``tok_...`` id, not the token): every server
-    /// sharing the store refuses it from its next request. Returns what was revoked.
-    fn revoke_token<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let t = py
-            .detach(|| self.inner.revoke_token(org, id))
-            .or_raise(py)?;
-        serialize_to_py(py, &t)
-    }
 
     // -- agents
 
-    /// Create an agent with this name (1-64 characters).
-    fn create_agent<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        name: NameText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let name: &str = &name;
-        let a = py
-            .detach(|| self.inner.create_agent(org, name))
-            .or_raise(py)?;
-        serialize_to_py(py, &a)
-    }
 
-    /// The agent ``id`` of ``org``, with its numbers.
-    fn get_agent<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let a = py.detach(|| self.inner.get_agent(org, id)).or_raise(py)?;
-        serialize_to_py(py, &a)
-    }
 
-    /// Give an agent an existing number (assigning it twice changes nothing).
-    fn assign_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        agent_id: AgentIdText,
-        number: NumberText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let agent_id: &str = &agent_id;
-        let number: &str = &number;
-        let a = py
-            .detach(|| self.inner.assign_number(org, agent_id, number))
-            .or_raise(py)?;
-        serialize_to_py(py, &a)
-    }
 
-    /// Take a number from an agent.
-    fn unassign_number<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        agent_id: AgentIdText,
-        number: NumberText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let agent_id: &str = &agent_id;
-        let number: &str = &number;
-        let a = py
-            .detach(|| self.inner.unassign_number(org, agent_id, number))
-            .or_raise(py)?;
-        serialize_to_py(py, &a)
-    }
 
-    /// Delete an agent (its numbers stay).
-    fn delete_agent<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let a = py
-            .detach(|| self.inner.delete_agent(org, id))
-            .or_raise(py)?;
-        serialize_to_py(py, &a)
-    }
 
-    /// Every item (a list), or with `limit=` / `after=` one page:
-    /// `{"items": [...], "next": cursor | None}`.
-    #[pyo3(signature = (org, *, limit=None, after=None))]
-    fn list_agents<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        limit: Option<&Bound<'py, PyAny>>,
-        after: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        json_list_or_page(
-            py,
-            limit,
-            after,
-            || self.inner.list_agents(org),
-            |p| self.inner.list_agents_page(org, p),
-            sipcreds::Agent::to_json,
-        )
-    }
 
     // -- providers
 
@@ -704,41 +574,7 @@ impl PyRegistry {
         Ok(out)
     }
 
-    /// Every item (a list), or with `limit=` / `after=` one page:
-    /// `{"items": [...], "next": cursor | None}`.
-    #[pyo3(signature = (org, *, limit=None, after=None))]
-    fn list_providers<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        limit: Option<&Bound<'py, PyAny>>,
-        after: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        json_list_or_page(
-            py,
-            limit,
-            after,
-            || self.inner.list_providers(org),
-            |p| self.inner.list_providers_page(org, p),
-            sipcreds::Provider::to_json,
-        )
-    }
 
-    /// Delete a provider and its read-only credentials, unlinking their numbers.
-    fn delete_provider<'py>(
-        &self,
-        py: Python<'py>,
-        org: OrgText,
-        id: IdText,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let id: &str = &id;
-        let r = py
-            .detach(|| self.inner.delete_provider(org, id))
-            .or_raise(py)?;
-        serialize_to_py(py, &r)
-    }
 
     // -- troubleshooting and rate limits
 
@@ -852,13 +688,6 @@ impl PyRegistry {
         Ok(())
     }
 
-    /// Findings for the org's stored credentials (severity, code, field, message, fix), most
-    /// severe first: what will probably fail though it is valid.
-    fn lint<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let f = py.detach(|| self.inner.lint(org)).or_raise(py)?;
-        serialize_to_py(py, &f)
-    }
 
     /// How many credentials the org has (nothing decrypted: one read of the rate columns).
     fn count_credentials(&self, py: Python<'_>, org: OrgText) -> PyResult<usize> {
@@ -866,12 +695,6 @@ impl PyRegistry {
         py.detach(|| self.inner.count_credentials(org)).or_raise(py)
     }
 
-    /// The org's rate groups: each key, its member credentials and its effective CPS limit.
-    fn rate_groups<'py>(&self, py: Python<'py>, org: OrgText) -> PyResult<Bound<'py, PyAny>> {
-        let org: &str = &org;
-        let g = py.detach(|| self.inner.rate_groups(org)).or_raise(py)?;
-        serialize_to_py(py, &g)
-    }
 
     /// Admit a call on the credential's rate group now, or say when to retry.
     fn try_acquire(

@@ -5,7 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Serialize, Serializer};
 
 use crate::error::{Error, ErrorCode};
 use crate::text::quote;
@@ -15,6 +14,37 @@ use crate::text::quote;
 pub(crate) fn is_forbidden_text_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What every text value has: `Display`, `Serialize` and the JSON Schema of a string, all from
+/// its text in `.0`.
+macro_rules! text_value_impls {
+    ($name:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "string".into()
+            }
+            fn inline_schema() -> bool {
+                true
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string"})
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
 }
 
 macro_rules! string_newtype {
@@ -35,34 +65,11 @@ macro_rules! string_newtype {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        text_value_impls!($name);
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
-            }
-        }
-
-        #[cfg(feature = "schema")]
-        impl schemars::JsonSchema for $name {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                "string".into()
-            }
-            fn inline_schema() -> bool {
-                true
-            }
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({"type": "string"})
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
             }
         }
 
@@ -258,141 +265,6 @@ impl fmt::Display for Password {
     }
 }
 
-/// The SIP transport.
-///
-/// ```
-/// use sipcreds::Transport;
-/// assert_eq!(Transport::parse("TLS").unwrap(), Transport::Tls);
-/// assert_eq!(Transport::default(), Transport::Udp);
-/// assert_eq!(Transport::Tls.default_port().get(), 5061);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub enum Transport {
-    /// UDP (the default).
-    #[default]
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS (SIPS).
-    Tls,
-}
-
-impl Transport {
-    /// Every transport, in declaration order (`as u32` is the index).
-    pub const ALL: [Transport; 3] = [Transport::Udp, Transport::Tcp, Transport::Tls];
-
-    /// Parse, case-insensitively.
-    pub fn parse(s: &str) -> Result<Transport, Error> {
-        match s {
-            _ if s.eq_ignore_ascii_case("udp") => Ok(Transport::Udp),
-            _ if s.eq_ignore_ascii_case("tcp") => Ok(Transport::Tcp),
-            _ if s.eq_ignore_ascii_case("tls") => Ok(Transport::Tls),
-            _ => Err(Error::invalid(
-                ErrorCode::InvalidTransport,
-                "transport",
-                format!("transport {}: use \"udp\", \"tcp\" or \"tls\"", quote(s)),
-            )),
-        }
-    }
-
-    /// The lowercase wire form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-        }
-    }
-
-    /// 5061 for TLS, 5060 otherwise.
-    pub const fn default_port(self) -> crate::Port {
-        match self {
-            Transport::Tls => crate::Port::SIPS,
-            _ => crate::Port::SIP,
-        }
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Transport {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Transport, Error> {
-        Transport::parse(s)
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Transport {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Transport".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string", "enum": ["udp", "tcp", "tls"]})
-    }
-}
-
-impl Serialize for Transport {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// A calls-per-second limit, 1–10000.
-///
-/// ```
-/// use sipcreds::CpsLimit;
-/// assert_eq!(CpsLimit::new(10).unwrap().get(), 10);
-/// assert!(CpsLimit::new(0).is_err());
-/// assert!(CpsLimit::new(10_001).is_err());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CpsLimit(u32);
-
-impl CpsLimit {
-    /// The largest limit.
-    pub const MAX: u32 = 10_000;
-
-    /// A limit from a number.
-    pub fn new(n: i64) -> Result<CpsLimit, Error> {
-        if (1..=i64::from(Self::MAX)).contains(&n) {
-            Ok(CpsLimit(n as u32))
-        } else {
-            Err(Error::invalid(
-                ErrorCode::InvalidCpsLimit,
-                "cpsLimit",
-                format!(
-                    "cpsLimit {n} is out of range; use a whole number from 1 to 10000, below your provider's limit"
-                ),
-            ))
-        }
-    }
-
-    /// The number.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl fmt::Display for CpsLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl Serialize for CpsLimit {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u32(self.0)
-    }
-}
-
 /// The length of `s` in characters when it passes `max`, else `None`. A character is at least
 /// a byte, so only a text longer than `max` bytes is counted.
 fn chars_past(s: &str, max: usize) -> Option<usize> {
@@ -552,137 +424,10 @@ impl PhoneNumber {
     }
 }
 
-macro_rules! ulid_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
-        impl $name {
-            /// The prefix of this kind of id.
-            pub const PREFIX: &'static str = $prefix;
-
-            /// A new id from a ULID.
-            pub fn from_ulid(u: ulid::Ulid) -> Self {
-                $name(format!("{}{}", $prefix, u))
-            }
-
-            /// A fresh id (a monotonic ULID in this process, so ids sort by creation).
-            pub fn generate() -> Self {
-                Self::from_ulid(crate::values::next_ulid())
-            }
-
-            /// Parse an id: the prefix and a 26-character Crockford base32 ULID (case-insensitive
-            /// on input, uppercase in the result). A malformed id is `not_found`: it cannot
-            /// exist.
-            pub fn parse(s: &str, field: &'static str) -> Result<Self, Error> {
-                let u = Self::check(s, field)?;
-                let body = &s[$prefix.len()..];
-                // Already canonical (uppercase, no Crockford aliases): kept as given, without
-                // encoding the ULID again (ids read back from a store are all canonical).
-                if body.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')) {
-                    return Ok($name(s.to_owned()));
-                }
-                Ok(Self::from_ulid(u))
-            }
-
-            /// Check an id without keeping it (the rule of [`Self::parse`], nothing
-            /// allocated): its ULID.
-            pub fn check(s: &str, field: &'static str) -> Result<ulid::Ulid, Error> {
-                let not_found = || Error::NotFound { what: $what, field, id: s.chars().take(100).collect() };
-                let body = s.strip_prefix($prefix).ok_or_else(not_found)?;
-                // 26 Crockford characters; the first one at most 7 (128 bits).
-                if body.len() != 26 || !matches!(body.as_bytes()[0], b'0'..=b'7') {
-                    return Err(not_found());
-                }
-                ulid::Ulid::from_string(body).map_err(|_| not_found())
-            }
-
-            /// The 26 ULID characters, inline (a compact key).
-            #[allow(dead_code)]
-            pub(crate) fn ulid_chars(&self) -> [u8; 26] {
-                let mut out = [0u8; 26];
-                out.copy_from_slice(&self.0.as_bytes()[$prefix.len()..]);
-                out
-            }
-
-            /// The id back from [`Self::ulid_chars`].
-            #[allow(dead_code)]
-            pub(crate) fn from_ulid_chars(chars: &[u8; 26]) -> Self {
-                $name(format!("{}{}", $prefix, String::from_utf8_lossy(chars)))
-            }
-
-            /// The id as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            /// The value, owned.
-            pub fn into_string(self) -> String {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        #[cfg(feature = "schema")]
-        impl schemars::JsonSchema for $name {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                "string".into()
-            }
-            fn inline_schema() -> bool {
-                true
-            }
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({"type": "string"})
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-    };
-}
-
-ulid_id!(
-    /// A credential id: `cred_` and a ULID.
-    ///
-    /// ```
-    /// use sipcreds::CredentialId;
-    /// let id = CredentialId::generate();
-    /// assert!(id.as_str().starts_with("cred_") && id.as_str().len() == 31);
-    /// assert_eq!(CredentialId::parse(id.as_str(), "id").unwrap(), id);
-    /// ```
-    CredentialId, "cred_", "credential"
-);
-ulid_id!(
-    /// A provider id: `prov_` and a ULID.
-    ProviderId, "prov_", "provider"
-);
-ulid_id!(
-    /// An agent id: `agent_` and a ULID.
-    AgentId, "agent_", "agent"
-);
-ulid_id!(
-    /// An API token's id: `tok_` and a ULID (not the token: listing and revoking use it).
-    TokenId, "tok_", "token"
-);
-
-/// The next ULID of this process: monotonic, so ids made in the same millisecond still sort
-/// in creation order.
-pub(crate) fn next_ulid() -> ulid::Ulid {
-    use std::sync::Mutex;
-    static GENERATOR: Mutex<Option<ulid::Generator>> = Mutex::new(None);
-    let mut g = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
-    let generator = g.get_or_insert_with(ulid::Generator::new);
-    generator.generate().unwrap_or_else(|_| ulid::Ulid::new())
-}
+mod ids;
+pub use ids::{AgentId, CredentialId, ProviderId, TokenId};
+mod settings;
+pub use settings::{CpsLimit, Transport};
 
 #[cfg(test)]
 mod tests;
