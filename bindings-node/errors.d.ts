@@ -1,9 +1,12 @@
-// The error classes of sipcreds, generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// The error classes of sipcreds. The regions between the `generated` markers are rendered
+// from the core's error table (core/src/error/codes.rs) by `cargo xtask codegen`; do not edit
+// them.
 
 import type { ErrorBodyData, Usage } from './shapes'
 
 /** Every error code of the contract (docs/errors.md). */
 export type ErrorCode =
+  // generated: codes (xtask/src/codegen.rs)
   | 'invalid_json'
   | 'too_large'
   | 'unknown_field'
@@ -30,6 +33,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'too_many_requests'
   | 'internal'
+  // end of generated: codes
 
 /** The contract's error JSON (docs/errors.md), its code one of the table's. */
 export interface ErrorBody extends ErrorBodyData {
@@ -45,6 +49,7 @@ export declare class SipcredsError extends Error {
   /** The docs/errors.md error JSON, as on every surface. */
   toJSON(): { error: ErrorBody }
 }
+// generated: classes (xtask/src/codegen.rs)
 /** Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad phone number, unknown symptom, or an option that does not parse. `code` says which. Codes: invalid_json, too_large, unknown_field, missing_field, invalid_name, invalid_server, invalid_auth_user, invalid_auth_password, incomplete_auth, invalid_domain, invalid_transport, invalid_cps_limit, invalid_cps_key, invalid_org, invalid_phone_number, invalid_symptom, invalid_option. */
 export declare class ValidationError extends SipcredsError {}
 /** No such object in this org (an object of another org is not found either). Codes: not_found. */
@@ -70,3 +75,4 @@ export declare class TooManyRequestsError extends SipcredsError {
 }
 /** Something unexpected failed in the server; the body has no detail, the server's log has it under the request id. Codes: internal. */
 export declare class InternalError extends SipcredsError {}
+// end of generated: classes

@@ -1,5 +1,6 @@
 'use strict'
-// The error classes of sipcreds, generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// The error classes of sipcreds. The region between the `generated` markers is rendered from
+// the core's error table (core/src/error/codes.rs) by `cargo xtask codegen`; do not edit it.
 
 /** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
 class SipcredsError extends Error {
@@ -32,6 +33,8 @@ class SipcredsError extends Error {
     return { error }
   }
 }
+
+// generated: classes (xtask/src/codegen.rs)
 
 /** Invalid input: a bad field value, unknown or missing field, malformed JSON, bad org, bad phone number, unknown symptom, or an option that does not parse. `code` says which. Codes: invalid_json, too_large, unknown_field, missing_field, invalid_name, invalid_server, invalid_auth_user, invalid_auth_password, incomplete_auth, invalid_domain, invalid_transport, invalid_cps_limit, invalid_cps_key, invalid_org, invalid_phone_number, invalid_symptom, invalid_option. */
 class ValidationError extends SipcredsError {}
@@ -115,3 +118,4 @@ module.exports = {
   CLASS_OF,
   EXTRAS,
 }
+// end of generated: classes

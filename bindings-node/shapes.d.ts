@@ -1,4 +1,4 @@
-// The output shapes of sipcreds (docs/README.md), generated from the core's serde types (core, `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// The output shapes of sipcreds (docs/README.md), generated from the core's serde types (core, `sipcreds::output_schemas`) by `cargo xtask codegen`; do not edit.
 
 /** The normalized fields of a credential input (docs/README.md), borrowing what they can: what `CredentialInput::to_normalized_json_string` writes, and what a binding reads to build its own objects without going through JSON. Never holds the password. */
 export interface NormalizedCredential {

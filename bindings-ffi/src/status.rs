@@ -1,4 +1,4 @@
-// generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// generated from the core's error table (core/src/error/codes.rs) by `cargo xtask codegen`; do not edit.
 
 use std::ffi::CStr;
 

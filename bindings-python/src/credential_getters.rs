@@ -1,4 +1,4 @@
-// The attributes of the Python `Credential`, generated from the core's credential view (core, the `Credential` shape of `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+// The attributes of the Python `Credential`, generated from the core's credential view (core, the `Credential` shape of `sipcreds::output_schemas`) by `cargo xtask codegen`; do not edit.
 
 /// `#[pymethods] impl PyCredential`: a getter per field of the core's credential view (its
 /// wire name in snake_case, read from the view's JSON), then the methods given.

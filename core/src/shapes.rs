@@ -1,5 +1,5 @@
 //! The output shapes as JSON Schema (with the `schema` feature): the one description of what
-//! every surface answers, from which `tests/src/codegen.rs` generates the TypeScript
+//! every surface answers, from which `xtask/src/codegen.rs` generates the TypeScript
 //! interfaces and the Python `TypedDict`s. The shapes themselves are the serde types of this
 //! crate; this module only names them.
 

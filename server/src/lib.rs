@@ -38,7 +38,7 @@ pub use routes::{MAX_WAIT_MS, ROUTES, RouteDoc};
 pub use serve::{ServeOptions, TlsFiles, serve};
 
 /// The OpenAPI 3.1 document of the API, generated from the core's schemas
-/// (`SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`).
+/// (`cargo xtask codegen`).
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
 /// How the API behaves.

@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 
-pub mod codegen;
 pub mod results;
 
 /// One vector: a body, and either the expected normalized fields or the expected error.
@@ -115,7 +114,6 @@ pub fn cli_bin(built: &str) -> std::path::PathBuf {
 }
 
 pub mod graph;
-pub mod openapi;
 pub mod parity;
 pub mod scale;
 pub mod suite;

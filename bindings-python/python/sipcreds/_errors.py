@@ -5,7 +5,8 @@ the ``field`` it is about (the wire name, or ``None``) and a ``message`` that sa
 fix it; ``to_dict()`` is the contract's error JSON (docs/errors.md) exactly as every surface
 writes it. No exception ever carries a password.
 
-This file is generated from the core's error table (core/src/error.rs) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+The lists between the ``generated`` markers are rendered from the core's error table
+(core/src/error/codes.rs) by ``cargo xtask codegen``; do not edit them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from typing import Any, Optional, TypeAlias
 
 __all__ = [
+    # generated: names (xtask/src/codegen.rs)
     "Error",
     "ValidationError",
     "NotFoundError",
@@ -24,6 +26,7 @@ __all__ = [
     "AccessError",
     "TooManyRequestsError",
     "InternalError",
+    # end of generated: names
 ]
 
 #: The ``usage`` of an ``in_use`` error: ``{"phoneNumbers": [...], "agents": [...]}``.
@@ -77,6 +80,9 @@ class Error(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, field={self.field!r}, message={self.message!r})"
+
+
+# generated: classes (xtask/src/codegen.rs)
 
 
 class ValidationError(Error, ValueError):
@@ -174,3 +180,4 @@ CLASS_OF_CODE: dict[str, type[Error]] = {
     "too_many_requests": TooManyRequestsError,
     "internal": InternalError,
 }
+# end of generated: classes

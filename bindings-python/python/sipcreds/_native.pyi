@@ -63,7 +63,7 @@ def schema() -> dict[str, Any]: ...
 class Credential:
     """A stored credential. ``repr`` never shows the password."""
 
-    # generated: a property per field of the core's credential view (tests/src/codegen.rs)
+    # generated: a property per field of the core's credential view (xtask/src/codegen.rs)
     @property
     def id(self) -> str: ...
     @property

@@ -1,6 +1,6 @@
 """The output shapes of sipcreds as ``TypedDict``s (docs/README.md).
 
-This file is generated from the core's serde types (core, `sipcreds::output_schemas`) by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit.
+This file is generated from the core's serde types (core, `sipcreds::output_schemas`) by `cargo xtask codegen`; do not edit.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ use serde::Serialize;
 /// Declares [`ErrorCode`] and everything derived from the one table below: the enum, its
 /// string and number forms, the descriptions, [`ErrorCode::ALL`] and each code's
 /// [`ErrorClass`]. The C status enum, the Python and Node error classes and their code
-/// tables are generated from the same table (`cargo test -p sipcreds-conformance --test
-/// generated`, `SIPCREDS_BLESS=1` to rewrite them), so no list of codes is kept by hand.
+/// tables are generated from the same table (`cargo xtask codegen`; CI
+/// fails on drift), so no list of codes is kept by hand.
 macro_rules! error_table {
     ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $class:ident, $http:literal, $description:literal; )*) => {
         /// Every failure has exactly one of these codes, the same on every surface.

@@ -211,7 +211,7 @@ fn bodies(op: &str) -> (Option<Value>, Value) {
         "deleteProvider" => (None, r("ProviderDeleteReport")),
         "limits" => (None, page_of("RateGroup")),
         "lintOrg" => (None, page_of("Finding")),
-        other => panic!("operation {other} has no bodies in tests/src/openapi.rs"),
+        other => panic!("operation {other} has no bodies in xtask/src/openapi.rs"),
     }
 }
 

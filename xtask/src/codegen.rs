@@ -1,8 +1,8 @@
 //! The files generated from the core's declarations, so that no surface keeps a list of its
 //! own: the C status enum, the Python and Node error classes and code tables, and the JSON
-//! Schema of the wire input. `tests/tests/generated.rs` checks that the committed files are
-//! what this module renders (CI fails on drift); `SIPCREDS_BLESS=1 cargo test -p
-//! sipcreds-conformance --test generated` rewrites them.
+//! Schema of the wire input, the typed shapes, the docs' tables and the OpenAPI document.
+//! `xtask/tests/generated.rs` checks that the committed files are what this module renders (CI
+//! fails on drift); `cargo xtask codegen` rewrites them.
 
 use std::fmt::Write as _;
 
@@ -96,7 +96,7 @@ fn generated_files_raw() -> Vec<(&'static str, String)> {
     ]
 }
 
-const DOC_HEADER: &str = "<!-- Generated from the core by `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit. -->";
+const DOC_HEADER: &str = "<!-- Generated from the core by `cargo xtask codegen`; do not edit. -->";
 
 /// A Markdown table cell: pipes escaped, on one line.
 fn cell(s: &str) -> String {
@@ -220,8 +220,8 @@ pub fn troubleshooting_md() -> String {
     s
 }
 
-const HEADER: &str = "generated from the core's error table (core/src/error.rs) by \
-    `SIPCREDS_BLESS=1 cargo test -p sipcreds-conformance --test generated`; do not edit";
+const HEADER: &str = "generated from the core's error table (core/src/error/codes.rs) by \
+    `cargo xtask codegen`; do not edit";
 
 /// The C-only statuses: (constant suffix, number, name, doc).
 /// (`internal`, 1001, was C-only until the HTTP API needed the same code: it is in the table
@@ -349,75 +349,14 @@ fn wrapped(text: &str, prefix: &str) -> String {
     out
 }
 
-/// `bindings-python/python/sipcreds/_errors.py`.
+/// `bindings-python/python/sipcreds/_errors.py`: its generated regions (the names of
+/// `__all__`; the subclasses and the class of each code), the base class written there.
 pub fn python_errors() -> String {
-    let mut s = format!(
-        "\"\"\"The exceptions of sipcreds: one base class, one subclass per kind of failure.\n\n\
-         Every exception carries the stable ``code`` of the contract (the same on every surface),\n\
-         the ``field`` it is about (the wire name, or ``None``) and a ``message`` that says how to\n\
-         fix it; ``to_dict()`` is the contract's error JSON (SPEC §8) exactly as every surface\n\
-         writes it. No exception ever carries a password.\n\n\
-         This file is {HEADER}.\n\"\"\"\n\n"
-    );
-    s.push_str("from __future__ import annotations\n\nimport json\nfrom typing import Any, Optional, TypeAlias\n\n");
-    s.push_str("__all__ = [\n    \"Error\",\n");
+    let mut names = String::from("    \"Error\",\n");
     for class in ErrorClass::ALL {
-        let _ = writeln!(s, "    \"{}\",", class.name());
+        let _ = writeln!(names, "    \"{}\",", class.name());
     }
-    // (No `Literal` alias of the codes: mypy's stubtest cannot check one at runtime.)
-    s.push_str("]\n\n");
-    s.push_str("#: The ``usage`` of an ``in_use`` error: ``{\"phoneNumbers\": [...], \"agents\": [...]}``.\nUsageDict: TypeAlias = dict[str, Any]\n\n");
-    s.push_str(
-        r#"
-class Error(Exception):
-    """Base class of every sipcreds error."""
-
-    code: str
-    field: Optional[str]
-    message: str
-
-    def __init__(
-        self,
-        message: str,
-        code: str,
-        field: Optional[str] = None,
-        details: Optional[dict[str, Any]] = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-        for key, value in (details or {}).items():
-            setattr(self, key, value)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The contract's error JSON (SPEC §8): ``{"error": {"code", "field", "message"}}``
-        with the code's extras (``usage`` for ``in_use``, ``expectedVersion`` and
-        ``actualVersion`` for ``conflict``), as the core wrote it: the same on every surface."""
-        text = self.__dict__.get("_json")
-        if isinstance(text, str):
-            body: dict[str, Any] = json.loads(text)
-            return body
-        error: dict[str, Any] = {"code": self.code, "field": self.field, "message": self.message}
-        usage = getattr(self, "usage", None)
-        if usage is not None:
-            error["usage"] = usage
-        expected = getattr(self, "expected_version", None)
-        if expected is not None:
-            error["expectedVersion"] = expected
-            error["actualVersion"] = getattr(self, "actual_version", None)
-        return {"error": error}
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        details = {
-            k: v for k, v in self.__dict__.items() if k not in ("code", "field", "message")
-        }
-        return (type(self), (self.message, self.code, self.field, details))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, field={self.field!r}, message={self.message!r})"
-"#,
-    );
+    let mut s = String::new();
     for class in ErrorClass::ALL {
         let bases = match class.python_builtin() {
             Some(b) => format!("Error, {b}"),
@@ -451,47 +390,17 @@ class Error(Exception):
         let _ = writeln!(s, "    \"{}\": {},", code.as_str(), code.class().name());
     }
     s.push_str("}\n");
-    s
+    splice(
+        "bindings-python/python/sipcreds/_errors.py",
+        "#",
+        &[("names", names), ("classes", s)],
+    )
 }
 
-/// `bindings-node/errors.js`.
+/// `bindings-node/errors.js`: its generated region (the subclasses, the class of each code,
+/// the extras, the exports), the base class written there.
 pub fn node_errors_js() -> String {
-    let mut s = format!("'use strict'\n// The error classes of sipcreds, {HEADER}.\n");
-    s.push_str(
-        r#"
-/** Base class of every sipcreds error: `.code` (stable, the same on every surface), `.field`. */
-class SipcredsError extends Error {
-  // The core's error JSON, kept off the enumerable properties; read through `body`.
-  #body
-
-  constructor(message, code, field = null, details = undefined, body = undefined) {
-    super(message)
-    this.code = code
-    this.field = field
-    if (details) Object.assign(this, details)
-    this.#body = body
-  }
-
-  /** The core's error JSON text, when the error came from the core. */
-  get body() {
-    return this.#body
-  }
-
-  /** The contract's error JSON (SPEC §8) with the code's extras, as the core wrote it: the
-   * same on every surface. */
-  toJSON() {
-    if (typeof this.body === 'string') return JSON.parse(this.body)
-    const error = { code: this.code, field: this.field, message: this.message }
-    if (this.usage !== undefined) error.usage = this.usage
-    if (this.expectedVersion !== undefined) {
-      error.expectedVersion = this.expectedVersion
-      error.actualVersion = this.actualVersion
-    }
-    return { error }
-  }
-}
-"#,
-    );
+    let mut s = String::new();
     for class in ErrorClass::ALL {
         let _ = write!(
             s,
@@ -526,34 +435,17 @@ class SipcredsError extends Error {
         let _ = writeln!(s, "  {},", class.name());
     }
     s.push_str("  CLASS_OF,\n  EXTRAS,\n}\n");
-    s
+    splice("bindings-node/errors.js", "//", &[("classes", s)])
 }
 
-/// `bindings-node/errors.d.ts`.
+/// `bindings-node/errors.d.ts`: its generated regions (the codes; the subclasses), the base
+/// class written there.
 pub fn node_errors_dts() -> String {
-    let mut s = format!("// The error classes of sipcreds, {HEADER}.\n\n");
-    s.push_str("import type { ErrorBodyData, Usage } from './shapes'\n\n/** Every error code of the contract (SPEC §8). */\nexport type ErrorCode =\n");
+    let mut codes = String::new();
     for code in ErrorCode::ALL {
-        let _ = writeln!(s, "  | '{}'", code.as_str());
+        let _ = writeln!(codes, "  | '{}'", code.as_str());
     }
-    s.push_str(
-        r#"
-/** The contract's error JSON (SPEC §8), its code one of the table's. */
-export interface ErrorBody extends ErrorBodyData {
-  code: ErrorCode
-}
-
-/** Base class of every sipcreds error. */
-export declare class SipcredsError extends Error {
-  /** The stable code (`invalid_server`, `not_found`, `in_use`, ...): the same on every surface. */
-  readonly code: ErrorCode
-  /** The wire field the error is about, or `null`. */
-  readonly field: string | null
-  /** The §8 error JSON, as on every surface. */
-  toJSON(): { error: ErrorBody }
-}
-"#,
-    );
+    let mut s = String::new();
     for class in ErrorClass::ALL {
         let _ = write!(
             s,
@@ -573,7 +465,39 @@ export declare class SipcredsError extends Error {
             s.push_str("}\n");
         }
     }
-    s
+    splice(
+        "bindings-node/errors.d.ts",
+        "//",
+        &[("codes", codes), ("classes", s)],
+    )
+}
+
+/// The file at `path` (from the repository's root) with each region `name` (the lines
+/// between `{comment} generated: {name} (xtask/src/codegen.rs)` and `{comment} end of
+/// generated: {name}`) replaced by its content; what stands outside the regions is written
+/// in the file itself. A region whose markers are missing is said at the end (a drift).
+fn splice(path: &str, comment: &str, regions: &[(&str, String)]) -> String {
+    let mut out = std::fs::read_to_string(crate::root().join(path)).unwrap_or_default();
+    for (name, content) in regions {
+        let begin = format!("{comment} generated: {name} (xtask/src/codegen.rs)\n");
+        let end = format!("{comment} end of generated: {name}\n");
+        let start = out.find(&begin).map(|b| b + begin.len());
+        let stop = out
+            .find(&end)
+            .map(|e| out[..e].rfind('\n').map_or(0, |n| n + 1));
+        match (start, stop) {
+            (Some(start), Some(stop)) if start <= stop => {
+                out.replace_range(start..stop, content);
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "\n{comment} the markers of the region {name} are missing"
+                );
+            }
+        }
+    }
+    out
 }
 
 /// `schema/credential-input.schema.json`: the core's schema, pretty-printed.
@@ -785,7 +709,7 @@ pub fn shapes_ts() -> String {
     let mut s = format!(
         "// The output shapes of sipcreds (SPEC §3, §5-§8), {}.\n",
         HEADER.replace(
-            "error table (core/src/error.rs)",
+            "error table (core/src/error/codes.rs)",
             "serde types (core, `sipcreds::output_schemas`)"
         )
     );
@@ -820,7 +744,7 @@ pub fn shapes_py() -> String {
     let mut s = format!(
         "\"\"\"The output shapes of sipcreds as ``TypedDict``s (SPEC §3, §5-§8).\n\nThis file is {}.\n\"\"\"\n\n",
         HEADER.replace(
-            "error table (core/src/error.rs)",
+            "error table (core/src/error/codes.rs)",
             "serde types (core, `sipcreds::output_schemas`)"
         )
     );
@@ -1000,7 +924,7 @@ pub fn python_credential_getters() -> String {
     let mut s = format!(
         "// The attributes of the Python `Credential`, {}.\n\n",
         HEADER.replace(
-            "error table (core/src/error.rs)",
+            "error table (core/src/error/codes.rs)",
             "credential view (core, the `Credential` shape of `sipcreds::output_schemas`)"
         )
     );
@@ -1030,7 +954,7 @@ pub fn python_credential_getters() -> String {
 }
 
 const PYI_BEGIN: &str =
-    "    # generated: a property per field of the core's credential view (tests/src/codegen.rs)\n";
+    "    # generated: a property per field of the core's credential view (xtask/src/codegen.rs)\n";
 const PYI_END: &str = "    # end of generated\n";
 
 /// `bindings-python/python/sipcreds/_native.pyi` with the properties of `Credential` rendered
