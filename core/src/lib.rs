@@ -77,7 +77,7 @@ pub use rate::{
     SECOND, SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY,
+    Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY, Lease,
     MAX_ANNOUNCEMENT_BYTES, MemoryStore, NumberRecord, Page, Paged, Probed, Provider,
     ProviderDeleteReport, RateChanges, RateRowSink, Registry, Round, SealedCredential, Storage, Tx,
 };

@@ -264,13 +264,26 @@ impl Conninfo {
                 out.push(' ');
             }
             out.push_str(k);
-            out.push_str("='");
-            for c in v.chars() {
-                if c == '\'' || c == '\\' {
-                    out.push('\\');
-                }
-                out.push(c);
+            out.push('=');
+            out.push_str(&Conninfo::value_text(v, true));
+        }
+        out
+    }
+
+    /// A value as libpq reads it: `quoted` (`'...'`, a quote or backslash in it escaped with a
+    /// backslash), or bare (a space escaped too).
+    pub fn value_text(value: &str, quoted: bool) -> String {
+        let mut out = String::with_capacity(value.len() + 2);
+        if quoted {
+            out.push('\'');
+        }
+        for c in value.chars() {
+            if c == '\\' || c == '\'' || (!quoted && c == ' ') {
+                out.push('\\');
             }
+            out.push(c);
+        }
+        if quoted {
             out.push('\'');
         }
         out
@@ -550,14 +563,7 @@ mod tests {
             quoted in proptest::bool::ANY,
             after in "( user=u| sslrootcert=/ca\\.pem|)",
         ) {
-            let escaped: String = password
-                .chars()
-                .flat_map(|c| {
-                    let escape = c == '\\' || c == '\'' || (!quoted && c == ' ');
-                    escape.then_some('\\').into_iter().chain(std::iter::once(c))
-                })
-                .collect();
-            let value = if quoted { format!("'{escaped}'") } else { escaped };
+            let value = Conninfo::value_text(&password, quoted);
             let location = format!("{before}password{spaces}{value}{after}");
             let parsed = Conninfo::parse(&location).unwrap();
             proptest::prop_assert_eq!(parsed.get("password"), Some(password.as_str()));

@@ -129,6 +129,21 @@ pub fn operations() -> Vec<String> {
         })
         .filter(|name| !NOT_OPERATIONS.iter().any(|(n, _)| n == name))
         .collect();
+    // The lists and their pages, declared a line each (`fn list_x / list_x_page -> Item {`).
+    let lists = std::fs::read_to_string(dir.join("lists.rs")).expect("core/src/registry/lists.rs");
+    let table = lists.split("\nlistings! {").nth(1).unwrap_or_default();
+    let listed = table
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("fn "))
+        .filter_map(|l| l.split_once(" -> ").map(|(names, _)| names))
+        .flat_map(|names| names.split(" / ").map(|n| n.trim().to_owned()))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        listed.len(),
+        8,
+        "the lists and pages of lists.rs: {listed:?}"
+    );
+    ops.extend(listed);
     ops.extend(["probe".to_owned(), "probe_all".to_owned()]);
     ops.sort();
     ops.dedup();

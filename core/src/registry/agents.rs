@@ -81,23 +81,4 @@ impl Registry {
             Ok(agent)
         })
     }
-
-    /// The org's agents, in creation order.
-    pub fn list_agents(&self, org: &str) -> Result<Vec<Agent>> {
-        let org = Org::parse(org)?;
-        self.read(|tx| tx.agents(&org))
-    }
-
-    /// A page of the org's agents, in id order (creation order); `after` is the last id of
-    /// the previous page.
-    pub fn list_agents_page(&self, org: &str, page: &Page) -> Result<Paged<Agent>> {
-        self.read_page(
-            org,
-            page,
-            "an agent id (agent_…)",
-            |a| AgentId::parse(a, "after"),
-            |tx, org, after, n| tx.agents_after(org, after, n),
-            |a| a.id.to_string(),
-        )
-    }
 }

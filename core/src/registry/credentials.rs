@@ -174,26 +174,6 @@ impl Registry {
         self.read(|tx| require_credential(tx, &org, &id, "id"))
     }
 
-    /// The org's credentials, in creation order.
-    pub fn list_credentials(&self, org: &str) -> Result<Vec<Credential>> {
-        let org = Org::parse(org)?;
-        self.read(|tx| tx.credentials(&org))
-    }
-
-    /// A page of the org's credentials, in id order (creation order; SPEC §5). `after` is
-    /// the last id of the previous page; one that was deleted since still pages on from
-    /// where it stood.
-    pub fn list_credentials_page(&self, org: &str, page: &Page) -> Result<Paged<Credential>> {
-        self.read_page(
-            org,
-            page,
-            "a credential id (cred_…)",
-            |a| CredentialId::parse(a, "after"),
-            |tx, org, after, n| tx.credentials_after(org, after, n),
-            |c| c.id.to_string(),
-        )
-    }
-
     /// Apply a patch; the version goes up by one. `read_only` for provider credentials,
     /// `conflict` when `expectedVersion` differs.
     pub fn update_credential(

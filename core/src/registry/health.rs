@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{Page, Paged, Registry, Tx, not_found_credential, now, require_credential};
+use super::{Lease, Page, Paged, Registry, Tx, not_found_credential, now, require_credential};
 use crate::credential::{Credential, CredentialInput};
 use crate::error::Result;
 use crate::health::{HealthEvent, HealthRecord, HealthRow, HealthState, ProbeResult, Thresholds};
@@ -112,13 +112,18 @@ fn claim_in(
     round: &Round<'_>,
     due_of: &mut dyn FnMut(&Org, OffsetDateTime) -> OffsetDateTime,
 ) -> Result<Vec<Claim>> {
-    let (now, due_by) = (unix_ms(round.now), unix_ms(round.due_by));
-    let until = now.saturating_add(millis(round.lease));
+    let now = unix_ms(round.now);
+    let lease = Lease {
+        owner: round.owner,
+        now,
+        due_by: unix_ms(round.due_by),
+        until: now.saturating_add(millis(round.lease)),
+    };
     let mut fresh = Vec::new();
     let mut due = Vec::new();
     for org in scopes(round) {
         fresh.extend(tx.unmonitored(org, round.claim.max(FRESH_PER_ROUND))?);
-        due.extend(tx.health_due(org, round.owner, now, due_by, round.claim)?);
+        due.extend(tx.health_due(org, &lease, round.claim)?);
     }
     fresh.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for (org, id, version, written) in fresh {
@@ -128,7 +133,7 @@ fn claim_in(
             version,
             lease: None,
         };
-        if tx.insert_health(&org, &row)? && unix_ms(at) <= due_by {
+        if tx.insert_health(&org, &row)? && unix_ms(at) <= lease.due_by {
             due.push((org, id));
         }
     }
@@ -138,7 +143,7 @@ fn claim_in(
     due.sort();
     let mut claims = Vec::with_capacity(due.len());
     for (org, id) in due {
-        if !tx.take_lease(&org, &id, round.owner, now, due_by, until)? {
+        if !tx.take_lease(&org, &id, &lease)? {
             continue;
         }
         let (Some(credential), Some(row)) = (tx.credential(&org, &id)?, tx.health(&org, &id)?)

@@ -11,6 +11,7 @@ mod agents;
 mod credentials;
 mod health;
 mod limiter_sync;
+mod lists;
 mod memory;
 mod numbers;
 mod page;
@@ -32,8 +33,8 @@ pub use memory::MemoryStore;
 pub use page::{Page, Paged};
 pub use providers::{ConnectedProvider, ProviderDeleteReport};
 pub use storage::{
-    Agent, AgentLinks, MAX_ANNOUNCEMENT_BYTES, NumberRecord, Provider, RateChanges, RateRowSink,
-    SealedCredential, Storage, Tx,
+    Agent, AgentLinks, Lease, MAX_ANNOUNCEMENT_BYTES, NumberRecord, Provider, RateChanges,
+    RateRowSink, SealedCredential, Storage, Tx,
 };
 pub use tokens::LAST_USED_EVERY;
 

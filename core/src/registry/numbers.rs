@@ -67,22 +67,4 @@ impl Registry {
             Ok(record)
         })
     }
-
-    /// The org's numbers, sorted.
-    pub fn list_numbers(&self, org: &str) -> Result<Vec<NumberRecord>> {
-        let org = Org::parse(org)?;
-        self.read(|tx| tx.numbers(&org))
-    }
-
-    /// A page of the org's numbers, sorted; `after` is the last number of the previous page.
-    pub fn list_numbers_page(&self, org: &str, page: &Page) -> Result<Paged<NumberRecord>> {
-        self.read_page(
-            org,
-            page,
-            "an E.164 number (+…)",
-            PhoneNumber::parse,
-            |tx, org, after, n| tx.numbers_after(org, after, n),
-            |r| r.number.to_string(),
-        )
-    }
 }

@@ -124,25 +124,6 @@ impl Registry {
         self.connect_provider(org, kind, name, inputs)
     }
 
-    /// The org's providers, in creation order.
-    pub fn list_providers(&self, org: &str) -> Result<Vec<Provider>> {
-        let org = Org::parse(org)?;
-        self.read(|tx| tx.providers(&org))
-    }
-
-    /// A page of the org's providers, in id order (creation order); `after` is the last id
-    /// of the previous page.
-    pub fn list_providers_page(&self, org: &str, page: &Page) -> Result<Paged<Provider>> {
-        self.read_page(
-            org,
-            page,
-            "a provider id (prov_…)",
-            |a| ProviderId::parse(a, "after"),
-            |tx, org, after, n| tx.providers_after(org, after, n),
-            |p| p.id.to_string(),
-        )
-    }
-
     /// Delete a provider with its credentials (their numbers unlinked), and report it all.
     pub fn delete_provider(&self, org: &str, id: &str) -> Result<ProviderDeleteReport> {
         let org = Org::parse(org)?;

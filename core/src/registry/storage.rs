@@ -122,6 +122,20 @@ impl Provider {
 /// them (sorted), sorted by agent id.
 pub type AgentLinks = Vec<(AgentId, Name, Vec<PhoneNumber>)>;
 
+/// A probing lease asked for (unix ms): who, at what time, for what is due by when, and until
+/// when it would hold ([`Tx::take_lease`], [`Tx::health_due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease<'a> {
+    /// The instance asking (its monitor's owner id).
+    pub owner: &'a str,
+    /// Now: a lease held by another that ended before this is lapsed.
+    pub now: i64,
+    /// Only a credential due at or before this.
+    pub due_by: i64,
+    /// The end of the lease, and the credential's next due time while it holds.
+    pub until: i64,
+}
+
 /// One transaction's view of the store. Every read and write names the org: a backend never
 /// returns or touches another org's rows.
 ///
@@ -365,29 +379,19 @@ pub trait Tx {
     fn health_events(&self, _org: &Org, _id: &CredentialId) -> Result<Vec<HealthEvent>> {
         Err(no_health())
     }
-    /// Give `owner` the probing lease of a credential until `until` (unix ms), if it is due by
-    /// `due_by` (its `nextProbeAt` at or before), in a probed state, and its lease is free,
-    /// lapsed (before `now`) or already `owner`'s; whether it was taken. Atomic: of two
-    /// instances taking one lease, one gets it.
-    fn take_lease(
-        &mut self,
-        _org: &Org,
-        _id: &CredentialId,
-        _owner: &str,
-        _now: i64,
-        _due_by: i64,
-        _until: i64,
-    ) -> Result<bool> {
+    /// Give `lease.owner` the probing lease of a credential until `lease.until`, if it is due
+    /// by `lease.due_by` (its `nextProbeAt` at or before), in a probed state, and its lease is
+    /// free, lapsed (before `lease.now`) or already the owner's; whether it was taken. Atomic:
+    /// of two instances taking one lease, one gets it.
+    fn take_lease(&mut self, _org: &Org, _id: &CredentialId, _lease: &Lease<'_>) -> Result<bool> {
         Err(no_health())
     }
     /// Up to `n` credentials, of `org` (`None`: of every org), that [`Tx::take_lease`] could
-    /// give `owner` now (due by `due_by`), soonest due first.
+    /// give under `lease`, soonest due first.
     fn health_due(
         &self,
         _org: Option<&Org>,
-        _owner: &str,
-        _now: i64,
-        _due_by: i64,
+        _lease: &Lease<'_>,
         _n: usize,
     ) -> Result<Vec<(Org, CredentialId)>> {
         Err(no_health())

@@ -37,7 +37,7 @@ use std::collections::HashMap;
 use postgres::types::ToSql;
 use postgres::{IsolationLevel, Row, Statement};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow, Lease,
     NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow, RateRowSink,
     Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
 };
@@ -1329,15 +1329,13 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
-    fn take_lease(
-        &mut self,
-        org: &Org,
-        id: &CredentialId,
-        owner: &str,
-        now: i64,
-        due_by: i64,
-        until: i64,
-    ) -> Result<bool> {
+    fn take_lease(&mut self, org: &Org, id: &CredentialId, lease: &Lease<'_>) -> Result<bool> {
+        let Lease {
+            owner,
+            now,
+            due_by,
+            until,
+        } = *lease;
         Ok(self.exec(
             org,
             &ST.take_lease,
@@ -1348,11 +1346,12 @@ impl Tx for PgTx<'_> {
     fn health_due(
         &self,
         org: Option<&Org>,
-        owner: &str,
-        now: i64,
-        due_by: i64,
+        lease: &Lease<'_>,
         n: usize,
     ) -> Result<Vec<(Org, CredentialId)>> {
+        let Lease {
+            owner, now, due_by, ..
+        } = *lease;
         self.query_any(
             &ST.health_due,
             &[&owner, &now, &due_by, &(n as i64), &org.map(Org::as_str)],

@@ -559,14 +559,7 @@ mod tests {
             quoted in proptest::bool::ANY,
             after in "( sslmode=disable| sslrootcert=/ca\\.pem| port=5433|)",
         ) {
-            let escaped: String = password
-                .chars()
-                .flat_map(|c| {
-                    let escape = c == '\\' || c == '\'' || (!quoted && c == ' ');
-                    escape.then_some('\\').into_iter().chain(std::iter::once(c))
-                })
-                .collect();
-            let value = if quoted { format!("'{escaped}'") } else { escaped };
+            let value = sipcreds::Conninfo::value_text(&password, quoted);
             let location = format!("{before}password{spaces}{value}{after}");
             let driver: postgres::Config = location.parse().unwrap_or_else(|e| {
                 // rust-postgres knows neither verify-* nor sslrootcert: without them it must parse.

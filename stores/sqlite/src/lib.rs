@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow, Lease,
     NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow, RateRowSink,
     Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
 };
@@ -1040,15 +1040,13 @@ impl Tx for SqlTx<'_> {
             .collect()
     }
 
-    fn take_lease(
-        &mut self,
-        org: &Org,
-        id: &CredentialId,
-        owner: &str,
-        now: i64,
-        due_by: i64,
-        until: i64,
-    ) -> Result<bool> {
+    fn take_lease(&mut self, org: &Org, id: &CredentialId, lease: &Lease<'_>) -> Result<bool> {
+        let Lease {
+            owner,
+            now,
+            due_by,
+            until,
+        } = *lease;
         Ok(self.exec(
             &ST.take_lease,
             params![org.as_str(), id.as_str(), owner, now, due_by, until],
@@ -1058,11 +1056,12 @@ impl Tx for SqlTx<'_> {
     fn health_due(
         &self,
         org: Option<&Org>,
-        owner: &str,
-        now: i64,
-        due_by: i64,
+        lease: &Lease<'_>,
         n: usize,
     ) -> Result<Vec<(Org, CredentialId)>> {
+        let Lease {
+            owner, now, due_by, ..
+        } = *lease;
         let mut st = self.tx.prepare_cached(&ST.health_due).map_err(sql_error)?;
         let rows: Vec<(String, String)> = st
             .query_map(

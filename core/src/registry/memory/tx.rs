@@ -354,26 +354,18 @@ impl Tx for MemTx<'_> {
             .unwrap_or_default())
     }
 
-    fn take_lease(
-        &mut self,
-        org: &Org,
-        id: &CredentialId,
-        owner: &str,
-        now: i64,
-        due_by: i64,
-        until: i64,
-    ) -> Result<bool> {
+    fn take_lease(&mut self, org: &Org, id: &CredentialId, lease: &Lease<'_>) -> Result<bool> {
         let key = (org.clone(), id.clone());
         let Some(entry) = self.state.health.get(&key) else {
             return Ok(false);
         };
-        if !leasable(entry, owner, now, due_by) {
+        if !leasable(entry, lease) {
             return Ok(false);
         }
         let old = entry.clone();
         if let Some(e) = self.state.health.get_mut(&key) {
-            e.0.lease = Some((owner.to_owned(), until));
-            e.2 = Some(until);
+            e.0.lease = Some((lease.owner.to_owned(), lease.until));
+            e.2 = Some(lease.until);
         }
         self.undo.push(Undo::Health(key.0, key.1, Some(old)));
         Ok(true)
@@ -382,18 +374,14 @@ impl Tx for MemTx<'_> {
     fn health_due(
         &self,
         org: Option<&Org>,
-        owner: &str,
-        now: i64,
-        due_by: i64,
+        lease: &Lease<'_>,
         n: usize,
     ) -> Result<Vec<(Org, CredentialId)>> {
         let mut due: Vec<(i64, &Org, &CredentialId)> = self
             .state
             .health
             .iter()
-            .filter(|((o, _), entry)| {
-                org.is_none_or(|org| org == o) && leasable(entry, owner, now, due_by)
-            })
+            .filter(|((o, _), entry)| org.is_none_or(|org| org == o) && leasable(entry, lease))
             .map(|((o, id), entry)| (due_at(entry).unwrap_or(i64::MIN), o, id))
             .collect();
         due.sort();
@@ -466,14 +454,14 @@ fn due_at(entry: &HealthEntry) -> Option<i64> {
 }
 
 /// Whether `owner` may take a row's lease now (see [`Tx::take_lease`]).
-fn leasable(entry: &HealthEntry, owner: &str, now: i64, due_by: i64) -> bool {
+fn leasable(entry: &HealthEntry, lease: &Lease<'_>) -> bool {
     let row = &entry.0;
     row.record.state.probed()
-        && due_at(entry).is_some_and(|t| t <= due_by)
+        && due_at(entry).is_some_and(|t| t <= lease.due_by)
         && row
             .lease
             .as_ref()
-            .is_none_or(|(o, until)| o == owner || *until < now)
+            .is_none_or(|(o, until)| o == lease.owner || *until < lease.now)
 }
 
 impl MemTx<'_> {
