@@ -1,17 +1,7 @@
-//! The agent routes: list, create, read, delete, assign and unassign numbers.
+//! The agent routes that write: create, delete, assign and unassign numbers (list and read:
+//! reads.rs).
 
 use super::*;
-
-pub(super) async fn list_agents(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs(org): PathArgs<String>,
-    q: Query,
-) -> ApiResult<Response> {
-    let page = q.page()?;
-    s.read(&c, org, move |r, o| r.list_agents_page(o, &page))
-        .await
-}
 
 pub(super) async fn create_agent(
     c: Caller,
@@ -32,14 +22,6 @@ pub(super) async fn create_agent(
         )
         .await?;
     Ok(json_response(StatusCode::CREATED, &agent))
-}
-
-pub(super) async fn get_agent(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    s.read(&c, org, move |r, o| r.get_agent(o, &id)).await
 }
 
 pub(super) async fn delete_agent(

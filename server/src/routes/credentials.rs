@@ -1,18 +1,8 @@
-//! The credential routes: list, create, validate, lint an input, read, update (If-Match),
-//! delete, usage, health and its steering, probe, acquire, and the org's event stream.
+//! The credential routes: create, validate, lint an input, read, update (If-Match), delete,
+//! health steering, probe, acquire, and the org's event stream (list, usage and health:
+//! reads.rs).
 
 use super::*;
-
-pub(super) async fn list_credentials(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs(org): PathArgs<String>,
-    q: Query,
-) -> ApiResult<Response> {
-    let page = q.page()?;
-    s.read(&c, org, move |r, o| r.list_credentials_page(o, &page))
-        .await
-}
 
 pub(super) async fn create_credential(
     c: Caller,
@@ -158,40 +148,6 @@ pub(super) async fn delete_credential(
         )
         .await?;
     Ok(ok(report))
-}
-
-pub(super) async fn usage(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    s.read(&c, org, move |r, o| r.usage(o, &id)).await
-}
-
-pub(super) async fn health(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    s.read(&c, org, move |r, o| r.health(o, &id)).await
-}
-
-pub(super) async fn health_events(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    s.read(&c, org, move |r, o| r.health_events(o, &id)).await
-}
-
-pub(super) async fn health_list(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs(org): PathArgs<String>,
-    q: Query,
-) -> ApiResult<Response> {
-    let page = q.page()?;
-    s.read(&c, org, move |r, o| r.health_list(o, &page)).await
 }
 
 pub(super) async fn pause(

@@ -4,6 +4,7 @@ mod agents;
 mod credentials;
 mod numbers;
 mod org;
+mod reads;
 mod session;
 mod table;
 
@@ -29,6 +30,7 @@ use agents::*;
 use credentials::*;
 use numbers::*;
 use org::*;
+use reads::*;
 use session::*;
 pub use table::{ROUTES, RouteDoc};
 

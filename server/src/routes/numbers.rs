@@ -1,25 +1,7 @@
-//! The phone number routes: list, read, link or unlink (PUT), delete.
+//! The phone number routes that write: link or unlink (PUT), delete (list and read:
+//! reads.rs).
 
 use super::*;
-
-pub(super) async fn list_numbers(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs(org): PathArgs<String>,
-    q: Query,
-) -> ApiResult<Response> {
-    let page = q.page()?;
-    s.read(&c, org, move |r, o| r.list_numbers_page(o, &page))
-        .await
-}
-
-pub(super) async fn get_number(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, number)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    s.read(&c, org, move |r, o| r.get_number(o, &number)).await
-}
 
 pub(super) async fn put_number(
     c: Caller,

@@ -1,17 +1,6 @@
-//! The org-wide routes: providers (list, connect, delete), rate groups and lint.
+//! The org-wide routes: providers (connect, delete; the list: reads.rs), rate groups and lint.
 
 use super::*;
-
-pub(super) async fn list_providers(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs(org): PathArgs<String>,
-    q: Query,
-) -> ApiResult<Response> {
-    let page = q.page()?;
-    s.read(&c, org, move |r, o| r.list_providers_page(o, &page))
-        .await
-}
 
 pub(super) async fn connect_provider(
     c: Caller,

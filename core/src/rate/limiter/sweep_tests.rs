@@ -1,3 +1,4 @@
+use super::tests::create;
 use super::*;
 use crate::Registry;
 use crate::rate::clock::ManualClock;
@@ -9,15 +10,12 @@ fn regrouping_keeps_the_window() {
     let clock = ManualClock::new();
     let lim = Arc::new(RateLimiter::in_process(Arc::new(clock.clone())));
     let reg = Registry::with_limiter(Arc::new(crate::MemoryStore::new()), lim.clone());
-    let a = reg
-        .create_credential_json(
-            "o",
-            r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
-        )
-        .unwrap();
-    let b = reg
-        .create_credential_json("o", r#"{"server":"b.example.com","cpsLimit":1}"#)
-        .unwrap();
+    let a = create(
+        &reg,
+        "o",
+        r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
+    );
+    let b = create(&reg, "o", r#"{"server":"b.example.com","cpsLimit":1}"#);
     assert!(reg.try_acquire("o", a.id.as_str()).unwrap().is_admitted());
     clock.advance(Duration::from_millis(10));
     reg.update_credential_json("o", b.id.as_str(), r#"{"cpsKey":"k"}"#)

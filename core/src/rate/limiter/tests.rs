@@ -2,6 +2,11 @@ use super::*;
 use crate::Registry;
 use crate::rate::clock::ManualClock;
 
+/// A credential created in `org` from its JSON (a test's fixture: it must be valid).
+pub(super) fn create(reg: &Registry, org: &str, json: &str) -> Credential {
+    reg.create_credential_json(org, json).unwrap()
+}
+
 #[test]
 fn decisions_serialize_to_the_wire_shape() {
     let admitted = Decision::Admitted {
@@ -25,9 +30,7 @@ fn decisions_serialize_to_the_wire_shape() {
 #[test]
 fn margin_widens_the_window_and_nothing_else() {
     let reg = Registry::in_memory();
-    let c = reg
-        .create_credential_json("a", r#"{"server":"x.example.com","cpsLimit":2}"#)
-        .unwrap();
+    let c = create(&reg, "a", r#"{"server":"x.example.com","cpsLimit":2}"#);
     let clock = ManualClock::new();
     let lim =
         RateLimiter::in_process(Arc::new(clock.clone())).with_margin(Duration::from_millis(10));
@@ -58,9 +61,7 @@ fn margin_widens_the_window_and_nothing_else() {
 #[test]
 fn an_id_past_128_bits_is_not_found_not_aliased() {
     let reg = Registry::in_memory();
-    let c = reg
-        .create_credential_json("a", r#"{"server":"x.example.com","cpsLimit":1}"#)
-        .unwrap();
+    let c = create(&reg, "a", r#"{"server":"x.example.com","cpsLimit":1}"#);
     let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
     lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
         .unwrap();
@@ -86,18 +87,16 @@ fn an_id_past_128_bits_is_not_found_not_aliased() {
 #[test]
 fn two_orgs_with_the_same_key_never_share() {
     let reg = Registry::in_memory();
-    let a = reg
-        .create_credential_json(
-            "a",
-            r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
-        )
-        .unwrap();
-    let b = reg
-        .create_credential_json(
-            "b",
-            r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
-        )
-        .unwrap();
+    let a = create(
+        &reg,
+        "a",
+        r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
+    );
+    let b = create(
+        &reg,
+        "b",
+        r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
+    );
     let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
     lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
         .unwrap();
@@ -114,18 +113,16 @@ fn two_orgs_with_the_same_key_never_share() {
 #[test]
 fn rekeying_moves_between_groups_at_once() {
     let reg = Registry::in_memory();
-    let a = reg
-        .create_credential_json(
-            "o",
-            r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
-        )
-        .unwrap();
-    let b = reg
-        .create_credential_json(
-            "o",
-            r#"{"server":"b.example.com","cpsKey":"k","cpsLimit":1}"#,
-        )
-        .unwrap();
+    let a = create(
+        &reg,
+        "o",
+        r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
+    );
+    let b = create(
+        &reg,
+        "o",
+        r#"{"server":"b.example.com","cpsKey":"k","cpsLimit":1}"#,
+    );
     let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
     lim.set_org_credentials("o", &reg.list_credentials("o").unwrap())
         .unwrap();
