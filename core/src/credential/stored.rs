@@ -36,6 +36,19 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// A new credential of `org` from `input`, made at `at`: a fresh id, version 1.
+    pub fn new(org: &Org, input: CredentialInput, source: Source, at: OffsetDateTime) -> Self {
+        Credential {
+            id: CredentialId::generate(),
+            org: org.clone(),
+            input,
+            source,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     /// True when a provider owns it.
     pub fn read_only(&self) -> bool {
         matches!(self.source, Source::Provider(_))

@@ -141,15 +141,7 @@ impl Registry {
         let at = now();
         let creds: Vec<Credential> = inputs
             .into_iter()
-            .map(|input| Credential {
-                id: CredentialId::generate(),
-                org: org.clone(),
-                input,
-                source: Source::Manual,
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            })
+            .map(|input| Credential::new(&org, input, Source::Manual, at))
             .collect();
         self.write_rated(
             &org,

@@ -77,15 +77,7 @@ impl Registry {
         };
         let credentials: Vec<Credential> = credentials
             .into_iter()
-            .map(|input| Credential {
-                id: CredentialId::generate(),
-                org: org.clone(),
-                input,
-                source: Source::Provider(provider.id.clone()),
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            })
+            .map(|input| Credential::new(&org, input, Source::Provider(provider.id.clone()), at))
             .collect();
         self.write_rated(
             &org,

@@ -1,4 +1,4 @@
-use super::tests::create;
+use super::tests::{create, keyed};
 use super::*;
 use crate::Registry;
 use crate::rate::clock::ManualClock;
@@ -10,11 +10,7 @@ fn regrouping_keeps_the_window() {
     let clock = ManualClock::new();
     let lim = Arc::new(RateLimiter::in_process(Arc::new(clock.clone())));
     let reg = Registry::with_limiter(Arc::new(crate::MemoryStore::new()), lim.clone());
-    let a = create(
-        &reg,
-        "o",
-        r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
-    );
+    let a = keyed(&reg, "o", "a.example.com");
     let b = create(&reg, "o", r#"{"server":"b.example.com","cpsLimit":1}"#);
     assert!(reg.try_acquire("o", a.id.as_str()).unwrap().is_admitted());
     clock.advance(Duration::from_millis(10));

@@ -7,6 +7,12 @@ pub(super) fn create(reg: &Registry, org: &str, json: &str) -> Credential {
     reg.create_credential_json(org, json).unwrap()
 }
 
+/// A credential of `org` at `server` in the rate group `k`, limited to 1 call a second.
+pub(super) fn keyed(reg: &Registry, org: &str, server: &str) -> Credential {
+    let json = format!(r#"{{"server":"{server}","cpsKey":"k","cpsLimit":1}}"#);
+    create(reg, org, &json)
+}
+
 #[test]
 fn decisions_serialize_to_the_wire_shape() {
     let admitted = Decision::Admitted {
@@ -87,16 +93,8 @@ fn an_id_past_128_bits_is_not_found_not_aliased() {
 #[test]
 fn two_orgs_with_the_same_key_never_share() {
     let reg = Registry::in_memory();
-    let a = create(
-        &reg,
-        "a",
-        r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
-    );
-    let b = create(
-        &reg,
-        "b",
-        r#"{"server":"x.example.com","cpsKey":"k","cpsLimit":1}"#,
-    );
+    let a = keyed(&reg, "a", "x.example.com");
+    let b = keyed(&reg, "b", "x.example.com");
     let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
     lim.set_org_credentials("a", &reg.list_credentials("a").unwrap())
         .unwrap();
@@ -113,16 +111,8 @@ fn two_orgs_with_the_same_key_never_share() {
 #[test]
 fn rekeying_moves_between_groups_at_once() {
     let reg = Registry::in_memory();
-    let a = create(
-        &reg,
-        "o",
-        r#"{"server":"a.example.com","cpsKey":"k","cpsLimit":1}"#,
-    );
-    let b = create(
-        &reg,
-        "o",
-        r#"{"server":"b.example.com","cpsKey":"k","cpsLimit":1}"#,
-    );
+    let a = keyed(&reg, "o", "a.example.com");
+    let b = keyed(&reg, "o", "b.example.com");
     let lim = RateLimiter::in_process(Arc::new(ManualClock::new()));
     lim.set_org_credentials("o", &reg.list_credentials("o").unwrap())
         .unwrap();
