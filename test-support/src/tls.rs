@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 /// A CA, its certificate's PEM and the file that holds it.
@@ -129,38 +129,27 @@ pub async fn server(leaf: &Leaf) -> SocketAddr {
                     return;
                 };
                 let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    let Ok(n) = tls.read(&mut chunk).await else {
-                        return;
+                while let Some(msg) = crate::next_head(&mut tls, &mut buf).await {
+                    let text = String::from_utf8_lossy(&msg);
+                    let pick = |name: &str| {
+                        text.lines()
+                            .find(|l| {
+                                l.to_ascii_lowercase()
+                                    .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+                            })
+                            .unwrap_or("")
+                            .to_owned()
                     };
-                    if n == 0 {
+                    let reply = format!(
+                        "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=tls\r\n{}\r\n{}\r\nServer: rustls-test\r\nContent-Length: 0\r\n\r\n",
+                        pick("Via"),
+                        pick("From"),
+                        pick("To"),
+                        pick("Call-ID"),
+                        pick("CSeq")
+                    );
+                    if tls.write_all(reply.as_bytes()).await.is_err() {
                         return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let msg: Vec<u8> = buf.drain(..end + 4).collect();
-                        let text = String::from_utf8_lossy(&msg);
-                        let pick = |name: &str| {
-                            text.lines()
-                                .find(|l| {
-                                    l.to_ascii_lowercase()
-                                        .starts_with(&format!("{}:", name.to_ascii_lowercase()))
-                                })
-                                .unwrap_or("")
-                                .to_owned()
-                        };
-                        let reply = format!(
-                            "SIP/2.0 200 OK\r\n{}\r\n{}\r\n{};tag=tls\r\n{}\r\n{}\r\nServer: rustls-test\r\nContent-Length: 0\r\n\r\n",
-                            pick("Via"),
-                            pick("From"),
-                            pick("To"),
-                            pick("Call-ID"),
-                            pick("CSeq")
-                        );
-                        if tls.write_all(reply.as_bytes()).await.is_err() {
-                            return;
-                        }
                     }
                 }
             });

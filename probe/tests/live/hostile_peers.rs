@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, UdpSocket};
 
 /// How long a flood goes on at most (the probes under test have budgets of 1-3 s).
@@ -209,44 +209,33 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     seen: Arc<Seen>,
 ) {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let Ok(n) = s.read(&mut chunk).await else {
-            return;
+    while let Some(msg) = sipcreds_test_support::next_head(&mut s, &mut buf).await {
+        let Some(req) = Req::parse(&String::from_utf8_lossy(&msg)) else {
+            continue;
         };
-        if n == 0 {
-            return;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let msg: Vec<u8> = buf.drain(..end + 4).collect();
-            let Some(req) = Req::parse(&String::from_utf8_lossy(&msg)) else {
-                continue;
-            };
-            let nth = seen.requests.load(Ordering::SeqCst);
-            seen.note(&req);
-            for out in script(&req, nth) {
-                match out {
-                    Out::Send(b) => {
+        let nth = seen.requests.load(Ordering::SeqCst);
+        seen.note(&req);
+        for out in script(&req, nth) {
+            match out {
+                Out::Send(b) => {
+                    if s.write_all(&b).await.is_err() {
+                        return;
+                    }
+                    let _ = s.flush().await;
+                }
+                Out::Flood(b) => {
+                    let end = Instant::now() + FLOOD_FOR;
+                    while Instant::now() < end {
                         if s.write_all(&b).await.is_err() {
                             return;
                         }
-                        let _ = s.flush().await;
                     }
-                    Out::Flood(b) => {
-                        let end = Instant::now() + FLOOD_FOR;
-                        while Instant::now() < end {
-                            if s.write_all(&b).await.is_err() {
-                                return;
-                            }
-                        }
-                        return;
-                    }
-                    Out::Sleep(d) => tokio::time::sleep(d).await,
-                    Out::Close => {
-                        let _ = s.shutdown().await;
-                        return;
-                    }
+                    return;
+                }
+                Out::Sleep(d) => tokio::time::sleep(d).await,
+                Out::Close => {
+                    let _ = s.shutdown().await;
+                    return;
                 }
             }
         }
