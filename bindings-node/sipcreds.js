@@ -54,20 +54,8 @@ function noBinary(cause, carried) {
 }
 
 // The error classes and the class of each code, generated from the core's error table.
-const {
-  SipcredsError,
-  ValidationError,
-  NotFoundError,
-  ReadOnlyError,
-  InUseError,
-  ConflictError,
-  StorageError,
-  AccessError,
-  TooManyRequestsError,
-  InternalError,
-  CLASS_OF,
-  EXTRAS,
-} = require('./errors.js')
+const { CLASS_OF, EXTRAS, ...errorClasses } = require('./errors.js')
+const { SipcredsError, ValidationError } = errorClasses
 
 /** A native error (its message is the error JSON) as the matching class. */
 function convert(e) {
@@ -735,16 +723,7 @@ if (typeof Symbol.dispose === 'symbol') {
 
 module.exports = {
   Registry,
-  SipcredsError,
-  ValidationError,
-  NotFoundError,
-  ReadOnlyError,
-  InUseError,
-  ConflictError,
-  StorageError,
-  AccessError,
-  TooManyRequestsError,
-  InternalError,
+  ...errorClasses,
   validateCredential,
   safeValidateCredential,
   lintCredential,
