@@ -1,27 +1,18 @@
 //! The command line as users run it: the conformance vectors through `sipcreds validate
 //! --json`, exit codes, human errors, lint and diagnose.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
 fn sipcreds(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
-        "CARGO_BIN_EXE_sipcreds"
-    )))
-    .args(args)
-    .env_remove("SIPCREDS_DB")
-    .env_remove("SIPCREDS_ORG")
-    .env("NO_COLOR", "1")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("run sipcreds");
-    // The child may exit before reading everything (too_large): ignore a broken pipe.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    child.wait_with_output().expect("wait")
+    let bin = sipcreds_conformance::cli_bin(env!("CARGO_BIN_EXE_sipcreds"));
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_remove("SIPCREDS_DB")
+        .env_remove("SIPCREDS_ORG");
+    // It may exit before reading everything (too_large).
+    sipcreds_conformance::run_with_stdin(&mut cmd, stdin)
 }
 
 fn stdout_json(o: &Output) -> Value {
@@ -262,10 +253,7 @@ fn a_url_password_on_the_command_line_is_refused() {
     )))
     .args(["credentials", "list", "--json"])
     .env("SIPCREDS_DB", "postgres://app:Hunter2-pw@127.0.0.1:1/x")
-    .env(
-        "SIPCREDS_KEY",
-        "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-    )
+    .env("SIPCREDS_KEY", sipcreds_conformance::TEST_KEY)
     .output()
     .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -287,10 +275,7 @@ fn a_url_password_on_the_command_line_is_refused() {
         .current_dir(dir.path())
         .env("SIPCREDS_DB", db)
         .env("SIPCREDS_LIMITER", limiter)
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
+        .env("SIPCREDS_KEY", sipcreds_conformance::TEST_KEY)
         .output()
         .unwrap();
         assert_eq!(out.status.code(), Some(1), "{db} {limiter}");

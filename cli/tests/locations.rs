@@ -15,10 +15,7 @@ fn run(cwd: &Path, location: &str, args: &[&str], env: &[(&str, &str)]) -> Outpu
     cmd.current_dir(cwd)
         .args(args)
         .env("SIPCREDS_DB", location)
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
+        .env("SIPCREDS_KEY", sipcreds_conformance::TEST_KEY)
         .env("NO_COLOR", "1")
         .env_remove("SIPCREDS_ORG")
         .stdin(Stdio::piped())
@@ -135,10 +132,7 @@ fn a_key_value_string_is_postgresql_and_pgsslmode_is_honoured() {
     .current_dir(dir.path())
     .args(["--org", &name, "credentials", "create", "--json"])
     .env("SIPCREDS_DB", &conninfo)
-    .env(
-        "SIPCREDS_KEY",
-        "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-    )
+    .env("SIPCREDS_KEY", sipcreds_conformance::TEST_KEY)
     .env_remove("PGSSLMODE")
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())

@@ -16,7 +16,7 @@ use serde_json::Value;
 use sipcreds_test_support::peers;
 
 /// The key of the PostgreSQL runs (a SQLite file keeps its own beside it).
-const KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
+const KEY: &str = sipcreds_conformance::TEST_KEY;
 
 fn cmd(db: &Path) -> Command {
     let mut c = Command::new(sipcreds_conformance::cli_bin(env!(
@@ -32,17 +32,7 @@ fn cmd(db: &Path) -> Command {
 }
 
 fn sipcreds(db: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = cmd(db)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sipcreds");
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
+    let out = sipcreds_conformance::run_with_stdin(cmd(db).args(args), stdin.as_bytes());
     for s in [&out.stdout, &out.stderr] {
         let s = String::from_utf8_lossy(s);
         assert!(

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+use sipcreds_conformance::TEST_KEY;
 
 const PASSWORD: &str = "Pw-people-9c1e";
 
@@ -16,23 +17,13 @@ fn bin() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(bin())
-        .current_dir(dir)
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir)
         .args(args)
         .env_remove("SIPCREDS_DB")
         .env_remove("SIPCREDS_ORG")
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+        .env("SIPCREDS_KEY", TEST_KEY);
+    sipcreds_conformance::run_with_stdin(&mut cmd, stdin.as_bytes())
 }
 
 fn json(o: &Output) -> Value {
@@ -218,10 +209,7 @@ fn on_a_terminal(script: &Path, db: &Path, args: &str, answers: &[&str]) -> Stri
     let cmd = format!("{} --db {} {args}", bin().display(), db.display());
     let mut child = Command::new(script)
         .args(["-qec", &cmd, "/dev/null"])
-        .env(
-            "SIPCREDS_KEY",
-            "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-        )
+        .env("SIPCREDS_KEY", TEST_KEY)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

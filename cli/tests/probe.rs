@@ -5,10 +5,9 @@
 //! closed TCP port. (The probe against Kamailio, SIPp, dnsmasq and TLS servers is in
 //! `probe/tests/live`.)
 
-use std::io::Write;
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,21 +17,13 @@ use sipcreds_test_support::peers;
 const PASSWORD: &str = "probe-Pa55word-never-shown";
 
 fn sipcreds(db: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
-        "CARGO_BIN_EXE_sipcreds"
-    )))
-    .args(args)
-    .env("SIPCREDS_DB", db)
-    .env("SIPCREDS_ORG", "acme")
-    .env_remove("SIPCREDS_KEY")
-    .env("NO_COLOR", "1")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("run sipcreds");
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    let out = child.wait_with_output().expect("wait");
+    let bin = sipcreds_conformance::cli_bin(env!("CARGO_BIN_EXE_sipcreds"));
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env("SIPCREDS_DB", db)
+        .env("SIPCREDS_ORG", "acme")
+        .env_remove("SIPCREDS_KEY");
+    let out = sipcreds_conformance::run_with_stdin(&mut cmd, stdin);
     for stream in [&out.stdout, &out.stderr] {
         assert!(
             !String::from_utf8_lossy(stream).contains(PASSWORD),

@@ -1,7 +1,6 @@
 //! The registry commands of §11 through the binary, on a real SQLite file, as a user (or a
 //! held-out scenario) runs them with `--json`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -23,21 +22,13 @@ impl Cli {
     }
 
     fn raw(&self, org: &str, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
-            "CARGO_BIN_EXE_sipcreds"
-        )))
-        .args(args)
-        .env("SIPCREDS_DB", self.db())
-        .env("SIPCREDS_ORG", org)
-        .env_remove("SIPCREDS_KEY")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        child.wait_with_output().unwrap()
+        let bin = sipcreds_conformance::cli_bin(env!("CARGO_BIN_EXE_sipcreds"));
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env("SIPCREDS_DB", self.db())
+            .env("SIPCREDS_ORG", org)
+            .env_remove("SIPCREDS_KEY");
+        sipcreds_conformance::run_with_stdin(&mut cmd, stdin.as_bytes())
     }
 
     /// Run with `--json`; return the exit code and the parsed stdout.

@@ -3,8 +3,7 @@
 //! error, pretty-printed) written compactly in the order it came, compared with what every
 //! surface answers.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use sipcreds_conformance::results::{Placeholders, Step, arg_text, compare, load};
 
@@ -71,28 +70,17 @@ fn run(db: &std::path::Path, step: &Step, ids: &Placeholders) -> String {
         ),
         other => panic!("unknown op {other}"),
     };
-    let mut child = Command::new(sipcreds_conformance::cli_bin(env!(
-        "CARGO_BIN_EXE_sipcreds"
-    )))
-    .arg("--db")
-    .arg(db)
-    .arg("--org")
-    .arg(a("org"))
-    .arg("--json")
-    .args(&args)
-    .env_remove("SIPCREDS_DB")
-    .env_remove("SIPCREDS_ORG")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("run sipcreds");
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    let out = child.wait_with_output().expect("wait");
+    let bin = sipcreds_conformance::cli_bin(env!("CARGO_BIN_EXE_sipcreds"));
+    let mut cmd = Command::new(bin);
+    cmd.arg("--db")
+        .arg(db)
+        .arg("--org")
+        .arg(a("org"))
+        .arg("--json")
+        .args(&args)
+        .env_remove("SIPCREDS_DB")
+        .env_remove("SIPCREDS_ORG");
+    let out = sipcreds_conformance::run_with_stdin(&mut cmd, stdin.as_bytes());
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{:?}: stdout is not JSON ({e}): {}{}",

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use sipcreds_test_support::peers;
 
-const KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
+const KEY: &str = sipcreds_conformance::TEST_KEY;
 const PASSWORD: &str = "Pw-Zq81-never-shown";
 
 fn bin() -> PathBuf {

@@ -113,6 +113,25 @@ pub fn cli_bin(built: &str) -> std::path::PathBuf {
     std::env::var_os("SIPCREDS_CLI_BIN").map_or_else(|| built.into(), std::path::PathBuf::from)
 }
 
+/// The store key the tests run the CLI with (`SIPCREDS_KEY`: 32 bytes, base64).
+pub const TEST_KEY: &str = "c2lwY3JlZHMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
+
+/// Run `cmd` as a test runs a command: `stdin` written to it (a broken pipe ignored: it may
+/// exit before reading all of it), `NO_COLOR=1`, stdout and stderr captured.
+pub fn run_with_stdin(cmd: &mut std::process::Command, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let _ = child.stdin.take().expect("its stdin").write_all(stdin);
+    child.wait_with_output().expect("wait for the command")
+}
+
 pub mod graph;
 pub mod parity;
 pub mod scale;
