@@ -1,5 +1,4 @@
-//! The agent routes that write: create, delete, assign and unassign numbers (list and read:
-//! reads.rs).
+//! The agent routes not in plain.rs: create.
 
 use super::*;
 
@@ -22,55 +21,4 @@ pub(super) async fn create_agent(
         )
         .await?;
     Ok(json_response(StatusCode::CREATED, &agent))
-}
-
-pub(super) async fn delete_agent(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    let agent = s
-        .write(
-            &c,
-            &org,
-            "agent.deleted",
-            move |r, o| r.delete_agent(o, &id),
-            |a| json!({"id": a.id.as_str()}),
-        )
-        .await?;
-    Ok(ok(agent))
-}
-
-pub(super) async fn assign_number(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id, number)): PathArgs<(String, String, String)>,
-) -> ApiResult<Response> {
-    let agent = s
-        .write(
-            &c,
-            &org,
-            "agent.updated",
-            move |r, o| r.assign_number(o, &id, &number),
-            |a| a.to_json(),
-        )
-        .await?;
-    Ok(ok(agent))
-}
-
-pub(super) async fn unassign_number(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id, number)): PathArgs<(String, String, String)>,
-) -> ApiResult<Response> {
-    let agent = s
-        .write(
-            &c,
-            &org,
-            "agent.updated",
-            move |r, o| r.unassign_number(o, &id, &number),
-            |a| a.to_json(),
-        )
-        .await?;
-    Ok(ok(agent))
 }

@@ -1,6 +1,5 @@
-//! The credential routes: create, validate, lint an input, read, update (If-Match), delete,
-//! health steering, probe, acquire, and the org's event stream (list, usage and health:
-//! reads.rs).
+//! The credential routes not in plain.rs: create, validate, lint an input, read, update
+//! (If-Match), delete, probe, acquire, and the org's event stream.
 
 use super::*;
 
@@ -148,42 +147,6 @@ pub(super) async fn delete_credential(
         )
         .await?;
     Ok(ok(report))
-}
-
-pub(super) async fn pause(
-    c: Caller,
-    st: St<State>,
-    path: PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    steer(c, st, path, sipcreds::Registry::pause).await
-}
-
-pub(super) async fn resume(
-    c: Caller,
-    st: St<State>,
-    path: PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    steer(c, st, path, sipcreds::Registry::resume).await
-}
-
-/// Pause or resume the monitor's probes of a credential (a write), announced as
-/// `health.changed`: the record.
-pub(super) async fn steer(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-    f: fn(&sipcreds::Registry, &str, &str) -> sipcreds::Result<sipcreds::HealthRecord>,
-) -> ApiResult<Response> {
-    let r = s
-        .write(
-            &c,
-            &org,
-            "health.changed",
-            move |r, o| f(r, o, &id),
-            |h| h.to_json(),
-        )
-        .await?;
-    Ok(ok(r))
 }
 
 /// The probe options an HTTP client may set: none that names a file or an address of the

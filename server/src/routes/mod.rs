@@ -4,7 +4,7 @@ mod agents;
 mod credentials;
 mod numbers;
 mod org;
-mod reads;
+mod plain;
 mod session;
 mod table;
 
@@ -30,7 +30,7 @@ use agents::*;
 use credentials::*;
 use numbers::*;
 use org::*;
-use reads::*;
+use plain::*;
 use session::*;
 pub use table::{ROUTES, RouteDoc};
 

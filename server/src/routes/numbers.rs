@@ -1,5 +1,4 @@
-//! The phone number routes that write: link or unlink (PUT), delete (list and read:
-//! reads.rs).
+//! The phone number routes not in plain.rs: link or unlink (PUT).
 
 use super::*;
 
@@ -47,22 +46,5 @@ pub(super) async fn put_number(
         },
         record.to_json(),
     );
-    Ok(ok(record))
-}
-
-pub(super) async fn delete_number(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, number)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    let record = s
-        .write(
-            &c,
-            &org,
-            "number.deleted",
-            move |r, o| r.delete_number(o, &number),
-            |n| json!({"number": n.number}),
-        )
-        .await?;
     Ok(ok(record))
 }

@@ -1,4 +1,4 @@
-//! The org-wide routes: providers (connect, delete; the list: reads.rs), rate groups and lint.
+//! The org-wide routes not in plain.rs: connect a provider, rate groups and lint.
 
 use super::*;
 
@@ -33,23 +33,6 @@ pub(super) async fn connect_provider(
         )
         .await?;
     Ok(json_response(StatusCode::CREATED, &connected))
-}
-
-pub(super) async fn delete_provider(
-    c: Caller,
-    St(s): St<State>,
-    PathArgs((org, id)): PathArgs<(String, String)>,
-) -> ApiResult<Response> {
-    let report = s
-        .write(
-            &c,
-            &org,
-            "provider.deleted",
-            move |r, o| r.delete_provider(o, &id),
-            |r| serde_json::to_value(r).unwrap_or(Value::Null),
-        )
-        .await?;
-    Ok(ok(report))
 }
 
 pub(super) async fn limits(
