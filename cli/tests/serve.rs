@@ -128,6 +128,34 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Send the server a signal (`TERM`, `HUP`) with kill(1).
+    fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{name} {pid}");
+    }
+
+    /// POST `path` (a request that waits for a slot) with the bearer `token`, SIGTERM while it
+    /// waits: its answer, and how the server exited.
+    fn sigterm_while_waiting(
+        &mut self,
+        token: &str,
+        path: String,
+    ) -> (Resp, std::process::ExitStatus) {
+        let (addr, auth) = (self.addr, format!("Bearer {token}"));
+        let waiting = std::thread::spawn(move || {
+            request(addr, "POST", &path, &[("Authorization", &auth)], None)
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        self.signal("TERM");
+        let answer = waiting.join().unwrap();
+        (answer, self.child.wait().unwrap())
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -892,32 +920,9 @@ fn sigterm_drains_requests_in_flight() {
         true
     );
     // The next slot is about a second away: this request waits for it.
-    let addr = s.addr;
-    let waiting = {
-        let (w, path) = (w.clone(), format!("{path}?maxWaitMs=3000"));
-        std::thread::spawn(move || {
-            request(
-                addr,
-                "POST",
-                &path,
-                &[("Authorization", &format!("Bearer {w}"))],
-                None,
-            )
-        })
-    };
-    std::thread::sleep(Duration::from_millis(200));
-    let pid = s.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let r = waiting.join().unwrap();
+    let (r, status) = s.sigterm_while_waiting(&w, format!("{path}?maxWaitMs=3000"));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json()["admitted"], true);
-    let status = s.child.wait().unwrap();
     assert!(status.success(), "{status:?}: {}", s.log_text());
 }
 
@@ -1103,30 +1108,9 @@ fn two_instances_share_postgres_and_redis() {
     assert!(per_client[0] + per_client[2] > 0 && per_client[1] + per_client[3] > 0);
 
     // SIGTERM of b with a request waiting for a slot: it is answered, then b exits 0.
-    let waiting = {
-        let (w, path, addr) = (w.clone(), format!("{acquire}?maxWaitMs=5000"), b.addr);
-        std::thread::spawn(move || {
-            request(
-                addr,
-                "POST",
-                &path,
-                &[("Authorization", &format!("Bearer {w}"))],
-                None,
-            )
-        })
-    };
-    std::thread::sleep(Duration::from_millis(150));
-    let pid = b.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let r = waiting.join().unwrap();
+    let (r, status) = b.sigterm_while_waiting(&w, format!("{acquire}?maxWaitMs=5000"));
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(b.child.wait().unwrap().success(), "{}", b.log_text());
+    assert!(status.success(), "{}", b.log_text());
 
     // A token revoked (by the CLI, on the shared database) fails on the other instance too.
     let c = Server::start_in(
@@ -1239,14 +1223,7 @@ fn tls_is_served_and_reloaded_on_sighup() {
 
     std::fs::copy(&second, &cert).unwrap();
     std::fs::copy(&second_key, &key).unwrap();
-    let pid = s.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    s.signal("HUP");
     let t0 = Instant::now();
     loop {
         let (code, _, _) = curl_https(s.addr, &second);
