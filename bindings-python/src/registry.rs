@@ -160,8 +160,8 @@ impl ProbeReports {
     }
 }
 
-/// The `#[pymethods]` of `PyRegistry`: the methods of one shape written as a line each, the
-/// rest (`$($rest)*`) as they are. Of one shape: `org` and text arguments in (each converted
+/// The `#[pymethods]` of `PyRegistry` of one shape, a line each (pyo3's `multiple-pymethods`:
+/// the others are in a `#[pymethods]` block of their own below). Of one shape: `org` and text arguments in (each converted
 /// by its kind, answering its own error code), the core's operation of the same name called
 /// with the interpreter detached, its answer as Python values; and the lists answered whole or,
 /// with `limit=` / `after=`, one page.
@@ -169,7 +169,6 @@ macro_rules! registry_pymethods {
     (
         answers { $( $(#[$doc:meta])* fn $name:ident($($arg:ident: $kind:ident),*); )* }
         lists { $( fn $list:ident / $page:ident as $item:ident; )* }
-        $($rest:tt)*
     ) => {
         #[pymethods]
         impl PyRegistry {
@@ -209,9 +208,31 @@ macro_rules! registry_pymethods {
                     )
                 }
             )*
-            $($rest)*
         }
     };
+}
+
+impl PyRegistry {
+    /// `reserve` or `acquire` (`op`) with `max_wait` in seconds, the interpreter detached.
+    fn paced(
+        &self,
+        py: Python<'_>,
+        org: &str,
+        credential_id: &str,
+        max_wait: f64,
+        op: fn(
+            &sipcreds::Registry,
+            &str,
+            &str,
+            std::time::Duration,
+        ) -> sipcreds::Result<sipcreds::Decision>,
+    ) -> PyResult<PyDecision> {
+        let max_wait = seconds(py, "max_wait", max_wait)?;
+        let d = py
+            .detach(|| op(&self.inner, org, credential_id, max_wait))
+            .or_raise(py)?;
+        Ok(PyDecision { inner: d })
+    }
 }
 
 registry_pymethods! {
@@ -264,7 +285,10 @@ registry_pymethods! {
         fn list_agents / list_agents_page as Agent;
         fn list_providers / list_providers_page as Provider;
     }
+}
 
+#[pymethods]
+impl PyRegistry {
     #[new]
     #[pyo3(signature = (path = None, *, limiter = "process"))]
     fn new(py: Python<'_>, path: Option<std::path::PathBuf>, limiter: &str) -> PyResult<Self> {
@@ -422,7 +446,6 @@ registry_pymethods! {
         Ok(PyCredential::new(c))
     }
 
-
     /// Delete a credential. In use (numbers link to it), it is refused with ``InUseError``
     /// naming them, unless ``force=True``, which unlinks them first: the report says what was
     /// deleted and unlinked.
@@ -444,10 +467,6 @@ registry_pymethods! {
 
     // -- numbers
 
-
-
-
-
     /// The lint findings of an unsaved ``credential`` in the org's context: its own fields'
     /// and its cpsKey group's as they would be once saved, in place of the credential ``id``
     /// when given (an edit), else as a new one (labelled ``new``).
@@ -468,9 +487,7 @@ registry_pymethods! {
         serialize_to_py(py, &findings)
     }
 
-
     // -- health over time (the monitor's records)
-
 
     /// Every credential's health record (a list), or with ``limit=`` / ``after=`` one page:
     /// ``{"items": [...], "next": cursor | None}``.
@@ -509,8 +526,6 @@ registry_pymethods! {
         Ok(json_list(py, events.iter().map(sipcreds::HealthEvent::to_json))?.into_any())
     }
 
-
-
     // -- API tokens (for ``sipcreds serve``)
 
     /// Make a token of the HTTP API for ``org`` with ``role`` (``"read"`` or ``"write"``)
@@ -533,15 +548,7 @@ registry_pymethods! {
         serialize_to_py(py, &t.to_json())
     }
 
-
-
     // -- agents
-
-
-
-
-
-
 
     // -- providers
 
@@ -573,8 +580,6 @@ registry_pymethods! {
         )?;
         Ok(out)
     }
-
-
 
     // -- troubleshooting and rate limits
 
@@ -688,13 +693,11 @@ registry_pymethods! {
         Ok(())
     }
 
-
     /// How many credentials the org has (nothing decrypted: one read of the rate columns).
     fn count_credentials(&self, py: Python<'_>, org: OrgText) -> PyResult<usize> {
         let org: &str = &org;
         py.detach(|| self.inner.count_credentials(org)).or_raise(py)
     }
-
 
     /// Admit a call on the credential's rate group now, or say when to retry.
     fn try_acquire(
@@ -720,13 +723,13 @@ registry_pymethods! {
         credential_id: IdText,
         max_wait: f64,
     ) -> PyResult<PyDecision> {
-        let org: &str = &org;
-        let credential_id: &str = &credential_id;
-        let max_wait = seconds(py, "max_wait", max_wait)?;
-        let d = py
-            .detach(|| self.inner.reserve(org, credential_id, max_wait))
-            .or_raise(py)?;
-        Ok(PyDecision { inner: d })
+        self.paced(
+            py,
+            &org,
+            &credential_id,
+            max_wait,
+            sipcreds::Registry::reserve,
+        )
     }
 
     /// `reserve`, then sleep until the booked slot with the interpreter released: returns
@@ -738,12 +741,12 @@ registry_pymethods! {
         credential_id: IdText,
         max_wait: f64,
     ) -> PyResult<PyDecision> {
-        let org: &str = &org;
-        let credential_id: &str = &credential_id;
-        let max_wait = seconds(py, "max_wait", max_wait)?;
-        let d = py
-            .detach(|| self.inner.acquire(org, credential_id, max_wait))
-            .or_raise(py)?;
-        Ok(PyDecision { inner: d })
+        self.paced(
+            py,
+            &org,
+            &credential_id,
+            max_wait,
+            sipcreds::Registry::acquire,
+        )
     }
 }
