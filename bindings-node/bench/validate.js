@@ -13,6 +13,7 @@ const url = require('node:url')
 const { performance } = require('node:perf_hooks')
 const { z } = require('zod')
 const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
+const { rng } = require('./rng.js')
 
 // ---------------------------------------------------------------------------------------
 // The zod schema: §3 and §4 of the contract, as a careful TypeScript team would write it.
@@ -136,16 +137,6 @@ const Credential = z
 // ---------------------------------------------------------------------------------------
 // The data: the same mix as the Python benchmark (most valid and typical, some invalid).
 
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function dataset(n, seed = 7) {
   const r = rng(seed)

@@ -6,18 +6,9 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const sipcreds = require(process.env.SIPCREDS_NODE_PACKAGE || '..')
+const { rng } = require('../bench/rng.js')
 const native = require(path.join(process.env.SIPCREDS_NODE_PACKAGE || path.join(__dirname, '..'), 'index.js'))
 
-function rng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const KEYS = ['name', 'server', 'authUser', 'authPassword', 'domain', 'transport', 'cpsLimit', 'cpsKey']
 const VALUES = [
