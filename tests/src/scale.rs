@@ -51,6 +51,18 @@ fn timed<R>(f: impl FnOnce() -> R) -> (Duration, R) {
 }
 
 /// Measure a built graph (its store shared by fresh registries, as other instances would be).
+/// How many credentials a scale benchmark builds (`SIPCREDS_SCALE`, else `default`); `None`
+/// when cargo only lists the benchmarks (`--list`): nothing to build then.
+pub fn bench_size(default: usize) -> Option<usize> {
+    if std::env::args().any(|a| a == "--list") {
+        return None;
+    }
+    let n = std::env::var("SIPCREDS_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    Some(n.unwrap_or(default))
+}
+
 pub fn measure(g: &Graph, store: std::sync::Arc<dyn sipcreds::Storage>) -> Figures {
     let n = g.creds.len();
     let mid = g.creds[n / 2].as_str();

@@ -57,13 +57,9 @@ fn sqlite(n: usize) -> scale::Figures {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let Some(n) = scale::bench_size(100_000) else {
         return;
-    }
-    let n: usize = std::env::var("SIPCREDS_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    };
     let (pg_large, pg_small) = (postgres(n), postgres(n / 10));
     let (lite_large, lite_small) = (sqlite(n), sqlite(n / 10));
     scale::print("PostgreSQL", &pg_large, &pg_small);

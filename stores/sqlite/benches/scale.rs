@@ -17,13 +17,9 @@ fn at(n: usize) -> scale::Figures {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let Some(n) = scale::bench_size(100_000) else {
         return;
-    }
-    let n: usize = std::env::var("SIPCREDS_SCALE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    };
     let large = at(n);
     let small = at(n / 10);
     scale::print("SQLite", &large, &small);
