@@ -77,8 +77,8 @@ pub use rate::{
     SECOND, SlidingWindow, group_key, rate_groups,
 };
 pub use registry::{
-    Agent, AgentLinks, Claim, ConnectedProvider, DeleteReport, LAST_USED_EVERY, Lease,
-    MAX_ANNOUNCEMENT_BYTES, MemoryStore, NumberRecord, Page, Paged, Probed, Provider,
+    Agent, AgentLinks, Claim, ConnectedProvider, CredentialLinks, DeleteReport, LAST_USED_EVERY,
+    Lease, MAX_ANNOUNCEMENT_BYTES, MemoryStore, NumberRecord, Page, Paged, Probed, Provider,
     ProviderDeleteReport, RateChanges, RateRowSink, Registry, Round, SealedCredential, Storage, Tx,
 };
 pub use schema::input_schema;

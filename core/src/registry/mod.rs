@@ -33,8 +33,8 @@ pub use memory::MemoryStore;
 pub use page::{Page, Paged};
 pub use providers::{ConnectedProvider, ProviderDeleteReport};
 pub use storage::{
-    Agent, AgentLinks, Lease, MAX_ANNOUNCEMENT_BYTES, NumberRecord, Provider, RateChanges,
-    RateRowSink, SealedCredential, Storage, Tx,
+    Agent, AgentLinks, CredentialLinks, Lease, MAX_ANNOUNCEMENT_BYTES, NumberRecord, Provider,
+    RateChanges, RateRowSink, SealedCredential, Storage, Tx,
 };
 pub use tokens::LAST_USED_EVERY;
 

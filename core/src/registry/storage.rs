@@ -122,6 +122,10 @@ impl Provider {
 /// them (sorted), sorted by agent id.
 pub type AgentLinks = Vec<(AgentId, Name, Vec<PhoneNumber>)>;
 
+/// What links to a credential: its numbers (sorted) and the agents using any of them
+/// ([`AgentLinks`]).
+pub type CredentialLinks = (Vec<PhoneNumber>, AgentLinks);
+
 /// A probing lease asked for (unix ms): who, at what time, for what is due by when, and until
 /// when it would hold ([`Tx::take_lease`], [`Tx::health_due`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +156,7 @@ pub trait Tx {
     /// The numbers linked to a credential (sorted) and the agents using any of them (sorted by
     /// id, each with its numbers among them): by default [`Tx::credential_numbers`] then
     /// [`Tx::agents_using`]; a backend may answer in one query.
-    fn credential_usage(
-        &self,
-        org: &Org,
-        id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
+    fn credential_usage(&self, org: &Org, id: &CredentialId) -> Result<CredentialLinks> {
         let numbers = self.credential_numbers(org, id)?;
         let agents = self.agents_using(org, &numbers)?;
         Ok((numbers, agents))

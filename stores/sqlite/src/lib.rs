@@ -39,9 +39,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sipcreds::{
-    Agent, AgentId, AgentLinks, Credential, CredentialId, Error, HealthEvent, HealthRow, Lease,
-    NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow, RateRowSink,
-    Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
+    Agent, AgentId, AgentLinks, Credential, CredentialId, CredentialLinks, Error, HealthEvent,
+    HealthRow, Lease, NumberRecord, Org, PhoneNumber, Provider, ProviderId, RateChanges, RateRow,
+    RateRowSink, Result, SealedCredential, Storage, TokenHash, TokenId, TokenRecord, Tx,
 };
 
 use sipcreds_sql::row::{
@@ -511,11 +511,7 @@ impl Tx for SqlTx<'_> {
             .map_err(sql_error)
     }
 
-    fn credential_usage(
-        &self,
-        org: &Org,
-        id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
+    fn credential_usage(&self, org: &Org, id: &CredentialId) -> Result<CredentialLinks> {
         let numbers = self.credential_numbers(org, id)?;
         if numbers.is_empty() {
             return Ok((numbers, Vec::new()));

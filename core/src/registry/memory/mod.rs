@@ -8,7 +8,9 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use super::storage::{Agent, AgentLinks, Lease, NumberRecord, Provider, Storage, Tx};
+use super::storage::{
+    Agent, AgentLinks, CredentialLinks, Lease, NumberRecord, Provider, Storage, Tx,
+};
 use crate::credential::{Credential, Source};
 use crate::error::{Error, Result};
 use crate::health::{HealthEvent, HealthRow};

@@ -94,11 +94,7 @@ impl Tx for MemTx<'_> {
             .unwrap_or_default())
     }
 
-    fn credential_usage(
-        &self,
-        org: &Org,
-        id: &CredentialId,
-    ) -> Result<(Vec<PhoneNumber>, AgentLinks)> {
+    fn credential_usage(&self, org: &Org, id: &CredentialId) -> Result<CredentialLinks> {
         let Some(usage) = self.state.org(org).and_then(|d| d.usage.get(id)) else {
             return Ok((Vec::new(), Vec::new()));
         };
