@@ -49,6 +49,24 @@ use credentials::{not_found_credential, require_credential, unlink_and_delete};
 use limiter_sync::Loaded;
 use numbers::require_number;
 
+/// `f`'s answer from a store's transaction (`$store.read` or `$store.write`, which hand the
+/// transaction to a callback): a storage error if the store runs the callback twice or not
+/// at all, which would break the one-transaction rule.
+macro_rules! once {
+    ($($store:ident).+, $f:expr, $kind:literal) => {{
+        let mut f = Some($f);
+        let mut out = None;
+        $($store).+(&mut |tx| {
+            let f = f.take().ok_or_else(|| {
+                Error::storage(concat!("a ", $kind, " transaction ran its body twice"))
+            })?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::storage(concat!("a ", $kind, " transaction did not run its body")))
+    }};
+}
+
 /// The registry of every organization, over one storage backend. Cheap to clone and safe
 /// to share between threads.
 ///
@@ -174,16 +192,7 @@ impl Registry {
     }
 
     fn read<R>(&self, f: impl FnOnce(&dyn Tx) -> Result<R>) -> Result<R> {
-        let mut f = Some(f);
-        let mut out = None;
-        self.store.read(&mut |tx| {
-            let f = f
-                .take()
-                .ok_or_else(|| Error::storage("a read transaction ran its body twice"))?;
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| Error::storage("a read transaction did not run its body"))
+        once!(self.store.read, f, "read")
     }
 
     /// A page of an org's items in id order, the one way every list pages: `after` parsed
@@ -207,16 +216,7 @@ impl Registry {
     }
 
     fn write<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
-        let mut f = Some(f);
-        let mut out = None;
-        self.store.write(&mut |tx| {
-            let f = f
-                .take()
-                .ok_or_else(|| Error::storage("a write transaction ran its body twice"))?;
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| Error::storage("a write transaction did not run its body"))
+        once!(self.store.write, f, "write")
     }
 
     /// Tell the other processes sharing the store about a change ([`Storage::announce`]):
