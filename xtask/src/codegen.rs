@@ -953,21 +953,11 @@ pub fn python_credential_getters() -> String {
     s
 }
 
-const PYI_BEGIN: &str =
-    "    # generated: a property per field of the core's credential view (xtask/src/codegen.rs)\n";
-const PYI_END: &str = "    # end of generated\n";
-
-/// `bindings-python/python/sipcreds/_native.pyi` with the properties of `Credential` rendered
-/// from the core's credential view (the rest of the stub is written by hand and checked
-/// against the built module by stubtest).
+/// `bindings-python/python/sipcreds/_native.pyi` with its region `credential properties` (the
+/// properties of `Credential`) rendered from the core's credential view; the rest of the stub
+/// is written by hand and checked against the built module by stubtest.
 pub fn python_native_pyi() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../bindings-python/python/sipcreds/_native.pyi");
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    let (Some(begin), Some(end)) = (current.find(PYI_BEGIN), current.find(PYI_END)) else {
-        return format!("{current}\n# the generated region's markers are missing\n");
-    };
-    let mut s = current[..begin + PYI_BEGIN.len()].to_owned();
+    let mut s = String::new();
     for (name, prop, _) in credential_fields() {
         let ty = if is_time(&prop) {
             "datetime".to_owned()
@@ -980,6 +970,9 @@ pub fn python_native_pyi() -> String {
             snake(&name)
         );
     }
-    s.push_str(&current[end..]);
-    s
+    splice(
+        "bindings-python/python/sipcreds/_native.pyi",
+        "#",
+        &[("credential properties", s)],
+    )
 }
